@@ -1,0 +1,217 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { Secret, Settings } from "../settingsTypes";
+import { CertificateAuthority } from "./certificateAuthority";
+import { ClientHost } from "./clientHost";
+import { Registry } from "./registry";
+import { RegistryCertificate } from "./registryCertificate";
+import { RegistryUsers } from "./registryUsers";
+import { certsDirName, shQuote } from "./render/clientScripts";
+
+const TYPE = "private-registry:index:PrivateRegistry";
+
+/**
+ * Arguments of {@link PrivateRegistry}: the parsed stack settings. Secret values arrive as
+ * `Secret` and are wrapped in `pulumi.secret()` the moment they are read.
+ */
+export type PrivateRegistryArgs = Settings;
+
+const secret = (s: Secret) => pulumi.secret(s.reveal());
+
+/** Every address clients use to reach the registry, endpoint first. */
+export function registryAddresses(s: Pick<Settings, "hostnames" | "ipAddresses" | "port">): string[] {
+    return [...s.hostnames, ...s.ipAddresses].map((h) => certsDirName(h, s.port));
+}
+
+/** A host-side folder name for our bookkeeping, safe whatever the endpoint looks like. */
+function stateDirFor(endpoint: string): string {
+    return `/var/lib/private-registry/${endpoint.replace(/[^A-Za-z0-9.-]/g, "_")}`;
+}
+
+/**
+ * A complete private registry: CA and server certificate, htpasswd users, the registry container
+ * with its config, and every client host configured to trust it and logged in.
+ */
+export class PrivateRegistry extends pulumi.ComponentResource {
+    /** `host:port` clients use (the first address). */
+    public readonly endpoint: pulumi.Output<string>;
+    /** Every address in the certificate, as `host:port`. */
+    public readonly endpoints: pulumi.Output<string[]>;
+    /** The CA certificate clients trust, PEM (empty when TLS is off). */
+    public readonly caCertPem: pulumi.Output<string>;
+    /** The registry's server certificate, PEM (empty when TLS is off). */
+    public readonly serverCertPem: pulumi.Output<string>;
+    /** The server private key, PEM. Secret. */
+    public readonly serverKeyPem: pulumi.Output<string>;
+    /** The registry's rendered `config.yml`. Secret. */
+    public readonly configYaml: pulumi.Output<string>;
+    /** The config path inside the container. */
+    public readonly configPath: string;
+    /** The htpasswd file. Secret. */
+    public readonly htpasswd: pulumi.Output<string>;
+    /** Files uploaded into the container: path → role. */
+    public readonly containerFiles: Record<string, string>;
+    /** Usernames. */
+    public readonly usernames: pulumi.Output<string[]>;
+    /** Username → password. Secret. */
+    public readonly passwords: pulumi.Output<Record<string, string>>;
+    /** A `docker login` command per user (reads the password from `$REGISTRY_PASSWORD`). */
+    public readonly loginCommands: pulumi.Output<Record<string, string>>;
+    /** Client name → what each step did on that host. */
+    public readonly clientStatus: pulumi.Output<Record<string, string>>;
+    /** The registry container's name. */
+    public readonly containerName: pulumi.Output<string>;
+
+    constructor(name: string, args: PrivateRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(TYPE, name, {}, opts);
+        const child = { parent: this };
+        const addresses = registryAddresses(args);
+        const endpoint = addresses[0];
+
+        const dockerProvider = new docker.Provider(
+            `${name}-docker`,
+            { host: args.docker.host, sshOpts: args.docker.sshOpts.length > 0 ? args.docker.sshOpts : undefined },
+            child,
+        );
+
+        let caCertPem: pulumi.Output<string> = pulumi.output("");
+        let tls: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string>; minimumTls: "tls1.2" | "tls1.3" } | undefined;
+        if (args.tls.enabled) {
+            const caSettings = args.tls.ca;
+            const certSettings = args.tls.certificate;
+            let ca: CertificateAuthority | undefined;
+            if (caSettings.mode === "existing") {
+                ca = new CertificateAuthority(
+                    `${name}-ca`,
+                    { existing: { certPem: caSettings.certPem, keyPem: secret(caSettings.keyPem) } },
+                    child,
+                );
+            } else if (certSettings.mode === "generate") {
+                ca = new CertificateAuthority(`${name}-ca`, { generate: { ...caSettings } }, child);
+            }
+            const cert =
+                certSettings.mode === "existing"
+                    ? new RegistryCertificate(
+                          `${name}-cert`,
+                          {
+                              dnsNames: args.hostnames,
+                              ipAddresses: args.ipAddresses,
+                              existing: { certPem: certSettings.certPem, keyPem: secret(certSettings.keyPem) },
+                          },
+                          child,
+                      )
+                    : new RegistryCertificate(
+                          `${name}-cert`,
+                          {
+                              dnsNames: args.hostnames,
+                              ipAddresses: args.ipAddresses,
+                              ca: { certPem: ca!.certPem, privateKeyPem: ca!.privateKeyPem },
+                              algorithm: certSettings.algorithm,
+                              rsaBits: certSettings.rsaBits,
+                              ecdsaCurve: certSettings.ecdsaCurve,
+                              validityHours: certSettings.validityHours,
+                              earlyRenewalHours: certSettings.earlyRenewalHours,
+                          },
+                          child,
+                      );
+            caCertPem =
+                ca?.certPem ??
+                pulumi.output(certSettings.mode === "existing" && certSettings.caPem ? certSettings.caPem : "");
+            tls = { certPem: cert.certPem, keyPem: cert.privateKeyPem, minimumTls: args.tls.minimumTls };
+        }
+
+        const users = new RegistryUsers(
+            `${name}-users`,
+            {
+                users: args.users.map((u) => ({
+                    name: u.name,
+                    password: u.password ? secret(u.password) : undefined,
+                    passwordLength: u.passwordLength,
+                })),
+            },
+            child,
+        );
+
+        const registry = new Registry(
+            `${name}-registry`,
+            {
+                image: args.image,
+                registryVersion: args.registryVersion,
+                keepImage: args.keepImage,
+                containerName: args.containerName,
+                port: args.port,
+                bindAddress: args.bindAddress,
+                debugPort: args.registry.debugPort,
+                networks: args.networks,
+                storage: args.storage,
+                storageOptions: args.registry.storageOptions,
+                data: args.data,
+                tls,
+                htpasswd: users.htpasswd,
+                realm: args.registry.realm,
+                logLevel: args.registry.logLevel,
+                storageHealthCheck: args.registry.storageHealthCheck,
+                prometheus: args.registry.prometheus,
+                headers: args.registry.headers,
+                notifications: args.registry.notifications,
+                proxy: args.registry.proxy,
+                redis: args.registry.redis,
+            },
+            { ...child, providers: [dockerProvider] },
+        );
+
+        const status: Record<string, pulumi.Output<string>> = {};
+        for (const c of args.clients) {
+            const loginUser = c.loginAs;
+            const host = new ClientHost(
+                `${name}-client-${c.name}`,
+                {
+                    connection: { host: c.host, port: c.port, user: c.user, privateKey: secret(c.privateKey) },
+                    sudo: c.sudo,
+                    caCertPem: tls ? caCertPem : undefined,
+                    certDirs: addresses,
+                    stateDir: stateDirFor(endpoint),
+                    daemonJson: c.daemonJson,
+                    insecureRegistries: tls ? [] : addresses,
+                    login: loginUser
+                        ? { endpoint, username: loginUser, password: users.passwords.apply((p) => p[loginUser]) }
+                        : undefined,
+                },
+                // Clients log in against the running registry.
+                { ...child, dependsOn: [registry] },
+            );
+            status[c.name] = host.status;
+        }
+
+        this.endpoint = pulumi.output(endpoint);
+        this.endpoints = pulumi.output(addresses);
+        this.caCertPem = caCertPem;
+        this.serverCertPem = tls ? tls.certPem : pulumi.output("");
+        this.serverKeyPem = pulumi.secret(tls ? tls.keyPem : pulumi.output(""));
+        this.configYaml = registry.configYaml;
+        this.configPath = registry.configPath;
+        this.containerFiles = registry.files;
+        this.htpasswd = users.htpasswd;
+        this.usernames = users.usernames;
+        this.passwords = users.passwords;
+        this.loginCommands = pulumi.output(
+            Object.fromEntries(
+                args.users.map((u) => [
+                    u.name,
+                    `printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shQuote(u.name)} --password-stdin ${endpoint}`,
+                ]),
+            ),
+        );
+        this.clientStatus = pulumi.output(status);
+        this.containerName = registry.containerName;
+        this.registerOutputs({
+            endpoint: this.endpoint,
+            endpoints: this.endpoints,
+            caCertPem: this.caCertPem,
+            usernames: this.usernames,
+            passwords: this.passwords,
+            loginCommands: this.loginCommands,
+            clientStatus: this.clientStatus,
+        });
+    }
+}

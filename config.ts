@@ -1,0 +1,34 @@
+/**
+ * Reads this stack's Pulumi config, once, into typed settings. The only module that touches
+ * `pulumi.Config`; components receive typed arguments.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { NAMESPACE, parseSettings, type RawConfig } from "./settings";
+import type { Settings } from "./settingsTypes";
+
+// The SDK knows which keys were set with --secret but exports that only internally. We need it to
+// refuse secrets given as plain config, which would be stored unencrypted in the stack file.
+const runtimeConfig: { isConfigSecret?: (key: string) => boolean } = require("@pulumi/pulumi/runtime/config");
+
+/** The raw config of this project's namespace, with which keys were set as secrets. */
+export function readRawConfig(): RawConfig {
+    const prefix = `${NAMESPACE}:`;
+    const values: Record<string, string> = {};
+    const secretKeys = new Set<string>();
+    for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+        if (!fullKey.startsWith(prefix)) {
+            continue;
+        }
+        const key = fullKey.slice(prefix.length);
+        values[key] = value;
+        if (runtimeConfig.isConfigSecret?.(fullKey)) {
+            secretKeys.add(key);
+        }
+    }
+    return { values, secretKeys };
+}
+
+/** Parses this stack's config; throws a `SettingsError` naming every bad key before anything is created. */
+export function loadSettings(): Settings {
+    return parseSettings(readRawConfig());
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): type-check, prepare the real test infrastructure (Debian packages,
+# dockerd, the test images: idempotent, needs root on a fresh machine), then run every test file:
+# pure renderers and settings, component mocks, real binaries, and end to end.
+# TEST_FILES="a.test.ts b.test.ts" runs a subset.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$SECONDS
+
+echo "== type-check (tsc --noEmit, strict)"
+npx --no-install tsc --noEmit -p tsconfig.json
+npx --no-install tsc --noEmit -p tsconfig.test.json
+echo "   $((SECONDS - t0)) s"
+
+echo "== test infrastructure"
+t1=$SECONDS
+bash test/e2e/infra/setup.sh
+echo "   $((SECONDS - t1)) s"
+
+echo "== tests"
+mkdir -p build
+if [ -n "${TEST_FILES:-}" ]; then
+  read -r -a files <<<"$TEST_FILES"
+else
+  mapfile -t files < <(find test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+fi
+status=0
+node --import tsx --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination=build/tests.tap \
+  "${files[@]}" || status=$?
+
+pass=$(grep -E '^# pass ' build/tests.tap | tail -n1 | awk '{print $3}')
+fail=$(grep -E '^# fail ' build/tests.tap | tail -n1 | awk '{print $3}')
+skip=$(grep -E '^# skipped ' build/tests.tap | tail -n1 | awk '{print $3}')
+echo "== ${#files[@]} test files in $((SECONDS - t0)) s"
+echo "${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
+exit "$status"

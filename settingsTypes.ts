@@ -1,0 +1,165 @@
+/**
+ * The typed settings of one stack, parsed once from Pulumi config by `parseSettings`
+ * (`settings.ts`). Pure data: no Pulumi types, so it can be built and checked in plain tests.
+ */
+import type {
+    NotificationEndpoint,
+    ProxySection,
+    RedisSection,
+    RegistryMajorVersion,
+    StorageDriver,
+    StorageOptions,
+} from "./components/render/registryConfigModel";
+
+/**
+ * A secret value read from stack config. It never prints itself: `String(s)` and
+ * `JSON.stringify(s)` give `[secret]`. `index.ts` reveals it only to wrap it in `pulumi.secret()`.
+ */
+export class Secret {
+    readonly #value: string;
+    constructor(value: string) {
+        this.#value = value;
+    }
+    /** The plain value. Call only to hand it to `pulumi.secret()`. */
+    reveal(): string {
+        return this.#value;
+    }
+    toString(): string {
+        return "[secret]";
+    }
+    toJSON(): string {
+        return "[secret]";
+    }
+}
+
+/** Where the registry container runs. */
+export interface DockerHostSettings {
+    /** `unix:///var/run/docker.sock` (the local engine, default) or `ssh://user@host[:port]`. */
+    host: string;
+    /** Extra `ssh` options for `ssh://` hosts, one token per element. */
+    sshOpts: string[];
+}
+
+/** A generated CA (default) or an adopted existing one. */
+export type CaSettings =
+    | {
+          mode: "generate";
+          algorithm: "RSA" | "ECDSA";
+          /** 2048 or 4096 (RSA). */
+          rsaBits: 2048 | 4096;
+          /** P256 or P384 (ECDSA); never the provider's P224 default. */
+          ecdsaCurve: "P256" | "P384";
+          commonName: string;
+          organization: string;
+          validityHours: number;
+      }
+    | { mode: "existing"; certPem: string; keyPem: Secret };
+
+/** A certificate issued by the CA (default) or a bring-your-own certificate and key. */
+export type CertificateSettings =
+    | {
+          mode: "generate";
+          algorithm: "RSA" | "ECDSA";
+          rsaBits: 2048 | 4096;
+          ecdsaCurve: "P256" | "P384";
+          validityHours: number;
+          earlyRenewalHours: number;
+      }
+    | {
+          mode: "existing";
+          certPem: string;
+          keyPem: Secret;
+          /** The CA that issued it, distributed to clients. Required when the CA is not adopted. */
+          caPem?: string;
+      };
+
+/** TLS on the registry endpoint. */
+export interface TlsSettings {
+    /** Defaults to true. With false the registry serves plain HTTP and clients list it as insecure. */
+    enabled: boolean;
+    minimumTls: "tls1.2" | "tls1.3";
+    ca: CaSettings;
+    certificate: CertificateSettings;
+}
+
+/** One htpasswd user. */
+export interface UserSettings {
+    name: string;
+    /** Supplied password, or undefined to generate one. */
+    password?: Secret;
+    /** Length of a generated password. Defaults to 32. */
+    passwordLength: number;
+}
+
+/** Where registry data lives on the Docker host. It survives every container replacement. */
+export type DataSettings =
+    | { kind: "volume"; volumeName: string; keepOnDestroy: boolean }
+    | { kind: "hostPath"; hostPath: string };
+
+/** The `daemon.json` keys merged into every client host's Docker configuration. */
+export interface DaemonJsonSettings {
+    registryMirrors?: string[];
+    maxConcurrentDownloads?: number;
+    maxConcurrentUploads?: number;
+    liveRestore?: boolean;
+    logOpts?: Record<string, string>;
+    debug?: boolean;
+}
+
+/** One client host reached over SSH. */
+export interface ClientSettings {
+    /** Short name used in resource names and outputs; unique. */
+    name: string;
+    host: string;
+    port: number;
+    user: string;
+    privateKey: Secret;
+    /** Run the host-side steps through `sudo -n` (needs NOPASSWD). Defaults to user != root. */
+    sudo: boolean;
+    /** Run `docker login` on the host with this user's credentials (password on stdin). */
+    loginAs?: string;
+    daemonJson: DaemonJsonSettings;
+}
+
+/** Registry behaviour beyond storage. */
+export interface RegistryBehaviourSettings {
+    logLevel: "error" | "warn" | "info" | "debug";
+    realm: string;
+    storageOptions: StorageOptions;
+    storageHealthCheck: boolean;
+    /** e.g. `:5001` inside the container; published on 127.0.0.1 of the Docker host only. */
+    debugPort?: number;
+    prometheus: boolean;
+    headers: Record<string, string[]>;
+    notifications: NotificationEndpoint[];
+    proxy?: ProxySection;
+    redis?: RedisSection;
+}
+
+/** Everything one stack deploys. */
+export interface Settings {
+    docker: DockerHostSettings;
+    /** Image reference: `registry:3.0.0`, `registry@sha256:…`, or a local tag. */
+    image: string;
+    /** From config, else from the image tag. */
+    registryVersion: RegistryMajorVersion;
+    /** Keep the image on destroy (the Docker provider removes it by default). */
+    keepImage: boolean;
+    containerName: string;
+    /** DNS names clients use; all go into the certificate's SANs. The first is the endpoint. */
+    hostnames: string[];
+    /** IP addresses clients use; all go into the SANs. */
+    ipAddresses: string[];
+    /** Port inside and outside the container (one port, so `certs.d/<host:port>` matches). */
+    port: number;
+    /** Host IP the port is published on. */
+    bindAddress: string;
+    /** Extra Docker networks to attach the container to (with optional fixed IPv4). */
+    networks: { name: string; ipv4Address?: string; aliases: string[] }[];
+    tls: TlsSettings;
+    users: UserSettings[];
+    storage: StorageDriver;
+    data: DataSettings;
+    registry: RegistryBehaviourSettings;
+    clients: ClientSettings[];
+}

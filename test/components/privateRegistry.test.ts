@@ -1,0 +1,304 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { isSecret, promiseOf, resetRecords, settle, setupMocks, type MockRun } from "../support/mocks";
+import { devSettings, prodSettings } from "../support/settingsFixtures";
+import { Secret } from "../../settingsTypes";
+
+const T = {
+    container: "docker:index/container:Container",
+    image: "docker:index/remoteImage:RemoteImage",
+    volume: "docker:index/volume:Volume",
+    dockerProvider: "pulumi:providers:docker",
+    key: "tls:index/privateKey:PrivateKey",
+    selfSigned: "tls:index/selfSignedCert:SelfSignedCert",
+    csr: "tls:index/certRequest:CertRequest",
+    signed: "tls:index/locallySignedCert:LocallySignedCert",
+    password: "random:index/randomPassword:RandomPassword",
+    command: "command:remote:Command",
+};
+
+let run: MockRun;
+// Imported after setMocks so that resource modules see the mocked runtime.
+let PrivateRegistry: typeof import("../../components/privateRegistry").PrivateRegistry;
+
+before(async () => {
+    run = setupMocks({
+        commandStdout: (name) => (name.endsWith("-daemon-read") ? '{"data-root":"/srv/docker"}' : name.endsWith("-poll") ? "20.10.24" : ""),
+    });
+    ({ PrivateRegistry } = await import("../../components/privateRegistry"));
+});
+
+async function deploy(settings = devSettings()) {
+    resetRecords(run);
+    const r = new PrivateRegistry("registry", settings);
+    await promiseOf(pulumi.all([r.endpoint, r.configYaml, r.htpasswd, r.passwords, r.clientStatus, r.containerName]));
+    await settle();
+    return r;
+}
+
+describe("PrivateRegistry on the dev settings", () => {
+    it("names every child after the component and parents it under the component tree", async () => {
+        await deploy();
+        const regs = run.registrations();
+        assert.ok(regs.length > 10);
+        for (const r of regs) {
+            assert.ok(r.name.startsWith("registry"), `${r.type}::${r.name} is not prefixed`);
+            if (r.type !== "private-registry:index:PrivateRegistry") {
+                assert.ok(r.parent.includes("private-registry:index:PrivateRegistry"), `${r.name} is not under PrivateRegistry: ${r.parent}`);
+            }
+        }
+        assert.deepEqual(
+            regs.filter((r) => !r.custom).map((r) => `${r.type}::${r.name}`).sort(),
+            [
+                "private-registry:auth:RegistryUsers::registry-users",
+                "private-registry:index:PrivateRegistry::registry",
+                "private-registry:pki:CertificateAuthority::registry-ca",
+                "private-registry:pki:RegistryCertificate::registry-cert",
+                "private-registry:registry:Registry::registry-registry",
+            ],
+        );
+    });
+
+    it("generates an RSA CA with a subject and a CA-signed server certificate whose SANs hold every name", async () => {
+        await deploy();
+        assert.deepEqual(run.get(T.key, "registry-ca-key").inputs, { algorithm: "RSA", rsaBits: 4096 });
+        const ca = run.get(T.selfSigned, "registry-ca-cert").inputs;
+        assert.equal(ca.isCaCertificate, true);
+        assert.equal(ca.subject.commonName, "private-registry CA");
+        assert.deepEqual(ca.allowedUses, ["cert_signing", "crl_signing", "digital_signature"]);
+        const csr = run.get(T.csr, "registry-cert-csr").inputs;
+        assert.deepEqual(csr.dnsNames, ["localhost"]);
+        assert.deepEqual(csr.ipAddresses, ["127.0.0.1"]);
+        const leaf = run.get(T.signed, "registry-cert-cert");
+        assert.deepEqual(leaf.inputs.allowedUses, ["digital_signature", "key_encipherment", "server_auth"]);
+        assert.equal(leaf.inputs.validityPeriodHours, 8760);
+        assert.equal(leaf.inputs.earlyRenewalHours, 720);
+        assert.ok(leaf.inputs.caCertPem.includes(Buffer.from("fake CERTIFICATE for registry-ca-cert").toString("base64")), "signed by the CA");
+        assert.ok(leaf.secretInputs.includes("caPrivateKeyPem"), "the CA key reaches the engine as a secret");
+    });
+
+    it("runs the container with the rendered config, certificate, key and htpasswd uploaded", async () => {
+        const r = await deploy();
+        const c = run.get(T.container, "registry-registry-container");
+        assert.equal(c.inputs.name, "private-registry");
+        assert.equal(c.inputs.restart, "always");
+        assert.deepEqual(c.inputs.ports, [{ internal: 5000, external: 5000, ip: "127.0.0.1" }]);
+        assert.deepEqual(c.inputs.volumes, [{ volumeName: "private-registry-data", containerPath: "/var/lib/registry" }]);
+        assert.equal(c.inputs.privileged, undefined);
+        assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"], adds: [] });
+        assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
+        assert.equal(c.inputs.wait, true);
+        assert.ok(c.inputs.healthcheck.tests.join(" ").includes("/debug/health"));
+        assert.deepEqual(c.inputs.envs, ["OTEL_TRACES_EXPORTER=none"]);
+
+        const files = Object.fromEntries(c.inputs.uploads.map((u: { file: string; content: string }) => [u.file, u]));
+        assert.deepEqual(Object.keys(files).sort(), [
+            "/etc/distribution/config.yml",
+            "/etc/private-registry/auth/htpasswd",
+            "/etc/private-registry/tls/registry.crt",
+            "/etc/private-registry/tls/registry.key",
+        ]);
+        const config = parseYaml(files["/etc/distribution/config.yml"].content);
+        assert.equal(config.http.addr, ":5000");
+        assert.equal(config.http.tls.certificate, "/etc/private-registry/tls/registry.crt");
+        assert.equal(config.http.tls.key, "/etc/private-registry/tls/registry.key");
+        assert.equal(config.auth.htpasswd.path, "/etc/private-registry/auth/htpasswd");
+        assert.equal(config.storage.filesystem.rootdirectory, "/var/lib/registry");
+        assert.equal(config.storage.delete.enabled, true);
+        assert.equal(config.http.secret.length, 48);
+        assert.equal(files["/etc/private-registry/tls/registry.crt"].content, await promiseOf(r.serverCertPem));
+        assert.match(files["/etc/private-registry/auth/htpasswd"].content, /^admin:\$2a\$/);
+        assert.equal(files["/etc/private-registry/tls/registry.key"].permissions, "0600");
+        assert.ok(c.secretInputs.includes("uploads"), "uploads hold the key, htpasswd and http secret: secret");
+        assert.equal(await promiseOf(r.configYaml), files["/etc/distribution/config.yml"].content);
+    });
+
+    it("uses an explicit Docker provider, keeps the data volume on destroy, and the image locally", async () => {
+        await deploy();
+        const p = run.get(T.dockerProvider, "registry-docker");
+        assert.equal(p.inputs.host, "unix:///var/run/docker.sock");
+        assert.match(run.get(T.container, "registry-registry-container").provider, /pulumi:providers:docker::registry-docker::/);
+        assert.match(run.get(T.image, "registry-registry-image").provider, /pulumi:providers:docker::registry-docker::/);
+        assert.equal(run.get(T.image, "registry-registry-image").inputs.keepLocally, true);
+        assert.equal(run.engine(T.volume, "registry-registry-data").retainOnDelete, true);
+        assert.equal(run.engine(T.container, "registry-registry-container").deleteBeforeReplace, false);
+    });
+
+    it("generates passwords safe in shells and URLs, and keeps every secret secret", async () => {
+        const r = await deploy();
+        const pw = run.get(T.password, "registry-users-password-admin").inputs;
+        assert.equal(pw.length, 32);
+        assert.equal(pw.overrideSpecial, "-_");
+        const httpSecret = run.get(T.password, "registry-registry-http-secret").inputs;
+        assert.equal(httpSecret.special, false);
+        assert.equal(await isSecret(r.passwords), true);
+        assert.equal(await isSecret(r.htpasswd), true);
+        assert.equal(await isSecret(r.configYaml), true);
+        assert.equal(await isSecret(r.serverKeyPem), true);
+        assert.equal(await isSecret(r.caCertPem), false);
+        assert.equal(await isSecret(r.endpoint), false);
+        assert.deepEqual(await promiseOf(r.usernames), ["admin"]);
+        assert.equal(await promiseOf(r.endpoint), "localhost:5000");
+        assert.match((await promiseOf(r.loginCommands)).admin, /--password-stdin localhost:5000$/);
+        assert.doesNotMatch((await promiseOf(r.loginCommands)).admin, /pw-/);
+    });
+
+    it("creates no client steps without clients", async () => {
+        const r = await deploy();
+        assert.equal(run.ofType(T.command).length, 0);
+        assert.deepEqual(await promiseOf(r.clientStatus), {});
+    });
+});
+
+describe("PrivateRegistry on prod-like settings", () => {
+    it("renders S3 credentials only into the secret config and never into plain inputs", async () => {
+        const r = await deploy(prodSettings());
+        const c = run.get(T.container, "registry-registry-container");
+        const config = parseYaml(c.inputs.uploads[0].content);
+        assert.equal(config.storage.s3.secretkey, "s3-secret-key-value");
+        assert.equal(config.storage.s3.forcepathstyle, true);
+        assert.equal(await isSecret(r.configYaml), true);
+        for (const rec of run.records) {
+            const plain = JSON.stringify(Object.fromEntries(Object.entries(rec.inputs).filter(([k]) => !rec.secretInputs.includes(k))));
+            assert.ok(!plain.includes("s3-secret-key-value"), `${rec.name} leaks the S3 secret key in a plain input`);
+            assert.ok(!plain.includes("supplied-ops-password"), `${rec.name} leaks a supplied password`);
+            assert.ok(!plain.includes("OPENSSH PRIVATE KEY"), `${rec.name} leaks the SSH key`);
+        }
+        assert.equal(run.ofType(T.volume).length, 0, "no data volume for object storage");
+        assert.equal(run.get(T.dockerProvider, "registry-docker").inputs.host, "ssh://deploy@registry-host.example:22");
+    });
+
+    it("hashes a supplied password without a RandomPassword and generates the other", async () => {
+        const r = await deploy(prodSettings());
+        assert.deepEqual(run.ofType(T.password).map((p) => p.name).sort(), ["registry-registry-http-secret", "registry-users-password-ci"]);
+        const pws = await promiseOf(r.passwords);
+        assert.equal(pws.ops, "supplied-ops-password");
+        assert.equal(pws.ci.length, 40);
+        assert.match(await promiseOf(r.htpasswd), /^ci:\$2a\$.*\nops:\$2a\$10\$/s);
+    });
+
+    it("configures each client over SSH: poll, trust, daemon.json, login; secrets on stdin only", async () => {
+        const r = await deploy(prodSettings());
+        const names = run.ofType(T.command).map((c) => c.name).sort();
+        assert.deepEqual(names, [
+            "registry-client-node-a-daemon-json",
+            "registry-client-node-a-daemon-read",
+            "registry-client-node-a-login",
+            "registry-client-node-a-poll",
+            "registry-client-node-a-trust",
+            "registry-client-node-b-poll",
+            "registry-client-node-b-trust",
+        ]);
+        for (const c of run.ofType(T.command)) {
+            assert.ok(c.secretInputs.includes("connection"), `${c.name}: connection is secret`);
+            assert.ok(!String(c.inputs.create).includes("pw-") && !String(c.inputs.create).includes("PRIVATE KEY"));
+        }
+        const trust = run.get(T.command, "registry-client-node-a-trust");
+        assert.match(trust.inputs.stdin, /BEGIN CERTIFICATE/);
+        assert.match(trust.inputs.create, /registry\.example\.internal:5000/);
+        assert.match(trust.inputs.create, /10\.20\.0\.10:5000/);
+        assert.ok(trust.inputs.delete, "trust has a delete that undoes it");
+        assert.deepEqual(trust.inputs.triggers, ["registry.example.internal:5000", "10.20.0.10:5000"]);
+        assert.equal(run.engine(T.command, "registry-client-node-a-trust").deleteBeforeReplace, true);
+
+        const login = run.get(T.command, "registry-client-node-a-login");
+        assert.ok(login.secretInputs.includes("stdin"));
+        assert.equal(login.inputs.stdin, (await promiseOf(r.passwords)).ci);
+        assert.match(login.inputs.create, /docker login --username '\\''ci'\\'' --password-stdin '\\''registry\.example\.internal:5000'\\''/);
+        assert.match(login.inputs.delete, /docker logout/);
+
+        const daemon = run.get(T.command, "registry-client-node-a-daemon-json");
+        const merged = JSON.parse(daemon.inputs.stdin);
+        assert.deepEqual(merged, { "data-root": "/srv/docker", "max-concurrent-downloads": 6, "live-restore": true });
+        assert.match(daemon.inputs.create, /kill -HUP/);
+        assert.match(daemon.inputs.delete, /restored|daemon\.json\.orig/);
+
+        const b = run.get(T.command, "registry-client-node-b-poll");
+        assert.deepEqual({ host: b.inputs.connection.host, port: b.inputs.connection.port, user: b.inputs.connection.user }, {
+            host: "node-b.example.internal",
+            port: 2222,
+            user: "deploy",
+        });
+        assert.match(b.inputs.create, /^sudo -n sh -c /);
+
+        // Every client step waits for the registry container.
+        const containerUrn = run.engine(T.container, "registry-registry-container").urn;
+        const registryUrn = run.registrations().find((x) => x.type === "private-registry:registry:Registry")!.urn;
+        const poll = run.engine(T.command, "registry-client-node-a-poll");
+        assert.ok(poll.dependencies.includes(registryUrn) || poll.dependencies.includes(containerUrn));
+        const status = await promiseOf(r.clientStatus);
+        assert.match(status["node-a"], /docker 20\.10\.24/);
+    });
+
+    it("adds the registry to insecure-registries only when TLS is off, and then installs no CA", async () => {
+        const s = prodSettings();
+        s.tls = { ...s.tls, enabled: false };
+        s.clients = s.clients.map((c) => ({ ...c, loginAs: undefined }));
+        await deploy(s);
+        assert.equal(run.ofType(T.key).length, 0);
+        assert.equal(run.ofType(T.command).filter((c) => c.name.endsWith("-trust")).length, 0);
+        const daemon = run.get(T.command, "registry-client-node-b-daemon-json");
+        assert.deepEqual(JSON.parse(daemon.inputs.stdin)["insecure-registries"], ["registry.example.internal:5000", "10.20.0.10:5000"]);
+        const config = parseYaml(run.get(T.container, "registry-registry-container").inputs.uploads[0].content);
+        assert.equal(config.http.tls, undefined);
+    });
+});
+
+describe("PrivateRegistry PKI choices", () => {
+    it("adopts an existing CA: no CA key or certificate is generated, the server certificate is signed by it", async () => {
+        const s = devSettings();
+        s.tls = { ...s.tls, ca: { mode: "existing", certPem: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n", keyPem: new Secret("CA-KEY") } };
+        const r = await deploy(s);
+        assert.equal(run.ofType(T.selfSigned).length, 0);
+        assert.deepEqual(run.ofType(T.key).map((k) => k.name), ["registry-cert-key"]);
+        const leaf = run.get(T.signed, "registry-cert-cert");
+        assert.match(leaf.inputs.caCertPem, /\nCA\n/);
+        assert.equal(leaf.inputs.caPrivateKeyPem, "CA-KEY");
+        assert.ok(leaf.secretInputs.includes("caPrivateKeyPem"));
+        assert.match(await promiseOf(r.caCertPem), /\nCA\n/);
+    });
+
+    it("uses a bring-your-own certificate as is, with its CA for clients", async () => {
+        const s = devSettings();
+        s.tls = {
+            ...s.tls,
+            certificate: { mode: "existing", certPem: "LEAF-PEM", keyPem: new Secret("LEAF-KEY"), caPem: "ISSUER-PEM" },
+        };
+        const r = await deploy(s);
+        assert.equal(run.ofType(T.key).length + run.ofType(T.signed).length + run.ofType(T.selfSigned).length, 0);
+        const files = run.get(T.container, "registry-registry-container").inputs.uploads;
+        assert.equal(files.find((f: { file: string }) => f.file.endsWith("registry.crt")).content, "LEAF-PEM");
+        assert.equal(files.find((f: { file: string }) => f.file.endsWith("registry.key")).content, "LEAF-KEY");
+        assert.equal(await promiseOf(r.caCertPem), "ISSUER-PEM");
+        assert.equal(await isSecret(r.serverKeyPem), true);
+    });
+
+    it("generates ECDSA keys on the configured curve, never the provider's P224 default", async () => {
+        const s = devSettings();
+        s.tls = {
+            ...s.tls,
+            ca: { mode: "generate", algorithm: "ECDSA", rsaBits: 4096, ecdsaCurve: "P384", commonName: "CA", organization: "O", validityHours: 100 },
+            certificate: { mode: "generate", algorithm: "ECDSA", rsaBits: 2048, ecdsaCurve: "P256", validityHours: 50, earlyRenewalHours: 5 },
+        };
+        await deploy(s);
+        assert.deepEqual(run.get(T.key, "registry-ca-key").inputs, { algorithm: "ECDSA", ecdsaCurve: "P384" });
+        assert.deepEqual(run.get(T.key, "registry-cert-key").inputs, { algorithm: "ECDSA", ecdsaCurve: "P256" });
+    });
+
+    it("writes the v2 config path on a 2.x image and drops the v3-only environment", async () => {
+        await deploy(devSettings({ image: "registry:2.8.3", registryVersion: 2 }));
+        const c = run.get(T.container, "registry-registry-container");
+        assert.ok(c.inputs.uploads.some((u: { file: string }) => u.file === "/etc/docker/registry/config.yml"));
+        assert.deepEqual(c.inputs.envs, []);
+    });
+
+    it("binds a host path instead of a volume when asked", async () => {
+        await deploy(devSettings({ data: { kind: "hostPath", hostPath: "/srv/registry" } }));
+        assert.equal(run.ofType(T.volume).length, 0);
+        assert.deepEqual(run.get(T.container, "registry-registry-container").inputs.volumes, [
+            { hostPath: "/srv/registry", containerPath: "/var/lib/registry" },
+        ]);
+    });
+});
