@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { privateKeyArgs } from "./keyAlgorithm";
 
 const TYPE = "private-registry:pki:CertificateAuthority";
 
@@ -45,13 +46,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
             this.privateKeyPem = pulumi.secret(args.existing.keyPem);
         } else {
             const g = args.generate!;
-            const key = new tls.PrivateKey(
-                `${name}-key`,
-                g.algorithm === "RSA"
-                    ? { algorithm: "RSA", rsaBits: g.rsaBits ?? 4096 }
-                    : { algorithm: "ECDSA", ecdsaCurve: g.ecdsaCurve ?? "P256" },
-                child,
-            );
+            const key = new tls.PrivateKey(`${name}-key`, privateKeyArgs(g, 4096), child);
             const cert = new tls.SelfSignedCert(
                 `${name}-cert`,
                 {

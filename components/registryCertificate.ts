@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { privateKeyArgs } from "./keyAlgorithm";
 
 const TYPE = "private-registry:pki:RegistryCertificate";
 
@@ -57,9 +58,7 @@ export class RegistryCertificate extends pulumi.ComponentResource {
         }
         const key = new tls.PrivateKey(
             `${name}-key`,
-            (args.algorithm ?? "RSA") === "RSA"
-                ? { algorithm: "RSA", rsaBits: args.rsaBits ?? 2048 }
-                : { algorithm: "ECDSA", ecdsaCurve: args.ecdsaCurve ?? "P256" },
+            privateKeyArgs({ algorithm: args.algorithm ?? "RSA", rsaBits: args.rsaBits, ecdsaCurve: args.ecdsaCurve }, 2048),
             child,
         );
         const csr = new tls.CertRequest(
