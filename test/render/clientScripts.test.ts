@@ -4,7 +4,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import {
     certsDirName,
     renderDaemonApply,
@@ -42,9 +42,15 @@ function sh(commandLine: string, stdin = ""): { code: number; stdout: string; st
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+const scratch: string[] = [];
 function tmpdir(): string {
-    return fs.mkdtempSync(path.join(os.tmpdir(), "pr-scripts-"));
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), "pr-scripts-"));
+    scratch.push(d);
+    return d;
 }
+after(() => {
+    for (const d of scratch) fs.rmSync(d, { recursive: true, force: true });
+});
 
 /** A stable picture of a tree: every path with its mode and content hash. */
 function treeHash(root: string): string {

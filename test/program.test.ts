@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import * as crypto from "node:crypto";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { readStackConfig } from "../scripts/stackFile";
+import { SettingsError } from "../settings";
+import { isSecret, promiseOf, resetRecords, settle, setupMocks, type MockRun } from "./support/mocks";
+
+let run: MockRun;
+let main: typeof import("../program").main;
+
+const sshKey = crypto
+    .generateKeyPairSync("ed25519")
+    .privateKey.export({ format: "pem", type: "pkcs8" })
+    .toString();
+
+before(async () => {
+    run = setupMocks({ stack: "dev" });
+    ({ main } = await import("../program"));
+});
+
+function useStack(file: string, setSecret: Record<string, string> = {}) {
+    const cfg = readStackConfig(file, { namespace: "private-registry", setSecret });
+    pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
+}
+
+async function runMain() {
+    resetRecords(run);
+    const out = main();
+    await promiseOf(pulumi.all(Object.values(out) as pulumi.Output<unknown>[]));
+    await settle();
+    return out;
+}
+
+describe("the program on each stack file", () => {
+    it("dev: the local engine, localhost:5000 on 127.0.0.1, a kept volume, one generated user, no clients", async () => {
+        useStack("Pulumi.dev.yaml");
+        const out = await runMain();
+        assert.equal(await promiseOf(out.endpoint), "localhost:5000");
+        assert.deepEqual(await promiseOf(out.endpoints), ["localhost:5000", "127.0.0.1:5000"]);
+        assert.deepEqual(await promiseOf(out.usernames), ["admin"]);
+        assert.equal(await isSecret(out.passwords), true);
+        assert.match(await promiseOf(out.caCertPem), /BEGIN CERTIFICATE/);
+        const c = run.get("docker:index/container:Container", "registry-registry-container");
+        assert.deepEqual(c.inputs.ports, [{ internal: 5000, external: 5000, ip: "127.0.0.1" }]);
+        assert.equal(run.get("pulumi:providers:docker", "registry-docker").inputs.host, "unix:///var/run/docker.sock");
+        assert.equal(run.get("docker:index/remoteImage:RemoteImage", "registry-registry-image").inputs.name, "registry:3.1.2");
+        assert.equal(run.get("docker:index/volume:Volume", "registry-registry-data").inputs.name, "private-registry-data");
+        assert.equal(run.engine("docker:index/volume:Volume", "registry-registry-data").retainOnDelete, true);
+        assert.equal(run.ofType("command:remote:Command").length, 0);
+    });
+
+    it("prod: remote engine over SSH, S3 on Ceph RGW with path style, three clients, two users", async () => {
+        useStack("Pulumi.prod.yaml", {
+            sshPrivateKey: sshKey,
+            storage: JSON.stringify({
+                driver: "s3",
+                region: "us-east-1",
+                bucket: "registry-prod",
+                regionEndpoint: "http://rgw.prod.example.internal:7480",
+                v4Auth: true,
+                secure: false,
+                accessKey: "AK",
+                secretKey: "SK-very-secret",
+            }),
+        });
+        const out = await runMain();
+        assert.equal(await promiseOf(out.endpoint), "registry.prod.example.internal:5000");
+        assert.deepEqual(await promiseOf(out.usernames), ["ci", "ops"]);
+        assert.equal(run.get("pulumi:providers:docker", "registry-docker").inputs.host, "ssh://deploy@registry-01.prod.example.internal");
+        assert.deepEqual(
+            run.ofType("command:remote:Command").filter((c) => c.name.endsWith("-login")).map((c) => c.name).sort(),
+            ["registry-client-app-01-login", "registry-client-build-01-login", "registry-client-build-02-login"],
+        );
+        assert.match(run.get("command:remote:Command", "registry-client-app-01-poll").inputs.create, /^sudo -n /);
+        assert.deepEqual(run.get("tls:index/privateKey:PrivateKey", "registry-ca-key").inputs, { algorithm: "ECDSA", ecdsaCurve: "P384" });
+        const config = run.get("docker:index/container:Container", "registry-registry-container").inputs.uploads[0].content as string;
+        assert.match(config, /forcepathstyle: true/);
+        assert.match(config, /secretkey: SK-very-secret/);
+        assert.equal(run.ofType("docker:index/volume:Volume").length, 0);
+    });
+
+    it("e2e: the test network, fixed IP and alias, two clients (one through sudo)", async () => {
+        useStack("Pulumi.e2e.yaml", { sshPrivateKey: sshKey });
+        const out = await runMain();
+        assert.equal(await promiseOf(out.endpoint), "registry.test:5000");
+        const c = run.get("docker:index/container:Container", "registry-registry-container");
+        assert.deepEqual(c.inputs.networksAdvanced, [{ name: "pr-e2e-net", ipv4Address: "10.231.77.2", aliases: ["registry.test"] }]);
+        assert.ok(c.inputs.uploads.some((u: { file: string }) => u.file === "/etc/docker/registry/config.yml"));
+    });
+});
+
+describe("a bad config fails before any resource is registered", () => {
+    it("names the key and registers nothing", async () => {
+        useStack("Pulumi.dev.yaml");
+        pulumi.runtime.setAllConfig({ ...readStackConfig("Pulumi.dev.yaml", { namespace: "private-registry" }).values, "private-registry:port": "88a" }, []);
+        resetRecords(run);
+        assert.throws(() => main(), (e: unknown) => {
+            assert.ok(e instanceof SettingsError);
+            assert.match((e as Error).message, /private-registry:port must be an integer 1-65535, got "88a"/);
+            return true;
+        });
+        await settle();
+        assert.equal(run.records.length, 0);
+        assert.equal(run.registrations().length, 0);
+    });
+
+    it("refuses an SSH key given as plain config", async () => {
+        const cfg = readStackConfig("Pulumi.e2e.yaml", { namespace: "private-registry", set: {} });
+        pulumi.runtime.setAllConfig({ ...cfg.values, "private-registry:sshPrivateKey": sshKey }, []);
+        resetRecords(run);
+        assert.throws(() => main(), /private-registry:sshPrivateKey holds an SSH private key and must be set as a secret/);
+        await settle();
+        assert.equal(run.records.length, 0);
+    });
+});
