@@ -6,7 +6,7 @@
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import bcrypt from "bcryptjs";
-import { installMonitorTap, resetMonitorTap, tappedRegistrations, type Registration } from "./monitorTap";
+import { installMonitorTap, resetMonitorTap, tappedRegistrations, type Registration } from "../../scripts/monitorTap";
 
 /** One `newResource` call, with secret wrappers removed from the inputs. */
 export interface Recorded {

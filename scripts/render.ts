@@ -1,0 +1,273 @@
+/**
+ * `npm run render -- --stack <name> --out <dir> [--include-secrets] [--config k=v] [--secret k=v|k=@file]`
+ *
+ * Evaluates the program without touching any host, like `helm template`: every provider is mocked,
+ * but keys, certificates, random passwords and bcrypt hashes are real (scripts/offline/), and writes
+ * what would land: the registry's files, each client host's scripts, every resource and the outputs.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import * as pulumi from "@pulumi/pulumi";
+import { parseDocument, visit } from "yaml";
+import { NAMESPACE, parseSettings } from "../settings";
+import { Secret, type Settings } from "../settingsTypes";
+import { certRequest, locallySignedCert, privateKey, selfSignedCert, type Realized } from "./offline/tls";
+import { randomId, randomPassword, randomString } from "./offline/random";
+import { readStackConfig } from "./stackFile";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VAL = "1b47061264138c4ac30d75fd1eb44270";
+const REDACTED = "<redacted>";
+
+const isWrapped = (v: unknown): v is { value: unknown } =>
+    typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VAL;
+
+function unwrap(v: unknown): unknown {
+    if (isWrapped(v)) return unwrap(v.value);
+    if (Array.isArray(v)) return v.map(unwrap);
+    if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
+    }
+    return v;
+}
+
+/** One registered resource as render saw it. */
+interface Seen {
+    type: string;
+    name: string;
+    provider: string;
+    inputs: Record<string, unknown>;
+    outputs: Record<string, unknown>;
+}
+
+const REALIZERS: Record<string, (inputs: Record<string, any>) => Realized | Promise<Realized>> = {
+    "tls:index/privateKey:PrivateKey": privateKey,
+    "tls:index/selfSignedCert:SelfSignedCert": selfSignedCert,
+    "tls:index/certRequest:CertRequest": certRequest,
+    "tls:index/locallySignedCert:LocallySignedCert": locallySignedCert,
+    "random:index/randomPassword:RandomPassword": randomPassword,
+    "random:index/randomString:RandomString": randomString,
+    "random:index/randomId:RandomId": randomId,
+};
+
+/** What render says for values only a real host could give. */
+function offlineOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+    const hex = crypto.createHash("sha256").update(`${type}/${name}`).digest("hex");
+    switch (type) {
+        case "docker:index/remoteImage:RemoteImage":
+            return { imageId: `sha256:${hex}`, repoDigest: "" };
+        case "docker:index/container:Container":
+        case "docker:index/volume:Volume":
+        case "docker:index/network:Network":
+            // The engine names these `<logical name>-<7 hex>` when no name is given.
+            return { name: inputs.name ?? `${name}-${hex.slice(0, 7)}` };
+        case "command:remote:Command":
+        case "command:local:Command":
+            return { stdout: "", stderr: "" };
+        default:
+            return {};
+    }
+}
+
+/** Every secret value in the settings, so that any string holding one can be redacted. */
+function secretValues(s: Settings): string[] {
+    const out: string[] = [];
+    const walk = (v: unknown) => {
+        if (v instanceof Secret) out.push(v.reveal());
+        else if (Array.isArray(v)) v.forEach(walk);
+        else if (v && typeof v === "object") Object.values(v).forEach(walk);
+    };
+    walk(s);
+    const st = s.storage as unknown as Record<string, unknown>;
+    for (const k of ["accessKey", "secretKey", "password", "accountKey"]) if (typeof st[k] === "string") out.push(st[k] as string);
+    if (s.registry.proxy?.password) out.push(s.registry.proxy.password);
+    if (s.registry.redis?.password) out.push(s.registry.redis.password);
+    for (const n of s.registry.notifications) for (const vals of Object.values(n.headers ?? {})) out.push(...vals);
+    return out.filter((x) => x.length > 0);
+}
+
+function main(): Promise<void> {
+    const { values } = parseArgs({
+        options: {
+            stack: { type: "string", default: "dev" },
+            out: { type: "string" },
+            "include-secrets": { type: "boolean", default: false },
+            config: { type: "string", multiple: true, default: [] },
+            secret: { type: "string", multiple: true, default: [] },
+        },
+    });
+    if (!values.out) throw new Error("--out <dir> is required");
+    const pairs = (list: string[]) =>
+        Object.fromEntries(
+            list.map((kv) => {
+                const i = kv.indexOf("=");
+                if (i < 1) throw new Error(`expected key=value, got ${kv}`);
+                const v = kv.slice(i + 1);
+                return [kv.slice(0, i), v.startsWith("@") ? fs.readFileSync(v.slice(1), "utf8") : v];
+            }),
+        );
+    const stackFile = path.resolve(__dirname, "..", `Pulumi.${values.stack}.yaml`);
+    if (!fs.existsSync(stackFile)) throw new Error(`no stack file ${stackFile}`);
+    const cfg = readStackConfig(stackFile, { namespace: NAMESPACE, set: pairs(values.config!), setSecret: pairs(values.secret!) });
+    return render(cfg, values.stack!, path.resolve(values.out), values["include-secrets"]!);
+}
+
+/** Renders one stack's config into `out`. Exported for tests. */
+export async function render(
+    cfg: { values: Record<string, string>; secretKeys: string[] },
+    stack: string,
+    out: string,
+    includeSecrets: boolean,
+): Promise<void> {
+    // The same settings the program will parse, for the list of secret values to redact.
+    const short = (k: string) => k.slice(NAMESPACE.length + 1);
+    const settings = parseSettings({
+        values: Object.fromEntries(Object.entries(cfg.values).filter(([k]) => k.startsWith(`${NAMESPACE}:`)).map(([k, v]) => [short(k), v])),
+        secretKeys: new Set(cfg.secretKeys.map(short)),
+    });
+    const secrets = new Set<string>(secretValues(settings));
+
+    const seen: Seen[] = [];
+    pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
+    await pulumi.runtime.setMocks(
+        {
+            async newResource(args) {
+                const inputs = unwrap(args.inputs) as Record<string, any>;
+                const realize = REALIZERS[args.type];
+                let id = `${args.name}-id`;
+                let outputs: Record<string, unknown> = {};
+                let secretOutputs: string[] = [];
+                if (realize) {
+                    const r = await realize(inputs);
+                    ({ id, outputs, secretOutputs } = r);
+                    for (const k of secretOutputs) {
+                        const v = outputs[k];
+                        if (typeof v === "string" && v !== "") secrets.add(v);
+                    }
+                } else {
+                    outputs = offlineOutputs(args.type, args.name, inputs);
+                }
+                seen.push({ type: args.type, name: args.name, provider: args.provider ?? "", inputs: args.inputs, outputs });
+                const state: Record<string, unknown> = { ...args.inputs };
+                for (const [k, v] of Object.entries(outputs)) state[k] = secretOutputs.includes(k) ? pulumi.secret(v) : v;
+                return { id: args.custom === false ? "" : id, state };
+            },
+            call: (args) => args.inputs,
+        },
+        "private-registry",
+        stack,
+        false,
+    );
+    // Installed after setMocks so that it wraps the monitor render uses.
+    const tap: typeof import("./monitorTap") = require("./monitorTap");
+    tap.installMonitorTap();
+    const program: typeof import("../program") = require("../program");
+    const outputs = program.main();
+    const resolved: Record<string, { value: unknown; secret: boolean }> = {};
+    for (const [k, o] of Object.entries(outputs) as [string, pulumi.Output<unknown>][]) {
+        const value = await new Promise((resolve) => o.apply(resolve));
+        resolved[k] = { value, secret: await pulumi.isSecret(o) };
+    }
+    for (let n = -1; n !== seen.length; ) {
+        n = seen.length;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const redact = (v: unknown): unknown => {
+        if (includeSecrets) return unwrap(v);
+        if (typeof v === "string") return [...secrets].some((s) => v.includes(s)) ? REDACTED : v;
+        if (isWrapped(v)) return redact(v.value);
+        if (Array.isArray(v)) return v.map(redact);
+        if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+            return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x)]));
+        }
+        return v;
+    };
+    const write = (rel: string, content: string, mode = 0o644) => {
+        const file = path.join(out, rel);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, content, { mode });
+        fs.chmodSync(file, mode);
+    };
+
+    // The registry's files, from what the container uploads.
+    const container = seen.find((r) => r.type === "docker:index/container:Container");
+    const uploads = (container ? (unwrap(container.inputs.uploads) as { file: string; content: string }[]) : []) ?? [];
+    const byFile = (suffix: string) => uploads.find((u) => u.file.endsWith(suffix));
+    const configYml = byFile("/config.yml");
+    if (configYml) {
+        const doc = parseDocument(configYml.content);
+        if (!includeSecrets) {
+            visit(doc, {
+                Scalar(_key, node) {
+                    if (typeof node.value === "string" && [...secrets].some((s) => (node.value as string).includes(s))) node.value = REDACTED;
+                },
+            });
+        }
+        write("registry/config.yml", includeSecrets ? configYml.content : doc.toString({ lineWidth: 0 }));
+    }
+    const htpasswd = byFile("/htpasswd");
+    if (htpasswd) write("registry/htpasswd", htpasswd.content, 0o600);
+    const cert = byFile("/registry.crt");
+    if (cert) write("registry/certs/registry.crt", cert.content);
+    const key = byFile("/registry.key");
+    if (key && includeSecrets) write("registry/certs/registry.key", key.content, 0o600);
+    const ca = resolved.caCertPem?.value;
+    if (typeof ca === "string" && ca !== "") write("registry/certs/ca.crt", ca);
+
+    // Each client host's steps: the scripts and what they get on stdin.
+    const steps = seen.filter((r) => r.type === "command:remote:Command");
+    const counters = new Map<string, number>();
+    for (const s of steps) {
+        const m = /^.+?-client-(.+)-(poll|trust|daemon-read|daemon-json|login)$/.exec(s.name);
+        if (!m) continue;
+        const [, client, step] = m;
+        const n = (counters.get(client) ?? 0) + 1;
+        counters.set(client, n);
+        const base = `clients/${client}/${String(n).padStart(2, "0")}-${step}`;
+        const inputs = unwrap(s.inputs) as Record<string, string | undefined>;
+        if (inputs.create) write(`${base}.sh`, `${inputs.create}\n`, 0o755);
+        if (inputs.delete) write(`${base}.delete.sh`, `${inputs.delete}\n`, 0o755);
+        if (inputs.stdin !== undefined) write(`${base}.stdin`, String(redact(s.inputs.stdin)), 0o600);
+        if (step === "trust" && inputs.stdin) write(`clients/${client}/ca.crt`, inputs.stdin);
+        if (step === "daemon-json" && inputs.stdin) write(`clients/${client}/daemon.json`, inputs.stdin);
+        const conn = unwrap(s.inputs.connection) as Record<string, unknown>;
+        if (step === "poll") {
+            write(`clients/${client}/connection.json`, `${JSON.stringify(redact({ ...conn }), null, 2)}\n`);
+        }
+    }
+
+    const regs = tap.tappedRegistrations();
+    const resources = seen.map((r) => {
+        const reg = regs.find((x) => x.type === r.type && x.name === r.name);
+        return {
+            type: r.type,
+            name: r.name,
+            urn: reg?.urn,
+            parent: reg?.parent || undefined,
+            provider: r.provider || undefined,
+            dependsOn: reg?.dependencies.length ? reg.dependencies : undefined,
+            options: reg
+                ? Object.fromEntries(
+                      Object.entries({ deleteBeforeReplace: reg.deleteBeforeReplace, retainOnDelete: reg.retainOnDelete, protect: reg.protect }).filter(([, v]) => v),
+                  )
+                : undefined,
+            inputs: redact(r.inputs),
+        };
+    });
+    write("resources.json", `${JSON.stringify(resources, null, 2)}\n`);
+    const outJson = Object.fromEntries(
+        Object.entries(resolved).map(([k, { value, secret }]) => [k, secret && !includeSecrets ? "[secret]" : value]),
+    );
+    write("outputs.json", `${JSON.stringify(outJson, null, 2)}\n`);
+    console.log(`rendered stack ${stack} into ${out}: ${seen.length} resources${includeSecrets ? " (secrets included)" : ""}`);
+}
+
+if (require.main === module) {
+    main().catch((e: Error) => {
+        console.error(`render: ${e.message}`);
+        process.exit(1);
+    });
+}
