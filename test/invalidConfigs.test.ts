@@ -1,0 +1,82 @@
+/**
+ * The invalid-config corpus (test/fixtures/invalid/*.yaml): each file is a stack file whose
+ * `# expect:` line names the key its error must mention. `{secure: X}` marks a value set as a
+ * secret (plaintext X here). Every case must fail in parseSettings AND in the whole program before
+ * any resource is registered.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { readStackConfig } from "../scripts/stackFile";
+import { NAMESPACE, parseSettings, SettingsError } from "../settings";
+import { resetRecords, settle, setupMocks, type MockRun } from "./support/mocks";
+
+const dir = path.join(__dirname, "fixtures", "invalid");
+const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
+
+let run: MockRun;
+let main: typeof import("../program").main;
+before(async () => {
+    run = setupMocks();
+    ({ main } = await import("../program"));
+});
+
+function load(file: string) {
+    const text = fs.readFileSync(path.join(dir, file), "utf8");
+    const expected = [...text.matchAll(/^# expect: (\S+)$/gm)].map((m) => m[1]);
+    const cfg = readStackConfig(text, { namespace: NAMESPACE, secureIsPlaintext: true });
+    const short = (k: string) => k.slice(NAMESPACE.length + 1);
+    const raw = {
+        values: Object.fromEntries(Object.entries(cfg.values).map(([k, v]) => [short(k), v])),
+        secretKeys: new Set(cfg.secretKeys.map(short)),
+    };
+    return { expected, cfg, raw };
+}
+
+function problemsOf(e: unknown): string[] {
+    assert.ok(e instanceof SettingsError, `expected a SettingsError, got ${e}`);
+    return (e as SettingsError).problems.map((p) => p.key);
+}
+
+describe("invalid-config corpus", () => {
+    it("has at least 50 cases, each naming the key it expects", () => {
+        assert.ok(files.length >= 50, `only ${files.length} cases`);
+        for (const f of files) assert.ok(load(f).expected.length > 0, `${f} has no # expect: line`);
+    });
+
+    for (const file of files) {
+        it(`${file.replace(/\.yaml$/, "")}: fails naming its key, and registers no resource`, async () => {
+            const { expected, cfg, raw } = load(file);
+            let keys: string[] = [];
+            assert.throws(() => parseSettings(raw), (e: unknown) => {
+                keys = problemsOf(e);
+                return true;
+            });
+            for (const k of expected) {
+                assert.ok(keys.includes(k), `expected a problem at ${k}; got ${keys.join(", ")}`);
+            }
+            // The message names the key too, as the CLI shows it.
+            assert.throws(() => parseSettings(raw), new RegExp(expected[0].replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+
+            resetRecords(run);
+            pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
+            assert.throws(() => main(), SettingsError);
+            await settle(20);
+            assert.equal(run.records.length, 0, "no resource reached the engine");
+            assert.equal(run.registrations().length, 0);
+        });
+    }
+
+    it("never prints a secret value in an error", () => {
+        const raw = {
+            values: { users: JSON.stringify([{ name: "a:b", password: "TOPSECRET-1" }]), sshPrivateKey: "TOPSECRET-2" },
+            secretKeys: new Set(["users", "sshPrivateKey"]),
+        };
+        assert.throws(() => parseSettings(raw), (e: unknown) => {
+            assert.doesNotMatch((e as Error).message, /TOPSECRET/);
+            return true;
+        });
+    });
+});
