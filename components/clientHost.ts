@@ -108,10 +108,16 @@ export class ClientHost extends pulumi.ComponentResource {
                     connection,
                     stdin: merged.apply((m) => m.text),
                     create: merged.apply((m) =>
-                        runScript(renderDaemonApply({ ...paths, managedKeys: m.managedKeys, restart: m.restartNeeded }), sudo),
+                        runScript(
+                            renderDaemonApply({ ...paths, managedKeys: m.managedKeys, restart: m.restartNeeded, expect: m.expect }),
+                            sudo,
+                        ),
                     ),
                     delete: merged.apply((m) =>
-                        runScript(renderDaemonRestore({ ...paths, managedKeys: m.managedKeys, restart: m.restartNeeded }), sudo),
+                        runScript(
+                            renderDaemonRestore({ ...paths, managedKeys: m.managedKeys, restart: m.restartNeeded }),
+                            sudo,
+                        ),
                     ),
                 },
                 { ...child, dependsOn: after },

@@ -123,6 +123,34 @@ export interface DaemonScriptParams extends HostPaths {
     restart: boolean;
     /** Signal or restart dockerd at all. Defaults to true; false only for tests on a scratch tree. */
     controlDaemon?: boolean;
+    /**
+     * What `docker info` must show once the new file is in force. A reload that dockerd rejects
+     * is silent (the old config stays), so this is how the script knows it took.
+     */
+    expect?: { debug?: boolean; liveRestore?: boolean; mirrors?: string[] };
+}
+
+function reloadCheck(p: DaemonScriptParams): string[] {
+    const checks: string[] = [];
+    if (p.expect?.debug !== undefined) checks.push(`[ "$(docker info --format '{{.Debug}}')" = ${shQuote(String(p.expect.debug))} ]`);
+    if (p.expect?.liveRestore !== undefined) {
+        checks.push(`[ "$(docker info --format '{{.LiveRestoreEnabled}}')" = ${shQuote(String(p.expect.liveRestore))} ]`);
+    }
+    for (const m of p.expect?.mirrors ?? []) {
+        checks.push(`docker info --format '{{range .RegistryConfig.Mirrors}}{{.}} {{end}}' | grep -qF -- ${shQuote(m)}`);
+    }
+    if (checks.length === 0) return [];
+    return [
+        'if [ -n "$pid" ]; then',
+        "  n=0",
+        `  until { ${checks.join(" && ")}; } 2>/dev/null; do`,
+        "    n=$((n+1))",
+        '    if [ "$n" -ge 20 ]; then echo "private-registry: dockerd did not apply the new daemon.json (it rejects a bad file silently and keeps the old one): see its log, e.g. journalctl -u docker" >&2; exit 1; fi',
+        "    sleep 0.5",
+        "  done",
+        '  echo "private-registry: dockerd applied daemon.json"',
+        "fi",
+    ];
 }
 
 function daemonControl(p: DaemonScriptParams): string[] {
@@ -183,6 +211,7 @@ export function renderDaemonApply(p: DaemonScriptParams): string {
         'mv -f "$f.private-registry.tmp" "$f"',
         'echo "private-registry: wrote $f"',
         ...daemonControl(p),
+        ...reloadCheck(p),
     );
 }
 

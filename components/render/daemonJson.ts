@@ -42,6 +42,8 @@ export interface DaemonJsonMerge {
     restartNeeded: boolean;
     /** True when the merge changes nothing. */
     unchanged: boolean;
+    /** Values of the merged file that `docker info` reports, to check the reload took. */
+    expect: { debug?: boolean; liveRestore?: boolean; mirrors?: string[] };
 }
 
 /** Thrown when the existing daemon.json cannot be merged (it is not a JSON object). */
@@ -113,7 +115,14 @@ export function mergeDaemonJson(
         after["insecure-registries"] = union(before["insecure-registries"], insecureRegistries);
     }
     const changed = (key: string) => JSON.stringify(before[key]) !== JSON.stringify(after[key]);
+    const bool = (v: unknown) => (typeof v === "boolean" ? v : undefined);
+    const mirrors = Array.isArray(after["registry-mirrors"]) ? (after["registry-mirrors"] as unknown[]).filter((x): x is string => typeof x === "string") : [];
     return {
+        expect: {
+            debug: bool(after.debug),
+            liveRestore: bool(after["live-restore"]),
+            mirrors: mirrors.length > 0 ? mirrors : undefined,
+        },
         text: JSON.stringify(after, null, 2) + "\n",
         managedKeys,
         restartNeeded: RESTART_KEYS.some(changed),

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Entry point of a client-host container: its own sshd and Docker daemon, no systemd.
+# The authorized key comes from $AUTHORIZED_KEY. dockerd starts first, so that "SSH answers"
+# means "this host's Docker is ready".
+set -eu
+ssh-keygen -A >/dev/null
+mkdir -p /run/sshd /root/.ssh /home/deploy/.ssh
+printf '%s\n' "${AUTHORIZED_KEY:?AUTHORIZED_KEY is required}" > /root/.ssh/authorized_keys
+cp /root/.ssh/authorized_keys /home/deploy/.ssh/authorized_keys
+chown -R deploy:deploy /home/deploy/.ssh
+chmod 600 /root/.ssh/authorized_keys /home/deploy/.ssh/authorized_keys
+# --bridge=none and --iptables=false: this daemon must never touch a network it did not make.
+echo "--storage-driver=vfs --iptables=false --bridge=none --ip-masq=false" > /etc/dockerd.flags
+# shellcheck disable=SC2046
+dockerd $(cat /etc/dockerd.flags) </dev/null >/var/log/dockerd.log 2>&1 &
+i=0
+until docker info >/dev/null 2>&1; do
+  i=$((i + 1))
+  if [ "$i" -gt 60 ]; then echo "dockerd did not start" >&2; cat /var/log/dockerd.log >&2; exit 1; fi
+  sleep 0.5
+done
+exec /usr/sbin/sshd -D -e

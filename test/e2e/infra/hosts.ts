@@ -1,0 +1,149 @@
+/**
+ * The end-to-end test's own network and client hosts (see shared/reference/e2e-infrastructure.md).
+ * Network safety first: everything sits on a bridge network this module creates; each container's
+ * default route is deleted once it is up, so no address outside the test subnet is reachable;
+ * containers resolve names only through /etc/hosts (`--dns 127.0.0.1`); inner Docker daemons run
+ * with `--bridge=none --iptables=false` and without NET_ADMIN; nothing uses `--network host`.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import { privateKey } from "../../../scripts/offline/tls";
+import { runRemote } from "../../harness/ssh";
+
+export const CLIENT_IMAGE = "private-registry-test/client-host:bookworm";
+export const REGISTRY_IMAGE = "private-registry-test/registry:2.8";
+
+/** The test network (matches Pulumi.e2e.yaml). */
+export const NETWORK = { name: "pr-e2e-net", subnet: "10.231.77.0/24", gateway: "10.231.77.1" };
+export const REGISTRY = { name: "registry.test", ip: "10.231.77.2", port: 5000, container: "pr-e2e-registry", volume: "pr-e2e-registry-data" };
+
+/** One client-host container. */
+export interface TestHost {
+    name: string;
+    container: string;
+    ip: string;
+}
+
+/** Everything the suite created. */
+export interface TestInfra {
+    /** RSA key (PKCS#1 PEM) accepted by every host for root and `deploy`. */
+    sshKey: { privateKeyPem: string; publicKeyOpenssh: string };
+    hosts: TestHost[];
+}
+
+function docker(...args: string[]): string {
+    return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+}
+
+/** Capability names by bit number (linux/capability.h), for the sandbox's bounding set. */
+const CAPS = [
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+    "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+    "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+    "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+    "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ",
+];
+
+/**
+ * `--privileged` fails in this sandbox (its bounding set lacks some capabilities), so a client host
+ * gets every capability the sandbox has, except NET_ADMIN: its Docker daemon must not be able
+ * to touch any network.
+ */
+function capabilityArgs(): string[] {
+    const line = fs.readFileSync("/proc/self/status", "utf8").split("\n").find((l) => l.startsWith("CapBnd:"))!;
+    const mask = BigInt(`0x${line.split(/\s+/)[1]}`);
+    return CAPS.filter((name, bit) => (mask >> BigInt(bit)) & 1n && name !== "NET_ADMIN").flatMap((name) => ["--cap-add", name]);
+}
+
+/** Deletes a container's default route: any address outside the test subnet becomes unreachable. */
+export function isolate(container: string): void {
+    const pid = docker("inspect", "-f", "{{.State.Pid}}", container);
+    const routes = execFileSync("nsenter", ["-n", "-t", pid, "ip", "route", "show", "default"], { encoding: "utf8" });
+    if (routes.trim() !== "") execFileSync("nsenter", ["-n", "-t", pid, "ip", "route", "del", "default"]);
+}
+
+/** Removes everything a (crashed) earlier run of the suite may have left. */
+export function cleanup(): void {
+    const names = docker("ps", "-a", "--filter", "label=private-registry-e2e", "--format", "{{.Names}}").split("\n").filter(Boolean);
+    for (const n of [...names, REGISTRY.container]) {
+        try {
+            docker("rm", "-f", "-v", n);
+        } catch {
+            /* absent */
+        }
+    }
+    try {
+        docker("network", "rm", NETWORK.name);
+    } catch {
+        /* absent */
+    }
+    try {
+        docker("volume", "rm", "-f", REGISTRY.volume);
+    } catch {
+        /* absent */
+    }
+}
+
+/** Creates the network and `count` client hosts (`host-a`, `host-b`, …), ready for SSH. */
+export async function startInfra(count: number, log: (m: string) => void = () => undefined): Promise<TestInfra> {
+    cleanup();
+    const key = privateKey({ algorithm: "RSA", rsaBits: 2048 });
+    const sshKey = { privateKeyPem: String(key.outputs.privateKeyPem), publicKeyOpenssh: String(key.outputs.publicKeyOpenssh).trim() };
+    docker("network", "create", "--driver", "bridge", "--subnet", NETWORK.subnet, "--gateway", NETWORK.gateway, "--label", "private-registry-e2e", NETWORK.name);
+    const hosts: TestHost[] = [];
+    for (let i = 0; i < count; i++) {
+        const letter = String.fromCharCode(97 + i);
+        const host = { name: `host-${letter}`, container: `pr-e2e-host-${letter}`, ip: `10.231.77.${11 + i}` };
+        docker(
+            "run", "-d", "--name", host.container, "--hostname", host.name, "--label", "private-registry-e2e",
+            "--network", NETWORK.name, "--ip", host.ip,
+            "--dns", "127.0.0.1", "--add-host", `${REGISTRY.name}:${REGISTRY.ip}`,
+            "--init", ...capabilityArgs(),
+            "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+            "--device-cgroup-rule", "a *:* rwm",
+            "-e", `AUTHORIZED_KEY=${sshKey.publicKeyOpenssh}`,
+            CLIENT_IMAGE,
+        );
+        isolate(host.container);
+        hosts.push(host);
+    }
+    // Ready when SSH answers and the host's own dockerd answers (it starts before sshd).
+    await Promise.all(
+        hosts.map(async (h) => {
+            const deadline = Date.now() + 60_000;
+            for (;;) {
+                try {
+                    await runRemote({ host: h.ip, privateKey: sshKey.privateKeyPem, dialErrorLimit: 0, perDialTimeout: 3 }, "docker info >/dev/null");
+                    return;
+                } catch (e) {
+                    if (Date.now() > deadline) throw new Error(`${h.name} did not become ready: ${(e as Error).message}\n${docker("logs", h.container)}`);
+                    await new Promise((r) => setTimeout(r, 300));
+                }
+            }
+        }),
+    );
+    log(`started ${hosts.map((h) => `${h.name}=${h.ip}`).join(", ")}`);
+    return { sshKey, hosts };
+}
+
+/** Runs a command on a host as root (or `user`) over SSH; returns code and output, never throws on exit codes. */
+export async function sshExec(
+    infra: TestInfra,
+    host: TestHost,
+    command: string,
+    opts: { stdin?: string; user?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+        const r = await runRemote({ host: host.ip, user: opts.user ?? "root", privateKey: infra.sshKey.privateKeyPem }, command, { stdin: opts.stdin });
+        return { code: 0, ...r };
+    } catch (e) {
+        const m = /^Process exited with status (\d+): running [\s\S]*?:\n([\s\S]*)$/.exec((e as Error).message);
+        if (!m) throw e;
+        return { code: Number(m[1]), stdout: m[2], stderr: m[2] };
+    }
+}
+
+/** Removes the hosts and the network. */
+export function stopInfra(): void {
+    cleanup();
+}

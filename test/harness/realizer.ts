@@ -1,0 +1,285 @@
+/**
+ * Mocks that create the real thing: one `Realizer` is one `pulumi up` of the program, realized on
+ * this machine the way each provider realizes its resources (provider-fidelity.md):
+ * - tls and random: real keys, certificates, passwords and bcrypt (scripts/offline/);
+ * - docker: the local engine's API (docker.ts); explicit providers must be `unix://` hosts;
+ * - command.remote.Command: real SSH (ssh.ts).
+ *
+ * The engine's part is emulated only as far as the scenarios need, and said here: with
+ * `previous`, a resource whose type, name and inputs are unchanged keeps its state (no-op); a
+ * changed one is replaced or updated per its provider (containers, images, volumes and tls/random
+ * replace; a command's `triggers` replace, any other change re-runs `update` or else `create`);
+ * resources no longer declared are deleted. `deleteBeforeReplace` and `retainOnDelete` come from
+ * the registrations (scripts/monitorTap.ts). Not emulated: diffs of computed outputs, refresh,
+ * ignoreChanges, aliases, protect.
+ */
+import { isDeepStrictEqual } from "node:util";
+import * as pulumi from "@pulumi/pulumi";
+import { installMonitorTap, tappedRegistrations } from "../../scripts/monitorTap";
+import { randomId, randomPassword, randomString } from "../../scripts/offline/random";
+import { certRequest, locallySignedCert, privateKey, selfSignedCert } from "../../scripts/offline/tls";
+import * as dockerR from "./docker";
+import { runRemote, type Connection } from "./ssh";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VAL = "1b47061264138c4ac30d75fd1eb44270";
+
+function unwrap(v: unknown): any {
+    if (v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VAL) return unwrap((v as { value: unknown }).value);
+    if (Array.isArray(v)) return v.map(unwrap);
+    if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
+    }
+    return v;
+}
+
+/** One realized resource: enough to compare it with the next run and to delete it. */
+export interface RealizedResource {
+    type: string;
+    name: string;
+    id: string;
+    /** Inputs as declared, secrets unwrapped. */
+    inputs: Record<string, any>;
+    /** Provider outputs (merged over the inputs in the state given back). */
+    outputs: Record<string, unknown>;
+    secretOutputs: string[];
+    /** The Docker socket of the resource's provider, for docker resources. */
+    socket?: string;
+    /** What happened in this run. */
+    action: "create" | "same" | "update" | "replace";
+}
+
+/** Options of a run. */
+export interface RealizerOptions {
+    /** The previous run on the same infrastructure: its state is this run's starting point. */
+    previous?: Realizer;
+    log?: (m: string) => void;
+    /** Per command run. Defaults to 5 minutes. */
+    commandTimeoutMs?: number;
+}
+
+const TLS_RANDOM: Record<string, (i: Record<string, any>) => any> = {
+    "tls:index/privateKey:PrivateKey": privateKey,
+    "tls:index/selfSignedCert:SelfSignedCert": selfSignedCert,
+    "tls:index/certRequest:CertRequest": certRequest,
+    "tls:index/locallySignedCert:LocallySignedCert": locallySignedCert,
+    "random:index/randomPassword:RandomPassword": randomPassword,
+    "random:index/randomString:RandomString": randomString,
+    "random:index/randomId:RandomId": randomId,
+};
+
+/** Types whose every input forces a replacement (no in-place update worth emulating). */
+const REPLACE_ON_CHANGE = /^(tls:|random:|docker:index\/(container|remoteImage|volume|network):)/;
+
+export class Realizer {
+    readonly records: RealizedResource[] = [];
+    readonly failures: { type: string; name: string; error: Error }[] = [];
+    private readonly inflight = new Set<Promise<unknown>>();
+    private readonly previous: Map<string, RealizedResource>;
+    private readonly log: (m: string) => void;
+    private readonly providers = new Map<string, string>();
+    private readonly onRejection = (e: unknown) => this.log(`unhandled: ${(e as Error)?.message ?? e}`);
+
+    constructor(private readonly opts: RealizerOptions = {}) {
+        this.log = opts.log ?? (() => undefined);
+        this.previous = new Map((opts.previous?.records ?? []).map((r) => [`${r.type}::${r.name}`, r]));
+        // A failed registration rejects every output of the resource; the test inspects
+        // `failures` instead of letting Node exit on them.
+        process.on("unhandledRejection", this.onRejection);
+        installMonitorTap();
+    }
+
+    /** The mocks to pass to `pulumi.runtime.setMocks`. */
+    mocks(): pulumi.runtime.Mocks {
+        return {
+            newResource: (args) => {
+                const p = this.register(args.type, args.name, args.inputs, args.provider ?? "", args.custom !== false);
+                this.inflight.add(p);
+                p.catch(() => undefined).finally(() => this.inflight.delete(p));
+                return p;
+            },
+            call: (args) => args.inputs,
+        };
+    }
+
+    /** Waits until every registration has been realized; rejects with the first failure's text. */
+    async settled(timeoutMs = 600_000): Promise<void> {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            if (this.failures.length > 0) {
+                const f = this.failures[0];
+                throw new Error(`failed to register new resource ${f.name} [${f.type}]: ${f.error.message}`);
+            }
+            let before = -1;
+            while (this.inflight.size > 0 || before !== this.records.length) {
+                before = this.records.length;
+                if (this.inflight.size > 0) await Promise.race([...this.inflight].map((p) => p.catch(() => undefined)));
+                await new Promise((r) => setTimeout(r, 50));
+                if (this.failures.length > 0) break;
+                if (Date.now() > deadline) throw new Error(`resources still in flight after ${timeoutMs} ms`);
+            }
+            if (this.failures.length === 0) break;
+        }
+        // What the previous run had and this one no longer declares is deleted, newest first.
+        const current = new Set(this.records.map((r) => `${r.type}::${r.name}`));
+        for (const old of [...this.previous.values()].reverse()) {
+            if (!current.has(`${old.type}::${old.name}`)) await this.deleteOne(old);
+        }
+    }
+
+    /** `pulumi destroy`: every resource deleted in reverse creation order. */
+    async destroy(): Promise<void> {
+        for (const r of [...this.records].reverse()) await this.deleteOne(r);
+        process.off("unhandledRejection", this.onRejection);
+    }
+
+    /** Stops listening for this run's rejections without deleting anything. */
+    close(): void {
+        process.off("unhandledRejection", this.onRejection);
+    }
+
+    private retained(r: RealizedResource): boolean {
+        return tappedRegistrations().some((g) => g.type === r.type && g.name === r.name && g.retainOnDelete);
+    }
+
+    private deleteBeforeReplace(type: string, name: string): boolean {
+        // The docker bridge sets DeleteBeforeReplace on containers (pulumi-docker resources.go).
+        if (type === "docker:index/container:Container") return true;
+        return tappedRegistrations().some((g) => g.type === type && g.name === name && g.deleteBeforeReplace);
+    }
+
+    private async register(type: string, name: string, rawInputs: Record<string, unknown>, provider: string, custom: boolean) {
+        const inputs = unwrap(rawInputs);
+        try {
+            if (!custom) return { id: "", state: {} };
+            const r = await this.realize(type, name, inputs, provider);
+            this.records.push(r);
+            const state: Record<string, unknown> = { ...rawInputs };
+            for (const [k, v] of Object.entries(r.outputs)) state[k] = r.secretOutputs.includes(k) ? pulumi.secret(v) : v;
+            return { id: r.id, state };
+        } catch (e) {
+            this.failures.push({ type, name, error: e as Error });
+            this.log(`FAILED ${type}::${name}: ${(e as Error).message}`);
+            throw e;
+        }
+    }
+
+    private socketOf(provider: string): string {
+        if (!provider) return (process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock").replace(/^unix:\/\//, "");
+        const id = provider.split("::").pop()!;
+        const host = this.providers.get(id);
+        if (!host) throw new Error(`unknown provider ${provider}`);
+        if (!host.startsWith("unix://")) throw new Error(`the harness reaches Docker hosts over unix:// only, got ${host}`);
+        return host.slice("unix://".length);
+    }
+
+    private async realize(type: string, name: string, inputs: Record<string, any>, provider: string): Promise<RealizedResource> {
+        const key = `${type}::${name}`;
+        const prev = this.previous.get(key);
+        if (type === "pulumi:providers:docker") {
+            const id = `docker-provider-${name}`;
+            this.providers.set(id, inputs.host ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock");
+            return { type, name, id, inputs, outputs: {}, secretOutputs: [], action: prev ? "same" : "create" };
+        }
+        const socket = type.startsWith("docker:") ? this.socketOf(provider) : undefined;
+        if (prev && isDeepStrictEqual(prev.inputs, inputs)) {
+            return { ...prev, action: "same" };
+        }
+        if (prev && REPLACE_ON_CHANGE.test(type)) {
+            this.log(`replace ${key}`);
+            if (this.deleteBeforeReplace(type, name)) {
+                await this.deleteOne(prev);
+                return { ...(await this.create(type, name, inputs, socket)), action: "replace" };
+            }
+            const created = await this.create(type, name, inputs, socket);
+            await this.deleteOne(prev);
+            return { ...created, action: "replace" };
+        }
+        if (prev && type === "command:remote:Command") {
+            if (!isDeepStrictEqual(prev.inputs.triggers, inputs.triggers)) {
+                this.log(`replace ${key}`);
+                if (this.deleteBeforeReplace(type, name)) {
+                    await this.deleteOne(prev);
+                    return { ...(await this.create(type, name, inputs, socket)), action: "replace" };
+                }
+                const created = await this.create(type, name, inputs, socket);
+                await this.deleteOne(prev);
+                return { ...created, action: "replace" };
+            }
+            this.log(`update ${key}`);
+            const out = await this.runCommand(inputs, inputs.update ?? inputs.create);
+            return { type, name, id: prev.id, inputs, outputs: out, secretOutputs: ["connection"], action: "update" };
+        }
+        return { ...(await this.create(type, name, inputs, socket)), action: "create" };
+    }
+
+    private async create(type: string, name: string, inputs: Record<string, any>, socket?: string): Promise<RealizedResource> {
+        this.log(`create ${type}::${name}`);
+        const base = { type, name, inputs, socket, action: "create" as const };
+        const realizeTlsRandom = TLS_RANDOM[type];
+        if (realizeTlsRandom) {
+            const r = await realizeTlsRandom(inputs);
+            return { ...base, id: r.id, outputs: r.outputs, secretOutputs: r.secretOutputs };
+        }
+        switch (type) {
+            case "docker:index/remoteImage:RemoteImage": {
+                const r = await dockerR.remoteImage(socket!, inputs);
+                return { ...base, ...r, secretOutputs: [] };
+            }
+            case "docker:index/volume:Volume": {
+                const r = await dockerR.volume(socket!, `${name}-${Math.random().toString(16).slice(2, 9)}`, inputs);
+                return { ...base, ...r, secretOutputs: [] };
+            }
+            case "docker:index/container:Container": {
+                const r = await dockerR.container(socket!, name, inputs, this.log);
+                return { ...base, ...r, secretOutputs: [] };
+            }
+            case "command:remote:Command": {
+                const outputs = inputs.create ? await this.runCommand(inputs, inputs.create) : { stdout: "", stderr: "" };
+                return { ...base, id: `${name}${Math.random().toString(16).slice(2, 10)}`, outputs, secretOutputs: ["connection"] };
+            }
+            default:
+                throw new Error(`the harness does not realize ${type}`);
+        }
+    }
+
+    private async runCommand(inputs: Record<string, any>, command: string): Promise<{ stdout: string; stderr: string }> {
+        return runRemote(inputs.connection as Connection, command, {
+            stdin: inputs.stdin,
+            environment: inputs.environment,
+            timeoutMs: this.opts.commandTimeoutMs,
+            log: this.log,
+        });
+    }
+
+    private async deleteOne(r: RealizedResource): Promise<void> {
+        if (this.retained(r)) {
+            this.log(`retain ${r.type}::${r.name}`);
+            return;
+        }
+        this.log(`delete ${r.type}::${r.name}`);
+        switch (r.type) {
+            case "docker:index/container:Container":
+                return dockerR.deleteContainer(r.socket!, r.id, r.inputs);
+            case "docker:index/remoteImage:RemoteImage":
+                return dockerR.deleteRemoteImage(r.socket!, r.inputs);
+            case "docker:index/volume:Volume":
+                return dockerR.deleteVolume(r.socket!, r.id);
+            case "command:remote:Command":
+                if (r.inputs.delete) {
+                    // PULUMI_COMMAND_STDOUT/ERR go through SSH setenv, which Debian's sshd refuses:
+                    // the provider only warns, and so does this.
+                    if (r.outputs.stdout || r.outputs.stderr) this.log("warning: Unable to set 'PULUMI_COMMAND_STDOUT'");
+                    await runRemote(r.inputs.connection as Connection, r.inputs.delete, {
+                        stdin: r.inputs.stdin,
+                        environment: r.inputs.environment,
+                        timeoutMs: this.opts.commandTimeoutMs,
+                        log: this.log,
+                    });
+                }
+                return;
+            default:
+                return; // tls, random and providers live only in state.
+        }
+    }
+}
