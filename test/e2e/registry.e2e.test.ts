@@ -185,6 +185,34 @@ describe("end to end: a real registry, real client hosts, a real Docker client",
         });
     });
 
+    it("network safety: test hosts and the registry reach nothing outside the test subnet", async () => {
+        await timed("network safety", async () => {
+            // 192.0.2.1 is TEST-NET-1: never routed. Without a default route nothing is even sent.
+            const out = await sshExec(infra, hostA, "ip route show default | wc -l; (echo > /dev/tcp/192.0.2.1/80) 2>&1 | head -n1; true");
+            const [routes, ...rest] = out.stdout.split("\n");
+            assert.equal(routes.trim(), "0", "no default route");
+            assert.match(rest.join("\n"), /Network is unreachable/);
+            const inside = await sshExec(infra, hostA, `(echo > /dev/tcp/${REGISTRY.ip}/${REGISTRY.port}) && echo reachable`);
+            assert.match(inside.stdout, /reachable/);
+            const pid = execFileSync("docker", ["inspect", "-f", "{{.State.Pid}}", REGISTRY.container]).toString().trim();
+            const registryRoutes = execFileSync("nsenter", ["-n", "-t", pid, "ip", "route", "show", "default"]).toString();
+            assert.equal(registryRoutes.trim(), "", "the registry container has no default route either");
+        });
+    });
+
+    it("a daemon.json that dockerd rejects fails the step loudly instead of leaving the old config in force", async () => {
+        await timed("rejected daemon.json", async () => {
+            const { renderDaemonApply, renderDaemonRestore, runScript } = await import("../../components/render/clientScripts");
+            const p = { stateDir: "/var/lib/private-registry/e2e-bad", managedKeys: ["debug"], restart: false, expect: { debug: true } };
+            const r = await sshExec(infra, hostC, runScript(renderDaemonApply(p), false), { stdin: '{"debug": true, "labels": ["not-key-value"]}\n' });
+            assert.notEqual(r.code, 0);
+            assert.match(r.stdout, /dockerd did not apply the new daemon.json/);
+            const restore = await sshExec(infra, hostC, runScript(renderDaemonRestore(p), false));
+            assert.equal(restore.code, 0, restore.stdout);
+            assert.equal((await sshExec(infra, hostC, "test -e /etc/docker/daemon.json")).code, 1, "the host is back to no daemon.json");
+        });
+    });
+
     it("8. a second up on the same infrastructure converges: unchanged state is a no-op, and the client steps applied again over configured hosts change nothing", async () => {
         await timed("scenario 8", async () => {
             const first = current!;

@@ -88,7 +88,11 @@ function durationNs(d: string | undefined): number {
     return Math.round(total);
 }
 
-/** `docker.RemoteImage`: present locally → no pull; absent → a pull, which cannot succeed here. */
+/**
+ * `docker.RemoteImage`: present locally → no pull. Absent → the provider would pull; no registry
+ * is reachable from here and a pull would send traffic off the machine, so the harness never asks
+ * the engine to pull and fails with the provider's error instead.
+ */
 export async function remoteImage(socket: string, inputs: Inputs) {
     const name = String(inputs.name);
     let image: any;
@@ -96,12 +100,10 @@ export async function remoteImage(socket: string, inputs: Inputs) {
         image = await dockerApi(socket, "GET", `/images/${encodeURIComponent(name)}/json`);
     } catch (e) {
         if ((e as { status?: number }).status !== 404) throw e;
-        try {
-            await dockerApi(socket, "POST", `/images/create?fromImage=${encodeURIComponent(name)}`);
-            image = await dockerApi(socket, "GET", `/images/${encodeURIComponent(name)}/json`);
-        } catch (pull) {
-            throw new Error(`Unable to read Docker image into resource: unable to pull image ${name}: error pulling image ${name}: ${(pull as Error).message}`);
-        }
+        throw new Error(
+            `Unable to read Docker image into resource: unable to pull image ${name}: error pulling image ${name}: ` +
+                "the test harness never pulls (no registry is reachable from this machine)",
+        );
     }
     const digests: string[] = image.RepoDigests ?? [];
     const repo = name.replace(/[:@][^/]*$/, "");
@@ -146,12 +148,8 @@ export async function deleteVolume(socket: string, name: string) {
 /** `docker.Container`: create, networks, uploads before start, start, then `wait` on the healthcheck. */
 export async function container(socket: string, name: string, inputs: Inputs, log: (m: string) => void) {
     const image = String(inputs.image);
-    try {
-        await dockerApi(socket, "GET", `/images/${encodeURIComponent(image)}/json`);
-    } catch {
-        // findImage: an absent image is pulled, even without a RemoteImage.
-        await remoteImage(socket, { name: image });
-    }
+    // findImage: an absent image is pulled, even without a RemoteImage (here: the pull error).
+    await remoteImage(socket, { name: image });
     const cname = inputs.name ?? `${name}-${crypto.randomBytes(4).toString("hex").slice(0, 7)}`;
     const ports: any[] = inputs.ports ?? [];
     const hc = inputs.healthcheck;
