@@ -90,7 +90,11 @@ before(async () => {
 });
 
 after(async () => {
-    if (current && process.env.E2E_KEEP !== "1") await current.destroy().catch((e) => console.error(`destroy: ${e.message}`));
+    if (process.env.E2E_KEEP === "1") {
+        console.log("E2E_KEEP=1: the registry, hosts and network are left running (remove with docker rm -f / docker network rm)");
+        return;
+    }
+    if (current) await current.destroy().catch((e) => console.error(`destroy: ${e.message}`));
     stopInfra();
 });
 
