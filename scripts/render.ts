@@ -13,25 +13,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseDocument, visit } from "yaml";
 import { NAMESPACE, parseSettings } from "../settings";
 import { Secret, type Settings } from "../settingsTypes";
-import { certRequest, locallySignedCert, privateKey, selfSignedCert, type Realized } from "./offline/tls";
-import { randomId, randomPassword, randomString } from "./offline/random";
+import { OFFLINE_REALIZERS } from "./offline";
+import { isWrappedSecret as isWrapped, unwrapSecrets as unwrap } from "./rpcSecrets";
 import { readStackConfig } from "./stackFile";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VAL = "1b47061264138c4ac30d75fd1eb44270";
 const REDACTED = "<redacted>";
-
-const isWrapped = (v: unknown): v is { value: unknown } =>
-    typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VAL;
-
-function unwrap(v: unknown): unknown {
-    if (isWrapped(v)) return unwrap(v.value);
-    if (Array.isArray(v)) return v.map(unwrap);
-    if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
-    }
-    return v;
-}
 
 /** One registered resource as render saw it. */
 interface Seen {
@@ -41,16 +27,6 @@ interface Seen {
     inputs: Record<string, unknown>;
     outputs: Record<string, unknown>;
 }
-
-const REALIZERS: Record<string, (inputs: Record<string, any>) => Realized | Promise<Realized>> = {
-    "tls:index/privateKey:PrivateKey": privateKey,
-    "tls:index/selfSignedCert:SelfSignedCert": selfSignedCert,
-    "tls:index/certRequest:CertRequest": certRequest,
-    "tls:index/locallySignedCert:LocallySignedCert": locallySignedCert,
-    "random:index/randomPassword:RandomPassword": randomPassword,
-    "random:index/randomString:RandomString": randomString,
-    "random:index/randomId:RandomId": randomId,
-};
 
 /** What render says for values only a real host could give. */
 function offlineOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
@@ -135,7 +111,7 @@ export async function render(
         {
             async newResource(args) {
                 const inputs = unwrap(args.inputs) as Record<string, any>;
-                const realize = REALIZERS[args.type];
+                const realize = OFFLINE_REALIZERS[args.type];
                 let id = `${args.name}-id`;
                 let outputs: Record<string, unknown> = {};
                 let secretOutputs: string[] = [];

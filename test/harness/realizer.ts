@@ -16,22 +16,10 @@
 import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { installMonitorTap, tappedRegistrations } from "../../scripts/monitorTap";
-import { randomId, randomPassword, randomString } from "../../scripts/offline/random";
-import { certRequest, locallySignedCert, privateKey, selfSignedCert } from "../../scripts/offline/tls";
+import { OFFLINE_REALIZERS } from "../../scripts/offline";
+import { unwrapSecrets as unwrap } from "../../scripts/rpcSecrets";
 import * as dockerR from "./docker";
 import { runRemote, type Connection } from "./ssh";
-
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VAL = "1b47061264138c4ac30d75fd1eb44270";
-
-function unwrap(v: unknown): any {
-    if (v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VAL) return unwrap((v as { value: unknown }).value);
-    if (Array.isArray(v)) return v.map(unwrap);
-    if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
-    }
-    return v;
-}
 
 /** One realized resource: enough to compare it with the next run and to delete it. */
 export interface RealizedResource {
@@ -57,16 +45,6 @@ export interface RealizerOptions {
     /** Per command run. Defaults to 5 minutes. */
     commandTimeoutMs?: number;
 }
-
-const TLS_RANDOM: Record<string, (i: Record<string, any>) => any> = {
-    "tls:index/privateKey:PrivateKey": privateKey,
-    "tls:index/selfSignedCert:SelfSignedCert": selfSignedCert,
-    "tls:index/certRequest:CertRequest": certRequest,
-    "tls:index/locallySignedCert:LocallySignedCert": locallySignedCert,
-    "random:index/randomPassword:RandomPassword": randomPassword,
-    "random:index/randomString:RandomString": randomString,
-    "random:index/randomId:RandomId": randomId,
-};
 
 /** Types whose every input forces a replacement (no in-place update worth emulating). */
 const REPLACE_ON_CHANGE = /^(tls:|random:|docker:index\/(container|remoteImage|volume|network):)/;
@@ -185,27 +163,11 @@ export class Realizer {
         if (prev && isDeepStrictEqual(prev.inputs, inputs)) {
             return { ...prev, action: "same" };
         }
-        if (prev && REPLACE_ON_CHANGE.test(type)) {
-            this.log(`replace ${key}`);
-            if (this.deleteBeforeReplace(type, name)) {
-                await this.deleteOne(prev);
-                return { ...(await this.create(type, name, inputs, socket)), action: "replace" };
-            }
-            const created = await this.create(type, name, inputs, socket);
-            await this.deleteOne(prev);
-            return { ...created, action: "replace" };
+        const commandTriggersChanged = type === "command:remote:Command" && prev && !isDeepStrictEqual(prev.inputs.triggers, inputs.triggers);
+        if (prev && (REPLACE_ON_CHANGE.test(type) || commandTriggersChanged)) {
+            return this.replace(prev, inputs, socket);
         }
         if (prev && type === "command:remote:Command") {
-            if (!isDeepStrictEqual(prev.inputs.triggers, inputs.triggers)) {
-                this.log(`replace ${key}`);
-                if (this.deleteBeforeReplace(type, name)) {
-                    await this.deleteOne(prev);
-                    return { ...(await this.create(type, name, inputs, socket)), action: "replace" };
-                }
-                const created = await this.create(type, name, inputs, socket);
-                await this.deleteOne(prev);
-                return { ...created, action: "replace" };
-            }
             this.log(`update ${key}`);
             const out = await this.runCommand(inputs, inputs.update ?? inputs.create);
             return { type, name, id: prev.id, inputs, outputs: out, secretOutputs: ["connection"], action: "update" };
@@ -213,10 +175,22 @@ export class Realizer {
         return { ...(await this.create(type, name, inputs, socket)), action: "create" };
     }
 
+    /** Replaces `prev`: delete first when the resource asks for it, else create first. */
+    private async replace(prev: RealizedResource, inputs: Record<string, any>, socket?: string): Promise<RealizedResource> {
+        this.log(`replace ${prev.type}::${prev.name}`);
+        if (this.deleteBeforeReplace(prev.type, prev.name)) {
+            await this.deleteOne(prev);
+            return { ...(await this.create(prev.type, prev.name, inputs, socket)), action: "replace" };
+        }
+        const created = await this.create(prev.type, prev.name, inputs, socket);
+        await this.deleteOne(prev);
+        return { ...created, action: "replace" };
+    }
+
     private async create(type: string, name: string, inputs: Record<string, any>, socket?: string): Promise<RealizedResource> {
         this.log(`create ${type}::${name}`);
         const base = { type, name, inputs, socket, action: "create" as const };
-        const realizeTlsRandom = TLS_RANDOM[type];
+        const realizeTlsRandom = OFFLINE_REALIZERS[type];
         if (realizeTlsRandom) {
             const r = await realizeTlsRandom(inputs);
             return { ...base, id: r.id, outputs: r.outputs, secretOutputs: r.secretOutputs };

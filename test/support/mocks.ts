@@ -6,6 +6,7 @@
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import bcrypt from "bcryptjs";
+import { containsSecret, unwrapSecrets as unwrap } from "../../scripts/rpcSecrets";
 import { installMonitorTap, resetMonitorTap, tappedRegistrations, type Registration } from "../../scripts/monitorTap";
 
 /** One `newResource` call, with secret wrappers removed from the inputs. */
@@ -18,29 +19,6 @@ export interface Recorded {
     inputs: Record<string, any>;
     /** Input names that arrived wrapped as secrets. */
     secretInputs: string[];
-}
-
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-
-function isSecretWrapper(v: unknown): v is { value: unknown } {
-    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
-}
-
-/** Unwraps secret markers at any depth. */
-export function unwrap(v: unknown): any {
-    if (isSecretWrapper(v)) return unwrap(v.value);
-    if (Array.isArray(v)) return v.map(unwrap);
-    if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
-    }
-    return v;
-}
-
-function containsSecret(v: unknown): boolean {
-    if (isSecretWrapper(v)) return true;
-    if (Array.isArray(v)) return v.some(containsSecret);
-    if (v && typeof v === "object") return Object.values(v).some(containsSecret);
-    return false;
 }
 
 const fakePem = (label: string, name: string) =>
