@@ -160,6 +160,13 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             { ...child, providers: [dockerProvider] },
         );
 
+        if (!tls && args.clients.length > 0) {
+            pulumi.log.warn(
+                `TLS is off: ${addresses.join(", ")} will be added to insecure-registries on every client host; ` +
+                    "traffic and credentials are unencrypted, and Docker refuses basic-auth logins without TLS",
+                this,
+            );
+        }
         const status: Record<string, pulumi.Output<string>> = {};
         for (const c of args.clients) {
             const loginUser = c.loginAs;

@@ -1,0 +1,178 @@
+/** Each component on its own, under layer-2 mocks: children, inputs, options and secrets. */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { isSecret, promiseOf, resetRecords, settle, setupMocks, type MockRun } from "../support/mocks";
+import { FAKE_SSH_KEY } from "../support/settingsFixtures";
+
+let run: MockRun;
+let C: {
+    CertificateAuthority: typeof import("../../components/certificateAuthority").CertificateAuthority;
+    RegistryCertificate: typeof import("../../components/registryCertificate").RegistryCertificate;
+    RegistryUsers: typeof import("../../components/registryUsers").RegistryUsers;
+    Registry: typeof import("../../components/registry").Registry;
+    ClientHost: typeof import("../../components/clientHost").ClientHost;
+};
+
+before(async () => {
+    run = setupMocks({ commandStdout: (n) => (n.endsWith("-daemon-read") ? "" : "ok") });
+    C = {
+        ...(await import("../../components/certificateAuthority")),
+        ...(await import("../../components/registryCertificate")),
+        ...(await import("../../components/registryUsers")),
+        ...(await import("../../components/registry")),
+        ...(await import("../../components/clientHost")),
+    };
+});
+
+async function done(...outs: pulumi.Output<unknown>[]) {
+    await promiseOf(pulumi.all(outs));
+    await settle();
+}
+
+function childrenOf(component: string) {
+    return run.registrations().filter((r) => r.parent.includes(`::${component}`) && r.name !== component);
+}
+
+describe("CertificateAuthority", () => {
+    it("generates a key and a self-signed CA certificate as its children; the key output is secret", async () => {
+        resetRecords(run);
+        const ca = new C.CertificateAuthority("ca", { generate: { algorithm: "RSA", commonName: "CN", organization: "O" } });
+        await done(ca.certPem, ca.privateKeyPem);
+        assert.deepEqual(childrenOf("ca").map((r) => r.name).sort(), ["ca-cert", "ca-key"]);
+        assert.equal(run.get("tls:index/privateKey:PrivateKey", "ca-key").inputs.rsaBits, 4096);
+        assert.equal(run.get("tls:index/selfSignedCert:SelfSignedCert", "ca-cert").inputs.validityPeriodHours, 87600);
+        assert.equal(await isSecret(ca.privateKeyPem), true);
+        assert.equal(await isSecret(ca.certPem), false);
+    });
+
+    it("adopts an existing CA without children and makes its key secret", async () => {
+        resetRecords(run);
+        const ca = new C.CertificateAuthority("ca2", { existing: { certPem: "CERT", keyPem: "KEY" } });
+        await done(ca.certPem, ca.privateKeyPem);
+        assert.equal(childrenOf("ca2").length, 0);
+        assert.equal(await isSecret(ca.privateKeyPem), true);
+        assert.equal(await promiseOf(ca.privateKeyPem), "KEY");
+    });
+
+    it("needs exactly one of generate or existing", () => {
+        assert.throws(() => new C.CertificateAuthority("ca3", {}), /exactly one/);
+    });
+});
+
+describe("RegistryCertificate", () => {
+    it("refuses a certificate without SANs and an early renewal window as long as the validity", () => {
+        const ca = { certPem: "C", privateKeyPem: "K" };
+        assert.throws(() => new C.RegistryCertificate("c1", { dnsNames: [], ipAddresses: [], ca }), /at least one DNS name or IP/);
+        assert.throws(
+            () => new C.RegistryCertificate("c2", { dnsNames: ["r"], ipAddresses: [], ca, validityHours: 10, earlyRenewalHours: 10 }),
+            /earlyRenewalHours/,
+        );
+    });
+
+    it("puts every name into the CSR, the CN from the first name, and signs with the CA key as a secret", async () => {
+        resetRecords(run);
+        const c = new C.RegistryCertificate("c3", { dnsNames: ["a.example", "b.example"], ipAddresses: ["10.0.0.1"], ca: { certPem: "CA", privateKeyPem: "CAKEY" } });
+        await done(c.certPem, c.privateKeyPem);
+        const csr = run.get("tls:index/certRequest:CertRequest", "c3-csr").inputs;
+        assert.deepEqual([csr.subject.commonName, csr.dnsNames, csr.ipAddresses], ["a.example", ["a.example", "b.example"], ["10.0.0.1"]]);
+        assert.ok(run.get("tls:index/locallySignedCert:LocallySignedCert", "c3-cert").secretInputs.includes("caPrivateKeyPem"));
+        assert.equal(await isSecret(c.privateKeyPem), true);
+    });
+});
+
+describe("RegistryUsers", () => {
+    it("makes one RandomPassword per generated user and keeps passwords and htpasswd secret", async () => {
+        resetRecords(run);
+        const u = new C.RegistryUsers("users", { users: [{ name: "a" }, { name: "b", passwordLength: 20 }, { name: "c", password: "given" }] });
+        await done(u.htpasswd, u.passwords);
+        assert.deepEqual(run.ofType("random:index/randomPassword:RandomPassword").map((r) => [r.name, r.inputs.length]), [
+            ["users-password-a", 32],
+            ["users-password-b", 20],
+        ]);
+        assert.equal(await isSecret(u.passwords), true);
+        assert.equal(await isSecret(u.htpasswd), true);
+        assert.deepEqual((await promiseOf(u.htpasswd)).split("\n").filter(Boolean).map((l) => l.split(":")[0]), ["a", "b", "c"]);
+        assert.throws(() => new C.RegistryUsers("none", { users: [] }), /at least one user/);
+        assert.throws(() => new C.RegistryUsers("long", { users: [{ name: "x", passwordLength: 80 }] }), /16-72/);
+    });
+});
+
+describe("Registry", () => {
+    it("publishes the debug port on 127.0.0.1 only, needs NET_BIND_SERVICE below 1024, and uploads no TLS files without TLS", async () => {
+        resetRecords(run);
+        const r = new C.Registry("reg", {
+            image: "registry:2.8.3",
+            registryVersion: 2,
+            containerName: "r",
+            port: 443,
+            debugPort: 5001,
+            storage: { driver: "inmemory" },
+            prometheus: true,
+        });
+        await done(r.configYaml, r.containerId);
+        const c = run.get("docker:index/container:Container", "reg-container").inputs;
+        assert.deepEqual(c.ports, [
+            { internal: 443, external: 443, ip: "0.0.0.0" },
+            { internal: 5001, external: 5001, ip: "127.0.0.1" },
+        ]);
+        assert.deepEqual(c.capabilities.adds, ["NET_BIND_SERVICE"]);
+        assert.deepEqual(c.uploads.map((u: { file: string }) => u.file), ["/etc/docker/registry/config.yml"]);
+        assert.deepEqual(c.volumes, [], "no data volume for inmemory storage");
+        assert.equal(c.destroyGraceSeconds, 10);
+        const config = parseYaml(await promiseOf(r.configYaml));
+        assert.equal(config.http.tls, undefined);
+        assert.equal(config.auth, undefined);
+        assert.deepEqual(config.http.debug, { addr: ":5001", prometheus: { enabled: true, path: "/metrics" } });
+        assert.equal(run.ofType("docker:index/volume:Volume").length, 0);
+        assert.throws(() => new C.Registry("bad", { image: "i", registryVersion: 2, containerName: "x", port: 5001, storage: { driver: "inmemory" } }), /must differ/);
+    });
+});
+
+describe("ClientHost", () => {
+    it("polls first and chains every step after it; skips daemon.json when nothing is asked", async () => {
+        resetRecords(run);
+        const h = new C.ClientHost("h1", {
+            connection: { host: "10.0.0.9", privateKey: FAKE_SSH_KEY },
+            caCertPem: "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n",
+            certDirs: ["r:5000"],
+            stateDir: "/var/lib/private-registry/r_5000",
+            login: { endpoint: "r:5000", username: "u", password: "pw-secret" },
+        });
+        await done(h.status);
+        assert.deepEqual(run.ofType("command:remote:Command").map((c) => c.name), ["h1-poll", "h1-trust", "h1-login"]);
+        const poll = run.engine("command:remote:Command", "h1-poll").urn;
+        for (const step of ["h1-trust", "h1-login"]) {
+            assert.ok(run.engine("command:remote:Command", step).dependencies.includes(poll), `${step} waits for the poll`);
+        }
+        const login = run.get("command:remote:Command", "h1-login");
+        assert.equal(login.inputs.stdin, "pw-secret");
+        assert.ok(login.secretInputs.includes("stdin"));
+        assert.ok(!login.inputs.create.includes("pw-secret"));
+        assert.deepEqual(
+            { port: login.inputs.connection.port, user: login.inputs.connection.user },
+            { port: 22, user: "root" },
+            "the SSH defaults",
+        );
+    });
+
+    it("reads, merges and applies daemon.json with a restore on delete, through sudo when asked", async () => {
+        resetRecords(run);
+        const h = new C.ClientHost("h2", {
+            connection: { host: "h2.example", user: "deploy", privateKey: FAKE_SSH_KEY },
+            sudo: true,
+            certDirs: ["r:5000"],
+            stateDir: "/var/lib/private-registry/r_5000",
+            daemonJson: { logOpts: { "max-size": "10m" } },
+            insecureRegistries: ["r:5000"],
+        });
+        await done(h.status);
+        assert.deepEqual(run.ofType("command:remote:Command").map((c) => c.name), ["h2-poll", "h2-daemon-read", "h2-daemon-json"]);
+        const apply = run.get("command:remote:Command", "h2-daemon-json").inputs;
+        assert.deepEqual(JSON.parse(apply.stdin), { "log-opts": { "max-size": "10m" }, "insecure-registries": ["r:5000"] });
+        assert.match(apply.create, /^sudo -n sh -c /);
+        assert.match(apply.create, /systemctl restart docker/, "log-opts need a restart");
+        assert.match(apply.delete, /daemon\.json\.orig/);
+    });
+});
