@@ -262,3 +262,30 @@ export async function deleteContainer(socket: string, id: string, inputs: Inputs
         if ((e as { status?: number }).status !== 404) throw e;
     });
 }
+
+/** `docker.Network` (bridge by default, with IPAM configs). */
+export async function network(socket: string, name: string, inputs: Inputs) {
+    const netName = inputs.name ?? name;
+    const created = await dockerApi(socket, "POST", "/networks/create", {
+        Name: netName,
+        Driver: inputs.driver ?? "bridge",
+        Internal: inputs.internal ?? false,
+        Attachable: inputs.attachable ?? false,
+        EnableIPv6: inputs.ipv6 ?? false,
+        IPAM: {
+            Driver: inputs.ipamDriver ?? "default",
+            Config: (inputs.ipamConfigs ?? []).map((c: any) => ({ Subnet: c.subnet, Gateway: c.gateway, IPRange: c.ipRange })),
+        },
+        Options: inputs.options ?? {},
+        Labels: Object.fromEntries((inputs.labels ?? []).map((l: { label: string; value: string }) => [l.label, l.value])),
+        CheckDuplicate: true,
+    });
+    return { id: created.Id as string, outputs: { name: netName, driver: inputs.driver ?? "bridge", scope: "local" } };
+}
+
+/** Removes a network ("not found" is fine). */
+export async function deleteNetwork(socket: string, id: string) {
+    await dockerApi(socket, "DELETE", `/networks/${id}`).catch((e) => {
+        if ((e as { status?: number }).status !== 404) throw e;
+    });
+}

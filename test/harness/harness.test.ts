@@ -14,7 +14,10 @@ import bcrypt from "bcryptjs";
 import { createString, DEFAULT_SPECIAL, randomPassword } from "../../scripts/offline/random";
 import { certRequest, locallySignedCert, privateKey, selfSignedCert } from "../../scripts/offline/tls";
 import { REGISTRY_IMAGE, startInfra, stopInfra, type TestInfra } from "../e2e/infra/hosts";
+import * as command from "@pulumi/command";
+import { copyToRemote } from "./copy";
 import { dockerApi } from "./docker";
+import { runLocal } from "./local";
 import { Realizer } from "./realizer";
 import { runRemote } from "./ssh";
 
@@ -178,5 +181,73 @@ describe("docker (terraform-provider-docker 4.x) on the local engine", () => {
         assert.match(String(r.error), /Unable to read Docker image into resource: unable to pull image private-registry-test\/does-not-exist:1/);
         assert.ok(r.ms < 10_000, `reported in ${r.ms} ms`);
         await dockerApi(SOCKET, "GET", "/_ping");
+    });
+});
+
+describe("command.remote.CopyToRemote (1.2.1) over SFTP", () => {
+    it("follows the provider's path table, creates parents, never preserves the local mode, and deletes nothing", async () => {
+        const local = path.join(scratch, "tree");
+        fs.mkdirSync(path.join(local, "sub"), { recursive: true });
+        fs.writeFileSync(path.join(local, "run.sh"), "#!/bin/sh\n", { mode: 0o755 });
+        fs.writeFileSync(path.join(local, "sub", "b.txt"), "b");
+        const realizer = new Realizer();
+        await pulumi.runtime.setMocks(realizer.mocks(), "private-registry", "harness", false);
+        const connection = conn();
+        new command.remote.CopyToRemote("text", { connection, source: new pulumi.asset.StringAsset("hello"), remotePath: "/srv/a/b/text.txt" });
+        new command.remote.CopyToRemote("file-into-dir", { connection, source: new pulumi.asset.FileAsset(path.join(local, "run.sh")), remotePath: "/tmp" });
+        new command.remote.CopyToRemote("dir", { connection, source: new pulumi.asset.FileArchive(local), remotePath: "/srv/d1" });
+        new command.remote.CopyToRemote("dir-slash", { connection, source: new pulumi.asset.FileArchive(`${local}/`), remotePath: "/srv/d2" });
+        await realizer.settled(60_000);
+        const ls = await runRemote(connection, "stat -c '%a %n' /srv/a/b/text.txt /tmp/run.sh /srv/d1/tree/run.sh /srv/d1/tree/sub/b.txt /srv/d2/run.sh /srv/d2/sub/b.txt; cat /srv/a/b/text.txt");
+        assert.equal(
+            ls.stdout,
+            ["644 /srv/a/b/text.txt", "644 /tmp/run.sh", "644 /srv/d1/tree/run.sh", "644 /srv/d1/tree/sub/b.txt", "644 /srv/d2/run.sh", "644 /srv/d2/sub/b.txt", "hello"].join("\n"),
+        );
+        await realizer.destroy();
+        assert.equal((await runRemote(connection, "cat /srv/a/b/text.txt")).stdout, "hello", "destroy leaves copied files in place");
+    });
+
+    it("refuses a text asset onto a directory, a directory onto a file, and asset archives", async () => {
+        await assert.rejects(copyToRemote(conn(), new pulumi.asset.StringAsset("x"), "/tmp", () => undefined), /is a directory/);
+        await assert.rejects(copyToRemote(conn(), new pulumi.asset.FileArchive(scratch), "/srv/a/b/text.txt", () => undefined), /is a file/);
+        await assert.rejects(
+            copyToRemote(conn(), new pulumi.asset.AssetArchive({ a: new pulumi.asset.StringAsset("a") }), "/tmp/x", () => undefined),
+            /archive must be a path to a file or directory/,
+        );
+        await assert.rejects(copyToRemote(conn(), new pulumi.asset.RemoteAsset("http://127.0.0.1/x"), "/tmp/x", () => undefined), /asset must be a path-based file asset or a text asset/);
+    });
+});
+
+describe("command.local.Command (1.2.1)", () => {
+    it("runs /bin/sh -c with the inherited environment plus its own, in dir, stripping one newline", async () => {
+        process.env.PR_HARNESS_INHERITED = "yes";
+        const r = await runLocal('printf "%s %s %s\\n\\n" "$PR_HARNESS_INHERITED" "$OWN" "$(pwd)"; cat', { environment: { OWN: "own" }, dir: scratch, stdin: "in" });
+        assert.equal(r.stdout, `yes own ${fs.realpathSync(scratch)}\n\nin`);
+        await assert.rejects(runLocal("echo oops; exit 4"), /^Error: exit status 4: running "echo oops; exit 4":\noops\n$/);
+    });
+
+    it("runs create through the realizer and delete on destroy with PULUMI_COMMAND_STDOUT", async () => {
+        const marker = path.join(scratch, "deleted");
+        const realizer = new Realizer();
+        await pulumi.runtime.setMocks(realizer.mocks(), "private-registry", "harness", false);
+        const c = new command.local.Command("local", { create: "echo created", delete: `printf '%s' "$PULUMI_COMMAND_STDOUT" > ${marker}` });
+        await realizer.settled(30_000);
+        assert.equal(realizer.records.find((r) => r.name === "local")!.outputs.stdout, "created");
+        void c;
+        await realizer.destroy();
+        assert.equal(fs.readFileSync(marker, "utf8"), "created");
+    });
+});
+
+describe("docker.Network", () => {
+    it("creates a bridge network with its subnet and removes it on destroy", async () => {
+        const realizer = new Realizer();
+        await pulumi.runtime.setMocks(realizer.mocks(), "private-registry", "harness", false);
+        new docker.Network("net", { name: "pr-harness-net", ipamConfigs: [{ subnet: "10.231.78.0/24", gateway: "10.231.78.1" }] });
+        await realizer.settled(30_000);
+        const info = await dockerApi(SOCKET, "GET", "/networks/pr-harness-net");
+        assert.equal(info.IPAM.Config[0].Subnet, "10.231.78.0/24");
+        await realizer.destroy();
+        await assert.rejects(dockerApi(SOCKET, "GET", "/networks/pr-harness-net"), /not found/);
     });
 });

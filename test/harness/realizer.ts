@@ -3,7 +3,8 @@
  * this machine the way each provider realizes its resources (provider-fidelity.md):
  * - tls and random: real keys, certificates, passwords and bcrypt (scripts/offline/);
  * - docker: the local engine's API (docker.ts); explicit providers must be `unix://` hosts;
- * - command.remote.Command: real SSH (ssh.ts).
+ * - command.remote.Command: real SSH (ssh.ts); remote.CopyToRemote: SFTP (copy.ts), never deleted;
+ *   local.Command: `/bin/sh -c` (local.ts).
  *
  * The engine's part is emulated only as far as the scenarios need, and said here: with
  * `previous`, a resource whose type, name and inputs are unchanged keeps its state (no-op); a
@@ -18,7 +19,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMonitorTap, tappedRegistrations } from "../../scripts/monitorTap";
 import { OFFLINE_REALIZERS } from "../../scripts/offline";
 import { unwrapSecrets as unwrap } from "../../scripts/rpcSecrets";
+import { copyToRemote } from "./copy";
 import * as dockerR from "./docker";
+import { runLocal } from "./local";
 import { runRemote, type Connection } from "./ssh";
 
 /** One realized resource: enough to compare it with the next run and to delete it. */
@@ -48,6 +51,9 @@ export interface RealizerOptions {
 
 /** Types whose every input forces a replacement (no in-place update worth emulating). */
 const REPLACE_ON_CHANGE = /^(tls:|random:|docker:index\/(container|remoteImage|volume|network):)/;
+
+/** Commands: a trigger change replaces, any other change updates (re-runs update, or create). */
+const COMMANDS = /^command:(remote:(Command|CopyToRemote)|local:Command)$/;
 
 export class Realizer {
     readonly records: RealizedResource[] = [];
@@ -163,14 +169,21 @@ export class Realizer {
         if (prev && isDeepStrictEqual(prev.inputs, inputs)) {
             return { ...prev, action: "same" };
         }
-        const commandTriggersChanged = type === "command:remote:Command" && prev && !isDeepStrictEqual(prev.inputs.triggers, inputs.triggers);
+        const commandTriggersChanged = COMMANDS.test(type) && prev && !isDeepStrictEqual(prev.inputs.triggers, inputs.triggers);
         if (prev && (REPLACE_ON_CHANGE.test(type) || commandTriggersChanged)) {
             return this.replace(prev, inputs, socket);
         }
-        if (prev && type === "command:remote:Command") {
+        if (prev && type === "command:remote:CopyToRemote") {
+            // Re-copied only when the source or remotePath changed: a connection change alone copies nothing.
+            if (!isDeepStrictEqual(prev.inputs.source, inputs.source) || prev.inputs.remotePath !== inputs.remotePath) {
+                await copyToRemote(inputs.connection as Connection, inputs.source, inputs.remotePath, this.log);
+            }
+            return { ...prev, inputs, action: "update" };
+        }
+        if (prev && COMMANDS.test(type)) {
             this.log(`update ${key}`);
-            const out = await this.runCommand(inputs, inputs.update ?? inputs.create);
-            return { type, name, id: prev.id, inputs, outputs: out, secretOutputs: ["connection"], action: "update" };
+            const out = await this.runCommand(type, inputs, inputs.update ?? inputs.create);
+            return { type, name, id: prev.id, inputs, outputs: out, secretOutputs: prev.secretOutputs, action: "update" };
         }
         return { ...(await this.create(type, name, inputs, socket)), action: "create" };
     }
@@ -208,16 +221,35 @@ export class Realizer {
                 const r = await dockerR.container(socket!, name, inputs, this.log);
                 return { ...base, ...r, secretOutputs: [] };
             }
-            case "command:remote:Command": {
-                const outputs = inputs.create ? await this.runCommand(inputs, inputs.create) : { stdout: "", stderr: "" };
-                return { ...base, id: `${name}${Math.random().toString(16).slice(2, 10)}`, outputs, secretOutputs: ["connection"] };
+            case "docker:index/network:Network": {
+                const r = await dockerR.network(socket!, `${name}-${Math.random().toString(16).slice(2, 9)}`, inputs);
+                return { ...base, ...r, secretOutputs: [] };
+            }
+            case "command:remote:Command":
+            case "command:local:Command": {
+                const outputs = inputs.create ? await this.runCommand(type, inputs, inputs.create) : { stdout: "", stderr: "" };
+                const secretOutputs = type === "command:remote:Command" ? ["connection"] : [];
+                return { ...base, id: `${name}${Math.random().toString(16).slice(2, 10)}`, outputs, secretOutputs };
+            }
+            case "command:remote:CopyToRemote": {
+                await copyToRemote(inputs.connection as Connection, inputs.source, inputs.remotePath, this.log);
+                return { ...base, id: Math.random().toString(16).slice(2, 10), outputs: {}, secretOutputs: ["connection"] };
             }
             default:
                 throw new Error(`the harness does not realize ${type}`);
         }
     }
 
-    private async runCommand(inputs: Record<string, any>, command: string): Promise<{ stdout: string; stderr: string }> {
+    private async runCommand(type: string, inputs: Record<string, any>, command: string): Promise<{ stdout: string; stderr: string }> {
+        if (type === "command:local:Command") {
+            return runLocal(command, {
+                interpreter: inputs.interpreter,
+                dir: inputs.dir,
+                environment: inputs.environment,
+                stdin: inputs.stdin,
+                timeoutMs: this.opts.commandTimeoutMs,
+            });
+        }
         return runRemote(inputs.connection as Connection, command, {
             stdin: inputs.stdin,
             environment: inputs.environment,
@@ -239,6 +271,19 @@ export class Realizer {
                 return dockerR.deleteRemoteImage(r.socket!, r.inputs);
             case "docker:index/volume:Volume":
                 return dockerR.deleteVolume(r.socket!, r.id);
+            case "docker:index/network:Network":
+                return dockerR.deleteNetwork(r.socket!, r.id);
+            case "command:local:Command":
+                if (r.inputs.delete) {
+                    await runLocal(r.inputs.delete, {
+                        interpreter: r.inputs.interpreter,
+                        dir: r.inputs.dir,
+                        // Set directly for local commands, so they always arrive.
+                        environment: { ...(r.inputs.environment ?? {}), PULUMI_COMMAND_STDOUT: String(r.outputs.stdout ?? ""), PULUMI_COMMAND_STDERR: String(r.outputs.stderr ?? "") },
+                        stdin: r.inputs.stdin,
+                    });
+                }
+                return;
             case "command:remote:Command":
                 if (r.inputs.delete) {
                     // PULUMI_COMMAND_STDOUT/ERR go through SSH setenv, which Debian's sshd refuses:
