@@ -3,18 +3,53 @@
  * socket), the way kreuzwerker/terraform-provider-docker 4.x does it
  * (shared/reference/provider-fidelity.md §2).
  */
+import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as http from "node:http";
+import { Duplex } from "node:stream";
 
 type Inputs = Record<string, any>;
 
+/**
+ * Where a provider's engine is: a unix socket path, or an `ssh://[user@]host[:port]` URL reached the
+ * way docker/cli's connhelper does it (the provider's transport): the system `ssh` binary running
+ * `docker system dial-stdio` on the host, with the provider's `sshOpts` first.
+ */
+export type DockerEndpoint = string | { ssh: string; sshOpts: string[] };
+
+/** The argv the provider spawns for an ssh:// host. */
+export function sshDialArgs(url: string, sshOpts: string[]): string[] {
+    const u = new URL(url);
+    const args = [...sshOpts, "-o", "ConnectTimeout=30", "-T"];
+    if (u.username) args.push("-l", decodeURIComponent(u.username));
+    if (u.port) args.push("-p", u.port);
+    const socketPath = u.pathname && u.pathname !== "/" ? u.pathname : "";
+    return [...args, "--", u.hostname, "docker", ...(socketPath ? [`--host=unix://${socketPath}`] : []), "system", "dial-stdio"];
+}
+
+function connectionFor(endpoint: DockerEndpoint): Pick<http.RequestOptions, "socketPath" | "createConnection"> {
+    if (typeof endpoint === "string") return { socketPath: endpoint };
+    return {
+        createConnection: () => {
+            const child = spawn("ssh", sshDialArgs(endpoint.ssh, endpoint.sshOpts), { stdio: ["pipe", "pipe", "pipe"] });
+            let stderr = "";
+            child.stderr.on("data", (d) => (stderr += d));
+            const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
+            child.on("exit", (code) => {
+                if (code) duplex.destroy(new Error(`ssh to ${endpoint.ssh} exited ${code}: ${stderr.trim()}`));
+            });
+            return duplex as unknown as import("node:net").Socket;
+        },
+    };
+}
+
 /** One Docker Engine API call. Throws on a status >= 400 with the engine's message. */
-export function dockerApi(socket: string, method: string, path: string, body?: unknown, raw?: Buffer): Promise<any> {
+export function dockerApi(socket: DockerEndpoint, method: string, path: string, body?: unknown, raw?: Buffer): Promise<any> {
     return new Promise((resolve, reject) => {
         const payload = raw ?? (body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
         const req = http.request(
             {
-                socketPath: socket,
+                ...connectionFor(socket),
                 method,
                 path: `/v1.41${path}`,
                 headers: payload
@@ -93,7 +128,7 @@ function durationNs(d: string | undefined): number {
  * is reachable from here and a pull would send traffic off the machine, so the harness never asks
  * the engine to pull and fails with the provider's error instead.
  */
-export async function remoteImage(socket: string, inputs: Inputs) {
+export async function remoteImage(socket: DockerEndpoint, inputs: Inputs) {
     const name = String(inputs.name);
     let image: any;
     try {
@@ -112,7 +147,7 @@ export async function remoteImage(socket: string, inputs: Inputs) {
 }
 
 /** Removes an image unless `keepLocally`, as the provider's delete does. */
-export async function deleteRemoteImage(socket: string, inputs: Inputs) {
+export async function deleteRemoteImage(socket: DockerEndpoint, inputs: Inputs) {
     if (inputs.keepLocally === true) return;
     await dockerApi(socket, "DELETE", `/images/${encodeURIComponent(String(inputs.name))}?force=${inputs.forceRemove === true}`).catch((e) => {
         if ((e as { status?: number }).status !== 404) throw e;
@@ -120,7 +155,7 @@ export async function deleteRemoteImage(socket: string, inputs: Inputs) {
 }
 
 /** `docker.Volume` (create is idempotent in the engine, like `docker volume create`). */
-export async function volume(socket: string, name: string, inputs: Inputs) {
+export async function volume(socket: DockerEndpoint, name: string, inputs: Inputs) {
     const v = await dockerApi(socket, "POST", "/volumes/create", {
         Name: inputs.name ?? name,
         Driver: inputs.driver ?? "local",
@@ -131,7 +166,7 @@ export async function volume(socket: string, name: string, inputs: Inputs) {
 }
 
 /** Removes a volume, retrying while it is in use. */
-export async function deleteVolume(socket: string, name: string) {
+export async function deleteVolume(socket: DockerEndpoint, name: string) {
     for (let i = 0; ; i++) {
         try {
             await dockerApi(socket, "DELETE", `/volumes/${encodeURIComponent(name)}?force=true`);
@@ -146,7 +181,7 @@ export async function deleteVolume(socket: string, name: string) {
 }
 
 /** `docker.Container`: create, networks, uploads before start, start, then `wait` on the healthcheck. */
-export async function container(socket: string, name: string, inputs: Inputs, log: (m: string) => void) {
+export async function container(socket: DockerEndpoint, name: string, inputs: Inputs, log: (m: string) => void) {
     const image = String(inputs.image);
     // findImage: an absent image is pulled, even without a RemoteImage (here: the pull error).
     await remoteImage(socket, { name: image });
@@ -255,7 +290,7 @@ export async function container(socket: string, name: string, inputs: Inputs, lo
 }
 
 /** Stops (grace `destroyGraceSeconds`, else 0) and removes a container with its anonymous volumes. */
-export async function deleteContainer(socket: string, id: string, inputs: Inputs) {
+export async function deleteContainer(socket: DockerEndpoint, id: string, inputs: Inputs) {
     const grace = Number(inputs.destroyGraceSeconds ?? 0);
     await dockerApi(socket, "POST", `/containers/${id}/stop?t=${grace}`).catch(() => undefined);
     await dockerApi(socket, "DELETE", `/containers/${id}?force=true&v=${inputs.removeVolumes !== false}`).catch((e) => {
@@ -264,7 +299,7 @@ export async function deleteContainer(socket: string, id: string, inputs: Inputs
 }
 
 /** `docker.Network` (bridge by default, with IPAM configs). */
-export async function network(socket: string, name: string, inputs: Inputs) {
+export async function network(socket: DockerEndpoint, name: string, inputs: Inputs) {
     const netName = inputs.name ?? name;
     const created = await dockerApi(socket, "POST", "/networks/create", {
         Name: netName,
@@ -284,7 +319,7 @@ export async function network(socket: string, name: string, inputs: Inputs) {
 }
 
 /** Removes a network ("not found" is fine). */
-export async function deleteNetwork(socket: string, id: string) {
+export async function deleteNetwork(socket: DockerEndpoint, id: string) {
     await dockerApi(socket, "DELETE", `/networks/${id}`).catch((e) => {
         if ((e as { status?: number }).status !== 404) throw e;
     });

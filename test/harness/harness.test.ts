@@ -251,3 +251,23 @@ describe("docker.Network", () => {
         await assert.rejects(dockerApi(SOCKET, "GET", "/networks/pr-harness-net"), /not found/);
     });
 });
+
+describe("docker.Provider with an ssh:// host", () => {
+    it("reaches the remote engine through `ssh … docker system dial-stdio`, with sshOpts as the provider passes them", async () => {
+        const keyFile = path.join(scratch, "id_rsa");
+        fs.writeFileSync(keyFile, infra.sshKey.privateKeyPem, { mode: 0o600 });
+        const realizer = new Realizer();
+        await pulumi.runtime.setMocks(realizer.mocks(), "private-registry", "harness", false);
+        const remote = new docker.Provider("remote", {
+            host: `ssh://root@${infra.hosts[0].ip}`,
+            sshOpts: ["-i", keyFile, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
+        });
+        new docker.Volume("remote-vol", { name: "pr-harness-remote-vol" }, { provider: remote });
+        await realizer.settled(60_000);
+        const ls = await runRemote(conn(), "docker volume ls --format '{{.Name}}'");
+        assert.match(ls.stdout, /^pr-harness-remote-vol$/m, "the volume is on the remote host's engine");
+        assert.throws(() => execFileSync("docker", ["volume", "inspect", "pr-harness-remote-vol"], { stdio: "ignore" }), "not on the local one");
+        await realizer.destroy();
+        assert.doesNotMatch((await runRemote(conn(), "docker volume ls --format '{{.Name}}'")).stdout, /pr-harness-remote-vol/);
+    });
+});

@@ -2,7 +2,7 @@
  * Mocks that create the real thing: one `Realizer` is one `pulumi up` of the program, realized on
  * this machine the way each provider realizes its resources (provider-fidelity.md):
  * - tls and random: real keys, certificates, passwords and bcrypt (scripts/offline/);
- * - docker: the local engine's API (docker.ts); explicit providers must be `unix://` hosts;
+ * - docker: the engine API (docker.ts) of each explicit provider's `unix://` or `ssh://` host;
  * - command.remote.Command: real SSH (ssh.ts); remote.CopyToRemote: SFTP (copy.ts), never deleted;
  *   local.Command: `/bin/sh -c` (local.ts).
  *
@@ -34,8 +34,8 @@ export interface RealizedResource {
     /** Provider outputs (merged over the inputs in the state given back). */
     outputs: Record<string, unknown>;
     secretOutputs: string[];
-    /** The Docker socket of the resource's provider, for docker resources. */
-    socket?: string;
+    /** The Docker engine of the resource's provider, for docker resources. */
+    socket?: dockerR.DockerEndpoint;
     /** What happened in this run. */
     action: "create" | "same" | "update" | "replace";
 }
@@ -61,7 +61,7 @@ export class Realizer {
     private readonly inflight = new Set<Promise<unknown>>();
     private readonly previous: Map<string, RealizedResource>;
     private readonly log: (m: string) => void;
-    private readonly providers = new Map<string, string>();
+    private readonly providers = new Map<string, { host: string; sshOpts: string[] }>();
     private readonly onRejection = (e: unknown) => this.log(`unhandled: ${(e as Error)?.message ?? e}`);
 
     constructor(private readonly opts: RealizerOptions = {}) {
@@ -148,13 +148,14 @@ export class Realizer {
         }
     }
 
-    private socketOf(provider: string): string {
+    private socketOf(provider: string): dockerR.DockerEndpoint {
         if (!provider) return (process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock").replace(/^unix:\/\//, "");
         const id = provider.split("::").pop()!;
-        const host = this.providers.get(id);
-        if (!host) throw new Error(`unknown provider ${provider}`);
-        if (!host.startsWith("unix://")) throw new Error(`the harness reaches Docker hosts over unix:// only, got ${host}`);
-        return host.slice("unix://".length);
+        const p = this.providers.get(id);
+        if (!p) throw new Error(`unknown provider ${provider}`);
+        if (p.host.startsWith("unix://")) return p.host.slice("unix://".length);
+        if (p.host.startsWith("ssh://")) return { ssh: p.host, sshOpts: p.sshOpts };
+        throw new Error(`the harness reaches Docker hosts over unix:// and ssh:// only, got ${p.host}`);
     }
 
     private async realize(type: string, name: string, inputs: Record<string, any>, provider: string): Promise<RealizedResource> {
@@ -162,7 +163,9 @@ export class Realizer {
         const prev = this.previous.get(key);
         if (type === "pulumi:providers:docker") {
             const id = `docker-provider-${name}`;
-            this.providers.set(id, inputs.host ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock");
+            // Non-string provider inputs arrive JSON-encoded (provider-fidelity.md §2.4).
+            const sshOpts = typeof inputs.sshOpts === "string" ? (JSON.parse(inputs.sshOpts) as string[]) : (inputs.sshOpts ?? []);
+            this.providers.set(id, { host: inputs.host ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock", sshOpts });
             return { type, name, id, inputs, outputs: {}, secretOutputs: [], action: prev ? "same" : "create" };
         }
         const socket = type.startsWith("docker:") ? this.socketOf(provider) : undefined;
@@ -189,7 +192,7 @@ export class Realizer {
     }
 
     /** Replaces `prev`: delete first when the resource asks for it, else create first. */
-    private async replace(prev: RealizedResource, inputs: Record<string, any>, socket?: string): Promise<RealizedResource> {
+    private async replace(prev: RealizedResource, inputs: Record<string, any>, socket?: dockerR.DockerEndpoint): Promise<RealizedResource> {
         this.log(`replace ${prev.type}::${prev.name}`);
         if (this.deleteBeforeReplace(prev.type, prev.name)) {
             await this.deleteOne(prev);
@@ -200,7 +203,7 @@ export class Realizer {
         return { ...created, action: "replace" };
     }
 
-    private async create(type: string, name: string, inputs: Record<string, any>, socket?: string): Promise<RealizedResource> {
+    private async create(type: string, name: string, inputs: Record<string, any>, socket?: dockerR.DockerEndpoint): Promise<RealizedResource> {
         this.log(`create ${type}::${name}`);
         const base = { type, name, inputs, socket, action: "create" as const };
         const realizeTlsRandom = OFFLINE_REALIZERS[type];
