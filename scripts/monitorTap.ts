@@ -26,7 +26,6 @@ export interface Registration {
 const mocksModule: { MockMonitor: { prototype: Record<string, unknown> } } = require("@pulumi/pulumi/runtime/mocks");
 
 const registrations: Registration[] = [];
-const waiters = new Map<string, ((r: Registration) => void)[]>();
 let installed = false;
 
 function urnOf(parent: string, type: string, name: string): string {
@@ -59,7 +58,6 @@ export function installMonitorTap(): void {
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
         };
         registrations.push(r);
-        for (const w of waiters.get(`${r.type}::${r.name}`) ?? []) w(r);
         return original.call(this, req, cb);
     };
 }
@@ -82,11 +80,6 @@ interface RequestLike {
 /** Every registration so far, in order. */
 export function tappedRegistrations(): readonly Registration[] {
     return registrations;
-}
-
-/** The registration of `type::name`, once it happens. */
-export function registrationOf(type: string, name: string): Registration | undefined {
-    return registrations.find((r) => r.type === type && r.name === name);
 }
 
 /** Forgets what was recorded (between program runs in one process). */

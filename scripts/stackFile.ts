@@ -65,7 +65,10 @@ export function readStackConfig(fileOrText: string, opts: ReadOptions): StackCon
     const values: Record<string, string> = {};
     const secret = new Set<string>();
     const full = (k: string) => (k.includes(":") ? k : `${opts.namespace}:${k}`);
+    const overridden = new Set([...Object.keys(opts.set ?? {}), ...Object.keys(opts.setSecret ?? {})].map(full));
     for (const [key, raw] of Object.entries(doc.config ?? {})) {
+        // An override replaces the file's value, encrypted or not.
+        if (overridden.has(key)) continue;
         const found = { secret: false };
         const v = resolveSecure(key, raw, opts.secureIsPlaintext ?? false, found);
         values[key] = serialize(v);

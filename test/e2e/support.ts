@@ -2,7 +2,6 @@
  * Helpers for the end-to-end scenarios: HTTPS to the registry through its published loopback port
  * (SNI and verification as `registry.test`, trusting only the CA the program made), and timing.
  */
-import * as crypto from "node:crypto";
 import * as https from "node:https";
 import * as tls from "node:tls";
 
@@ -60,11 +59,6 @@ export function api(
         req.on("error", reject);
         req.end();
     });
-}
-
-/** sha256 of a string, hex. */
-export function sha256(text: string): string {
-    return crypto.createHash("sha256").update(text).digest("hex");
 }
 
 /** Runs a scenario step and prints how long it took. */

@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
+import { EncryptedSecretError, readStackConfig } from "../../scripts/stackFile";
 
 const root = path.resolve(__dirname, "..", "..");
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pr-render-"));
@@ -164,6 +165,17 @@ describe("npm run render", () => {
         assert.doesNotMatch(config, /rgw-secret-key|AKIAEXAMPLE/);
         assert.match(config, /forcepathstyle: true/);
         assert.doesNotMatch(read(prod, "resources.json"), /rgw-secret-key|PRIVATE KEY-----/);
+    });
+
+    it("refuses a secret the stack file holds encrypted (only the CLI can decrypt it), naming the key", () => {
+        const text = "config:\n  private-registry:sshPrivateKey:\n    secure: v1:AAAA:BBBB\n";
+        assert.throws(() => readStackConfig(text, { namespace: "private-registry" }), (e: unknown) => {
+            assert.ok(e instanceof EncryptedSecretError);
+            assert.match((e as Error).message, /private-registry:sshPrivateKey is encrypted.*--secret sshPrivateKey=/);
+            return true;
+        });
+        const overridden = readStackConfig(text, { namespace: "private-registry", setSecret: { sshPrivateKey: "KEY" } });
+        assert.deepEqual(overridden, { values: { "private-registry:sshPrivateKey": "KEY" }, secretKeys: ["private-registry:sshPrivateKey"] });
     });
 
     it("fails on a bad value before rendering anything, naming the key", () => {
