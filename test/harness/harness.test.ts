@@ -1,273 +1,475 @@
 /**
- * The realization mocks behave like the providers (shared/reference/provider-fidelity.md): the
- * claims the end-to-end suite relies on, checked against real OpenSSL, sshd and Docker.
+ * The realization mocks behave like the providers (shared/reference/provider-fidelity.md), checked
+ * against real OpenSSL, a throwaway sshd on 127.0.0.1 and the local Docker engine with an image
+ * imported from busybox-static. Nothing here depends on test/e2e; everything created is named with
+ * one unique prefix and removed at the end.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import * as pulumi from "@pulumi/pulumi";
-import * as docker from "@pulumi/docker";
-import bcrypt from "bcryptjs";
-import { createString, DEFAULT_SPECIAL, randomPassword } from "../../scripts/offline/random";
-import { certRequest, locallySignedCert, privateKey, selfSignedCert } from "../../scripts/offline/tls";
-import { REGISTRY_IMAGE, startInfra, stopInfra, type TestInfra } from "../e2e/infra/hosts";
 import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import bcrypt from "bcryptjs";
 import { copyToRemote } from "./copy";
-import { dockerApi } from "./docker";
+import { dockerApi, sshDialArgs } from "./docker";
+import type { FailContext, FailReport } from "./failCase";
 import { runLocal } from "./local";
-import { Realizer } from "./realizer";
-import { runRemote } from "./ssh";
+import { Realizer, type HarnessOptions } from "./realizer";
+import { runRemote, type Connection } from "./ssh";
+import { cleanupDocker, freePort, importBusybox, PREFIX, startSshd, type Sshd } from "./testEnv";
 
 const SOCKET = "/var/run/docker.sock";
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "prh-test-"));
+const IMAGE = `${PREFIX}/busybox:1`;
+let sshd: Sshd;
+let conn: Connection;
+const logs: string[] = [];
 
-/** Runs test/harness/failCase.ts in its own process. */
-function failCase(which: string): { error: string | null; ms: number } {
-    const out = execFileSync(process.execPath, ["--import", "tsx", path.join(__dirname, "failCase.ts"), which], { encoding: "utf8", timeout: 120_000 });
-    return JSON.parse(out.trim().split("\n").pop()!);
+/** The value of an Output (the resource must have been realized). */
+function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pr-harness-"));
-let infra: TestInfra;
-const conn = () => ({ host: infra.hosts[0].ip, privateKey: infra.sshKey.privateKeyPem });
+
+/** A fresh `pulumi up`: a Realizer whose mocks are installed. */
+async function up(opts: HarnessOptions = {}): Promise<Realizer> {
+    const realizer = new Realizer({ log: (m) => logs.push(m), commandTimeoutMs: 30_000, ...opts });
+    await pulumi.runtime.setMocks(realizer.mocks(), "private-registry", "harness", false);
+    return realizer;
+}
+
+const text = (f: string) => execFileSync("openssl", ["x509", "-in", f, "-noout", "-text"]).toString();
+const write = (name: string, content: string) => {
+    const f = path.join(scratch, name);
+    fs.writeFileSync(f, content, { mode: 0o600 });
+    return f;
+};
+
+let failReports: Map<string, FailReport>;
 
 before(async () => {
-    infra = await startInfra(1);
+    sshd = await startSshd(path.join(scratch, "sshd"));
+    conn = { host: "127.0.0.1", port: sshd.port, privateKey: sshd.privateKey };
+    importBusybox(IMAGE);
+    // The failing cases run in a child process (see failCase.ts), started now and awaited later.
+    const ctx: FailContext = { image: IMAGE, prefix: PREFIX, connection: { host: "127.0.0.1", port: sshd.port, privateKey: sshd.privateKey } };
+    const ctxFile = write("fail-context.json", JSON.stringify(ctx));
+    const cases = ["missing-image", "wait-without-healthcheck", "wait-timeout", "exited-immediately", "ca-without-subject", "password-min-rules", "nonzero-exit", "env-refused", "dependent-of-failure"];
+    // Its exit status is not looked at: the SDK reports the outputs a failed resource left pending.
+    const child = spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "failCase.ts"), ctxFile, ...cases], { encoding: "utf8", timeout: 120_000 });
+    failReports = new Map(
+        child.stdout
+            .trim()
+            .split("\n")
+            .filter((l) => l.startsWith("{"))
+            .map((l) => JSON.parse(l) as FailReport)
+            .map((r) => [r.case, r]),
+    );
 });
+
 after(() => {
-    stopInfra();
+    sshd?.stop();
+    cleanupDocker(PREFIX);
     fs.rmSync(scratch, { recursive: true, force: true });
-    for (const n of ["pr-harness-c1", "pr-harness-c2"]) {
-        try {
-            execFileSync("docker", ["rm", "-f", n], { stdio: "ignore" });
-        } catch {
-            /* gone */
-        }
-    }
 });
 
-describe("random (terraform-provider-random 3.9)", () => {
-    it("draws min* characters even from a disabled class, from the provider's default specials", () => {
-        for (let i = 0; i < 20; i++) {
-            const s = createString({ length: 12, special: false, minSpecial: 2, upper: false, numeric: false });
-            assert.equal([...s].filter((c) => DEFAULT_SPECIAL.includes(c)).length, 2);
-            assert.match(s, /^[a-z!@#$%&*()\-_=+[\]{}<>:?]{12}$/);
-        }
-        const safe = createString({ length: 64, overrideSpecial: "-_", minUpper: 1, minLower: 1, minNumeric: 1 });
-        assert.match(safe, /^[A-Za-z0-9_-]{64}$/);
-        assert.throws(() => createString({ length: 3, minUpper: 2, minLower: 2 }), /must be >= minUpper/);
+const failure = (name: string) => {
+    const r = failReports.get(name);
+    assert.ok(r, `case ${name} reported`);
+    return r;
+};
+
+describe("tls (terraform-provider-tls 4.x) through the mocks", () => {
+    it("writes each algorithm's PEM types, RSA 2048 by default, P224 by default for ECDSA with empty OpenSSH outputs, and secret private keys", async () => {
+        const realizer = await up();
+        const rsa = new tls.PrivateKey("rsa", { algorithm: "RSA" });
+        const ec = new tls.PrivateKey("ec", { algorithm: "ECDSA", ecdsaCurve: "P256" });
+        const p224 = new tls.PrivateKey("p224", { algorithm: "ECDSA" });
+        const ed = new tls.PrivateKey("ed", { algorithm: "ED25519" });
+        await realizer.settled(30_000);
+        assert.match(await valueOf(rsa.privateKeyPem), /^-----BEGIN RSA PRIVATE KEY-----\n[\s\S]+-----END RSA PRIVATE KEY-----\n$/);
+        assert.match(await valueOf(ec.privateKeyPem), /^-----BEGIN EC PRIVATE KEY-----\n/);
+        assert.match(await valueOf(ed.privateKeyPem), /^-----BEGIN PRIVATE KEY-----\n/);
+        assert.match(await valueOf(rsa.privateKeyPemPkcs8), /^-----BEGIN PRIVATE KEY-----\n/);
+        assert.match(await valueOf(rsa.publicKeyPem), /^-----BEGIN PUBLIC KEY-----\n/);
+        assert.equal(crypto.createPrivateKey(await valueOf(rsa.privateKeyPem)).asymmetricKeyDetails?.modulusLength, 2048);
+        // ECDSA defaults to P224, which SSH cannot express.
+        assert.equal(crypto.createPrivateKey(await valueOf(p224.privateKeyPem)).asymmetricKeyDetails?.namedCurve, "secp224r1");
+        assert.equal(await valueOf(p224.publicKeyOpenssh), "");
+        assert.equal(await valueOf(p224.privateKeyOpenssh), "");
+        assert.equal(await valueOf(p224.publicKeyFingerprintSha256), "");
+        // authorized_keys form, no comment, trailing newline; the OpenSSH private key matches it.
+        const pub = await valueOf(rsa.publicKeyOpenssh);
+        assert.match(pub, /^ssh-rsa AAAA\S+\n$/);
+        const keyFile = write("rsa_openssh", await valueOf(rsa.privateKeyOpenssh));
+        assert.equal(execFileSync("ssh-keygen", ["-y", "-f", keyFile]).toString().trim(), pub.trim());
+        assert.match(await valueOf(ed.publicKeyOpenssh), /^ssh-ed25519 AAAA\S+\n$/);
+        assert.match(await valueOf(rsa.publicKeyFingerprintMd5), /^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
+        assert.match(await valueOf(rsa.publicKeyFingerprintSha256), /^SHA256:[A-Za-z0-9+/]{43}$/);
+        // ID: hex SHA-1 of the PKIX DER public key.
+        const spki = crypto.createPublicKey(await valueOf(rsa.publicKeyPem)).export({ type: "spki", format: "der" });
+        assert.equal(await valueOf(rsa.id), crypto.createHash("sha1").update(spki).digest("hex"));
+        for (const k of [rsa.privateKeyPem, rsa.privateKeyPemPkcs8, rsa.privateKeyOpenssh]) assert.equal(await pulumi.isSecret(k), true);
+        assert.equal(await pulumi.isSecret(rsa.publicKeyPem), false);
+        realizer.close();
     });
 
-    it("hashes with the $2a$10$ prefix of Go's bcrypt, and marks result and hash secret", () => {
-        const r = randomPassword({ length: 20, special: false });
-        assert.match(String(r.outputs.bcryptHash), /^\$2a\$10\$/);
-        assert.ok(bcrypt.compareSync(String(r.outputs.result), String(r.outputs.bcryptHash)));
-        assert.deepEqual(r.secretOutputs.sort(), ["bcryptHash", "result"]);
-        assert.equal(r.id, "none");
-    });
-});
-
-describe("tls (terraform-provider-tls 4.x)", () => {
-    it("writes the provider's PEM types and leaves the OpenSSH outputs empty for P224", () => {
-        assert.match(String(privateKey({ algorithm: "RSA" }).outputs.privateKeyPem), /^-----BEGIN RSA PRIVATE KEY-----\n/);
-        assert.match(String(privateKey({ algorithm: "ECDSA", ecdsaCurve: "P256" }).outputs.privateKeyPem), /^-----BEGIN EC PRIVATE KEY-----\n/);
-        assert.match(String(privateKey({ algorithm: "ED25519" }).outputs.privateKeyPem), /^-----BEGIN PRIVATE KEY-----\n/);
-        const p224 = privateKey({ algorithm: "ECDSA" });
-        assert.equal(p224.outputs.ecdsaCurve, "P224", "the provider's default curve");
-        assert.equal(p224.outputs.publicKeyOpenssh, "");
-        assert.equal(p224.outputs.privateKeyOpenssh, "");
-        const rsa = privateKey({ algorithm: "RSA", rsaBits: 2048 });
-        const f = path.join(scratch, "k");
-        fs.writeFileSync(f, String(rsa.outputs.privateKeyOpenssh), { mode: 0o600 });
-        assert.equal(execFileSync("ssh-keygen", ["-y", "-f", f]).toString().trim(), String(rsa.outputs.publicKeyOpenssh).trim());
-        assert.match(String(rsa.outputs.publicKeyOpenssh), /^ssh-rsa AAAA\S+\n$/);
-    });
-
-    it("refuses a CA without a subject with the provider's message", async () => {
-        const k = privateKey({ algorithm: "ECDSA", ecdsaCurve: "P256" });
-        await assert.rejects(
-            selfSignedCert({ privateKeyPem: k.outputs.privateKeyPem, isCaCertificate: true, validityPeriodHours: 1, allowedUses: ["cert_signing"] }),
-            /Must contain at least one Distinguished Name when creating Certificate Authority \(CA\)/,
-        );
-    });
-
-    it("copies SANs from the CSR, sets AKID to the CA's SKID, and verifies with openssl", async () => {
-        const caKey = privateKey({ algorithm: "RSA", rsaBits: 2048 });
-        const ca = await selfSignedCert({ privateKeyPem: caKey.outputs.privateKeyPem, isCaCertificate: true, subject: { commonName: "CA" }, validityPeriodHours: 2, allowedUses: ["cert_signing"] });
-        const k = privateKey({ algorithm: "ECDSA", ecdsaCurve: "P256" });
-        const csr = await certRequest({ privateKeyPem: k.outputs.privateKeyPem, subject: { commonName: "r" }, dnsNames: ["r.test"], ipAddresses: ["10.1.2.3"] });
-        const leaf = await locallySignedCert({ certRequestPem: csr.outputs.certRequestPem, caCertPem: ca.outputs.certPem, caPrivateKeyPem: caKey.outputs.privateKeyPem, validityPeriodHours: 1, allowedUses: ["server_auth"] });
-        fs.writeFileSync(path.join(scratch, "ca.pem"), String(ca.outputs.certPem));
-        fs.writeFileSync(path.join(scratch, "leaf.pem"), String(leaf.outputs.certPem));
-        assert.match(execFileSync("openssl", ["verify", "-CAfile", path.join(scratch, "ca.pem"), path.join(scratch, "leaf.pem")]).toString(), /OK/);
-        const text = (f: string) => execFileSync("openssl", ["x509", "-in", path.join(scratch, f), "-noout", "-text"]).toString();
-        assert.match(text("leaf.pem"), /DNS:r\.test, IP Address:10\.1\.2\.3/);
-        const skid = /Subject Key Identifier:\s*\n\s*([0-9A-F:]+)/.exec(text("ca.pem"))![1];
-        assert.match(text("leaf.pem"), new RegExp(`Authority Key Identifier:\\s*\\n\\s*(keyid:)?${skid}`));
-        const otherKey = privateKey({ algorithm: "RSA", rsaBits: 2048 });
-        await assert.rejects(
-            locallySignedCert({ certRequestPem: csr.outputs.certRequestPem, caCertPem: ca.outputs.certPem, caPrivateKeyPem: otherKey.outputs.privateKeyPem, validityPeriodHours: 1, allowedUses: [] }),
-            /doesn't match parent's PublicKey/,
-        );
-    });
-});
-
-describe("command.remote.Command (pulumi-command 1.2.1) over real SSH", () => {
-    it("strips exactly one trailing newline from stdout and stderr, and passes stdin", async () => {
-        const r = await runRemote(conn(), "printf 'a\\n\\n'; printf 'e\\r\\n' >&2");
-        assert.equal(r.stdout, "a\n", "one of two newlines stripped");
-        assert.equal(r.stderr, "e\r", "\\r\\n keeps its \\r");
-        assert.equal((await runRemote(conn(), "cat", { stdin: "in\n" })).stdout, "in");
-        const noStdin = await runRemote(conn(), "cat; echo done");
-        assert.equal(noStdin.stdout, "done", "no stdin: EOF at once");
-    });
-
-    it("fails a non-zero exit with the provider's text, including the command and its output", async () => {
-        await assert.rejects(runRemote(conn(), "echo out; echo err >&2; exit 3"), (e: Error) => {
-            assert.match(e.message, /^Process exited with status 3: running "echo out; echo err >&2; exit 3":\n/);
-            assert.match(e.message, /out\n/);
-            assert.match(e.message, /err\n/);
-            return true;
+    it("issues a CA and a leaf: SANs from the CSR, AKID = the CA's SKID, critical basic constraints, the allowedUses mapping; openssl verifies", async () => {
+        const realizer = await up();
+        const caKey = new tls.PrivateKey("ca-key", { algorithm: "RSA", rsaBits: 2048 });
+        const ca = new tls.SelfSignedCert("ca", {
+            privateKeyPem: caKey.privateKeyPem,
+            isCaCertificate: true,
+            maxPathLength: 0,
+            subject: { commonName: "Harness CA", organization: "PR" },
+            validityPeriodHours: 2,
+            allowedUses: ["cert_signing", "crl_signing"],
         });
+        const key = new tls.PrivateKey("leaf-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
+        const csr = new tls.CertRequest("csr", { privateKeyPem: key.privateKeyPem, subject: { commonName: "registry.test" }, dnsNames: ["registry.test"], ipAddresses: ["10.1.2.3"] });
+        const leaf = new tls.LocallySignedCert("leaf", {
+            certRequestPem: csr.certRequestPem,
+            caCertPem: ca.certPem,
+            caPrivateKeyPem: caKey.privateKeyPem,
+            validityPeriodHours: 1,
+            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+        });
+        const t0 = Date.now();
+        await realizer.settled(30_000);
+        const caFile = write("ca.pem", await valueOf(ca.certPem));
+        const leafFile = write("leaf.pem", await valueOf(leaf.certPem));
+        assert.match(execFileSync("openssl", ["verify", "-CAfile", caFile, leafFile]).toString(), /: OK/);
+        const caText = text(caFile);
+        const leafText = text(leafFile);
+        assert.match(caText, /Basic Constraints: critical\s*\n\s+CA:TRUE\s*\n/, "maxPathLength 0 sets no pathlen");
+        assert.match(caText, /Key Usage: critical\s*\n\s+Certificate Sign, CRL Sign/);
+        assert.match(leafText, /Basic Constraints: critical\s*\n\s+CA:FALSE/);
+        assert.match(leafText, /Key Usage: critical\s*\n\s+Digital Signature, Key Encipherment/);
+        assert.match(leafText, /Extended Key Usage:\s*\n\s+TLS Web Server Authentication/);
+        assert.match(leafText, /DNS:registry\.test, IP Address:10\.1\.2\.3/);
+        assert.match(leafText, /Subject: CN ?= ?registry\.test/);
+        assert.match(leafText, /Issuer: O ?= ?PR, CN ?= ?Harness CA/);
+        const skid = /Subject Key Identifier:\s*\n\s*([0-9A-F:]+)/.exec(caText)![1];
+        assert.match(leafText, new RegExp(`Authority Key Identifier:\\s*\\n\\s*(keyid:)?${skid}`));
+        assert.doesNotMatch(leafText, /Subject Key Identifier/, "no SKID on a leaf without setSubjectKeyId");
+        // SKID per the provider: SHA-1 of the PKCS#1 RSAPublicKey.
+        const pkcs1 = crypto.createPublicKey(await valueOf(caKey.publicKeyPem)).export({ type: "pkcs1", format: "der" });
+        assert.equal(skid.replace(/:/g, "").toLowerCase(), crypto.createHash("sha1").update(pkcs1).digest("hex"));
+        // Serial < 2^128 is the ID, validity from now, not ready for renewal, RFC 3339 times.
+        const serial = BigInt(`0x${new crypto.X509Certificate(await valueOf(leaf.certPem)).serialNumber}`);
+        assert.ok(serial < 2n ** 128n);
+        assert.equal(await valueOf(leaf.id), serial.toString(10));
+        const start = Date.parse(await valueOf(leaf.validityStartTime));
+        assert.ok(start >= t0 - 1000 && start <= Date.now(), "NotBefore = now");
+        assert.equal(Date.parse(await valueOf(leaf.validityEndTime)) - start, 3600_000);
+        assert.equal(await valueOf(leaf.readyForRenewal), false);
+        assert.equal(await valueOf(ca.keyAlgorithm), "RSA");
+        assert.equal(await valueOf(leaf.caKeyAlgorithm), "RSA");
+        assert.match(await valueOf(csr.certRequestPem), /^-----BEGIN CERTIFICATE REQUEST-----\n/);
+        realizer.close();
     });
 
-    it("runs without a PTY", async () => {
-        const r = await runRemote(conn(), "tty || true");
-        assert.equal(r.stdout, "not a tty");
-    });
-
-    it("fails on an environment variable sshd's AcceptEnv refuses, as the provider does; LANG is accepted", async () => {
-        const acceptEnv = execFileSync("docker", ["exec", infra.hosts[0].container, "sshd", "-T"]).toString();
-        assert.match(acceptEnv, /^acceptenv LANG$/m, "Debian's default AcceptEnv LANG LC_*");
-        assert.equal((await runRemote(conn(), "echo $LANG", { environment: { LANG: "C.UTF-8" } })).stdout, "C.UTF-8");
-        await assert.rejects(runRemote(conn(), "true", { environment: { FOO: "bar" } }), /could not set environment variable "FOO": ssh: setenv failed/);
-    });
-
-    it("gives up dialling after dialErrorLimit attempts with the provider's message", async () => {
-        await assert.rejects(
-            runRemote({ ...conn(), privateKey: String(privateKey({ algorithm: "RSA", rsaBits: 2048 }).outputs.privateKeyPem), dialErrorLimit: 1 }, "true"),
-            /^Error: after 1 failed attempts: All configured authentication methods failed/,
-        );
+    it("refuses a CA without a subject with the provider's message", () => {
+        assert.match(String(failure("ca-without-subject").error), /^failed to register new resource ca \[tls:index\/selfSignedCert:SelfSignedCert\]: Must contain at least one Distinguished Name when creating Certificate Authority \(CA\)$/);
     });
 });
 
-describe("docker (terraform-provider-docker 4.x) on the local engine", () => {
-    it("uploads before start with the given mode, waits for health, and errors like the provider without a healthcheck", async () => {
-        const realizer = new Realizer();
-        await pulumi.runtime.setMocks(realizer.mocks(), "private-registry", "harness", false);
-        new docker.Container("c1", {
-            name: "pr-harness-c1",
-            image: REGISTRY_IMAGE,
-            entrypoints: ["/bin/sh", "-c", "touch /tmp/ready; exec sleep 60"],
-            uploads: [{ file: "/etc/x/secret.txt", content: "s3cr3t", permissions: "0600" }],
-            healthcheck: { tests: ["CMD", "cat", "/tmp/ready"], interval: "1s", retries: 3 },
-            wait: true,
-            waitTimeout: 20,
-        });
-        await realizer.settled(60_000);
-        const ls = execFileSync("docker", ["exec", "pr-harness-c1", "ls", "-l", "/etc/x/secret.txt"]).toString();
-        assert.match(ls, /^-rw------- /);
-        assert.equal(execFileSync("docker", ["exec", "pr-harness-c1", "cat", "/etc/x/secret.txt"]).toString(), "s3cr3t");
+describe("random (terraform-provider-random 3.9) through the mocks", () => {
+    it("draws from the provider's alphabet, min* even from a disabled class, hashes $2a$10$, and keeps result and hash secret", async () => {
+        const realizer = await up();
+        const pw = new random.RandomPassword("pw", { length: 40 });
+        const noSpecial = new random.RandomPassword("pw-min", { length: 12, special: false, minSpecial: 2, upper: false, numeric: false });
+        const override = new random.RandomPassword("pw-override", { length: 64, overrideSpecial: "-_", minUpper: 1, minLower: 1, minNumeric: 1, minSpecial: 1 });
+        const str = new random.RandomString("str", { length: 16, special: false });
+        const id = new random.RandomId("rid", { byteLength: 4, prefix: "p-" });
+        await realizer.settled(30_000);
+        assert.match(await valueOf(pw.result), /^[A-Za-z0-9!@#$%&*()\-_=+[\]{}<>:?]{40}$/);
+        const min = await valueOf(noSpecial.result);
+        assert.match(min, /^[a-z!@#$%&*()\-_=+[\]{}<>:?]{12}$/);
+        assert.equal([...min].filter((c) => "!@#$%&*()-_=+[]{}<>:?".includes(c)).length, 2);
+        const o = await valueOf(override.result);
+        assert.match(o, /^[A-Za-z0-9_-]{64}$/);
+        assert.match(o, /[A-Z]/);
+        assert.match(o, /[-_]/);
+        const hash = await valueOf(pw.bcryptHash);
+        assert.match(hash, /^\$2a\$10\$/);
+        assert.ok(bcrypt.compareSync(await valueOf(pw.result), hash));
+        assert.equal(await pulumi.isSecret(pw.result), true);
+        assert.equal(await pulumi.isSecret(pw.bcryptHash), true);
+        assert.equal(await valueOf(pw.id), "none");
+        assert.equal(await pulumi.isSecret(str.result), false);
+        assert.equal(await valueOf(str.id), await valueOf(str.result));
+        assert.match(await valueOf(id.hex), /^p-[0-9a-f]{8}$/);
+        realizer.close();
+    });
+
+    it("fails length < sum(min*) with the provider's check", () => {
+        assert.match(String(failure("password-min-rules").error), /failed to register new resource pw \[random:index\/randomPassword:RandomPassword\]: length \(3\) must be >= minUpper \+ minLower \+ minNumeric \+ minSpecial/);
+    });
+});
+
+describe("command.remote.Command (pulumi-command 1.2.1) against a throwaway sshd", () => {
+    it("strips exactly one trailing newline, keeps stdout and stderr apart, passes stdin, runs without a PTY, sends LANG; connection is secret", async () => {
+        const realizer = await up();
+        const out = new command.remote.Command("out", { connection: conn, create: "printf 'a\\n\\n'; printf 'e\\r\\n' >&2", triggers: ["t1"] });
+        const stdin = new command.remote.Command("stdin", { connection: conn, create: "cat", stdin: pulumi.secret("in\n") });
+        const eof = new command.remote.Command("eof", { connection: conn, create: "cat; echo done" });
+        const tty = new command.remote.Command("tty", { connection: conn, create: "tty || true" });
+        const lang = new command.remote.Command("lang", { connection: conn, create: "echo $LANG", environment: { LANG: "C.UTF-8" } });
+        await realizer.settled(30_000);
+        assert.equal(await valueOf(out.stdout), "a\n", "one of two newlines stripped");
+        assert.equal(await valueOf(out.stderr), "e\r", "\\r\\n keeps its \\r");
+        assert.deepEqual(await valueOf(out.triggers), ["t1"]);
+        assert.equal(await valueOf(stdin.stdout), "in");
+        assert.equal(await valueOf(eof.stdout), "done", "no stdin: EOF at once");
+        assert.equal(await valueOf(tty.stdout), "not a tty");
+        assert.equal(await valueOf(lang.stdout), "C.UTF-8", "LANG is in Debian's AcceptEnv");
+        assert.equal(await pulumi.isSecret(out.connection), true);
+        assert.equal(await pulumi.isSecret(out.stdout), false);
+        assert.equal(await pulumi.isSecret(stdin.stdin), true, "a secret input is echoed as a secret");
+        assert.equal(await valueOf(stdin.stdin), "in\n");
+        const rec = realizer.records.find((r) => r.name === "out")!;
+        assert.match(rec.id, /^out[0-9a-f]{8}$/);
+        assert.equal(rec.inputs.connection.port, sshd.port);
+        assert.equal(rec.inputs.connection.user, "root", "the SDK's connection defaults");
+        assert.equal(rec.inputs.connection.dialErrorLimit, 10);
+        realizer.close();
+    });
+
+    it("fails a non-zero exit with the provider's text (command and combined output) and an env var outside AcceptEnv before running anything", async () => {
+        assert.equal(failure("nonzero-exit").error, 'failed to register new resource fails [command:remote:Command]: Process exited with status 3: running "echo out; echo err >&2; exit 3":\nout\nerr\n');
+        assert.deepEqual(failure("nonzero-exit").records, [], "a failed create is not in state");
+        assert.match(String(failure("env-refused").error), /: could not set environment variable "FOO": ssh: setenv failed$/);
+        // The same through the runner directly, with want-reply setenv (sshd says no to FOO, yes to LC_ALL).
+        await assert.rejects(runRemote(conn, "true", { environment: { FOO: "x" } }), /^Error: could not set environment variable "FOO": ssh: setenv failed$/);
+        assert.equal((await runRemote(conn, "echo $LC_ALL", { environment: { LC_ALL: "C" } })).stdout, "C");
+        await assert.rejects(runRemote(conn, "kill -TERM $$"), /^Error: Process exited with status 143 from signal TERM: running "kill -TERM \$\$":\n$/);
+    });
+
+    it("dials like the provider: retries dialErrorLimit times, Go's error wording, auth failures retried, hostKey pinned", async () => {
+        const closed = await freePort();
+        const t0 = Date.now();
+        await assert.rejects(runRemote({ ...conn, port: closed, dialErrorLimit: 2 }, "true"), new RegExp(`^Error: after 2 failed attempts: dial tcp 127\\.0\\.0\\.1:${closed}: connect: connection refused$`));
+        assert.ok(Date.now() - t0 >= 250, "100 ms then 150 ms between the three dials");
+        const otherRsa = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+        await assert.rejects(
+            runRemote({ ...conn, privateKey: otherRsa, dialErrorLimit: 0 }, "true"),
+            /^Error: after 0 failed attempts: ssh: handshake failed: ssh: unable to authenticate, attempted methods \[none publickey\], no supported methods remain$/,
+        );
+        assert.equal((await runRemote({ ...conn, hostKey: sshd.hostKey }, "echo pinned")).stdout, "pinned");
+        const wrongHost = `ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), crypto.randomBytes(32)]).toString("base64")}`;
+        await assert.rejects(runRemote({ ...conn, hostKey: wrongHost, dialErrorLimit: 0 }, "true"), /ssh: handshake failed: ssh: host key mismatch/);
+        await assert.rejects(runRemote({ ...conn, agentSocketPath: path.join(scratch, "no-agent.sock") }, "true"), /^Error: dial unix .*no-agent\.sock: connect: no such file or directory$/);
+    });
+
+    it("runs the stored delete on destroy with the old connection, stored stdin, and PULUMI_COMMAND_STDOUT (refused by AcceptEnv: a warning)", async () => {
+        const marker = path.join(scratch, "deleted.txt");
+        const realizer = await up();
+        new command.remote.Command("with-delete", { connection: conn, create: "echo created", delete: `cat > ${marker}; echo "[$PULUMI_COMMAND_STDOUT]" >> ${marker}`, stdin: "from stdin\n" });
+        await realizer.settled(30_000);
+        assert.equal(fs.existsSync(marker), false);
+        logs.length = 0;
         await realizer.destroy();
-        assert.throws(() => execFileSync("docker", ["inspect", "pr-harness-c1"], { stdio: "ignore" }), "destroy removed the container");
-
-        const noHc = failCase("wait-without-healthcheck");
-        assert.match(String(noHc.error), /you have supplied a 'wait' argument, but the container does not have a healthcheck defined/);
-    });
-
-    it("fails promptly on an image that is not local and cannot be pulled, with the provider's error", async () => {
-        const r = failCase("missing-image");
-        assert.match(String(r.error), /Unable to read Docker image into resource: unable to pull image private-registry-test\/does-not-exist:1/);
-        assert.ok(r.ms < 10_000, `reported in ${r.ms} ms`);
-        await dockerApi(SOCKET, "GET", "/_ping");
+        assert.equal(fs.readFileSync(marker, "utf8"), "from stdin\n[]\n", "stdin re-sent; PULUMI_COMMAND_STDOUT refused by sshd");
+        assert.ok(logs.some((l) => /warning: Unable to set 'PULUMI_COMMAND_STDOUT'/.test(l)));
     });
 });
 
 describe("command.remote.CopyToRemote (1.2.1) over SFTP", () => {
-    it("follows the provider's path table, creates parents, never preserves the local mode, and deletes nothing", async () => {
+    it("follows the path table, creates parents, ignores the local mode, keeps an existing file's mode, and deletes nothing on destroy", async () => {
         const local = path.join(scratch, "tree");
         fs.mkdirSync(path.join(local, "sub"), { recursive: true });
         fs.writeFileSync(path.join(local, "run.sh"), "#!/bin/sh\n", { mode: 0o755 });
         fs.writeFileSync(path.join(local, "sub", "b.txt"), "b");
-        const realizer = new Realizer();
-        await pulumi.runtime.setMocks(realizer.mocks(), "private-registry", "harness", false);
-        const connection = conn();
-        new command.remote.CopyToRemote("text", { connection, source: new pulumi.asset.StringAsset("hello"), remotePath: "/srv/a/b/text.txt" });
-        new command.remote.CopyToRemote("file-into-dir", { connection, source: new pulumi.asset.FileAsset(path.join(local, "run.sh")), remotePath: "/tmp" });
-        new command.remote.CopyToRemote("dir", { connection, source: new pulumi.asset.FileArchive(local), remotePath: "/srv/d1" });
-        new command.remote.CopyToRemote("dir-slash", { connection, source: new pulumi.asset.FileArchive(`${local}/`), remotePath: "/srv/d2" });
-        await realizer.settled(60_000);
-        const ls = await runRemote(connection, "stat -c '%a %n' /srv/a/b/text.txt /tmp/run.sh /srv/d1/tree/run.sh /srv/d1/tree/sub/b.txt /srv/d2/run.sh /srv/d2/sub/b.txt; cat /srv/a/b/text.txt");
-        assert.equal(
-            ls.stdout,
-            ["644 /srv/a/b/text.txt", "644 /tmp/run.sh", "644 /srv/d1/tree/run.sh", "644 /srv/d1/tree/sub/b.txt", "644 /srv/d2/run.sh", "644 /srv/d2/sub/b.txt", "hello"].join("\n"),
-        );
+        const r = path.join(scratch, "remote");
+        fs.mkdirSync(path.join(r, "existing-dir"), { recursive: true });
+        fs.writeFileSync(path.join(r, "existing-file"), "old", { mode: 0o600 });
+        const realizer = await up();
+        const connection = conn;
+        new command.remote.CopyToRemote("text", { connection, source: new pulumi.asset.StringAsset("hello"), remotePath: `${r}/a/b/text.txt` });
+        new command.remote.CopyToRemote("file-into-dir", { connection, source: new pulumi.asset.FileAsset(path.join(local, "run.sh")), remotePath: `${r}/existing-dir` });
+        new command.remote.CopyToRemote("file-new", { connection, source: new pulumi.asset.FileAsset(path.join(local, "run.sh")), remotePath: `${r}/x/y/renamed.sh` });
+        new command.remote.CopyToRemote("file-over-file", { connection, source: new pulumi.asset.StringAsset("new"), remotePath: `${r}/existing-file` });
+        new command.remote.CopyToRemote("dir", { connection, source: new pulumi.asset.FileArchive(local), remotePath: `${r}/d1` });
+        new command.remote.CopyToRemote("dir-slash", { connection, source: new pulumi.asset.FileArchive(`${local}/`), remotePath: `${r}/d2` });
+        const copied = new command.remote.CopyToRemote("into-existing", { connection, source: new pulumi.asset.FileArchive(local), remotePath: `${r}/existing-dir` });
+        await realizer.settled(30_000);
+        const mode = (p: string) => (fs.statSync(path.join(r, p)).mode & 0o777).toString(8);
+        assert.equal(fs.readFileSync(path.join(r, "a/b/text.txt"), "utf8"), "hello");
+        assert.equal(mode("a/b/text.txt"), "644");
+        assert.equal(mode("existing-dir/run.sh"), "644", "the executable bit is not preserved");
+        assert.equal(mode("x/y/renamed.sh"), "644");
+        assert.equal(fs.readFileSync(path.join(r, "existing-file"), "utf8"), "new");
+        assert.equal(mode("existing-file"), "600", "an existing file keeps its mode");
+        assert.equal(fs.readFileSync(path.join(r, "d1/tree/sub/b.txt"), "utf8"), "b", "dir without slash: dest/<dirname>/…");
+        assert.equal(fs.readFileSync(path.join(r, "d2/sub/b.txt"), "utf8"), "b", "dir/: dest/<children>");
+        assert.equal(fs.readFileSync(path.join(r, "existing-dir/tree/run.sh"), "utf8"), "#!/bin/sh\n");
+        assert.equal(await pulumi.isSecret(copied.connection), true);
+        assert.match(realizer.records.find((x) => x.name === "text")!.id, /^[0-9a-f]{8}$/);
         await realizer.destroy();
-        assert.equal((await runRemote(connection, "cat /srv/a/b/text.txt")).stdout, "hello", "destroy leaves copied files in place");
+        assert.equal(fs.readFileSync(path.join(r, "a/b/text.txt"), "utf8"), "hello", "destroy leaves copied files");
     });
 
-    it("refuses a text asset onto a directory, a directory onto a file, and asset archives", async () => {
-        await assert.rejects(copyToRemote(conn(), new pulumi.asset.StringAsset("x"), "/tmp", () => undefined), /is a directory/);
-        await assert.rejects(copyToRemote(conn(), new pulumi.asset.FileArchive(scratch), "/srv/a/b/text.txt", () => undefined), /is a file/);
-        await assert.rejects(
-            copyToRemote(conn(), new pulumi.asset.AssetArchive({ a: new pulumi.asset.StringAsset("a") }), "/tmp/x", () => undefined),
-            /archive must be a path to a file or directory/,
-        );
-        await assert.rejects(copyToRemote(conn(), new pulumi.asset.RemoteAsset("http://127.0.0.1/x"), "/tmp/x", () => undefined), /asset must be a path-based file asset or a text asset/);
+    it("refuses a text asset onto a directory, a directory onto a file, and sources v1.2.1 does not take", async () => {
+        const r = path.join(scratch, "remote");
+        await assert.rejects(copyToRemote(conn, new pulumi.asset.StringAsset("x"), r), new RegExp(`^Error: remote path ${r} is a directory; when using a text asset, remotePath must be a file path$`));
+        await assert.rejects(copyToRemote(conn, new pulumi.asset.FileArchive(`${path.join(scratch, "tree")}/`), `${r}/existing-file`), new RegExp(`remote path ${r}/existing-file exists but is not a directory`));
+        await assert.rejects(copyToRemote(conn, new pulumi.asset.FileArchive(path.join(scratch, "tree")), `${r}/existing-file`), /failed to create remote directory .*existing-file\/tree: sftp: /);
+        await assert.rejects(copyToRemote(conn, new pulumi.asset.AssetArchive({ a: new pulumi.asset.StringAsset("a") }), "/tmp/x"), /^Error: archive must be a path to a file or directory$/);
+        await assert.rejects(copyToRemote(conn, new pulumi.asset.RemoteAsset("http://127.0.0.1:1/x"), "/tmp/x"), /^Error: asset must be a path-based file asset or a text asset$/);
     });
 });
 
 describe("command.local.Command (1.2.1)", () => {
-    it("runs /bin/sh -c with the inherited environment plus its own, in dir, stripping one newline", async () => {
-        process.env.PR_HARNESS_INHERITED = "yes";
-        const r = await runLocal('printf "%s %s %s\\n\\n" "$PR_HARNESS_INHERITED" "$OWN" "$(pwd)"; cat', { environment: { OWN: "own" }, dir: scratch, stdin: "in" });
+    it("runs /bin/sh -c with the inherited environment plus its own, in dir, stdin, one newline stripped, the provider's error text", async () => {
+        process.env.PRH_INHERITED = "yes";
+        const r = await runLocal('printf "%s %s %s\\n\\n" "$PRH_INHERITED" "$OWN" "$(pwd)"; cat', { environment: { OWN: "own" }, dir: scratch, stdin: "in" });
         assert.equal(r.stdout, `yes own ${fs.realpathSync(scratch)}\n\nin`);
         await assert.rejects(runLocal("echo oops; exit 4"), /^Error: exit status 4: running "echo oops; exit 4":\noops\n$/);
     });
 
-    it("runs create through the realizer and delete on destroy with PULUMI_COMMAND_STDOUT", async () => {
-        const marker = path.join(scratch, "deleted");
-        const realizer = new Realizer();
-        await pulumi.runtime.setMocks(realizer.mocks(), "private-registry", "harness", false);
-        const c = new command.local.Command("local", { create: "echo created", delete: `printf '%s' "$PULUMI_COMMAND_STDOUT" > ${marker}` });
-        await realizer.settled(30_000);
-        assert.equal(realizer.records.find((r) => r.name === "local")!.outputs.stdout, "created");
-        void c;
-        await realizer.destroy();
-        assert.equal(fs.readFileSync(marker, "utf8"), "created");
+    it("with `previous`: unchanged is a no-op, a trigger change replaces (new create, then the old delete with its last stdout)", async () => {
+        const log = path.join(scratch, "local.log");
+        const program = (trigger: string) => {
+            new command.local.Command("step", { create: `echo "create ${trigger}" >> ${log}; echo out-${trigger}`, delete: `echo "delete $PULUMI_COMMAND_STDOUT" >> ${log}`, triggers: [trigger] });
+        };
+        const first = await up();
+        program("1");
+        await first.settled(30_000);
+        first.close();
+        const same = await up({ previous: first });
+        program("1");
+        await same.settled(30_000);
+        same.close();
+        assert.deepEqual(same.records.map((r) => r.action), ["same"]);
+        const second = await up({ previous: same });
+        program("2");
+        await second.settled(30_000);
+        assert.deepEqual(second.records.map((r) => r.action), ["replace"]);
+        await second.destroy();
+        assert.equal(fs.readFileSync(log, "utf8"), "create 1\ncreate 2\ndelete out-1\ndelete out-2\n");
     });
 });
 
-describe("docker.Network", () => {
-    it("creates a bridge network with its subnet and removes it on destroy", async () => {
-        const realizer = new Realizer();
-        await pulumi.runtime.setMocks(realizer.mocks(), "private-registry", "harness", false);
-        new docker.Network("net", { name: "pr-harness-net", ipamConfigs: [{ subnet: "10.231.78.0/24", gateway: "10.231.78.1" }] });
-        await realizer.settled(30_000);
-        const info = await dockerApi(SOCKET, "GET", "/networks/pr-harness-net");
-        assert.equal(info.IPAM.Config[0].Subnet, "10.231.78.0/24");
-        await realizer.destroy();
-        await assert.rejects(dockerApi(SOCKET, "GET", "/networks/pr-harness-net"), /not found/);
-    });
-});
-
-describe("docker.Provider with an ssh:// host", () => {
-    it("reaches the remote engine through `ssh … docker system dial-stdio`, with sshOpts as the provider passes them", async () => {
-        const keyFile = path.join(scratch, "id_rsa");
-        fs.writeFileSync(keyFile, infra.sshKey.privateKeyPem, { mode: 0o600 });
-        const realizer = new Realizer();
-        await pulumi.runtime.setMocks(realizer.mocks(), "private-registry", "harness", false);
-        const remote = new docker.Provider("remote", {
-            host: `ssh://root@${infra.hosts[0].ip}`,
-            sshOpts: ["-i", keyFile, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
+describe("docker (terraform-provider-docker 4.x) on the local engine", () => {
+    it("a Container with uploads, a healthcheck and wait on its own network and volume really runs; destroy removes what it created", async () => {
+        const hostPort = await freePort();
+        const realizer = await up({ retain: (r) => r.name === `${PREFIX}-kept` });
+        const base = new docker.RemoteImage("base", { name: IMAGE, keepLocally: true });
+        execFileSync("docker", ["tag", IMAGE, `${PREFIX}/busybox:throwaway`]);
+        const throwaway = new docker.RemoteImage("throwaway", { name: `${PREFIX}/busybox:throwaway` });
+        const net = new docker.Network(`${PREFIX}-net`, { ipamConfigs: [{ subnet: "10.231.199.0/24", gateway: "10.231.199.1" }] });
+        const vol = new docker.Volume(`${PREFIX}-vol`, {});
+        const kept = new docker.Volume(`${PREFIX}-kept`, {});
+        const c = new docker.Container(`${PREFIX}-web`, {
+            image: base.imageId,
+            entrypoints: ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"],
+            uploads: [
+                { file: "/www/index.html", content: "hello from the harness\n" },
+                { file: "/etc/x/secret.txt", contentBase64: Buffer.from("s3cr3t").toString("base64"), permissions: "0600" },
+                { file: "/usr/local/bin/tool", content: "#!/bin/sh\necho tool\n", executable: true },
+            ],
+            healthcheck: { tests: ["CMD", "/bin/wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"], interval: "1s", timeout: "2s", retries: 3 },
+            wait: true,
+            waitTimeout: 30,
+            ports: [{ internal: 8080, external: hostPort, ip: "127.0.0.1" }],
+            networksAdvanced: [{ name: net.name, ipv4Address: "10.231.199.10", aliases: ["web"] }],
+            volumes: [{ volumeName: vol.name, containerPath: "/data" }, { volumeName: kept.name, containerPath: "/kept", readOnly: true }],
+            envs: ["A=1", "A=1", "B=2"],
+            labels: [{ label: "prh", value: "1" }],
+            restart: "on-failure",
+            maxRetryCount: 2,
         });
-        new docker.Volume("remote-vol", { name: "pr-harness-remote-vol" }, { provider: remote });
-        await realizer.settled(60_000);
-        const ls = await runRemote(conn(), "docker volume ls --format '{{.Name}}'");
-        assert.match(ls.stdout, /^pr-harness-remote-vol$/m, "the volume is on the remote host's engine");
-        assert.throws(() => execFileSync("docker", ["volume", "inspect", "pr-harness-remote-vol"], { stdio: "ignore" }), "not on the local one");
+        void throwaway;
+        await realizer.settled(90_000);
+        const name = await valueOf(c.name);
+        assert.match(name, new RegExp(`^${PREFIX}-web-[0-9a-f]{7}$`), "autonamed <logical>-<7 hex>");
+        assert.match(await valueOf(net.name), new RegExp(`^${PREFIX}-net-[0-9a-f]{7}$`));
+        assert.match(await valueOf(c.id), /^[0-9a-f]{64}$/);
+        const body = await new Promise<string>((resolve, reject) =>
+            http.get({ host: "127.0.0.1", port: hostPort, path: "/" }, (res) => {
+                let b = "";
+                res.on("data", (d) => (b += d));
+                res.on("end", () => resolve(b));
+            }).on("error", reject),
+        );
+        assert.equal(body, "hello from the harness\n");
+        const ls = execFileSync("docker", ["exec", name, "ls", "-ln", "/etc/x/secret.txt", "/usr/local/bin/tool", "/www/index.html"]).toString();
+        assert.match(ls, /^-rw------- +1 0 +0 .* \/etc\/x\/secret\.txt$/m);
+        assert.match(ls, /^-rwxr--r-- +1 0 +0 .* \/usr\/local\/bin\/tool$/m, "executable: 0744");
+        assert.match(ls, /^-rw-r--r-- +1 0 +0 .* \/www\/index\.html$/m);
+        const info = await dockerApi(SOCKET, "GET", `/containers/${name}/json`);
+        assert.equal(info.State.Health.Status, "healthy");
+        assert.deepEqual(info.Config.Env.filter((e: string) => /^[AB]=/.test(e)).sort(), ["A=1", "B=2"], "envs is a set");
+        assert.deepEqual(Object.keys(info.NetworkSettings.Networks), [await valueOf(net.name)], "left bridge for networksAdvanced");
+        const datas = await valueOf(c.networkDatas);
+        assert.equal(datas![0].ipAddress, "10.231.199.10");
+        assert.deepEqual((await valueOf(c.ports))![0], { internal: 8080, external: hostPort, ip: "127.0.0.1", protocol: "tcp" });
+        assert.equal((await valueOf(c.healthcheck))!.interval, "1s");
+        assert.equal(await valueOf(c.restart), "on-failure");
+        assert.equal(await valueOf(c.mustRun), true);
+        assert.equal(await valueOf(base.repoDigest), "", "an imported image has no repo digest");
+        assert.equal(await valueOf(base.id), `${await valueOf(base.imageId)}${IMAGE}`);
+        const recs = realizer.records.map((r) => r.name);
+        assert.ok(recs.indexOf(`${PREFIX}-web`) > recs.indexOf(`${PREFIX}-net`), "created after its dependencies");
+
         await realizer.destroy();
-        assert.doesNotMatch((await runRemote(conn(), "docker volume ls --format '{{.Name}}'")).stdout, /pr-harness-remote-vol/);
+        await assert.rejects(dockerApi(SOCKET, "GET", `/containers/${name}/json`), /No such container/);
+        await assert.rejects(dockerApi(SOCKET, "GET", `/networks/${await valueOf(net.name)}`), /not found/);
+        await assert.rejects(dockerApi(SOCKET, "GET", `/volumes/${await valueOf(vol.name)}`), /no such volume/);
+        await dockerApi(SOCKET, "GET", `/volumes/${await valueOf(kept.name)}`); // retained
+        await assert.rejects(dockerApi(SOCKET, "GET", `/images/${encodeURIComponent(`${PREFIX}/busybox:throwaway`)}/json`), /No such image/, "keepLocally unset: untagged");
+        await dockerApi(SOCKET, "GET", `/images/${encodeURIComponent(IMAGE)}/json`); // keepLocally
+    });
+
+    it("fails like the provider: wait without a healthcheck, wait timeout, a container that exits at once, a missing image (promptly, no pull)", async () => {
+        const noHc = failure("wait-without-healthcheck");
+        assert.match(String(noHc.error), /\[docker:index\/container:Container\]: you have supplied a 'wait' argument, but the container does not have a healthcheck defined$/);
+        assert.deepEqual(noHc.records, ["nohc"], "the created container stays in state (partial) ...");
+        assert.equal(noHc.destroyError, null, "... and destroy removes it");
+        await assert.rejects(dockerApi(SOCKET, "GET", `/containers/${PREFIX}-nohc/json`), /No such container/);
+        const timeout = failure("wait-timeout");
+        assert.match(String(timeout.error), /: container failed to be in healthy state$/);
+        assert.ok(timeout.ms >= 3000 && timeout.ms < 15_000, `unhealthy keeps polling until waitTimeout (${timeout.ms} ms)`);
+        assert.match(String(failure("exited-immediately").error), /: container exited immediately$/);
+        await assert.rejects(dockerApi(SOCKET, "GET", `/containers/${PREFIX}-exits/json`), /No such container/, "the provider deletes it");
+        const missing = failure("missing-image");
+        assert.match(String(missing.error), /\[docker:index\/remoteImage:RemoteImage\]: Unable to read Docker image into resource: unable to pull image private-registry-test\/does-not-exist:1: error pulling image/);
+        assert.ok(missing.ms < 5000, `reported in ${missing.ms} ms`);
+    });
+
+    it("reaches an ssh:// host through `ssh … docker system dial-stdio` with docker/cli's argv", async () => {
+        assert.deepEqual(sshDialArgs("ssh://me@h:2222", ["-i", "k"]), ["-i", "k", "-o ConnectTimeout=30", "-T", "-l", "me", "-p", "2222", "--", "h", "docker", "system", "dial-stdio"]);
+        assert.deepEqual(sshDialArgs("ssh://h/run/d.sock", ["-o", "ConnectTimeout=5", "-T"]), ["-o", "ConnectTimeout=5", "-T", "--", "h", "docker", "--host=unix:///run/d.sock", "system", "dial-stdio"]);
+        const realizer = await up();
+        const remote = new docker.Provider("remote", {
+            host: `ssh://root@127.0.0.1:${sshd.port}`,
+            sshOpts: ["-i", sshd.keyFile, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
+        });
+        const v = new docker.Volume(`${PREFIX}-over-ssh`, { name: `${PREFIX}-over-ssh` }, { provider: remote });
+        await realizer.settled(60_000);
+        assert.equal(await valueOf(v.name), `${PREFIX}-over-ssh`);
+        const rec = realizer.records.find((r) => r.name === `${PREFIX}-over-ssh`)!;
+        assert.equal(rec.docker?.kind, "ssh");
+        assert.match(rec.provider, /::pulumi:providers:docker::remote::[0-9a-f-]{36}$/);
+        await dockerApi(SOCKET, "GET", `/volumes/${PREFIX}-over-ssh`); // this machine is the "remote" host
+        await realizer.destroy();
+        await assert.rejects(dockerApi(SOCKET, "GET", `/volumes/${PREFIX}-over-ssh`), /no such volume/);
+    });
+});
+
+describe("the Realizer", () => {
+    it("rejects settled() promptly with the provider's text, starts nothing after a failure, and never hangs on outputs that will not come", () => {
+        const r = failure("dependent-of-failure");
+        assert.equal(r.error, 'failed to register new resource first [command:local:Command]: exit status 7: running "echo boom >&2; exit 7":\nboom\n');
+        assert.ok(r.ms < 5000, `${r.ms} ms`);
+        assert.ok(!r.records.includes("second"), "the dependent never registered");
     });
 });

@@ -1,307 +1,570 @@
 /**
- * Mocks that create the real thing: one `Realizer` is one `pulumi up` of the program, realized on
- * this machine the way each provider realizes its resources (provider-fidelity.md):
- * - tls and random: real keys, certificates, passwords and bcrypt (scripts/offline/);
- * - docker: the engine API (docker.ts) of each explicit provider's `unix://` or `ssh://` host;
- * - command.remote.Command: real SSH (ssh.ts); remote.CopyToRemote: SFTP (copy.ts), never deleted;
- *   local.Command: `/bin/sh -c` (local.ts).
+ * Mocks that create the real thing. One `Realizer` is one `pulumi up` of the program, realized on
+ * this machine the way each provider realizes its resources (shared/reference/provider-fidelity.md):
+ * - tls, random: real keys, certificates, passwords, bcrypt (scripts/offline/, shared with `render`);
+ * - docker: the Engine API of each provider's `unix://` or `ssh://` host (docker.ts);
+ * - command: remote.Command over real SSH (ssh.ts), remote.CopyToRemote over SFTP (copy.ts),
+ *   local.Command through the interpreter (local.ts).
+ * Secrets arrive wrapped and are unwrapped for the providers; the state handed back marks as secret
+ * every echoed secret input, every output the provider or the SDK (`additionalSecretOutputs`)
+ * marks secret, and `connection`.
  *
- * The engine's part is emulated only as far as the scenarios need, and said here: with
- * `previous`, a resource whose type, name and inputs are unchanged keeps its state (no-op); a
- * changed one is replaced or updated per its provider (containers, images, volumes and tls/random
- * replace; a command's `triggers` replace, any other change re-runs `update` or else `create`);
- * resources no longer declared are deleted. `deleteBeforeReplace` and `retainOnDelete` come from
- * the registrations (scripts/monitorTap.ts). Not emulated: diffs of computed outputs, refresh,
- * ignoreChanges, aliases, protect.
+ * FIDELITY: what the engine does and mocks do not see, and what stands in for it here.
+ * - `setMocks` hands `newResource` only type, name, inputs, provider and import ID. Resource options
+ *   (dependsOn, parent, deleteBeforeReplace, retainOnDelete, protect, ignoreChanges,
+ *   replaceOnChanges, additionalSecretOutputs, customTimeouts, hooks) are read from the SDK's
+ *   internal `MockMonitor.registerResource` request (scripts/monitorTap.ts, pinned SDK). Honoured:
+ *   retainOnDelete (and `HarnessOptions.retain`), deleteBeforeReplace (containers always, as the
+ *   docker bridge sets it), top-level ignoreChanges and replaceOnChanges keys in `previous` diffs,
+ *   additionalSecretOutputs. NOT honoured: protect (destroy deletes protected resources),
+ *   customTimeouts (the harness's own time-boxes apply), aliases, hooks, deletedWith, replaceWith.
+ * - Ordering: the SDK sends a registration only after its inputs and dependsOn resolved, so creation
+ *   order is a valid dependency order; destroy runs in reverse completion order, one at a time
+ *   (the engine deletes independent resources in parallel).
+ * - No diff/check/read/refresh hooks exist under mocks. With `previous`, this emulates one diff:
+ *   unchanged inputs → "same" (nothing runs); otherwise replace or update per provider (tls/random,
+ *   volumes, networks, most container and image inputs replace; container restart/resources update
+ *   in place, its state-only inputs and healthcheck change nothing on the engine; commands update
+ *   unless `triggers` changed; CopyToRemote re-copies only on a source or remotePath change); what
+ *   the previous run had and this one lacks is deleted at the end of `settled()`. Computed outputs,
+ *   drift and refresh are never looked at; provider Check defaults are not applied beyond the ones
+ *   the providers' create paths apply.
+ * - After a failure the engine starts no new steps: later registrations are left pending (they never
+ *   resolve), as the real program is torn down; in-flight ones finish. `settled()` rejects at once.
+ * - Provider autonaming (`<name>-<7 hex>`) is done here for docker Container/Volume/Network.
+ * - Images are pulled only from loopback registries (network rule of these machines); any other
+ *   missing image fails fast with the provider's pull error text.
+ * - Invokes (`call`): only `command:local:run`; any other invoke fails loudly.
  */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
-import { installMonitorTap, tappedRegistrations } from "../../scripts/monitorTap";
+import { installMonitorTap, tappedRegistrations, type Registration } from "../../scripts/monitorTap";
 import { OFFLINE_REALIZERS } from "../../scripts/offline";
-import { unwrapSecrets as unwrap } from "../../scripts/rpcSecrets";
+import { containsSecret, unwrapSecrets } from "../../scripts/rpcSecrets";
 import { copyToRemote } from "./copy";
 import * as dockerR from "./docker";
-import { runLocal } from "./local";
-import { runRemote, type Connection } from "./ssh";
+import { globFiles, runLocal } from "./local";
+import { runRemote, type Connection, type RunResult } from "./ssh";
 
-/** One realized resource: enough to compare it with the next run and to delete it. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sdkSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+/** One realized resource: what was asked, what came back, and enough to delete it later. */
 export interface RealizedResource {
     type: string;
     name: string;
     id: string;
-    /** Inputs as declared, secrets unwrapped. */
+    urn: string;
+    /** Parent URN ("" for the stack's direct children). */
+    parent: string;
+    /** URNs the SDK reported as dependencies (dependsOn and inputs). */
+    dependencies: string[];
+    /** Provider reference `<providerURN>::<id>`; "" for a default provider. */
+    provider: string;
+    /** Completion order within this run (0-based): a valid dependency order. */
+    seq: number;
+    /** Inputs as the provider saw them: secrets unwrapped, assets and archives as plain descriptors. */
     inputs: Record<string, any>;
-    /** Provider outputs (merged over the inputs in the state given back). */
+    /** Provider outputs (the state handed back is the inputs overlaid with these). */
     outputs: Record<string, unknown>;
+    /** Output names handed back as secrets. */
     secretOutputs: string[];
-    /** The Docker engine of the resource's provider, for docker resources. */
-    socket?: dockerR.DockerEndpoint;
+    /** For docker resources: the engine of their provider. */
+    docker?: dockerR.DockerEndpoint;
+    /** Resource options seen on the registration. */
+    options: Pick<Registration, "deleteBeforeReplace" | "retainOnDelete" | "protect" | "ignoreChanges" | "replaceOnChanges" | "additionalSecretOutputs">;
     /** What happened in this run. */
     action: "create" | "same" | "update" | "replace";
+    /** Set when creation failed after the provider had already created something (partial state). */
+    initError?: string;
 }
 
-/** Options of a run. */
-export interface RealizerOptions {
-    /** The previous run on the same infrastructure: its state is this run's starting point. */
-    previous?: Realizer;
-    log?: (m: string) => void;
-    /** Per command run. Defaults to 5 minutes. */
+/** Options of one run. */
+export interface HarnessOptions {
+    log?: (msg: string) => void;
+    /** Time-box per command or copy run. Defaults to 5 minutes. */
     commandTimeoutMs?: number;
+    /** The previous run on the same infrastructure: its records are this run's starting state. */
+    previous?: Realizer;
+    /** Keeps a resource on destroy, in addition to the `retainOnDelete` option seen on its registration. */
+    retain?: (r: RealizedResource) => boolean;
+    /** Whether a missing docker image may be pulled. Defaults to registries on loopback only. */
+    allowPull?: (image: string) => boolean;
 }
 
-/** Types whose every input forces a replacement (no in-place update worth emulating). */
-const REPLACE_ON_CHANGE = /^(tls:|random:|docker:index\/(container|remoteImage|volume|network):)/;
+/** The former name of `HarnessOptions`. */
+export type RealizerOptions = HarnessOptions;
 
-/** Commands: a trigger change replaces, any other change updates (re-runs update, or create). */
-const COMMANDS = /^command:(remote:(Command|CopyToRemote)|local:Command)$/;
+type Inputs = Record<string, any>;
+type Created = { id: string; outputs: Record<string, unknown>; secretOutputs?: string[] };
+
+const T = {
+    container: "docker:index/container:Container",
+    image: "docker:index/remoteImage:RemoteImage",
+    volume: "docker:index/volume:Volume",
+    network: "docker:index/network:Network",
+    remoteCommand: "command:remote:Command",
+    copy: "command:remote:CopyToRemote",
+    localCommand: "command:local:Command",
+} as const;
+
+const COMMANDS = new Set<string>([T.remoteCommand, T.localCommand, T.copy]);
+
+/** Inputs a provider changes without replacing the resource (everything else replaces). */
+const IN_PLACE: Record<string, Set<string>> = {
+    [T.container]: new Set([
+        "restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "cpuSet", "memorySwap", "mustRun",
+        "cpuPeriod", "cpuQuota", "deviceReadBps", "deviceReadIops", "deviceWriteBps", "deviceWriteIops",
+        "rm", "start", "attach", "logs", "wait", "waitTimeout", "destroyGraceSeconds", "removeVolumes", "tmpfs", "init",
+        "containerReadRefreshTimeoutMilliseconds", "healthcheck",
+    ]),
+    [T.image]: new Set(["keepLocally", "forceRemove"]),
+    "tls:index/selfSignedCert:SelfSignedCert": new Set(["earlyRenewalHours"]),
+    "tls:index/locallySignedCert:LocallySignedCert": new Set(["earlyRenewalHours"]),
+};
+
+/** Container inputs that `ContainerUpdate` (or a start) applies; the other in-place ones are state only. */
+const CONTAINER_APPLIED = new Set(["restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "cpuSet", "memorySwap", "mustRun"]);
+
+/** Secret outputs per the providers' schemas (the SDKs also send them as additionalSecretOutputs). */
+const PROVIDER_SECRETS: Record<string, string[]> = {
+    [T.remoteCommand]: ["connection"],
+    [T.copy]: ["connection"],
+};
+
+const hex = (n: number) => crypto.randomBytes(Math.ceil(n / 2)).toString("hex").slice(0, n);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function fileHash(p: string): string {
+    const h = crypto.createHash("sha256");
+    const walk = (abs: string, rel: string) => {
+        const st = fs.statSync(abs);
+        if (st.isDirectory()) for (const e of fs.readdirSync(abs).sort()) walk(path.join(abs, e), `${rel}/${e}`);
+        else h.update(`${rel}\0`).update(fs.readFileSync(abs));
+    };
+    try {
+        walk(p, "");
+        return h.digest("hex");
+    } catch {
+        return "";
+    }
+}
+
+/** Assets and archives (whose fields are Promises under mocks) as plain, comparable descriptors. */
+async function describeAssets(v: unknown): Promise<unknown> {
+    const a = pulumi.asset;
+    const get = async (o: unknown, k: string) => (await (o as Record<string, unknown>)[k]) as string;
+    if (v instanceof a.StringAsset) return { __asset: "StringAsset", text: await get(v, "text") };
+    if (v instanceof a.FileAsset) {
+        const p = await get(v, "path");
+        return { __asset: "FileAsset", path: p, sha256: fileHash(p) };
+    }
+    if (v instanceof a.RemoteAsset) return { __asset: "RemoteAsset", uri: await get(v, "uri") };
+    if (v instanceof a.FileArchive) {
+        const p = await get(v, "path");
+        return { __archive: "FileArchive", path: p, sha256: fileHash(p) };
+    }
+    if (v instanceof a.RemoteArchive) return { __archive: "RemoteArchive", uri: await get(v, "uri") };
+    if (v instanceof a.AssetArchive) {
+        const assets = (await (v as unknown as { assets: Promise<Record<string, unknown>> }).assets) ?? {};
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(assets)) out[k] = await describeAssets(x);
+        return { __archive: "AssetArchive", assets: out };
+    }
+    if (Array.isArray(v)) return Promise.all(v.map(describeAssets));
+    if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) out[k] = await describeAssets(x);
+        return out;
+    }
+    return v;
+}
+
+/** A JSON-encoded provider input (the SDK stringifies non-string provider inputs). */
+function providerInput<T>(v: unknown, fallback: T): T {
+    if (v === undefined || v === null || v === "") return fallback;
+    if (typeof v !== "string") return v as T;
+    try {
+        return (JSON.parse(v) ?? fallback) as T;
+    } catch {
+        return v as unknown as T;
+    }
+}
 
 export class Realizer {
+    /** Every realized custom resource of this run (providers included), in completion order. */
     readonly records: RealizedResource[] = [];
+    /** Registrations the providers failed, in order. */
     readonly failures: { type: string; name: string; error: Error }[] = [];
     private readonly inflight = new Set<Promise<unknown>>();
     private readonly previous: Map<string, RealizedResource>;
     private readonly log: (m: string) => void;
-    private readonly providers = new Map<string, { host: string; sshOpts: string[] }>();
-    private readonly onRejection = (e: unknown) => this.log(`unhandled: ${(e as Error)?.message ?? e}`);
+    private readonly providers = new Map<string, { endpoint?: dockerR.DockerEndpoint; check: boolean; ping?: Promise<void> }>();
+    private readonly deleted = new Set<RealizedResource>();
+    private readonly failureWaiters: (() => void)[] = [];
+    private listening = true;
+    private readonly onRejection = (e: unknown) => this.log(`unhandled rejection (failed registration): ${(e as Error)?.message ?? e}`);
 
-    constructor(private readonly opts: RealizerOptions = {}) {
+    constructor(private readonly opts: HarnessOptions = {}) {
         this.log = opts.log ?? (() => undefined);
-        this.previous = new Map((opts.previous?.records ?? []).map((r) => [`${r.type}::${r.name}`, r]));
-        // A failed registration rejects every output of the resource; the test inspects
-        // `failures` instead of letting Node exit on them.
+        this.previous = new Map((opts.previous?.records ?? []).filter((r) => !opts.previous!.deleted.has(r)).map((r) => [`${r.type}::${r.name}`, r]));
+        for (const r of this.previous.values()) {
+            if (r.type.startsWith("pulumi:providers:")) this.providers.set(r.id, { endpoint: r.docker, check: false });
+        }
+        // A failed registration rejects every output of its resource with nobody listening; tests
+        // inspect `failures` (or `settled()`) instead of letting Node exit on them.
         process.on("unhandledRejection", this.onRejection);
         installMonitorTap();
     }
 
-    /** The mocks to pass to `pulumi.runtime.setMocks`. */
+    /** The mocks to pass to `pulumi.runtime.setMocks(realizer.mocks(), project, stack, false)`. */
     mocks(): pulumi.runtime.Mocks {
         return {
             newResource: (args) => {
-                const p = this.register(args.type, args.name, args.inputs, args.provider ?? "", args.custom !== false);
+                // The engine starts no new step after a failure: the registration stays pending.
+                if (this.failures.length > 0) {
+                    this.log(`not started after a failure: ${args.type}::${args.name}`);
+                    return new Promise<never>(() => undefined);
+                }
+                const p = this.register(args);
                 this.inflight.add(p);
                 p.catch(() => undefined).finally(() => this.inflight.delete(p));
                 return p;
             },
-            call: (args) => args.inputs,
+            call: async (args) => {
+                if (args.token === "command:local:run") {
+                    const i = unwrapSecrets(args.inputs) as Inputs;
+                    const r = await runLocal(String(i.command), { ...this.localOptions(i), timeoutMs: this.opts.commandTimeoutMs, log: this.log });
+                    return { ...i, ...r };
+                }
+                throw new Error(`harness: the invoke ${args.token} is not realized`);
+            },
         };
     }
 
-    /** Waits until every registration has been realized; rejects with the first failure's text. */
+    /**
+     * Resolves once every registration of the program has been realized (and, with `previous`,
+     * what the program no longer declares has been deleted). Rejects as soon as a registration
+     * failed, with `failed to register new resource <name> [<type>]: <provider error>`; rejects
+     * after `timeoutMs` naming what is still in flight. Never hangs.
+     */
     async settled(timeoutMs = 600_000): Promise<void> {
         const deadline = Date.now() + timeoutMs;
+        const failed = new Promise<void>((resolve) => this.failureWaiters.push(resolve));
         for (;;) {
-            if (this.failures.length > 0) {
-                const f = this.failures[0];
-                throw new Error(`failed to register new resource ${f.name} [${f.type}]: ${f.error.message}`);
+            this.throwIfFailed();
+            const left = deadline - Date.now();
+            if (left <= 0) {
+                throw new Error(`harness: still in flight after ${timeoutMs} ms: ${this.inflightNames()}`);
             }
-            let before = -1;
-            while (this.inflight.size > 0 || before !== this.records.length) {
-                before = this.records.length;
-                if (this.inflight.size > 0) await Promise.race([...this.inflight].map((p) => p.catch(() => undefined)));
-                await new Promise((r) => setTimeout(r, 50));
-                if (this.failures.length > 0) break;
-                if (Date.now() > deadline) throw new Error(`resources still in flight after ${timeoutMs} ms`);
+            if (this.inflight.size > 0) {
+                await Promise.race([...[...this.inflight].map((p) => p.catch(() => undefined)), failed, sleep(Math.min(left, 1000))]);
+                continue;
             }
-            if (this.failures.length === 0) break;
+            // Nothing in flight: wait for the SDK's RPC queue (registrations still awaiting inputs,
+            // outputs, invokes) to drain, or for a quiet moment when something is stuck elsewhere.
+            const before = tappedRegistrations().length;
+            const drained = await Promise.race([sdkSettings.waitForRPCs().then(() => true), failed.then(() => false), sleep(Math.min(left, 2000)).then(() => false)]);
+            await sleep(20);
+            this.throwIfFailed();
+            if (this.inflight.size === 0 && tappedRegistrations().length === before) {
+                if (!drained) this.log("settled: the SDK's RPC queue did not drain, but nothing is in flight");
+                break;
+            }
         }
-        // What the previous run had and this one no longer declares is deleted, newest first.
+        // The previous run's resources that this run no longer declares are deleted, newest first.
         const current = new Set(this.records.map((r) => `${r.type}::${r.name}`));
         for (const old of [...this.previous.values()].reverse()) {
             if (!current.has(`${old.type}::${old.name}`)) await this.deleteOne(old);
         }
     }
 
-    /** `pulumi destroy`: every resource deleted in reverse creation order. */
-    async destroy(): Promise<void> {
-        for (const r of [...this.records].reverse()) await this.deleteOne(r);
-        process.off("unhandledRejection", this.onRejection);
+    /**
+     * `pulumi destroy`: waits for in-flight creations, then deletes every resource of this run in
+     * reverse completion order with its provider's delete semantics. Retained resources are left.
+     * Stops at the first failed delete, like the engine (the rest stays; calling again retries).
+     */
+    async destroy(timeoutMs = 600_000): Promise<void> {
+        const deadline = Date.now() + timeoutMs;
+        while (this.inflight.size > 0 && Date.now() < deadline) {
+            await Promise.race([...[...this.inflight].map((p) => p.catch(() => undefined)), sleep(1000)]);
+        }
+        for (const r of [...this.records].reverse()) {
+            if (this.deleted.has(r)) continue;
+            if (Date.now() > deadline) throw new Error(`harness: destroy did not finish within ${timeoutMs} ms`);
+            await this.deleteOne(r).catch((e) => {
+                throw new Error(`deleting ${r.type} ${r.name}: ${(e as Error).message}`);
+            });
+        }
+        this.close();
     }
 
-    /** Stops listening for this run's rejections without deleting anything. */
+    /** Stops listening for this run's unhandled rejections, without deleting anything. */
     close(): void {
-        process.off("unhandledRejection", this.onRejection);
+        if (this.listening) process.off("unhandledRejection", this.onRejection);
+        this.listening = false;
+    }
+
+    private throwIfFailed(): void {
+        const f = this.failures[0];
+        if (f) throw new Error(`failed to register new resource ${f.name} [${f.type}]: ${f.error.message}`);
+    }
+
+    private inflightNames(): string {
+        return tappedRegistrations()
+            .filter((g) => g.custom && !this.records.some((r) => r.type === g.type && r.name === g.name))
+            .map((g) => `${g.type}::${g.name}`)
+            .join(", ");
+    }
+
+    private registrationOf(type: string, name: string): Registration | undefined {
+        const all = tappedRegistrations();
+        for (let i = all.length - 1; i >= 0; i--) if (all[i].type === type && all[i].name === name) return all[i];
+        return undefined;
     }
 
     private retained(r: RealizedResource): boolean {
-        return tappedRegistrations().some((g) => g.type === r.type && g.name === r.name && g.retainOnDelete);
+        return r.options.retainOnDelete || (this.opts.retain?.(r) ?? false);
     }
 
-    private deleteBeforeReplace(type: string, name: string): boolean {
-        // The docker bridge sets DeleteBeforeReplace on containers (pulumi-docker resources.go).
-        if (type === "docker:index/container:Container") return true;
-        return tappedRegistrations().some((g) => g.type === type && g.name === name && g.deleteBeforeReplace);
-    }
-
-    private async register(type: string, name: string, rawInputs: Record<string, unknown>, provider: string, custom: boolean) {
-        const inputs = unwrap(rawInputs);
+    private async register(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, unknown> }> {
+        const { type, name } = args;
+        const raw = (args.inputs ?? {}) as Record<string, unknown>;
         try {
-            if (!custom) return { id: "", state: {} };
-            const r = await this.realize(type, name, inputs, provider);
+            if (args.custom === false) return { id: "", state: {} };
+            if (args.id) throw new Error(`harness: reading or importing an existing resource (id ${args.id}) is not realized`);
+            const reg = this.registrationOf(type, name);
+            const inputs = (await describeAssets(unwrapSecrets(raw))) as Inputs;
+            const base = {
+                type,
+                name,
+                urn: reg?.urn ?? "",
+                parent: reg?.parent ?? "",
+                dependencies: reg?.dependencies ?? [],
+                provider: args.provider ?? "",
+                options: {
+                    deleteBeforeReplace: reg?.deleteBeforeReplace ?? false,
+                    retainOnDelete: reg?.retainOnDelete ?? false,
+                    protect: reg?.protect ?? false,
+                    ignoreChanges: reg?.ignoreChanges ?? [],
+                    replaceOnChanges: reg?.replaceOnChanges ?? [],
+                    additionalSecretOutputs: reg?.additionalSecretOutputs ?? [],
+                },
+            };
+            const r = await this.realize(base, inputs);
+            r.seq = this.records.length;
             this.records.push(r);
-            const state: Record<string, unknown> = { ...rawInputs };
-            for (const [k, v] of Object.entries(r.outputs)) state[k] = r.secretOutputs.includes(k) ? pulumi.secret(v) : v;
-            return { id: r.id, state };
+            return { id: r.id, state: this.stateOf(r, raw) };
         } catch (e) {
-            this.failures.push({ type, name, error: e as Error });
-            this.log(`FAILED ${type}::${name}: ${(e as Error).message}`);
-            throw e;
+            const error = e instanceof Error ? e : new Error(String(e));
+            this.failures.push({ type, name, error });
+            this.log(`FAILED ${type}::${name}: ${error.message}`);
+            for (const w of this.failureWaiters.splice(0)) w();
+            throw error;
         }
     }
 
-    private socketOf(provider: string): dockerR.DockerEndpoint {
-        if (!provider) return (process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock").replace(/^unix:\/\//, "");
-        const id = provider.split("::").pop()!;
-        const p = this.providers.get(id);
-        if (!p) throw new Error(`unknown provider ${provider}`);
-        if (p.host.startsWith("unix://")) return p.host.slice("unix://".length);
-        if (p.host.startsWith("ssh://")) return { ssh: p.host, sshOpts: p.sshOpts };
-        throw new Error(`the harness reaches Docker hosts over unix:// and ssh:// only, got ${p.host}`);
+    /** The state handed back: inputs (secret ones stay secret) overlaid with the outputs. */
+    private stateOf(r: RealizedResource, raw: Record<string, unknown>): Record<string, unknown> {
+        const secret = new Set([...r.secretOutputs, ...r.options.additionalSecretOutputs, ...(PROVIDER_SECRETS[r.type] ?? [])]);
+        const state: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(raw)) state[k] = containsSecret(v) ? pulumi.secret(unwrapSecrets(v)) : v;
+        for (const [k, v] of Object.entries(r.outputs)) {
+            if (v === undefined) continue;
+            state[k] = secret.has(k) || containsSecret(raw[k]) ? pulumi.secret(v) : v;
+        }
+        for (const k of secret) {
+            if (k in state && !pulumi.Output.isInstance(state[k])) state[k] = pulumi.secret(k in r.outputs ? r.outputs[k] : unwrapSecrets(raw[k]));
+        }
+        return state;
     }
 
-    private async realize(type: string, name: string, inputs: Record<string, any>, provider: string): Promise<RealizedResource> {
-        const key = `${type}::${name}`;
-        const prev = this.previous.get(key);
-        if (type === "pulumi:providers:docker") {
-            const id = `docker-provider-${name}`;
-            // Non-string provider inputs arrive JSON-encoded (provider-fidelity.md §2.4).
-            const sshOpts = typeof inputs.sshOpts === "string" ? (JSON.parse(inputs.sshOpts) as string[]) : (inputs.sshOpts ?? []);
-            this.providers.set(id, { host: inputs.host ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock", sshOpts });
-            return { type, name, id, inputs, outputs: {}, secretOutputs: [], action: prev ? "same" : "create" };
-        }
-        const socket = type.startsWith("docker:") ? this.socketOf(provider) : undefined;
-        if (prev && isDeepStrictEqual(prev.inputs, inputs)) {
-            return { ...prev, action: "same" };
-        }
-        const commandTriggersChanged = COMMANDS.test(type) && prev && !isDeepStrictEqual(prev.inputs.triggers, inputs.triggers);
-        if (prev && (REPLACE_ON_CHANGE.test(type) || commandTriggersChanged)) {
-            return this.replace(prev, inputs, socket);
-        }
-        if (prev && type === "command:remote:CopyToRemote") {
-            // Re-copied only when the source or remotePath changed: a connection change alone copies nothing.
-            if (!isDeepStrictEqual(prev.inputs.source, inputs.source) || prev.inputs.remotePath !== inputs.remotePath) {
-                await copyToRemote(inputs.connection as Connection, inputs.source, inputs.remotePath, this.log);
-            }
-            return { ...prev, inputs, action: "update" };
-        }
-        if (prev && COMMANDS.test(type)) {
-            this.log(`update ${key}`);
-            const out = await this.runCommand(type, inputs, inputs.update ?? inputs.create);
-            return { type, name, id: prev.id, inputs, outputs: out, secretOutputs: prev.secretOutputs, action: "update" };
-        }
-        return { ...(await this.create(type, name, inputs, socket)), action: "create" };
+    private async realize(base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">, inputs: Inputs): Promise<RealizedResource> {
+        const { type, name } = base;
+        const prev = this.previous.get(`${type}::${name}`);
+        if (type.startsWith("pulumi:providers:")) return this.provider(base, inputs, prev);
+        const docker = type.startsWith("docker:") ? await this.dockerOf(base.provider) : undefined;
+        const make = (c: Created, action: RealizedResource["action"]): RealizedResource => ({ ...base, ...c, inputs, docker, seq: 0, secretOutputs: c.secretOutputs ?? [], action });
+        if (!prev) return make(await this.create(base, inputs, docker), "create");
+
+        // One diff against the previous run's state.
+        const compared = { ...inputs };
+        for (const k of base.options.ignoreChanges) if (!k.includes(".") && !k.includes("[")) compared[k] = prev.inputs[k];
+        const keys = new Set([...Object.keys(compared), ...Object.keys(prev.inputs)]);
+        const changed = [...keys].filter((k) => !isDeepStrictEqual(compared[k], prev.inputs[k]));
+        if (changed.length === 0) return { ...prev, ...base, inputs: prev.inputs, docker: prev.docker, seq: 0, action: "same" };
+        const forced = base.options.replaceOnChanges.map((p) => p.replace(/[.[].*$/, ""));
+        const replace = COMMANDS.has(type) ? changed.some((k) => k === "triggers" || forced.includes(k)) : changed.some((k) => !IN_PLACE[type]?.has(k) || forced.includes(k));
+        if (replace) return make(await this.replace(prev, base, compared, docker), "replace");
+        this.log(`update ${type}::${name} (${changed.join(", ")})`);
+        return make(await this.update(prev, compared, changed, docker), "update");
     }
 
-    /** Replaces `prev`: delete first when the resource asks for it, else create first. */
-    private async replace(prev: RealizedResource, inputs: Record<string, any>, socket?: dockerR.DockerEndpoint): Promise<RealizedResource> {
+    private async provider(base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">, inputs: Inputs, prev?: RealizedResource): Promise<RealizedResource> {
+        const id = prev?.id ?? crypto.randomUUID();
+        let docker: dockerR.DockerEndpoint | undefined;
+        if (base.type === "pulumi:providers:docker") {
+            docker = dockerR.endpointOf(inputs.host ?? process.env.DOCKER_HOST, providerInput<string[]>(inputs.sshOpts, []));
+            this.providers.set(id, { endpoint: docker, check: providerInput<boolean>(inputs.disableDockerDaemonCheck, false) !== true });
+        } else this.providers.set(id, { check: false });
+        const action = !prev ? "create" : isDeepStrictEqual(prev.inputs, inputs) ? "same" : "update";
+        return { ...base, id, inputs, outputs: {}, secretOutputs: [], docker, seq: 0, action };
+    }
+
+    /** The docker engine of a provider reference (default provider: $DOCKER_HOST), pinged once. */
+    private async dockerOf(ref: string): Promise<dockerR.DockerEndpoint> {
+        const id = ref ? ref.slice(ref.lastIndexOf("::") + 2) : "";
+        let p = this.providers.get(id);
+        if (!p) {
+            if (ref) throw new Error(`harness: unknown provider ${ref}`);
+            p = { endpoint: dockerR.defaultEndpoint(), check: true };
+            this.providers.set("", p);
+        }
+        if (p.check) p.ping ??= dockerR.ping(p.endpoint!);
+        await p.ping;
+        return p.endpoint!;
+    }
+
+    private async replace(prev: RealizedResource, base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">, inputs: Inputs, docker?: dockerR.DockerEndpoint): Promise<Created> {
         this.log(`replace ${prev.type}::${prev.name}`);
-        if (this.deleteBeforeReplace(prev.type, prev.name)) {
+        // The docker bridge sets DeleteBeforeReplace on containers (pulumi-docker resources.go).
+        if (prev.type === T.container || base.options.deleteBeforeReplace || prev.options.deleteBeforeReplace) {
             await this.deleteOne(prev);
-            return { ...(await this.create(prev.type, prev.name, inputs, socket)), action: "replace" };
+            return this.create(base, inputs, docker);
         }
-        const created = await this.create(prev.type, prev.name, inputs, socket);
+        const created = await this.create(base, inputs, docker);
         await this.deleteOne(prev);
-        return { ...created, action: "replace" };
+        return created;
     }
 
-    private async create(type: string, name: string, inputs: Record<string, any>, socket?: dockerR.DockerEndpoint): Promise<RealizedResource> {
-        this.log(`create ${type}::${name}`);
-        const base = { type, name, inputs, socket, action: "create" as const };
-        const realizeTlsRandom = OFFLINE_REALIZERS[type];
-        if (realizeTlsRandom) {
-            const r = await realizeTlsRandom(inputs);
-            return { ...base, id: r.id, outputs: r.outputs, secretOutputs: r.secretOutputs };
-        }
-        switch (type) {
-            case "docker:index/remoteImage:RemoteImage": {
-                const r = await dockerR.remoteImage(socket!, inputs);
-                return { ...base, ...r, secretOutputs: [] };
-            }
-            case "docker:index/volume:Volume": {
-                const r = await dockerR.volume(socket!, `${name}-${Math.random().toString(16).slice(2, 9)}`, inputs);
-                return { ...base, ...r, secretOutputs: [] };
-            }
-            case "docker:index/container:Container": {
-                const r = await dockerR.container(socket!, name, inputs, this.log);
-                return { ...base, ...r, secretOutputs: [] };
-            }
-            case "docker:index/network:Network": {
-                const r = await dockerR.network(socket!, `${name}-${Math.random().toString(16).slice(2, 9)}`, inputs);
-                return { ...base, ...r, secretOutputs: [] };
-            }
-            case "command:remote:Command":
-            case "command:local:Command": {
-                const outputs = inputs.create ? await this.runCommand(type, inputs, inputs.create) : { stdout: "", stderr: "" };
-                const secretOutputs = type === "command:remote:Command" ? ["connection"] : [];
-                return { ...base, id: `${name}${Math.random().toString(16).slice(2, 10)}`, outputs, secretOutputs };
-            }
-            case "command:remote:CopyToRemote": {
-                await copyToRemote(inputs.connection as Connection, inputs.source, inputs.remotePath, this.log);
-                return { ...base, id: Math.random().toString(16).slice(2, 10), outputs: {}, secretOutputs: ["connection"] };
+    private async update(prev: RealizedResource, inputs: Inputs, changed: string[], docker?: dockerR.DockerEndpoint): Promise<Created> {
+        const keep = { id: prev.id, secretOutputs: prev.secretOutputs };
+        switch (prev.type) {
+            case T.container:
+                if (changed.some((k) => CONTAINER_APPLIED.has(k))) return { ...keep, outputs: await dockerR.updateContainer(docker!, prev.id, inputs) };
+                // State only (healthcheck edits included: a silent no-op in provider <= 4.5.0).
+                return { ...keep, outputs: { ...prev.outputs, ...Object.fromEntries(changed.filter((k) => k !== "healthcheck").map((k) => [k, inputs[k]])) } };
+            case T.image:
+                return { ...keep, ...(await dockerR.remoteImage(docker!, inputs, { allowPull: this.opts.allowPull, log: this.log })) };
+            case T.copy:
+                // Re-copied only when the source (its hash) or remotePath changed; a new connection alone copies nothing.
+                if (changed.includes("source") || changed.includes("remotePath")) await this.copy(inputs);
+                return { ...keep, outputs: {} };
+            case T.remoteCommand:
+            case T.localCommand: {
+                const cmd = inputs.update ?? inputs.create;
+                const previous = { stdout: String(prev.outputs.stdout ?? ""), stderr: String(prev.outputs.stderr ?? "") };
+                const outputs = cmd === undefined ? previous : await this.runCommand(prev.type, inputs, cmd, previous);
+                return { ...keep, outputs: { ...outputs, ...(prev.type === T.localCommand ? this.localArtifacts(inputs) : {}) } };
             }
             default:
-                throw new Error(`the harness does not realize ${type}`);
+                return { ...keep, outputs: prev.outputs };
         }
     }
 
-    private async runCommand(type: string, inputs: Record<string, any>, command: string): Promise<{ stdout: string; stderr: string }> {
-        if (type === "command:local:Command") {
-            return runLocal(command, {
-                interpreter: inputs.interpreter,
-                dir: inputs.dir,
-                environment: inputs.environment,
-                stdin: inputs.stdin,
-                timeoutMs: this.opts.commandTimeoutMs,
-            });
+    private async create(base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">, inputs: Inputs, docker?: dockerR.DockerEndpoint): Promise<Created> {
+        const { type, name } = base;
+        this.log(`create ${type}::${name}`);
+        const offline = OFFLINE_REALIZERS[type];
+        if (offline) return offline(inputs);
+        const dopts = { allowPull: this.opts.allowPull, log: this.log };
+        switch (type) {
+            case T.image:
+                return dockerR.remoteImage(docker!, inputs, dopts);
+            case T.volume:
+                return dockerR.volume(docker!, inputs.name ?? dockerR.autoName(name), inputs);
+            case T.network:
+                return dockerR.network(docker!, inputs.name ?? dockerR.autoName(name), inputs);
+            case T.container: {
+                let partial: string | undefined;
+                try {
+                    return await dockerR.container(docker!, inputs.name ?? dockerR.autoName(name), inputs, { ...dopts, onCreated: (id) => (partial = id) });
+                } catch (e) {
+                    // The bridge keeps what was created, with the error: destroy deletes it.
+                    if (partial) {
+                        this.records.push({ ...base, id: partial, seq: this.records.length, inputs, outputs: {}, secretOutputs: [], docker, action: "create", initError: (e as Error).message });
+                    }
+                    throw e;
+                }
+            }
+            case T.remoteCommand:
+            case T.localCommand: {
+                const outputs = inputs.create === undefined ? { stdout: "", stderr: "" } : await this.runCommand(type, inputs, inputs.create);
+                return { id: `${name}${hex(8)}`, outputs: { ...outputs, ...(type === T.localCommand ? this.localArtifacts(inputs) : {}) } };
+            }
+            case T.copy:
+                await this.copy(inputs);
+                return { id: hex(8), outputs: {} };
+            default:
+                throw new Error(`harness: ${type} is not realized`);
         }
+    }
+
+    private async copy(inputs: Inputs): Promise<void> {
+        await copyToRemote(inputs.connection as Connection, inputs.source, String(inputs.remotePath), this.log, this.opts.commandTimeoutMs);
+    }
+
+    private localOptions(inputs: Inputs) {
+        return { interpreter: inputs.interpreter, dir: inputs.dir, environment: inputs.environment, stdin: inputs.stdin, addPreviousOutputInEnv: inputs.addPreviousOutputInEnv, logging: inputs.logging };
+    }
+
+    /** local.Command's `assets` / `archive` outputs from `assetPaths` / `archivePaths`. */
+    private localArtifacts(inputs: Inputs): Record<string, unknown> {
+        const dir = inputs.dir ?? process.cwd();
+        const out: Record<string, unknown> = {};
+        if (inputs.assetPaths?.length) out.assets = Object.fromEntries(globFiles(dir, inputs.assetPaths).map((f) => [f, new pulumi.asset.FileAsset(path.join(dir, f))]));
+        if (inputs.archivePaths?.length) {
+            out.archive = new pulumi.asset.AssetArchive(Object.fromEntries(globFiles(dir, inputs.archivePaths).map((f) => [f, new pulumi.asset.FileAsset(path.join(dir, f))])));
+        }
+        return out;
+    }
+
+    private async runCommand(type: string, inputs: Inputs, command: string, previous?: RunResult): Promise<RunResult> {
+        if (type === T.localCommand) return runLocal(command, { ...this.localOptions(inputs), previous, timeoutMs: this.opts.commandTimeoutMs, log: this.log });
         return runRemote(inputs.connection as Connection, command, {
             stdin: inputs.stdin,
             environment: inputs.environment,
+            previous,
+            addPreviousOutputInEnv: inputs.addPreviousOutputInEnv,
+            logging: inputs.logging,
             timeoutMs: this.opts.commandTimeoutMs,
             log: this.log,
         });
     }
 
+    /** One delete with the provider's semantics (tls, random, providers, CopyToRemote: nothing to do). */
     private async deleteOne(r: RealizedResource): Promise<void> {
+        if (this.deleted.has(r)) return;
         if (this.retained(r)) {
             this.log(`retain ${r.type}::${r.name}`);
+            this.deleted.add(r);
             return;
         }
         this.log(`delete ${r.type}::${r.name}`);
+        const previous = { stdout: String(r.outputs.stdout ?? ""), stderr: String(r.outputs.stderr ?? "") };
         switch (r.type) {
-            case "docker:index/container:Container":
-                return dockerR.deleteContainer(r.socket!, r.id, r.inputs);
-            case "docker:index/remoteImage:RemoteImage":
-                return dockerR.deleteRemoteImage(r.socket!, r.inputs);
-            case "docker:index/volume:Volume":
-                return dockerR.deleteVolume(r.socket!, r.id);
-            case "docker:index/network:Network":
-                return dockerR.deleteNetwork(r.socket!, r.id);
-            case "command:local:Command":
-                if (r.inputs.delete) {
-                    await runLocal(r.inputs.delete, {
-                        interpreter: r.inputs.interpreter,
-                        dir: r.inputs.dir,
-                        // Set directly for local commands, so they always arrive.
-                        environment: { ...(r.inputs.environment ?? {}), PULUMI_COMMAND_STDOUT: String(r.outputs.stdout ?? ""), PULUMI_COMMAND_STDERR: String(r.outputs.stderr ?? "") },
-                        stdin: r.inputs.stdin,
-                    });
-                }
-                return;
-            case "command:remote:Command":
-                if (r.inputs.delete) {
-                    // PULUMI_COMMAND_STDOUT/ERR go through SSH setenv, which Debian's sshd refuses:
-                    // the provider only warns, and so does this.
-                    if (r.outputs.stdout || r.outputs.stderr) this.log("warning: Unable to set 'PULUMI_COMMAND_STDOUT'");
-                    await runRemote(r.inputs.connection as Connection, r.inputs.delete, {
-                        stdin: r.inputs.stdin,
-                        environment: r.inputs.environment,
-                        timeoutMs: this.opts.commandTimeoutMs,
-                        log: this.log,
-                    });
-                }
-                return;
-            default:
-                return; // tls, random and providers live only in state.
+            case T.container:
+                await dockerR.deleteContainer(r.docker!, r.id, r.inputs);
+                break;
+            case T.image:
+                await dockerR.deleteRemoteImage(r.docker!, r.inputs);
+                break;
+            case T.volume:
+                await dockerR.deleteVolume(r.docker!, r.id);
+                break;
+            case T.network:
+                await dockerR.deleteNetwork(r.docker!, r.id);
+                break;
+            case T.remoteCommand:
+            case T.localCommand:
+                // The stored delete, with the stored (old) connection, environment and stdin, and the
+                // last stdout/stderr as PULUMI_COMMAND_STDOUT/ERR.
+                if (r.inputs.delete !== undefined) await this.runCommand(r.type, r.inputs, r.inputs.delete, previous);
+                break;
         }
+        this.deleted.add(r);
     }
 }

@@ -1,62 +1,230 @@
 /**
- * `command.remote.Command` over real SSH, the way @pulumi/command 1.2.1 runs it
- * (shared/reference/provider-fidelity.md §1.1): a new connection per run with the provider's dial
- * retries, an `exec` without a PTY, stdin only when non-empty, one trailing newline stripped, and
- * the provider's error text on a non-zero exit.
+ * `command.remote.Command`'s SSH side as @pulumi/command 1.2.1 runs it (x/crypto/ssh), realized with
+ * ssh2 (shared/reference/provider-fidelity.md §1.1, §1.5):
+ * - a new connection per run, dialled with the provider's retry policy (100 ms ×1.5 up to 5 s, until
+ *   more than `dialErrorLimit` dials failed: `after N failed attempts: <err>`); auth by key, password,
+ *   keyboard-interactive and agent (`agentSocketPath`, else `$SSH_AUTH_SOCK`, which must dial);
+ *   the host key ignored unless `hostKey` pins it; an optional `proxy` (bastion);
+ * - one session, NO PTY; every `environment` entry is an `env` request WITH want-reply, as
+ *   `Session.Setenv` sends it, and a refusal fails the run before the command starts
+ *   (ssh2's `exec({env})` sends them without a reply, which would drop refused names silently, so the
+ *   session channel is driven here through ssh2's channel internals, pinned by package.json);
+ * - PULUMI_COMMAND_STDOUT/ERR (the previous outputs, when non-empty) also by setenv: refusal = warning;
+ * - stdin written only when non-empty, then EOF; stdout and stderr kept apart, one trailing `\n`
+ *   stripped; a non-zero exit fails with `Process exited with status N: running "<cmd>":\n<output>`.
+ * Dial and handshake errors are worded as Go words them (`dial tcp …: connect: connection refused`,
+ * `ssh: handshake failed: ssh: unable to authenticate, …`), not as ssh2 does.
  */
-import { Client } from "ssh2";
+import * as crypto from "node:crypto";
+import * as net from "node:net";
+import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 
-/** The connection input, after the SDK's defaults. */
+/** The `connection` input after the SDK's defaults (`connectionArgsProvideDefaults`). */
 export interface Connection {
     host: string;
     port?: number;
     user?: string;
-    privateKey?: string;
     password?: string;
+    privateKey?: string;
+    privateKeyPassword?: string;
+    agentSocketPath?: string;
+    /** authorized_keys form (`ssh-ed25519 AAAA…`); pins the host key. Without it the key is ignored. */
+    hostKey?: string;
+    /** Failed dials allowed before giving up; -1: unlimited. Defaults to 10. */
     dialErrorLimit?: number;
+    /** Seconds; the TCP connect timeout. 0: none. Defaults to 15. */
     perDialTimeout?: number;
+    proxy?: Omit<Connection, "proxy">;
 }
 
-/**
- * What sshd accepts through `env` requests. The provider sends each `environment` entry with
- * want-reply and fails on refusal; ssh2 sends them without a reply, so the refusal is decided
- * here from the servers' `AcceptEnv` (Debian's default: `LANG LC_*`).
- */
-export const DEFAULT_ACCEPT_ENV = [/^LANG$/, /^LC_.*$/];
+type Log = (m: string) => void;
+const noLog: Log = () => undefined;
 
-function dialOnce(c: Connection): Promise<Client> {
+/** Go's wording for the network and handshake errors that ssh2 words differently. */
+export function goDialError(e: Error & { code?: string; level?: string }, c: Connection): Error {
+    const hp = `${c.host.includes(":") ? `[${c.host}]` : c.host}:${c.port ?? 22}`;
+    switch (e.code) {
+        case "ECONNREFUSED":
+            return new Error(`dial tcp ${hp}: connect: connection refused`);
+        case "EHOSTUNREACH":
+            return new Error(`dial tcp ${hp}: connect: no route to host`);
+        case "ENETUNREACH":
+            return new Error(`dial tcp ${hp}: connect: network is unreachable`);
+        case "ETIMEDOUT":
+            return new Error(`dial tcp ${hp}: i/o timeout`);
+        case "ENOTFOUND":
+        case "EAI_AGAIN":
+            return new Error(`dial tcp: lookup ${c.host}: no such host`);
+        case "ECONNRESET":
+            return new Error(`ssh: handshake failed: read tcp ${hp}: read: connection reset by peer`);
+    }
+    if (e.level === "client-authentication") {
+        const methods = [c.privateKey !== undefined ? "publickey" : "", c.password !== undefined ? "password keyboard-interactive" : ""].filter(Boolean).join(" ");
+        return new Error(`ssh: handshake failed: ssh: unable to authenticate, attempted methods [none${methods ? ` ${methods}` : ""}], no supported methods remain`);
+    }
+    if (/Host denied \(verification failed\)/.test(e.message)) return new Error("ssh: handshake failed: ssh: host key mismatch");
+    if (/Timed out while waiting for handshake/.test(e.message)) return new Error(`dial tcp ${hp}: i/o timeout`);
+    return e;
+}
+
+/** What `SSHConfig()` does before any dial (its errors are not retried): key parsing, the agent socket. */
+async function clientConfig(c: Connection): Promise<ConnectConfig> {
+    const perDial = c.perDialTimeout ?? 15;
+    const cfg: ConnectConfig = {
+        host: c.host,
+        port: c.port ?? 22,
+        username: c.user ?? "root",
+        // Go's Timeout bounds the TCP connect; ssh2's readyTimeout bounds connect + handshake.
+        readyTimeout: perDial > 0 ? perDial * 1000 : 24 * 3600_000,
+    };
+    if (c.privateKey !== undefined) {
+        let key: crypto.KeyObject | undefined;
+        if (!c.privateKey.includes("OPENSSH PRIVATE KEY")) {
+            try {
+                key = crypto.createPrivateKey({ key: c.privateKey, passphrase: c.privateKeyPassword });
+            } catch {
+                throw new Error(/ENCRYPTED/.test(c.privateKey) && c.privateKeyPassword === undefined ? "ssh: this private key is passphrase protected" : "ssh: no key found");
+            }
+        }
+        // x/crypto/ssh has no P-224: the tls provider's default ECDSA curve cannot log in.
+        if (key?.asymmetricKeyDetails?.namedCurve === "secp224r1") throw new Error("ssh: only P-256, P-384 and P-521 EC keys are supported");
+        cfg.privateKey = c.privateKey;
+        if (c.privateKeyPassword !== undefined) cfg.passphrase = c.privateKeyPassword;
+    }
+    if (c.password !== undefined) {
+        cfg.password = c.password;
+        cfg.tryKeyboard = true;
+    }
+    // The provider dials the agent socket while building its config: a stale one is fatal.
+    const agent = c.agentSocketPath ?? (process.env.SSH_AUTH_SOCK || undefined);
+    if (agent !== undefined) {
+        await new Promise<void>((resolve, reject) => {
+            const s = net.connect(agent, () => {
+                s.end();
+                resolve();
+            });
+            s.on("error", (e: Error & { code?: string }) =>
+                reject(new Error(`dial unix ${agent}: connect: ${e.code === "ENOENT" ? "no such file or directory" : e.code === "ECONNREFUSED" ? "connection refused" : e.message}`)),
+            );
+        });
+        cfg.agent = agent;
+    }
+    if (c.hostKey) {
+        const want = Buffer.from(c.hostKey.trim().split(/\s+/)[1] ?? "", "base64");
+        cfg.hostVerifier = (key: Buffer) => key.equals(want);
+    } else {
+        cfg.hostVerifier = () => true;
+    }
+    return cfg;
+}
+
+function connectOnce(cfg: ConnectConfig, c: Connection, sock?: ClientChannel): Promise<Client> {
     return new Promise((resolve, reject) => {
         const client = new Client();
+        let done = false;
         client
-            .on("ready", () => resolve(client))
-            .on("error", (e) => reject(e))
-            .connect({
-                host: c.host,
-                port: c.port ?? 22,
-                username: c.user ?? "root",
-                privateKey: c.privateKey,
-                password: c.password,
-                readyTimeout: (c.perDialTimeout ?? 15) * 1000,
-                hostVerifier: () => true,
-            });
+            .on("ready", () => {
+                done = true;
+                resolve(client);
+            })
+            .on("error", (e) => {
+                if (done) return;
+                done = true;
+                client.end();
+                reject(goDialError(e, c));
+            })
+            .on("close", () => {
+                if (done) return;
+                done = true;
+                reject(new Error("ssh: handshake failed: EOF"));
+            })
+            .connect(sock ? { ...cfg, sock: sock as unknown as ConnectConfig["sock"] } : cfg);
     });
 }
 
-/** Dials with the provider's retry policy: 100 ms growing ×1.5 to 5 s, `dialErrorLimit` failures. */
-export async function dial(c: Connection, log: (m: string) => void): Promise<Client> {
+/** Through a bastion: dial it, open a direct-tcpip channel to the target, handshake over that. */
+async function connectViaProxy(c: Connection, cfg: ConnectConfig): Promise<Client> {
+    const pc = { ...c.proxy!, port: c.proxy!.port ?? 22, user: c.proxy!.user ?? "root" };
+    const proxy = await connectOnce(await clientConfig(pc), pc);
+    try {
+        const stream = await new Promise<ClientChannel>((resolve, reject) =>
+            proxy.forwardOut("127.0.0.1", 0, c.host, c.port ?? 22, (err, s) => (err ? reject(new Error(`ssh: rejected: connect failed (${err.message})`)) : resolve(s))),
+        );
+        const client = await connectOnce(cfg, c, stream);
+        client.on("close", () => proxy.end());
+        return client;
+    } catch (e) {
+        proxy.end();
+        throw e;
+    }
+}
+
+/** Dials with the provider's retry policy; auth failures are retried too (they are dial errors in Go). */
+export async function dial(c: Connection, log: Log = noLog): Promise<Client> {
+    const cfg = await clientConfig(c);
     const limit = c.dialErrorLimit ?? 10;
     let delay = 100;
-    for (let attempt = 1; ; attempt++) {
+    for (let dials = 1; ; dials++) {
         try {
-            return await dialOnce(c);
+            return c.proxy ? await connectViaProxy(c, cfg) : await connectOnce(cfg, c);
         } catch (e) {
-            if (limit !== -1 && attempt > limit) throw new Error(`after ${attempt - 1} failed attempts: ${(e as Error).message}`);
-            log(`Dial ${attempt}/${limit} failed: retrying`);
+            if (limit > -1 && dials > limit) throw new Error(`after ${dials - 1} failed attempts: ${(e as Error).message}`);
+            log(`Dial ${dials}/${limit} failed: retrying`);
             await new Promise((r) => setTimeout(r, delay));
             delay = Math.min(delay * 1.5, 5000);
         }
     }
 }
+
+// --- One session, driven the way x/crypto/ssh drives it -----------------------------------------
+
+interface RawChannel extends Omit<ClientChannel, "subtype"> {
+    outgoing: { id: number; state: string };
+    _callbacks: ((hadErr: boolean) => void)[];
+    _exit: { code?: number | null; signal?: string; dump?: boolean; desc?: string };
+    subtype?: string;
+    allowHalfOpen: boolean;
+}
+
+interface ClientInternals {
+    _chanMgr: { add(cb: unknown): number };
+    _protocol: {
+        session(local: number, window: number, packetSize: number): void;
+        env(chan: number, key: string, value: string, wantReply: boolean): void;
+        exec(chan: number, cmd: string, wantReply: boolean): void;
+    };
+}
+
+// ssh2 1.17 internals (pinned): the window sizes its own channels are opened with.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { MAX_WINDOW, PACKET_SIZE } = require("ssh2/lib/Channel.js") as { MAX_WINDOW: number; PACKET_SIZE: number };
+
+/** `client.NewSession()`: a bare session channel with no request sent on it yet. */
+function openSession(client: Client): Promise<RawChannel> {
+    const c = client as unknown as ClientInternals;
+    return new Promise((resolve, reject) => {
+        const onOpen = Object.assign((err: Error | undefined, chan: RawChannel) => (err ? reject(err) : resolve(chan)), { type: "session" });
+        const local = c._chanMgr.add(onOpen);
+        if (local === -1) reject(new Error("ssh: no free channels"));
+        else c._protocol.session(local, MAX_WINDOW, PACKET_SIZE);
+    });
+}
+
+/** A channel request with want-reply: the server's yes (true) or no (false). */
+function request(chan: RawChannel, send: () => void): Promise<boolean> {
+    return new Promise((resolve) => {
+        chan._callbacks.push((hadErr) => resolve(!hadErr));
+        send();
+    });
+}
+
+/** `Session.Setenv`. */
+function setenv(client: Client, chan: RawChannel, key: string, value: string): Promise<boolean> {
+    return request(chan, () => (client as unknown as ClientInternals)._protocol.env(chan.outgoing.id, key, value, true));
+}
+
+/** x/crypto/ssh's signal table: an exit-signal gives status 128 + n. */
+const SIGNALS: Record<string, number> = { ABRT: 6, ALRM: 14, FPE: 8, HUP: 1, ILL: 4, INT: 2, KILL: 9, PIPE: 13, QUIT: 3, SEGV: 11, TERM: 15, USR1: 10, USR2: 12 };
 
 /** The outcome of one command run. */
 export interface RunResult {
@@ -64,63 +232,122 @@ export interface RunResult {
     stderr: string;
 }
 
-/** Runs one command like the provider's `run()`; throws the provider's error on failure. */
-export async function runRemote(
-    c: Connection,
-    command: string,
-    opts: { stdin?: string; environment?: Record<string, string>; timeoutMs?: number; acceptEnv?: RegExp[]; log?: (m: string) => void } = {},
-): Promise<RunResult> {
-    const log = opts.log ?? (() => undefined);
-    for (const k of Object.keys(opts.environment ?? {})) {
-        if (!(opts.acceptEnv ?? DEFAULT_ACCEPT_ENV).some((re) => re.test(k))) {
-            log(`Unable to set '${k}'. This only works if your SSH server is configured to accept these variables via AcceptEnv.`);
-            throw new Error(`could not set environment variable "${k}": ssh: setenv failed`);
+/** Options of one run. */
+export interface RunOptions {
+    /** Written (then EOF) only when non-empty. */
+    stdin?: string;
+    /** Each sent by setenv with want-reply; a refused name fails the run before the command starts. */
+    environment?: Record<string, string>;
+    /** The previous stdout/stderr: sent as PULUMI_COMMAND_STDOUT/ERR when non-empty; refusal only warns. */
+    previous?: RunResult;
+    /** Defaults to true. */
+    addPreviousOutputInEnv?: boolean;
+    /** What is streamed to `log`: "stdout" | "stderr" | "stdoutAndStderr" | "none". Defaults to both. */
+    logging?: string;
+    /** Harness time-box for the run (the provider has none of its own). Defaults to 5 minutes. */
+    timeoutMs?: number;
+    log?: Log;
+}
+
+/** Runs one command like the provider's `run()`; throws the provider's error text on failure. */
+export async function runRemote(c: Connection, command: string, opts: RunOptions = {}): Promise<RunResult> {
+    const log = opts.log ?? noLog;
+    const timeoutMs = opts.timeoutMs ?? 300_000;
+    let client: Client | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`harness: the command did not finish within ${timeoutMs} ms: running ${JSON.stringify(command)}`)), timeoutMs);
+    });
+    const run = async (): Promise<RunResult> => {
+        client = await dial(c, log);
+        const chan = await openSession(client);
+        for (const [k, v] of Object.entries(opts.environment ?? {})) {
+            if (!(await setenv(client, chan, k, String(v)))) {
+                log(
+                    `error: Unable to set '${k}'. This only works if your SSH server is configured to accept these variables via AcceptEnv. ` +
+                        "Alternatively, if a Bash-like shell runs the command on the remote host, you could prefix the command itself with the variables in the form 'VAR=value command'",
+                );
+                throw new Error(`could not set environment variable "${k}": ssh: setenv failed`);
+            }
         }
-    }
-    const client = await dial(c, log);
-    try {
-        return await new Promise<RunResult>((resolve, reject) => {
-            const timer = setTimeout(() => {
-                client.end();
-                reject(new Error(`command timed out after ${opts.timeoutMs} ms: running ${JSON.stringify(command)}`));
-            }, opts.timeoutMs ?? 300_000);
-            client.exec(command, { env: opts.environment }, (err, stream) => {
-                if (err) {
-                    clearTimeout(timer);
-                    reject(err);
-                    return;
+        if (opts.addPreviousOutputInEnv !== false && opts.previous) {
+            const prev: [string, string][] = [
+                ["PULUMI_COMMAND_STDOUT", opts.previous.stdout],
+                ["PULUMI_COMMAND_STDERR", opts.previous.stderr],
+            ];
+            for (const [k, v] of prev) {
+                if (v && !(await setenv(client, chan, k, v))) {
+                    log(`warning: Unable to set '${k}'. This only works if your SSH server is configured to accept these variables via AcceptEnv.`);
                 }
-                let stdout = "";
-                let stderr = "";
-                let combined = "";
-                let code: number | null = null;
-                let signal: string | undefined;
-                stream.on("data", (d: Buffer) => {
-                    stdout += d.toString();
-                    combined += d.toString();
-                });
-                stream.stderr.on("data", (d: Buffer) => {
-                    stderr += d.toString();
-                    combined += d.toString();
-                });
-                stream.on("exit", (c: number | null, s?: string) => {
-                    code = c;
-                    signal = s;
-                });
-                stream.on("close", () => {
-                    clearTimeout(timer);
-                    if (code === 0) {
-                        resolve({ stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") });
-                    } else {
-                        const why = code === null ? `Process exited without exit status${signal ? ` (signal ${signal})` : ""}` : `Process exited with status ${code}`;
-                        reject(new Error(`${why}: running ${JSON.stringify(command)}:\n${combined}`));
-                    }
-                });
-                if (opts.stdin !== undefined && opts.stdin !== "") stream.write(opts.stdin);
-                stream.end();
-            });
-        });
+            }
+        }
+        const internals = client as unknown as ClientInternals;
+        if (!(await request(chan, () => internals._protocol.exec(chan.outgoing.id, command, true)))) throw new Error(`ssh: command ${command} failed`);
+        chan.subtype = "exec";
+        chan.allowHalfOpen = true;
+        return collect(chan, command, opts, log);
+    };
+    try {
+        return await Promise.race([run(), timeout]);
     } finally {
-        client.end();
+        clearTimeout(timer);
+        (client as Client | undefined)?.end();
     }
+}
+
+function lineLogger(enabled: boolean, log: Log) {
+    let pending = "";
+    return {
+        push(d: Buffer) {
+            if (!enabled) return;
+            const lines = (pending + d.toString("utf8")).split("\n");
+            pending = lines.pop()!;
+            for (const l of lines) log(l);
+        },
+        flush() {
+            if (enabled && pending) log(pending);
+        },
+    };
+}
+
+function collect(chan: RawChannel, command: string, opts: RunOptions, log: Log): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        const combined: Buffer[] = [];
+        const logging = opts.logging ?? "stdoutAndStderr";
+        const lo = lineLogger(logging === "stdout" || logging === "stdoutAndStderr", log);
+        const le = lineLogger(logging === "stderr" || logging === "stdoutAndStderr", log);
+        chan.on("data", (d: Buffer) => {
+            out.push(d);
+            combined.push(d);
+            lo.push(d);
+        });
+        chan.stderr.on("data", (d: Buffer) => {
+            err.push(d);
+            combined.push(d);
+            le.push(d);
+        });
+        chan.on("close", () => {
+            lo.flush();
+            le.flush();
+            // ssh2 records exit-status/exit-signal on the channel; its "exit" event may fire before
+            // this function ran (same packet batch as the exec reply), the record does not get lost.
+            const exit = chan._exit;
+            const code = exit.code;
+            const signal = exit.signal?.replace(/^SIG/, "");
+            const desc = exit.desc;
+            if (code === 0) {
+                resolve({ stdout: Buffer.concat(out).toString("utf8").replace(/\n$/, ""), stderr: Buffer.concat(err).toString("utf8").replace(/\n$/, "") });
+                return;
+            }
+            let why: string;
+            if (code === undefined) why = "wait: remote command exited without exit status or exit signal";
+            else if (signal !== undefined) why = `Process exited with status ${128 + (SIGNALS[signal] ?? 0)} from signal ${signal}${desc ? `. Reason was: ${desc}` : ""}`;
+            else why = `Process exited with status ${code}`;
+            reject(new Error(`${why}: running ${JSON.stringify(command)}:\n${Buffer.concat(combined).toString("utf8")}`));
+        });
+        if (opts.stdin !== undefined && opts.stdin !== "") chan.write(opts.stdin);
+        chan.end();
+    });
 }
