@@ -158,8 +158,14 @@ export interface Settings {
     networks: { name: string; ipv4Address?: string; aliases: string[] }[];
     tls: TlsSettings;
     users: UserSettings[];
+    /**
+     * The storage backend. Its credentials are plain strings (the renderer's model type), so
+     * `parseSettings` hides them from `JSON.stringify` and `console.log` of this object; a spread
+     * copy still carries them.
+     */
     storage: StorageDriver;
     data: DataSettings;
+    /** Registry behaviour; proxy and redis passwords and webhook headers are hidden like storage credentials. */
     registry: RegistryBehaviourSettings;
     clients: ClientSettings[];
 }
