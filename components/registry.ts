@@ -36,7 +36,7 @@ export interface RegistryArgs {
     port: number;
     /** Host IP the port is published on. Defaults to `0.0.0.0`. */
     bindAddress?: string;
-    /** Debug port (health, pprof, metrics); published on 127.0.0.1 only when set. Defaults to unpublished 5001. */
+    /** Debug port (health, pprof, metrics); published on 127.0.0.1 only when set. Defaults to unpublished 5001 (5002 when `port` is 5001). */
     debugPort?: number;
     /** Extra Docker networks, with optional fixed IPv4 address and aliases. */
     networks?: { name: string; ipv4Address?: string; aliases?: string[] }[];
@@ -86,7 +86,9 @@ export class Registry extends pulumi.ComponentResource {
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
         const child = { parent: this };
-        const debugPort = args.debugPort ?? 5001;
+        // The debug server (health for the healthcheck) listens inside the container even when
+        // unpublished: 5001, or 5002 when the registry itself uses 5001.
+        const debugPort = args.debugPort ?? (args.port === 5001 ? 5002 : 5001);
         if (debugPort === args.port) {
             throw new pulumi.ResourceError(`the debug port ${debugPort} must differ from the registry port`, this);
         }

@@ -126,7 +126,11 @@ describe("Registry", () => {
         assert.equal(config.auth, undefined);
         assert.deepEqual(config.http.debug, { addr: ":5001", prometheus: { enabled: true, path: "/metrics" } });
         assert.equal(run.ofType("docker:index/volume:Volume").length, 0);
-        assert.throws(() => new C.Registry("bad", { image: "i", registryVersion: 2, containerName: "x", port: 5001, storage: { driver: "inmemory" } }), /must differ/);
+        assert.throws(() => new C.Registry("bad", { image: "i", registryVersion: 2, containerName: "x", port: 5001, debugPort: 5001, storage: { driver: "inmemory" } }), /must differ/);
+        resetRecords(run);
+        const on5001 = new C.Registry("r5001", { image: "i", registryVersion: 2, containerName: "y", port: 5001, storage: { driver: "inmemory" } });
+        await done(on5001.configYaml);
+        assert.equal(parseYaml(await promiseOf(on5001.configYaml)).http.debug.addr, ":5002", "the internal debug server moves off the registry's port");
     });
 });
 
