@@ -24,7 +24,8 @@ import type { FailContext, FailReport } from "./failCase";
 import { runLocal } from "./local";
 import { Realizer, type HarnessOptions } from "./realizer";
 import { runRemote, type Connection } from "./ssh";
-import { cleanupDocker, freePort, importBusybox, PREFIX, startSshd, type Sshd } from "./testEnv";
+import { freePort } from "../support/net";
+import { cleanupDocker, importBusybox, PREFIX, startSshd, type Sshd } from "./testEnv";
 
 const SOCKET = "/var/run/docker.sock";
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "prh-test-"));

@@ -10,21 +10,10 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort } from "../support/net";
 
 /** A unique prefix for this test run's containers, networks, volumes and image tags. */
 export const PREFIX = `prh-${crypto.randomBytes(3).toString("hex")}`;
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.on("error", reject);
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-    });
-}
 
 /** A running throwaway sshd. */
 export interface Sshd {

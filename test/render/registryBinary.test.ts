@@ -14,13 +14,13 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import bcrypt from "bcryptjs";
 import { renderRegistryConfig } from "../../components/render/registryConfig";
 import type { RegistryConfigModel } from "../../components/render/registryConfigModel";
+import { freePort } from "../support/net";
 
 const BINARY = "/usr/bin/docker-registry";
 const USER = "alice";
@@ -67,17 +67,6 @@ function makeHtpasswd(file: string): void {
         const hash = bcrypt.hashSync(PASSWORD, bcrypt.genSaltSync(10)).replace(/^\$2b\$/, "$2a$");
         fs.writeFileSync(file, `${USER}:${hash}\n`);
     }
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
 }
 
 interface Running {

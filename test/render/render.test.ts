@@ -3,12 +3,12 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_pr
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as https from "node:https";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { EncryptedSecretError, readStackConfig } from "../../scripts/stackFile";
+import { freePort } from "../support/net";
 
 const root = path.resolve(__dirname, "..", "..");
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pr-render-"));
@@ -27,15 +27,6 @@ function render(args: string[]): string {
 
 const read = (dir: string, rel: string) => fs.readFileSync(path.join(dir, rel), "utf8");
 const json = (dir: string, rel: string) => JSON.parse(read(dir, rel));
-
-function freePort(): Promise<number> {
-    return new Promise((resolve) => {
-        const s = net.createServer().listen(0, "127.0.0.1", () => {
-            const p = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(p));
-        });
-    });
-}
 
 function get(port: number, ca: string, auth?: string): Promise<number> {
     return new Promise((resolve, reject) => {
