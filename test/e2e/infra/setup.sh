@@ -4,12 +4,22 @@
 #   - a Docker engine (dockerd --storage-driver=vfs) when none answers;
 #   - private-registry-test/registry:2.8 — Debian's registry binary + libc + a static busybox (for
 #     the healthcheck's wget), imported with `docker import`: no hub is reachable here;
+#   - private-registry-test/registry:3.x.y, also tagged registry:3.x.y (the dev stack's default image)
+#     — distribution v3 built from Go modules (test/e2e/infra/registry3/go.mod pins the version; the
+#     binary is cached under ~/.cache/private-registry/) + the same busybox, laid out like the
+#     official v3 image (config at /etc/distribution/config.yml);
 #   - private-registry-test/client-host:bookworm — a debootstrap of Debian with sshd, dockerd and the
 #     docker CLI, for client-host containers.
 # Needs root when something is missing. Nothing is pulled from any registry.
 set -euo pipefail
 
 REGISTRY_IMAGE=private-registry-test/registry:2.8
+REGISTRY3_MODULE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/registry3
+REGISTRY3_MODULE=github.com/distribution/distribution/v3
+# The version go.mod requires (v3.1.2), without the v as the official images tag it (3.1.2).
+REGISTRY3_VERSION=$(awk -v m="$REGISTRY3_MODULE" '$1 == m { sub(/^v/, "", $2); print $2 }' "$REGISTRY3_MODULE_DIR/go.mod")
+REGISTRY3_IMAGE=private-registry-test/registry:$REGISTRY3_VERSION
+REGISTRY3_BINARY=${XDG_CACHE_HOME:-$HOME/.cache}/private-registry/registry-$REGISTRY3_VERSION/registry
 CLIENT_IMAGE=private-registry-test/client-host:bookworm
 PACKAGES=(docker.io docker-registry openssh-server openssh-client debootstrap iproute2 openssl curl
   apache2-utils busybox-static ca-certificates util-linux)
@@ -41,7 +51,8 @@ start_dockerd() {
   if docker info >/dev/null 2>&1; then return 0; fi
   need_root "starting dockerd"
   # Started with all three standard streams detached, so that the caller's pipes close.
-  nohup dockerd --storage-driver=vfs </dev/null >/var/log/private-registry-test-dockerd.log 2>&1 &
+  # setsid: its own session, so that the end of the calling shell (its process group) does not end it.
+  setsid -f dockerd --storage-driver=vfs </dev/null >/var/log/private-registry-test-dockerd.log 2>&1
   for _ in $(seq 60); do
     docker info >/dev/null 2>&1 && return 0
     sleep 1
@@ -76,6 +87,71 @@ build_registry_image() {
     - "$REGISTRY_IMAGE" >/dev/null
   docker tag "$REGISTRY_IMAGE" private-registry-test/registry:2.8.2
   rm -rf "$root"
+}
+
+# The registry binary of distribution v$REGISTRY3_VERSION, built once per version from the Go module
+# proxy as upstream's Dockerfile builds it (static, -trimpath, -s -w, the version stamped).
+build_registry3_binary() {
+  if [ -x "$REGISTRY3_BINARY" ]; then return 0; fi
+  if ! command -v go >/dev/null; then
+    echo "setup: building distribution v$REGISTRY3_VERSION needs Go (go.mod asks for $(awk '$1 == "go" { print $2 }' "$REGISTRY3_MODULE_DIR/go.mod"))" >&2
+    exit 1
+  fi
+  local dir log tmp
+  dir=$(dirname "$REGISTRY3_BINARY")
+  log="$dir/build.log"
+  tmp="$dir/registry.tmp.$$"
+  mkdir -p "$dir"
+  (cd "$REGISTRY3_MODULE_DIR" && CGO_ENABLED=0 go build -mod=readonly -buildvcs=false -trimpath \
+    -ldflags "-s -w -X $REGISTRY3_MODULE/version.version=$REGISTRY3_VERSION -X $REGISTRY3_MODULE/version.mainpkg=$REGISTRY3_MODULE" \
+    -o "$tmp" "$REGISTRY3_MODULE/cmd/registry") >"$log" 2>&1 ||
+    { tail -n 30 "$log" >&2; rm -f "$tmp"; exit 1; }
+  # `registry --version` prints "<argv0> github.com/distribution/distribution/v3 3.1.2".
+  if ! "$tmp" --version | grep -qF " $REGISTRY3_MODULE $REGISTRY3_VERSION"; then
+    echo "setup: the built registry reports $("$tmp" --version), not $REGISTRY3_VERSION" >&2
+    rm -f "$tmp"
+    exit 1
+  fi
+  mv "$tmp" "$REGISTRY3_BINARY"
+}
+
+# The v3 test image, laid out like the official registry:3 image (upstream's Dockerfile: config at
+# /etc/distribution/config.yml, OTEL_TRACES_EXPORTER=none, CA bundle) plus the 2.8 image's static
+# busybox for the healthcheck's wget. Also tagged registry:$REGISTRY3_VERSION, the dev stack's default
+# image, unless an image of that name that is not ours (e.g. the real one from a hub) is there.
+build_registry3_image() {
+  if ! docker image inspect "$REGISTRY3_IMAGE" >/dev/null 2>&1; then
+    build_registry3_binary
+    local root src
+    src=$(cd "$REGISTRY3_MODULE_DIR" && go list -mod=readonly -m -f '{{.Dir}}' "$REGISTRY3_MODULE")
+    root=$(mktemp -d)
+    chmod 0755 "$root"
+    mkdir -p "$root"/bin "$root"/etc/distribution "$root"/etc/ssl/certs "$root"/var/lib/registry "$root"/tmp "$root"/usr/bin
+    chmod 1777 "$root"/tmp
+    install -m 0755 "$REGISTRY3_BINARY" "$root"/bin/registry
+    install -m 0644 "$src"/cmd/registry/config-dev.yml "$root"/etc/distribution/config.yml
+    cp -L /etc/ssl/certs/ca-certificates.crt "$root"/etc/ssl/certs/ca-certificates.crt
+    cp /bin/busybox "$root"/bin/busybox
+    for applet in sh wget nc cat ls; do ln -s busybox "$root/bin/$applet"; done
+    ln -s ../../bin/busybox "$root"/usr/bin/wget
+    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root"/etc/passwd
+    printf 'root:x:0:\n' >"$root"/etc/group
+    tar -C "$root" -c . | docker import \
+      -c "LABEL org.opencontainers.image.version=\"$REGISTRY3_VERSION\"" \
+      -c "LABEL org.opencontainers.image.description=\"local test build of $REGISTRY3_MODULE v$REGISTRY3_VERSION from the Go module proxy (test/e2e/infra/registry3), not the official image\"" \
+      -c 'ENV OTEL_TRACES_EXPORTER=none' \
+      -c 'ENTRYPOINT ["/bin/registry"]' \
+      -c 'CMD ["serve", "/etc/distribution/config.yml"]' \
+      -c 'VOLUME ["/var/lib/registry"]' \
+      -c 'EXPOSE 5000' \
+      - "$REGISTRY3_IMAGE" >/dev/null
+    rm -rf "$root"
+  fi
+  local official="registry:$REGISTRY3_VERSION"
+  if ! docker image inspect "$official" >/dev/null 2>&1 ||
+    [[ "$(docker image inspect --format '{{index .Config.Labels "org.opencontainers.image.description"}}' "$official")" == "local test build of "* ]]; then
+    docker tag "$REGISTRY3_IMAGE" "$official"
+  fi
 }
 
 debian_mirror() {
@@ -121,4 +197,5 @@ echo "   setup of the test infrastructure"
 step "Debian packages";            t install_packages
 step "dockerd";                    t start_dockerd
 step "image $REGISTRY_IMAGE";      t build_registry_image
+step "image $REGISTRY3_IMAGE";    t build_registry3_image
 step "image $CLIENT_IMAGE";        t build_client_image
