@@ -5,13 +5,14 @@ import {
     renderDaemonApply,
     renderDaemonRead,
     renderDaemonRestore,
+    renderFailure,
     renderLogin,
     renderLogout,
     renderTrustInstall,
     renderTrustRemove,
     runScript,
 } from "./render/clientScripts";
-import { daemonJsonIsEmpty, mergeDaemonJson } from "./render/daemonJson";
+import { DaemonJsonError, daemonJsonIsEmpty, mergeDaemonJson } from "./render/daemonJson";
 
 const TYPE = "private-registry:host:ClientHost";
 
@@ -101,23 +102,29 @@ export class ClientHost extends pulumi.ComponentResource {
                 { connection, create: runScript(renderDaemonRead(paths), sudo), logging: "stderr" },
                 { ...child, dependsOn: after },
             );
-            const merged = read.stdout.apply((existing) => mergeDaemonJson(existing, desired, insecure));
+            // A daemon.json we cannot merge fails this host's step with a message naming host and
+            // file, rather than throwing inside the apply, so the other hosts still converge.
+            const merged = read.stdout.apply((existing) => {
+                try {
+                    return { ok: true as const, ...mergeDaemonJson(existing, desired, insecure) };
+                } catch (e) {
+                    if (!(e instanceof DaemonJsonError)) throw e;
+                    const where = `${name} (${args.connection.host}): /etc/docker/daemon.json`;
+                    return { ok: false as const, error: `private-registry: ${where}: ${e.message}; fix or remove the file, then run up again` };
+                }
+            });
             const apply = new command.remote.Command(
                 `${name}-daemon-json`,
                 {
                     connection,
-                    stdin: merged.apply((m) => m.text),
+                    stdin: merged.apply((m) => (m.ok ? m.text : "")),
                     create: merged.apply((m) =>
-                        runScript(
-                            renderDaemonApply({ ...paths, managedKeys: m.managedKeys, restart: m.restartNeeded, expect: m.expect }),
-                            sudo,
-                        ),
+                        m.ok
+                            ? runScript(renderDaemonApply({ ...paths, managedKeys: m.managedKeys, restart: m.restartNeeded, expect: m.expect }), sudo)
+                            : runScript(renderFailure(m.error), false),
                     ),
                     delete: merged.apply((m) =>
-                        runScript(
-                            renderDaemonRestore({ ...paths, managedKeys: m.managedKeys, restart: m.restartNeeded }),
-                            sudo,
-                        ),
+                        m.ok ? runScript(renderDaemonRestore({ ...paths, managedKeys: m.managedKeys, restart: m.restartNeeded }), sudo) : "true",
                     ),
                 },
                 { ...child, dependsOn: after },

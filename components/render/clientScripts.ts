@@ -28,6 +28,11 @@ export function runScript(script: string, sudo: boolean): string {
     return `${sudo ? "sudo -n " : ""}sh -c ${shQuote(script)}`;
 }
 
+/** A step that fails with `message` on stderr: how a problem found on the host stops `up` at that step. */
+export function renderFailure(message: string): string {
+    return lines(`printf '%s\\n' ${shQuote(message)} >&2`, "exit 1");
+}
+
 /** Where the host-side steps keep what they need to undo themselves. */
 export interface HostPaths {
     /** Defaults to `/etc/docker/certs.d`. */

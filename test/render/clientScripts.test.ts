@@ -10,6 +10,7 @@ import {
     renderDaemonApply,
     renderDaemonRead,
     renderDaemonRestore,
+    renderFailure,
     renderLogin,
     renderLogout,
     renderTrustInstall,
@@ -86,6 +87,18 @@ describe("shQuote", () => {
     it("keeps command substitution inert", () => {
         fs.rmSync("/tmp/pwned-by-test", { force: true });
         sh(`echo ${shQuote("$(touch /tmp/pwned-by-test)")} ${shQuote("`touch /tmp/pwned-by-test`")}`);
+        assert.equal(fs.existsSync("/tmp/pwned-by-test"), false);
+    });
+});
+
+describe("renderFailure", () => {
+    it("fails with exactly the message on stderr, whatever it holds", () => {
+        for (const v of HOSTILE) {
+            const r = sh(runScript(renderFailure(`private-registry: ${v}`), false));
+            assert.equal(r.code, 1);
+            assert.equal(r.stderr, `private-registry: ${v}\n`);
+            assert.equal(r.stdout, "");
+        }
         assert.equal(fs.existsSync("/tmp/pwned-by-test"), false);
     });
 });
