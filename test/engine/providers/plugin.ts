@@ -1,0 +1,225 @@
+/**
+ * The provider plugins the real engine loads in the tests: `node --import tsx plugin.ts <name>`,
+ * installed as `pulumi-resource-<name>` at the version the SDK asks for (test/engine/engine.ts).
+ * Each resource does what the provider does on the real host (test/harness/: Docker's Engine API,
+ * real SSH and SFTP, real keys and certificates); the engine around them is the real one.
+ */
+import * as crypto from "node:crypto";
+import { OFFLINE_REALIZERS } from "../../../scripts/offline";
+import { copyToRemote } from "../../harness/copy";
+import * as docker from "../../harness/docker";
+import { runLocal } from "../../harness/local";
+import { runRemote, type Connection } from "../../harness/ssh";
+import { serve, type Context, type ProviderDef, type Props, type ResourceType } from "./server";
+
+/** A provider input the SDK sent JSON-encoded (it stringifies non-string provider config). */
+function providerInput<T>(v: unknown, fallback: T): T {
+    if (v === undefined || v === null || v === "") return fallback;
+    if (typeof v !== "string") return v as T;
+    try {
+        return (JSON.parse(v) ?? fallback) as T;
+    } catch {
+        return v as unknown as T;
+    }
+}
+
+const pinged = new Map<string, Promise<void>>();
+
+/** The Docker engine of this provider instance (`host`, else $DOCKER_HOST), pinged once. */
+async function engineOf(ctx: Context): Promise<docker.DockerEndpoint> {
+    const ep = ctx.config.host ? docker.endpointOf(String(ctx.config.host), providerInput<string[]>(ctx.config.sshOpts, [])) : docker.defaultEndpoint();
+    if (providerInput<boolean>(ctx.config.disableDockerDaemonCheck, false) !== true) {
+        const key = JSON.stringify(ep);
+        if (!pinged.has(key)) pinged.set(key, docker.ping(ep));
+        await pinged.get(key);
+    }
+    return ep;
+}
+
+const dockerOpts = (ctx: Context) => ({ log: ctx.log });
+
+/** Computed with the offline realizers (real keys, certificates, passwords); delete is a no-op. */
+function offline(token: string, inPlace: string[] = []): ResourceType {
+    return {
+        inPlace: new Set(inPlace),
+        async create(inputs) {
+            const r = await OFFLINE_REALIZERS[token](inputs);
+            return { id: r.id, outs: r.outputs, secrets: r.secretOutputs };
+        },
+    };
+}
+
+const CONTAINER_APPLIED = new Set(["restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "cpuSet", "memorySwap", "mustRun"]);
+
+const dockerDef: ProviderDef = {
+    name: "docker",
+    version: "5.2.0",
+    types: {
+        "docker:index/container:Container": {
+            inPlace: new Set([
+                ...CONTAINER_APPLIED,
+                "cpuPeriod", "cpuQuota", "deviceReadBps", "deviceReadIops", "deviceWriteBps", "deviceWriteIops",
+                "rm", "start", "attach", "logs", "wait", "waitTimeout", "destroyGraceSeconds", "removeVolumes", "tmpfs", "init",
+                "containerReadRefreshTimeoutMilliseconds",
+            ]),
+            // log_opts is Optional and ForceNew, not Computed: Read stores what dockerd reports,
+            // daemon.json's log-opts merged in (kreuzwerker/terraform-provider-docker#473).
+            readBack: new Set(["logOpts"]),
+            deleteBeforeReplace: true,
+            async create(inputs, ctx) {
+                const ep = await engineOf(ctx);
+                const r = await docker.container(ep, inputs.name ?? docker.autoName(ctx.name), inputs, dockerOpts(ctx));
+                return { id: r.id, outs: r.outputs };
+            },
+            async read(id, state, ctx) {
+                const ep = await engineOf(ctx);
+                const info = await docker.dockerApi(ep, "GET", `/containers/${id}/json`).catch((e: Error) => {
+                    if (/404|No such container/.test(e.message)) return undefined;
+                    throw e;
+                });
+                if (!info) return undefined;
+                return { id, outs: { logOpts: info.HostConfig?.LogConfig?.Config ?? {} } };
+            },
+            async update(id, olds, news, changed, ctx) {
+                if (!changed.some((k) => CONTAINER_APPLIED.has(k))) return {};
+                return docker.updateContainer(await engineOf(ctx), id, news);
+            },
+            async delete(id, state, ctx) {
+                await docker.deleteContainer(await engineOf(ctx), id, state);
+            },
+        },
+        "docker:index/remoteImage:RemoteImage": {
+            inPlace: new Set(["keepLocally", "forceRemove"]),
+            async create(inputs, ctx) {
+                const r = await docker.remoteImage(await engineOf(ctx), inputs, dockerOpts(ctx));
+                return { id: r.id, outs: r.outputs };
+            },
+            async delete(id, state, ctx) {
+                await docker.deleteRemoteImage(await engineOf(ctx), state);
+            },
+        },
+        "docker:index/volume:Volume": {
+            async create(inputs, ctx) {
+                const r = await docker.volume(await engineOf(ctx), inputs.name ?? docker.autoName(ctx.name), inputs);
+                return { id: r.id, outs: r.outputs };
+            },
+            async read(id, state, ctx) {
+                const ep = await engineOf(ctx);
+                const v = await docker.dockerApi(ep, "GET", `/volumes/${encodeURIComponent(id)}`).catch((e: Error) => {
+                    if (/404|no such volume/i.test(e.message)) return undefined;
+                    throw e;
+                });
+                return v ? { id, outs: {} } : undefined;
+            },
+            async delete(id, state, ctx) {
+                await docker.deleteVolume(await engineOf(ctx), id);
+            },
+        },
+        "docker:index/network:Network": {
+            async create(inputs, ctx) {
+                const r = await docker.network(await engineOf(ctx), inputs.name ?? docker.autoName(ctx.name), inputs);
+                return { id: r.id, outs: r.outputs };
+            },
+            async delete(id, state, ctx) {
+                await docker.deleteNetwork(await engineOf(ctx), id);
+            },
+        },
+    },
+};
+
+const tlsDef: ProviderDef = {
+    name: "tls",
+    version: "5.6.1",
+    types: {
+        "tls:index/privateKey:PrivateKey": offline("tls:index/privateKey:PrivateKey"),
+        "tls:index/selfSignedCert:SelfSignedCert": offline("tls:index/selfSignedCert:SelfSignedCert", ["earlyRenewalHours"]),
+        "tls:index/certRequest:CertRequest": offline("tls:index/certRequest:CertRequest"),
+        "tls:index/locallySignedCert:LocallySignedCert": offline("tls:index/locallySignedCert:LocallySignedCert", ["earlyRenewalHours"]),
+    },
+};
+
+const randomDef: ProviderDef = {
+    name: "random",
+    version: "4.21.2",
+    types: {
+        "random:index/randomPassword:RandomPassword": offline("random:index/randomPassword:RandomPassword"),
+        "random:index/randomString:RandomString": offline("random:index/randomString:RandomString"),
+    },
+};
+
+const timeoutMs = (ctx: Context) => (ctx.timeoutSeconds > 0 ? ctx.timeoutSeconds * 1000 : undefined);
+const hex = (n: number) => crypto.randomBytes(n).toString("hex");
+
+/** remote.Command runs over real SSH; only `triggers` replace (the engine applies replaceOnChanges). */
+const remoteCommand: ResourceType = {
+    replaceOn: new Set(["triggers"]),
+    secretOutputs: ["connection"],
+    async create(inputs, ctx) {
+        const out = inputs.create === undefined ? { stdout: "", stderr: "" } : await run(inputs, inputs.create, ctx);
+        return { id: `${ctx.name}${hex(4)}`, outs: out };
+    },
+    async update(id, olds, news, changed, ctx) {
+        const cmd = news.update ?? news.create;
+        const previous = { stdout: String(olds.stdout ?? ""), stderr: String(olds.stderr ?? "") };
+        return cmd === undefined ? previous : run(news, cmd, ctx, previous);
+    },
+    async delete(id, state, ctx) {
+        // The stored delete, with the stored connection, environment and stdin.
+        if (state.delete !== undefined) await run(state, state.delete, ctx, { stdout: String(state.stdout ?? ""), stderr: String(state.stderr ?? "") });
+    },
+};
+
+function run(inputs: Props, command: string, ctx: Context, previous?: { stdout: string; stderr: string }) {
+    return runRemote(inputs.connection as Connection, command, {
+        stdin: inputs.stdin,
+        environment: inputs.environment,
+        previous,
+        addPreviousOutputInEnv: inputs.addPreviousOutputInEnv,
+        logging: inputs.logging,
+        timeoutMs: timeoutMs(ctx),
+        log: ctx.log,
+    });
+}
+
+const commandDef: ProviderDef = {
+    name: "command",
+    version: "1.2.1",
+    types: {
+        "command:remote:Command": remoteCommand,
+        "command:remote:CopyToRemote": {
+            replaceOn: new Set(["triggers"]),
+            secretOutputs: ["connection"],
+            async create(inputs, ctx) {
+                await copyToRemote(inputs.connection as Connection, inputs.source, String(inputs.remotePath), ctx.log, timeoutMs(ctx));
+                return { id: hex(4), outs: {} };
+            },
+            async update(id, olds, news, changed, ctx) {
+                if (changed.includes("source") || changed.includes("remotePath")) await copyToRemote(news.connection as Connection, news.source, String(news.remotePath), ctx.log, timeoutMs(ctx));
+                return {};
+            },
+        },
+    },
+    invokes: {
+        "command:local:run": async (args, ctx) => ({
+            ...args,
+            ...(await runLocal(String(args.command), { interpreter: args.interpreter, dir: args.dir, environment: args.environment, stdin: args.stdin, logging: args.logging, log: ctx.log })),
+        }),
+    },
+};
+
+const DEFS: Record<string, ProviderDef> = { docker: dockerDef, tls: tlsDef, random: randomDef, command: commandDef };
+
+/** Name and version of every plugin this file serves. */
+export const PLUGINS = Object.values(DEFS).map((d) => ({ name: d.name, version: d.version }));
+
+if (require.main === module) {
+    const def = DEFS[process.argv[2] ?? ""];
+    if (!def) {
+        process.stderr.write(`usage: plugin.ts <${Object.keys(DEFS).join("|")}> [engine address]\n`);
+        process.exit(2);
+    }
+    serve(def).catch((e) => {
+        process.stderr.write(`${(e as Error).stack ?? e}\n`);
+        process.exit(1);
+    });
+}
