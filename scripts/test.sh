@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): type-check, prepare the real test infrastructure (Debian packages,
 # dockerd, the test images: idempotent, needs root on a fresh machine), then run every test file:
-# pure renderers and settings, component mocks, real binaries, and end to end.
+# pure renderers and settings, component mocks, real binaries, and end to end on the real engine.
 # TEST_FILES="a.test.ts b.test.ts" runs a subset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,11 @@ echo "   $((SECONDS - t0)) s"
 echo "== test infrastructure"
 t1=$SECONDS
 bash test/e2e/infra/setup.sh
+echo "   $((SECONDS - t1)) s"
+
+echo "== the Pulumi engine (scripts/engine.sh: the CLI at engine/go.mod's version, cached)"
+t1=$SECONDS
+PULUMI_ENGINE=build bash scripts/engine.sh >/dev/null
 echo "   $((SECONDS - t1)) s"
 
 echo "== tests"

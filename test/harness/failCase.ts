@@ -61,11 +61,6 @@ const CASES: Record<string, (c: FailContext) => void> = {
     "env-refused": (c) => {
         new command.remote.Command("env", { connection: c.connection, create: "echo never", environment: { LANG: "C", FOO: "bar" } });
     },
-    "dependent-of-failure": () => {
-        const a = new command.local.Command("first", { create: "echo boom >&2; exit 7" });
-        new command.local.Command("second", { create: pulumi.interpolate`echo ${a.stdout}` });
-        new command.local.Command("independent", { create: "sleep 1; echo ok" });
-    },
 };
 
 async function main(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
- * Mocks that create the real thing. One `Realizer` is one `pulumi up` of the program, realized on
- * this machine the way each provider realizes its resources (shared/reference/provider-fidelity.md):
+ * Mocks that create the real thing: the fast lane for the provider realizations the stand-in
+ * plugins of test/engine/providers/ serve to the real engine. One `Realizer` creates what a program
+ * declares, on this machine, the way each provider realizes its resources:
  * - tls, random: real keys, certificates, passwords, bcrypt (scripts/offline/, shared with `render`);
  * - docker: the Engine API of each provider's `unix://` or `ssh://` host (docker.ts);
  * - command: remote.Command over real SSH (ssh.ts), remote.CopyToRemote over SFTP (copy.ts),
@@ -15,20 +16,13 @@
  *   replaceOnChanges, additionalSecretOutputs, customTimeouts, hooks) are read from the SDK's
  *   internal `MockMonitor.registerResource` request (scripts/monitorTap.ts, pinned SDK). Honoured:
  *   retainOnDelete (and `HarnessOptions.retain`), deleteBeforeReplace (containers always, as the
- *   docker bridge sets it), top-level ignoreChanges and replaceOnChanges keys in `previous` diffs,
- *   additionalSecretOutputs. NOT honoured: protect (destroy deletes protected resources),
+ *   docker bridge sets it), additionalSecretOutputs. NOT honoured: protect (destroy deletes protected resources),
  *   customTimeouts (the harness's own time-boxes apply), aliases, hooks, deletedWith, replaceWith.
  * - Ordering: the SDK sends a registration only after its inputs and dependsOn resolved, so creation
  *   order is a valid dependency order; destroy runs in reverse completion order, one at a time
  *   (the engine deletes independent resources in parallel).
- * - No diff/check/read/refresh hooks exist under mocks. With `previous`, this emulates one diff:
- *   unchanged inputs → "same" (nothing runs); otherwise replace or update per provider (tls/random,
- *   volumes, networks, most container and image inputs replace; container restart/resources update
- *   in place, its state-only inputs and healthcheck change nothing on the engine; commands update
- *   unless `triggers` changed; CopyToRemote re-copies only on a source or remotePath change); what
- *   the previous run had and this one lacks is deleted at the end of `settled()`. Computed outputs,
- *   drift and refresh are never looked at; provider Check defaults are not applied beyond the ones
- *   the providers' create paths apply.
+ * - One run only: every resource is created, then `destroy` deletes them. Diffs, updates,
+ *   replacements, refresh and previews are the real engine's (test/engine/), not emulated here.
  * - After a failure the engine starts no new steps: later registrations are left pending (they never
  *   resolve), as the real program is torn down; in-flight ones finish. `settled()` rejects at once.
  * - Provider autonaming (`<name>-<7 hex>`) is done here for docker Container/Volume/Network.
@@ -39,7 +33,6 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { installMonitorTap, tappedRegistrations, type Registration } from "../../scripts/monitorTap";
 import { OFFLINE_REALIZERS } from "../../scripts/offline";
@@ -77,7 +70,7 @@ export interface RealizedResource {
     /** Resource options seen on the registration. */
     options: Pick<Registration, "deleteBeforeReplace" | "retainOnDelete" | "protect" | "ignoreChanges" | "replaceOnChanges" | "additionalSecretOutputs">;
     /** What happened in this run. */
-    action: "create" | "same" | "update" | "replace";
+    action: "create";
     /** Set when creation failed after the provider had already created something (partial state). */
     initError?: string;
 }
@@ -87,8 +80,6 @@ export interface HarnessOptions {
     log?: (msg: string) => void;
     /** Time-box per command or copy run. Defaults to 5 minutes. */
     commandTimeoutMs?: number;
-    /** The previous run on the same infrastructure: its records are this run's starting state. */
-    previous?: Realizer;
     /** Keeps a resource on destroy, in addition to the `retainOnDelete` option seen on its registration. */
     retain?: (r: RealizedResource) => boolean;
     /** Whether a missing docker image may be pulled. Defaults to registries on loopback only. */
@@ -112,22 +103,6 @@ const T = {
 } as const;
 
 const COMMANDS = new Set<string>([T.remoteCommand, T.localCommand, T.copy]);
-
-/** Inputs a provider changes without replacing the resource (everything else replaces). */
-const IN_PLACE: Record<string, Set<string>> = {
-    [T.container]: new Set([
-        "restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "cpuSet", "memorySwap", "mustRun",
-        "cpuPeriod", "cpuQuota", "deviceReadBps", "deviceReadIops", "deviceWriteBps", "deviceWriteIops",
-        "rm", "start", "attach", "logs", "wait", "waitTimeout", "destroyGraceSeconds", "removeVolumes", "tmpfs", "init",
-        "containerReadRefreshTimeoutMilliseconds", "healthcheck",
-    ]),
-    [T.image]: new Set(["keepLocally", "forceRemove"]),
-    "tls:index/selfSignedCert:SelfSignedCert": new Set(["earlyRenewalHours"]),
-    "tls:index/locallySignedCert:LocallySignedCert": new Set(["earlyRenewalHours"]),
-};
-
-/** Container inputs that `ContainerUpdate` (or a start) applies; the other in-place ones are state only. */
-const CONTAINER_APPLIED = new Set(["restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "cpuSet", "memorySwap", "mustRun"]);
 
 /** Secret outputs per the providers' schemas (the SDKs also send them as additionalSecretOutputs). */
 const PROVIDER_SECRETS: Record<string, string[]> = {
@@ -200,7 +175,6 @@ export class Realizer {
     /** Registrations the providers failed, in order. */
     readonly failures: { type: string; name: string; error: Error }[] = [];
     private readonly inflight = new Set<Promise<unknown>>();
-    private readonly previous: Map<string, RealizedResource>;
     private readonly log: (m: string) => void;
     private readonly providers = new Map<string, { endpoint?: dockerR.DockerEndpoint; check: boolean; ping?: Promise<void> }>();
     private readonly deleted = new Set<RealizedResource>();
@@ -210,10 +184,6 @@ export class Realizer {
 
     constructor(private readonly opts: HarnessOptions = {}) {
         this.log = opts.log ?? (() => undefined);
-        this.previous = new Map((opts.previous?.records ?? []).filter((r) => !opts.previous!.deleted.has(r)).map((r) => [`${r.type}::${r.name}`, r]));
-        for (const r of this.previous.values()) {
-            if (r.type.startsWith("pulumi:providers:")) this.providers.set(r.id, { endpoint: r.docker, check: false });
-        }
         // A failed registration rejects every output of its resource with nobody listening; tests
         // inspect `failures` (or `settled()`) instead of letting Node exit on them.
         process.on("unhandledRejection", this.onRejection);
@@ -246,8 +216,7 @@ export class Realizer {
     }
 
     /**
-     * Resolves once every registration of the program has been realized (and, with `previous`,
-     * what the program no longer declares has been deleted). Rejects as soon as a registration
+     * Resolves once every registration of the program has been realized. Rejects as soon as a registration
      * failed, with `failed to register new resource <name> [<type>]: <provider error>`; rejects
      * after `timeoutMs` naming what is still in flight. Never hangs.
      */
@@ -274,11 +243,6 @@ export class Realizer {
                 if (!drained) this.log("settled: the SDK's RPC queue did not drain, but nothing is in flight");
                 break;
             }
-        }
-        // The previous run's resources that this run no longer declares are deleted, newest first.
-        const current = new Set(this.records.map((r) => `${r.type}::${r.name}`));
-        for (const old of [...this.previous.values()].reverse()) {
-            if (!current.has(`${old.type}::${old.name}`)) await this.deleteOne(old);
         }
     }
 
@@ -384,34 +348,20 @@ export class Realizer {
 
     private async realize(base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">, inputs: Inputs): Promise<RealizedResource> {
         const { type, name } = base;
-        const prev = this.previous.get(`${type}::${name}`);
-        if (type.startsWith("pulumi:providers:")) return this.provider(base, inputs, prev);
+        if (type.startsWith("pulumi:providers:")) return this.provider(base, inputs);
         const docker = type.startsWith("docker:") ? await this.dockerOf(base.provider) : undefined;
         const make = (c: Created, action: RealizedResource["action"]): RealizedResource => ({ ...base, ...c, inputs, docker, seq: 0, secretOutputs: c.secretOutputs ?? [], action });
-        if (!prev) return make(await this.create(base, inputs, docker), "create");
-
-        // One diff against the previous run's state.
-        const compared = { ...inputs };
-        for (const k of base.options.ignoreChanges) if (!k.includes(".") && !k.includes("[")) compared[k] = prev.inputs[k];
-        const keys = new Set([...Object.keys(compared), ...Object.keys(prev.inputs)]);
-        const changed = [...keys].filter((k) => !isDeepStrictEqual(compared[k], prev.inputs[k]));
-        if (changed.length === 0) return { ...prev, ...base, inputs: prev.inputs, docker: prev.docker, seq: 0, action: "same" };
-        const forced = base.options.replaceOnChanges.map((p) => p.replace(/[.[].*$/, ""));
-        const replace = COMMANDS.has(type) ? changed.some((k) => k === "triggers" || forced.includes(k)) : changed.some((k) => !IN_PLACE[type]?.has(k) || forced.includes(k));
-        if (replace) return make(await this.replace(prev, base, compared, docker), "replace");
-        this.log(`update ${type}::${name} (${changed.join(", ")})`);
-        return make(await this.update(prev, compared, changed, docker), "update");
+        return make(await this.create(base, inputs, docker), "create");
     }
 
-    private async provider(base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">, inputs: Inputs, prev?: RealizedResource): Promise<RealizedResource> {
-        const id = prev?.id ?? crypto.randomUUID();
+    private async provider(base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">, inputs: Inputs): Promise<RealizedResource> {
+        const id = crypto.randomUUID();
         let docker: dockerR.DockerEndpoint | undefined;
         if (base.type === "pulumi:providers:docker") {
             docker = dockerR.endpointOf(inputs.host ?? process.env.DOCKER_HOST, providerInput<string[]>(inputs.sshOpts, []));
             this.providers.set(id, { endpoint: docker, check: providerInput<boolean>(inputs.disableDockerDaemonCheck, false) !== true });
         } else this.providers.set(id, { check: false });
-        const action = !prev ? "create" : isDeepStrictEqual(prev.inputs, inputs) ? "same" : "update";
-        return { ...base, id, inputs, outputs: {}, secretOutputs: [], docker, seq: 0, action };
+        return { ...base, id, inputs, outputs: {}, secretOutputs: [], docker, seq: 0, action: "create" };
     }
 
     /** The docker engine of a provider reference (default provider: $DOCKER_HOST), pinged once. */
@@ -426,43 +376,6 @@ export class Realizer {
         if (p.check) p.ping ??= dockerR.ping(p.endpoint!);
         await p.ping;
         return p.endpoint!;
-    }
-
-    private async replace(prev: RealizedResource, base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">, inputs: Inputs, docker?: dockerR.DockerEndpoint): Promise<Created> {
-        this.log(`replace ${prev.type}::${prev.name}`);
-        // The docker bridge sets DeleteBeforeReplace on containers (pulumi-docker resources.go).
-        if (prev.type === T.container || base.options.deleteBeforeReplace || prev.options.deleteBeforeReplace) {
-            await this.deleteOne(prev);
-            return this.create(base, inputs, docker);
-        }
-        const created = await this.create(base, inputs, docker);
-        await this.deleteOne(prev);
-        return created;
-    }
-
-    private async update(prev: RealizedResource, inputs: Inputs, changed: string[], docker?: dockerR.DockerEndpoint): Promise<Created> {
-        const keep = { id: prev.id, secretOutputs: prev.secretOutputs };
-        switch (prev.type) {
-            case T.container:
-                if (changed.some((k) => CONTAINER_APPLIED.has(k))) return { ...keep, outputs: await dockerR.updateContainer(docker!, prev.id, inputs) };
-                // State only (healthcheck edits included: a silent no-op in provider <= 4.5.0).
-                return { ...keep, outputs: { ...prev.outputs, ...Object.fromEntries(changed.filter((k) => k !== "healthcheck").map((k) => [k, inputs[k]])) } };
-            case T.image:
-                return { ...keep, ...(await dockerR.remoteImage(docker!, inputs, { allowPull: this.opts.allowPull, log: this.log })) };
-            case T.copy:
-                // Re-copied only when the source (its hash) or remotePath changed; a new connection alone copies nothing.
-                if (changed.includes("source") || changed.includes("remotePath")) await this.copy(inputs);
-                return { ...keep, outputs: {} };
-            case T.remoteCommand:
-            case T.localCommand: {
-                const cmd = inputs.update ?? inputs.create;
-                const previous = { stdout: String(prev.outputs.stdout ?? ""), stderr: String(prev.outputs.stderr ?? "") };
-                const outputs = cmd === undefined ? previous : await this.runCommand(prev.type, inputs, cmd, previous);
-                return { ...keep, outputs: { ...outputs, ...(prev.type === T.localCommand ? this.localArtifacts(inputs) : {}) } };
-            }
-            default:
-                return { ...keep, outputs: prev.outputs };
-        }
     }
 
     private async create(base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">, inputs: Inputs, docker?: dockerR.DockerEndpoint): Promise<Created> {

@@ -1,0 +1,355 @@
+/**
+ * End to end on the real Pulumi engine: the CLI built here, the Automation API, a file backend,
+ * the stand-in provider plugins (providers/), real Docker engines and real SSH hosts. The e2e stack
+ * (Pulumi.e2e.yaml) on a test network with client-host containers (test/e2e/infra), then a real
+ * Docker client uses the result the way an operator would, trusting only what the program installed.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { isolate, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
+import { api, timed, type RegistryTarget } from "../e2e/support";
+import { createStack, engineEnv, StepLog, type TestStack } from "./engine";
+
+const log = (m: string) => {
+    if (process.env.E2E_VERBOSE) console.log(`    ${m}`);
+};
+
+let infra: TestInfra;
+let hostA: TestHost;
+let hostB: TestHost;
+let hostC: TestHost;
+let ts: TestStack;
+let target: RegistryTarget;
+let passwords: Record<string, string>;
+const etcBefore: Record<string, string> = {};
+const image = `${REGISTRY.name}:${REGISTRY.port}/e2e/hello:1`;
+let pushedDigest = "";
+
+const CONTAINER = "docker:index/container:Container";
+const COMMAND = "command:remote:Command";
+
+/** A picture of /etc/docker on a host: every path with its type, mode and content hash. */
+async function etcDockerHash(h: TestHost): Promise<string> {
+    const r = await sshExec(infra, h, "cd /etc/docker && find . -printf '%y %m %p\\n' | sort && find . -type f -exec sha256sum {} + | sort");
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+}
+
+/** SSH sessions each host's sshd has accepted so far (sshd -e logs to the container's stderr). */
+function sshSessions(h: TestHost): number {
+    const out = execFileSync("docker", ["logs", h.container], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const err = execFileSync("sh", ["-c", `docker logs ${h.container} 2>&1 >/dev/null`], { encoding: "utf8" });
+    return `${out}\n${err}`.split("\n").filter((l) => /Accepted publickey/.test(l)).length;
+}
+
+/** `pulumi up`, with the steps the engine reported; the outputs become the test's target. */
+async function up(): Promise<StepLog> {
+    const steps = new StepLog();
+    const res = await ts.stack.up({ onEvent: steps.onEvent, color: "never" });
+    const o = res.outputs;
+    target = { host: "127.0.0.1", port: REGISTRY.port, servername: REGISTRY.name, ca: String(o.caCertPem.value) };
+    passwords = o.passwords.value as Record<string, string>;
+    isolate(REGISTRY.container);
+    return steps;
+}
+
+async function setConfig(key: string, value: unknown): Promise<void> {
+    await ts.stack.setConfig(`private-registry:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value) });
+}
+
+before(async () => {
+    await timed("infrastructure: network and 3 client hosts", async () => {
+        infra = await startInfra(3, log);
+    });
+    [hostA, hostB, hostC] = infra.hosts;
+    // Keys an operator already had in daemon.json must survive the merge.
+    const pre = await sshExec(infra, hostA, `mkdir -p /etc/docker && cat > /etc/docker/daemon.json && kill -HUP $(pidof dockerd)`, {
+        stdin: '{\n  "labels": ["e2e=existing"],\n  "max-download-attempts": 4\n}\n',
+    });
+    assert.equal(pre.code, 0, pre.stderr);
+    etcBefore.a = await etcDockerHash(hostA);
+    etcBefore.b = await etcDockerHash(hostB);
+    const { main } = await import("../../program");
+    ts = await timed("engine and stack", () =>
+        createStack({
+            from: "e2e",
+            config: { "private-registry:sshPrivateKey": { value: infra.sshKey.privateKeyPem, secret: true } },
+            program: () => ({ ...main() }),
+            log,
+        }),
+    );
+});
+
+after(async () => {
+    if (process.env.E2E_KEEP === "1") {
+        console.log(`E2E_KEEP=1: the stack (${ts?.dir}), registry, hosts and network are left running`);
+        return;
+    }
+    if (ts) await ts.stack.destroy({ color: "never" }).catch((e) => console.error(`destroy: ${(e as Error).message}`));
+    stopInfra();
+});
+
+describe("end to end on the real engine: e2e stack, real client hosts, a real Docker client", () => {
+    it("preview from nothing: every resource in the plan, no error", async () => {
+        await timed("preview", async () => {
+            const steps = new StepLog();
+            const p = await ts.stack.preview({ diff: true, onEvent: steps.onEvent, color: "never" });
+            assert.deepEqual(steps.diagnostics.filter((d) => d.startsWith("error")), []);
+            const creates = p.changeSummary.create ?? 0;
+            assert.ok(creates >= 20, `the plan creates every resource: ${JSON.stringify(p.changeSummary)}`);
+            assert.deepEqual(Object.keys(p.changeSummary).sort(), ["create"]);
+        });
+    });
+
+    it("up: /v2/ over TLS verified against caCertPem: 401 anonymously, 200 with the stack's passwords", async () => {
+        await timed("up", async () => {
+            const steps = await up();
+            assert.ok(steps.steps.every((s) => s.op === "create"), steps.changes().join("\n"));
+        });
+        assert.equal((await api(target, "GET", "/v2/")).status, 401);
+        assert.equal((await api(target, "GET", "/v2/", { user: "pusher", password: "wrong" })).status, 401);
+        assert.equal((await api(target, "GET", "/v2/", { user: "pusher", password: passwords.pusher })).status, 200);
+        assert.equal((await api(target, "GET", "/v2/", { user: "puller", password: passwords.puller })).status, 200);
+        await assert.rejects(api(target, "GET", "/v2/", { maxVersion: "TLSv1.1" }), /protocol|version|alert|EPROTO/i);
+        // Another CA is refused: the endpoint really is verified.
+        const other = execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "/dev/null", "-subj", "/CN=other", "-days", "1"], {
+            stdio: ["ignore", "pipe", "ignore"],
+        }).toString();
+        await assert.rejects(api({ ...target, ca: other }, "GET", "/v2/"), /self[- ]signed|unable to verify|certificate/i);
+    });
+
+    it("host A pushes with the program's login; host B pulls the same digest; an unconfigured host is refused", async () => {
+        await timed("push and pull", async () => {
+            const ca = await sshExec(infra, hostA, `cat /etc/docker/certs.d/${REGISTRY.name}:${REGISTRY.port}/ca.crt`);
+            assert.equal(`${ca.stdout}\n`, target.ca, "host A trusts exactly the CA the program made");
+            const marker = crypto.randomBytes(8).toString("hex");
+            const push = await sshExec(infra, hostA, `set -e; d=$(mktemp -d); echo ${marker} > $d/hello.txt; tar -C $d -c . | docker import - ${image} >/dev/null; docker push ${image}`);
+            assert.equal(push.code, 0, push.stdout);
+            pushedDigest = /digest: (sha256:[0-9a-f]{64})/.exec(push.stdout)?.[1] ?? "";
+            assert.match(pushedDigest, /^sha256:/);
+            const pull = await sshExec(infra, hostB, `docker pull ${image} && docker inspect --format '{{index .RepoDigests 0}}' ${image}`);
+            assert.equal(pull.code, 0, pull.stdout);
+            assert.ok(pull.stdout.trim().endsWith(`@${pushedDigest}`), `host B has ${pull.stdout}`);
+            const refused = await sshExec(infra, hostC, `docker pull ${image}`);
+            assert.notEqual(refused.code, 0);
+            assert.match(refused.stdout, /x509: certificate signed by unknown authority/);
+        });
+    });
+
+    it("negative control: with the CA trusted but no login, a push needs credentials", async () => {
+        await timed("no login", async () => {
+            const trust = await sshExec(infra, hostC, `mkdir -p /etc/docker/certs.d/${REGISTRY.name}:${REGISTRY.port} && cat > /etc/docker/certs.d/${REGISTRY.name}:${REGISTRY.port}/ca.crt`, {
+                stdin: target.ca,
+            });
+            assert.equal(trust.code, 0);
+            const push = await sshExec(infra, hostC, `set -e; d=$(mktemp -d); echo c > $d/c.txt; tar -C $d -c . | docker import - ${REGISTRY.name}:${REGISTRY.port}/e2e/c:1 >/dev/null; docker push ${REGISTRY.name}:${REGISTRY.port}/e2e/c:1`);
+            assert.notEqual(push.code, 0);
+            assert.match(push.stdout, /no basic auth credentials|unauthorized|authentication required/);
+        });
+    });
+
+    it("the runbook's API calls: _catalog, tags/list, manifest HEAD with its digest, DELETE manifest and blob → 202", async () => {
+        await timed("API calls", async () => {
+            const auth = { user: "pusher", password: passwords.pusher };
+            const push = await sshExec(infra, hostA, `set -e; d=$(mktemp -d); echo gone > $d/x.txt; tar -C $d -c . | docker import - ${REGISTRY.name}:${REGISTRY.port}/e2e/deleteme:1 >/dev/null; docker push ${REGISTRY.name}:${REGISTRY.port}/e2e/deleteme:1`);
+            assert.equal(push.code, 0, push.stdout);
+            const catalog = await api(target, "GET", "/v2/_catalog", auth);
+            assert.equal(catalog.status, 200);
+            assert.ok(JSON.parse(catalog.body).repositories.includes("e2e/hello"));
+            const tags = await api(target, "GET", "/v2/e2e/hello/tags/list", auth);
+            assert.deepEqual(JSON.parse(tags.body), { name: "e2e/hello", tags: ["1"] });
+            const accept = { accept: "application/vnd.docker.distribution.manifest.v2+json" };
+            const head = await api(target, "HEAD", "/v2/e2e/hello/manifests/1", { ...auth, headers: accept });
+            assert.equal(head.status, 200);
+            assert.equal(head.headers["docker-content-digest"], pushedDigest);
+            const m = await api(target, "GET", "/v2/e2e/deleteme/manifests/1", { ...auth, headers: accept });
+            const digest = String(m.headers["docker-content-digest"]);
+            const layer = JSON.parse(m.body).layers[0].digest as string;
+            assert.equal((await api(target, "DELETE", `/v2/e2e/deleteme/manifests/${digest}`, auth)).status, 202);
+            assert.equal((await api(target, "DELETE", `/v2/e2e/deleteme/blobs/${layer}`, auth)).status, 202);
+            assert.equal((await api(target, "GET", `/v2/e2e/deleteme/manifests/${digest}`, { ...auth, headers: accept })).status, 404);
+        });
+    });
+
+    it("daemon.json: existing keys kept, configured keys present and applied by the reload, daemon running", async () => {
+        await timed("daemon.json merge", async () => {
+            const r = await sshExec(infra, hostA, "cat /etc/docker/daemon.json; echo; docker info --format 'debug={{.Debug}}'; pidof dockerd");
+            assert.equal(r.code, 0, r.stderr);
+            const json = JSON.parse(r.stdout.slice(0, r.stdout.lastIndexOf("}") + 1));
+            assert.deepEqual(json.labels, ["e2e=existing"]);
+            assert.equal(json["max-download-attempts"], 4);
+            assert.equal(json.debug, true);
+            assert.equal(json["max-concurrent-downloads"], 4);
+            const dockerdLog = /debug=true/.test(r.stdout) ? "" : (await sshExec(infra, hostA, "grep -i reload /var/log/dockerd.log | tail -n 5")).stdout;
+            assert.match(r.stdout, /debug=true/, `the SIGHUP reload applied the new config; dockerd says:\n${dockerdLog}`);
+            const b = await sshExec(infra, hostB, "cat /etc/docker/daemon.json");
+            assert.deepEqual(JSON.parse(b.stdout), { debug: true, "max-concurrent-downloads": 4 });
+        });
+    });
+
+    it("network safety: test hosts and the registry reach nothing outside the test subnet", async () => {
+        await timed("network safety", async () => {
+            // 192.0.2.1 is TEST-NET-1: never routed. Without a default route nothing is even sent.
+            const out = await sshExec(infra, hostA, "ip route show default | wc -l; (echo > /dev/tcp/192.0.2.1/80) 2>&1 | head -n1; true");
+            const [routes, ...rest] = out.stdout.split("\n");
+            assert.equal(routes.trim(), "0", "no default route");
+            assert.match(rest.join("\n"), /Network is unreachable/);
+            const inside = await sshExec(infra, hostA, `(echo > /dev/tcp/${REGISTRY.ip}/${REGISTRY.port}) && echo reachable`);
+            assert.match(inside.stdout, /reachable/);
+            const pid = execFileSync("docker", ["inspect", "-f", "{{.State.Pid}}", REGISTRY.container]).toString().trim();
+            const registryRoutes = execFileSync("nsenter", ["-n", "-t", pid, "ip", "route", "show", "default"]).toString();
+            assert.equal(registryRoutes.trim(), "", "the registry container has no default route either");
+        });
+    });
+
+    it("a daemon.json that dockerd rejects fails the step loudly instead of leaving the old config in force", async () => {
+        await timed("rejected daemon.json", async () => {
+            const { renderDaemonApply, renderDaemonRestore, runScript } = await import("../../components/render/clientScripts");
+            const p = { stateDir: "/var/lib/private-registry/e2e-bad", managedKeys: ["debug"], restart: false, expect: { debug: true } };
+            const r = await sshExec(infra, hostC, runScript(renderDaemonApply(p), false), { stdin: '{"debug": true, "labels": ["not-key-value"]}\n' });
+            assert.notEqual(r.code, 0);
+            assert.match(r.stdout, /dockerd did not apply the new daemon.json/);
+            const restore = await sshExec(infra, hostC, runScript(renderDaemonRestore(p), false));
+            assert.equal(restore.code, 0, restore.stdout);
+            assert.equal((await sshExec(infra, hostC, "test -e /etc/docker/daemon.json")).code, 1, "the host is back to no daemon.json");
+        });
+    });
+
+    it("the state file holds no plaintext secret; `stack output --show-secrets` shows the passwords", async () => {
+        const state = fs.readFileSync(ts.stateFile, "utf8");
+        for (const [user, pw] of Object.entries(passwords)) assert.ok(!state.includes(pw), `${user}'s password is not in the state in plaintext`);
+        assert.doesNotMatch(state, /-----BEGIN (RSA |EC )?PRIVATE KEY-----/, "no private key in plaintext");
+        assert.doesNotMatch(state, /\$2[aby]\$\d\d\$/, "no bcrypt hash in plaintext");
+        assert.doesNotMatch(state, /secret: [A-Za-z0-9+/=_-]{16,}/, "no http.secret in plaintext");
+        const shown = JSON.parse(execFileSync(`${ts.engine.binDir}/pulumi`, ["stack", "output", "passwords", "--show-secrets", "--json", "--stack", "e2e"], {
+            cwd: ts.dir,
+            encoding: "utf8",
+            env: { ...process.env, ...engineEnv(ts.engine.home), PULUMI_BACKEND_URL: `file://${ts.dir}/state` },
+        }));
+        assert.deepEqual(shown, passwords);
+    });
+
+    it("a second up with no change: 0 changes, and no SSH session is opened on any host", async () => {
+        await timed("no-change up", async () => {
+            const before = infra.hosts.map(sshSessions);
+            const steps = await up();
+            assert.deepEqual(steps.changes(), []);
+            assert.deepEqual(infra.hosts.map(sshSessions), before, "no remote command ran");
+        });
+    });
+
+    it("lost state: with the client steps dropped from the state, the next up runs them again over configured hosts and changes nothing there", async () => {
+        await timed("lost state", async () => {
+            const hashA = await etcDockerHash(hostA);
+            const exported = await ts.stack.exportStack();
+            const resources = (exported.deployment as { resources: { urn: string }[] }).resources;
+            const kept = resources.filter((r) => !/::registry-client-host-[ab]-/.test(r.urn));
+            assert.ok(kept.length < resources.length);
+            await ts.stack.importStack({ ...exported, deployment: { ...exported.deployment, resources: kept } });
+            const steps = await up();
+            const changed = steps.changes();
+            assert.ok(changed.length > 0 && changed.every((c) => c.startsWith(`create ${COMMAND}::registry-client-host-`)), changed.join("\n"));
+            assert.equal(await etcDockerHash(hostA), hashA, "re-applying the steps leaves /etc/docker as it was");
+            assert.equal((await api(target, "GET", "/v2/", { user: "pusher", password: passwords.pusher })).status, 200);
+        });
+    });
+
+    it("logLevel: only the container is replaced, and the data survives (same digest pulled)", async () => {
+        await timed("logLevel change", async () => {
+            const idBefore = execFileSync("docker", ["inspect", "-f", "{{.Id}}", REGISTRY.container]).toString().trim();
+            await setConfig("registry", { deleteEnabled: true, logLevel: "debug" });
+            const steps = await up();
+            assert.deepEqual(steps.changes(), [`replace ${CONTAINER}::registry-registry-container`]);
+            const idAfter = execFileSync("docker", ["inspect", "-f", "{{.Id}}", REGISTRY.container]).toString().trim();
+            assert.notEqual(idAfter, idBefore);
+            const pull = await sshExec(infra, hostB, `docker rmi ${image} >/dev/null && docker pull ${image} && docker inspect --format '{{index .RepoDigests 0}}' ${image}`);
+            assert.equal(pull.code, 0, pull.stdout);
+            assert.ok(pull.stdout.trim().endsWith(`@${pushedDigest}`));
+        });
+    });
+
+    it("refresh after the container was removed by hand: the next up recreates it", async () => {
+        await timed("refresh", async () => {
+            execFileSync("docker", ["rm", "-f", REGISTRY.container]);
+            const r = await ts.stack.refresh({ color: "never" });
+            assert.equal(r.summary.resourceChanges?.delete, 1, JSON.stringify(r.summary.resourceChanges));
+            const steps = await up();
+            assert.deepEqual(steps.changes(), [`create ${CONTAINER}::registry-registry-container`]);
+            assert.equal((await api(target, "GET", "/v2/", { user: "pusher", password: passwords.pusher })).status, 200);
+        });
+    });
+
+    it("one client's daemonJson key: only that host's daemon.json step is updated, and the key is in force there", async () => {
+        await timed("client daemonJson", async () => {
+            await setConfig("clients", [
+                { name: "host-a", host: hostA.ip, login: "pusher", daemonJson: { maxConcurrentUploads: 2 } },
+                { name: "host-b", host: hostB.ip, sudo: true, login: "puller" },
+            ]);
+            const steps = await up();
+            assert.deepEqual(steps.changes(), [`update ${COMMAND}::registry-client-host-a-daemon-json`]);
+            const a = JSON.parse((await sshExec(infra, hostA, "cat /etc/docker/daemon.json")).stdout);
+            assert.equal(a["max-concurrent-uploads"], 2);
+            assert.deepEqual(a.labels, ["e2e=existing"], "the operator's keys are still there");
+        });
+    });
+
+    it("a new client whose daemon.json is not JSON fails the up naming host and file while the others converge; removed again, its host is exactly as it was", async () => {
+        await timed("bad daemon.json, then removal", async () => {
+            const clients = [
+                { name: "host-a", host: hostA.ip, login: "pusher" },
+                { name: "host-b", host: hostB.ip, sudo: true, login: "puller" },
+            ];
+            assert.equal((await sshExec(infra, hostC, "rm -rf /etc/docker/certs.d && printf '{not json' > /etc/docker/daemon.json")).code, 0);
+            const etcC = await etcDockerHash(hostC);
+            await setConfig("clients", [...clients, { name: "host-c", host: hostC.ip }]);
+            await setConfig("daemonJson", { debug: true, maxConcurrentDownloads: 3 });
+            await assert.rejects(up(), (e: Error) => {
+                assert.match(e.message, /private-registry: registry-client-host-c \(10\.231\.77\.13\): \/etc\/docker\/daemon\.json: the existing daemon\.json is not valid JSON/);
+                return true;
+            });
+            const a = await sshExec(infra, hostA, "cat /etc/docker/daemon.json");
+            assert.equal(JSON.parse(a.stdout)["max-concurrent-downloads"], 3, "host A converged in the failed up");
+            assert.equal((await sshExec(infra, hostC, "cat /etc/docker/daemon.json")).stdout, "{not json", "host C's file is untouched");
+
+            await setConfig("clients", clients);
+            const steps = await up();
+            const changed = steps.changes();
+            assert.ok(changed.length > 0 && changed.every((x) => x.startsWith("delete ") && /host-c/.test(x)), changed.join("\n"));
+            assert.equal(await etcDockerHash(hostC), etcC, "host C's /etc/docker is as it was before it was added");
+        });
+    });
+
+    it("a client host that is down fails the up naming it while the others converge; back up, the next up converges", async () => {
+        await timed("host down", async () => {
+            const pid = execFileSync("docker", ["inspect", "-f", "{{.State.Pid}}", hostB.container]).toString().trim();
+            const rule = ["-n", "-t", pid, "iptables", "INPUT", "-p", "tcp", "--dport", "22", "-j", "REJECT", "--reject-with", "tcp-reset"];
+            execFileSync("nsenter", [...rule.slice(0, 4), "-A", ...rule.slice(4)]);
+            try {
+                await setConfig("daemonJson", { debug: true, maxConcurrentDownloads: 5 });
+                await assert.rejects(up(), /host-b/);
+                const a = await sshExec(infra, hostA, "cat /etc/docker/daemon.json");
+                assert.equal(JSON.parse(a.stdout)["max-concurrent-downloads"], 5, "host A converged");
+            } finally {
+                execFileSync("nsenter", [...rule.slice(0, 4), "-D", ...rule.slice(4)]);
+            }
+            await up();
+            const b = await sshExec(infra, hostB, "cat /etc/docker/daemon.json");
+            assert.equal(JSON.parse(b.stdout)["max-concurrent-downloads"], 5, "host B converged on the next up");
+        });
+    });
+
+    it("destroy: the container is gone, /etc/docker on every client is byte-identical to before up, the data volume is kept", async () => {
+        await timed("destroy", async () => {
+            await ts.stack.destroy({ color: "never" });
+            assert.throws(() => execFileSync("docker", ["inspect", REGISTRY.container], { stdio: "ignore" }));
+            assert.equal(await etcDockerHash(hostA), etcBefore.a, "host A's /etc/docker is as it was");
+            assert.equal(await etcDockerHash(hostB), etcBefore.b, "host B's /etc/docker is as it was");
+            execFileSync("docker", ["volume", "inspect", REGISTRY.volume], { stdio: "ignore" });
+            const cfg = await sshExec(infra, hostA, "cat /root/.docker/config.json");
+            assert.doesNotMatch(cfg.stdout, /registry\.test:5000/, "logged out");
+        });
+    });
+});

@@ -1,0 +1,126 @@
+/**
+ * The real Pulumi engine for the tests: the CLI from `scripts/engine.sh` (found or built from the
+ * Go module proxy), driven through the Automation API with the program inline (the SDK serves it
+ * to the engine itself, so no `pulumi-language-nodejs` is needed), a file backend and a passphrase
+ * in a temporary directory, update checks and plugin downloads off. The provider plugins are the
+ * stand-ins in providers/ installed with `pulumi plugin install --file` (docs/engine.md says why).
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { LocalWorkspace, PulumiCommand, type ConfigMap, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation";
+import { PLUGINS } from "./providers/plugin";
+
+const root = path.resolve(__dirname, "..", "..");
+
+/** Where the engine and its plugins are. */
+export interface Engine {
+    /** Directory holding the `pulumi` executable. */
+    binDir: string;
+    /** PULUMI_HOME with the provider plugins installed. */
+    home: string;
+    version: string;
+}
+
+let engine: Promise<Engine> | undefined;
+
+/** The CLI on the path `scripts/engine.sh` chooses, and a PULUMI_HOME with the plugins, once per process. */
+export function getEngine(log: (m: string) => void = () => undefined): Promise<Engine> {
+    engine ??= (async () => {
+        const binDir = execFileSync("bash", [path.join(root, "scripts", "engine.sh")], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+            env: { ...process.env, PULUMI_ENGINE: process.env.PULUMI_ENGINE ?? "build" },
+        }).trim();
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "pr-pulumi-home-"));
+        const version = execFileSync(path.join(binDir, "pulumi"), ["version"], { encoding: "utf8" }).trim();
+        installPlugins(binDir, home);
+        log(`engine: pulumi ${version} from ${binDir}, PULUMI_HOME ${home}`);
+        return { binDir, home, version };
+    })();
+    return engine;
+}
+
+/** Installs each stand-in plugin at the version its SDK asks for, with `pulumi plugin install --file`. */
+export function installPlugins(binDir: string, home: string): void {
+    const loader = require.resolve("tsx").replace(/[^/]*$/, "loader.mjs");
+    const wrappers = fs.mkdtempSync(path.join(os.tmpdir(), "pr-plugins-"));
+    for (const p of PLUGINS) {
+        const file = path.join(wrappers, `pulumi-resource-${p.name}`);
+        const entry = path.join(root, "test", "engine", "providers", "plugin.ts");
+        fs.writeFileSync(file, `#!/bin/sh\nexec "${process.execPath}" --import "file://${loader}" "${entry}" ${p.name} "$@"\n`, { mode: 0o755 });
+        execFileSync(path.join(binDir, "pulumi"), ["plugin", "install", "resource", p.name, p.version, "--file", file], {
+            env: { ...process.env, ...engineEnv(home) },
+            stdio: ["ignore", "ignore", "pipe"],
+        });
+    }
+}
+
+/** The environment every engine command gets: no update check, no plugin download, this PULUMI_HOME. */
+export function engineEnv(home: string): Record<string, string> {
+    return {
+        PULUMI_HOME: home,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+        PULUMI_CONFIG_PASSPHRASE: "private-registry-test",
+    };
+}
+
+/** One stack of the project in its own temporary directory (project file, stack file, file backend). */
+export interface TestStack {
+    stack: Stack;
+    dir: string;
+    /** The state file of the file backend. */
+    stateFile: string;
+    engine: Engine;
+}
+
+/**
+ * Creates the stack `name` from `Pulumi.<from>.yaml` (copied, so the repository's files are never
+ * written), with `config` set on top, running `program` inline.
+ */
+export async function createStack(opts: { from: string; name?: string; config?: ConfigMap; program: () => Promise<Record<string, unknown>> | Record<string, unknown>; log?: (m: string) => void }): Promise<TestStack> {
+    const eng = await getEngine(opts.log);
+    const name = opts.name ?? opts.from;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pr-stack-${name}-`));
+    fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.copyFileSync(path.join(root, `Pulumi.${opts.from}.yaml`), path.join(dir, `Pulumi.${name}.yaml`));
+    fs.mkdirSync(path.join(dir, "state"));
+    const pulumiCommand = await PulumiCommand.get({ root: path.dirname(eng.binDir), skipVersionCheck: true });
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName: name, projectName: "private-registry", program: async () => opts.program() },
+        {
+            workDir: dir,
+            pulumiHome: eng.home,
+            pulumiCommand,
+            secretsProvider: "passphrase",
+            envVars: { ...engineEnv(eng.home), PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}` },
+        },
+    );
+    if (opts.config) await stack.setAllConfig(opts.config);
+    return { stack, dir, stateFile: path.join(dir, "state", ".pulumi", "stacks", "private-registry", `${name}.json`), engine: eng };
+}
+
+/** What the engine did to each resource in one operation, from its events: `<type>::<name>` → op. */
+export class StepLog {
+    readonly steps: { urn: string; type: string; name: string; op: OpType }[] = [];
+    readonly diagnostics: string[] = [];
+
+    readonly onEvent = (e: EngineEvent): void => {
+        const m = e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
+        if (m && e.resOutputsEvent) this.steps.push({ urn: m.urn, type: m.type, name: m.urn.slice(m.urn.lastIndexOf("::") + 2), op: m.op });
+        if (e.diagnosticEvent && /error|warning/.test(e.diagnosticEvent.severity)) this.diagnostics.push(`${e.diagnosticEvent.severity}: ${e.diagnosticEvent.message}`);
+    };
+
+    /**
+     * Steps that changed something, as `op type::name`: not `same` or `read`, and a replacement once
+     * (as `replace`, without its `create-replacement` and `delete-replaced` halves).
+     */
+    changes(): string[] {
+        const quiet = new Set(["same", "read", "create-replacement", "delete-replaced"]);
+        return this.steps.filter((s) => !quiet.has(s.op)).map((s) => `${s.op} ${s.type}::${s.name}`);
+    }
+}
