@@ -1,0 +1,71 @@
+/**
+ * `npm run bench`: wall time of the engine's operations on this machine, measured side by side in
+ * one run: preview, first up, no-change up and destroy, for the dev stack and for the e2e stack
+ * with two client hosts. Prints a table; ratios are against the dev stack's preview. Needs what
+ * `npm test` sets up (dockerd, the test images): run `bash test/e2e/infra/setup.sh` first.
+ */
+import { execFileSync } from "node:child_process";
+import { isolate, REGISTRY, startInfra, stopInfra } from "../e2e/infra/hosts";
+import { createStack, type TestStack } from "./engine";
+
+type Row = { stack: string; op: string; seconds: number };
+
+async function measure(stack: string, ts: TestStack, rows: Row[], afterUp?: () => void): Promise<void> {
+    const time = async (op: string, f: () => Promise<unknown>) => {
+        const t0 = process.hrtime.bigint();
+        await f();
+        rows.push({ stack, op, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
+    };
+    await time("preview", () => ts.stack.preview({ color: "never" }));
+    await time("up (first)", () => ts.stack.up({ color: "never" }));
+    afterUp?.();
+    await time("up (no change)", () => ts.stack.up({ color: "never" }));
+    await time("destroy", () => ts.stack.destroy({ color: "never" }));
+}
+
+async function bench(): Promise<void> {
+    const rows: Row[] = [];
+    const { main } = await import("../../program");
+    const program = () => ({ ...main() });
+
+    const devVolume = (() => {
+        try {
+            execFileSync("docker", ["volume", "inspect", "private-registry-data"], { stdio: "ignore" });
+            return true;
+        } catch {
+            return false;
+        }
+    })();
+    const dev = await createStack({ from: "dev", name: "dev", program });
+    await measure("dev", dev, rows);
+    if (!devVolume) execFileSync("docker", ["volume", "rm", "-f", "private-registry-data"], { stdio: "ignore" });
+
+    const infra = await startInfra(2);
+    try {
+        const clients = infra.hosts.map((h, i) => ({ name: h.name, host: h.ip, login: i === 0 ? "pusher" : "puller" }));
+        const e2e = await createStack({
+            from: "e2e",
+            config: {
+                "private-registry:sshPrivateKey": { value: infra.sshKey.privateKeyPem, secret: true },
+                "private-registry:clients": { value: JSON.stringify(clients) },
+            },
+            program,
+        });
+        await measure("e2e, 2 clients", e2e, rows, () => isolate(REGISTRY.container));
+    } finally {
+        stopInfra();
+    }
+
+    const base = rows[0].seconds;
+    const lines = [
+        "| stack | operation | wall time (s) | × dev preview |",
+        "|---|---|---:|---:|",
+        ...rows.map((r) => `| ${r.stack} | ${r.op} | ${r.seconds.toFixed(1)} | ${(r.seconds / base).toFixed(2)} |`),
+    ];
+    console.log(lines.join("\n"));
+}
+
+bench().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});
