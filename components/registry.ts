@@ -215,7 +215,14 @@ export class Registry extends pulumi.ComponentResource {
                 // Let in-flight requests finish instead of the provider's default immediate kill.
                 destroyGraceSeconds: 10,
             },
-            { ...child, dependsOn: volume ? [volume] : [] },
+            {
+                ...child,
+                dependsOn: volume ? [volume] : [],
+                // dockerd merges its own daemon.json log-opts into the container's, and the provider
+                // reads the merged map back: without this, such a host would replace the registry
+                // whenever the state is refreshed. The program sets logOpts itself, never the user.
+                ignoreChanges: ["logOpts"],
+            },
         );
         this.containerId = container.id;
         this.containerName = container.name;

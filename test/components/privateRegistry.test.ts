@@ -124,6 +124,7 @@ describe("PrivateRegistry on the dev settings", () => {
         assert.equal(run.get(T.image, "registry-registry-image").inputs.keepLocally, true);
         assert.equal(run.engine(T.volume, "registry-registry-data").retainOnDelete, true);
         assert.equal(run.engine(T.container, "registry-registry-container").deleteBeforeReplace, false);
+        assert.deepEqual(run.engine(T.container, "registry-registry-container").ignoreChanges, ["logOpts"], "a host's own log-opts never replace the registry");
     });
 
     it("generates passwords safe in shells and URLs, and keeps every secret secret", async () => {
