@@ -207,6 +207,17 @@ export function durationString(ns: number): string {
     return `${h ? `${h}h` : ""}${h || m ? `${m}m` : ""}${s}s`;
 }
 
+/** A provider input the SDK sent JSON-encoded (it stringifies non-string provider config). */
+export function providerInput<T>(v: unknown, fallback: T): T {
+    if (v === undefined || v === null || v === "") return fallback;
+    if (typeof v !== "string") return v as T;
+    try {
+        return (JSON.parse(v) ?? fallback) as T;
+    } catch {
+        return v as unknown as T;
+    }
+}
+
 /** The bridge's autonaming (`SetAutonaming(255, "-")`): `<logicalName>-<7 random hex>`. */
 export function autoName(logical: string): string {
     return `${logical}-${crypto.randomBytes(4).toString("hex").slice(0, 7)}`;

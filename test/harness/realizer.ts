@@ -158,17 +158,6 @@ async function describeAssets(v: unknown): Promise<unknown> {
     return v;
 }
 
-/** A JSON-encoded provider input (the SDK stringifies non-string provider inputs). */
-function providerInput<T>(v: unknown, fallback: T): T {
-    if (v === undefined || v === null || v === "") return fallback;
-    if (typeof v !== "string") return v as T;
-    try {
-        return (JSON.parse(v) ?? fallback) as T;
-    } catch {
-        return v as unknown as T;
-    }
-}
-
 export class Realizer {
     /** Every realized custom resource of this run (providers included), in completion order. */
     readonly records: RealizedResource[] = [];
@@ -358,8 +347,8 @@ export class Realizer {
         const id = crypto.randomUUID();
         let docker: dockerR.DockerEndpoint | undefined;
         if (base.type === "pulumi:providers:docker") {
-            docker = dockerR.endpointOf(inputs.host ?? process.env.DOCKER_HOST, providerInput<string[]>(inputs.sshOpts, []));
-            this.providers.set(id, { endpoint: docker, check: providerInput<boolean>(inputs.disableDockerDaemonCheck, false) !== true });
+            docker = dockerR.endpointOf(inputs.host ?? process.env.DOCKER_HOST, dockerR.providerInput<string[]>(inputs.sshOpts, []));
+            this.providers.set(id, { endpoint: docker, check: dockerR.providerInput<boolean>(inputs.disableDockerDaemonCheck, false) !== true });
         } else this.providers.set(id, { check: false });
         return { ...base, id, inputs, outputs: {}, secretOutputs: [], docker, seq: 0, action: "create" };
     }

@@ -13,7 +13,6 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
-import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
@@ -21,6 +20,7 @@ import bcrypt from "bcryptjs";
 import { renderRegistryConfig } from "../../components/render/registryConfig";
 import type { RegistryConfigModel } from "../../components/render/registryConfigModel";
 import { freePort } from "../support/net";
+import { request, type Reply } from "../support/registryHttp";
 
 const BINARY = "/usr/bin/docker-registry";
 const USER = "alice";
@@ -98,50 +98,6 @@ async function stop(r: Running): Promise<void> {
     clearTimeout(timer);
 }
 
-interface Reply {
-    status: number;
-    headers: Record<string, string | string[] | undefined>;
-    body: string;
-}
-
-function request(
-    port: number,
-    caPem: string,
-    opts: { method?: string; path: string; auth?: string; servername?: string; body?: Buffer },
-): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    if (opts.auth) {
-        headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
-    }
-    if (opts.body) {
-        headers["Content-Type"] = "application/octet-stream";
-        headers["Content-Length"] = String(opts.body.length);
-    }
-    return new Promise((resolve, reject) => {
-        const req = https.request(
-            {
-                host: "127.0.0.1",
-                port,
-                method: opts.method ?? "GET",
-                path: opts.path,
-                ca: caPem,
-                servername: opts.servername,
-                headers,
-                agent: false,
-                timeout: 5000,
-            },
-            (res) => {
-                let body = "";
-                res.setEncoding("utf8");
-                res.on("data", (c) => (body += c));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-            },
-        );
-        req.on("timeout", () => req.destroy(new Error("request timed out")));
-        req.on("error", reject);
-        req.end(opts.body);
-    });
-}
 
 function httpGet(port: number, urlPath: string): Promise<Reply> {
     return new Promise((resolve, reject) => {
@@ -210,10 +166,7 @@ function tlsHandshake(port: number, caPem: string, options: tls.ConnectionOption
 const UNKNOWN_DIGEST = `sha256:${"0".repeat(64)}`;
 
 test("distribution 2.8 accepts the rendered v2 config and serves TLS with htpasswd", async (t) => {
-    if (!fs.existsSync(BINARY)) {
-        t.skip(`${BINARY} is not installed (Debian package docker-registry)`);
-        return;
-    }
+    assert.ok(fs.existsSync(BINARY), `${BINARY} is not installed (Debian package docker-registry; npm test's setup installs it)`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "registry-binary-"));
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const pki = makePki(dir);

@@ -8,7 +8,7 @@
  *
  * It catches what the v3 binary refuses or silently ignores in the rendered config, which the 2.8
  * test (registryBinary.test.ts) and golden files cannot. Talks to 127.0.0.1 and its own container
- * only. Skipped only when docker or the image is absent (run `bash test/e2e/infra/setup.sh`).
+ * only. Fails when docker or the image is absent (`bash test/e2e/infra/setup.sh` provides them).
  *
  * Run: node --import tsx --test test/render/registryBinary3.test.ts
  */
@@ -17,11 +17,11 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { freePort } from "../support/net";
+import { request } from "../support/registryHttp";
 
 const root = path.resolve(__dirname, "..", "..");
 const START_TIMEOUT_MS = 30_000;
@@ -37,36 +37,6 @@ function pinnedVersion(): string {
 
 function docker(...args: string[]): string {
     return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
-}
-
-interface Reply {
-    status: number;
-    headers: Record<string, string | string[] | undefined>;
-    body: string;
-}
-
-/** One HTTPS request to 127.0.0.1:port, verified against `ca` only, for the name `localhost`. */
-function request(port: number, ca: string, opts: { method?: string; path: string; auth?: string; body?: Buffer }): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
-    if (opts.body) {
-        headers["Content-Type"] = "application/octet-stream";
-        headers["Content-Length"] = String(opts.body.length);
-    }
-    return new Promise((resolve, reject) => {
-        const req = https.request(
-            { host: "127.0.0.1", port, servername: "localhost", ca, method: opts.method ?? "GET", path: opts.path, headers, agent: false, timeout: 5000 },
-            (res) => {
-                let body = "";
-                res.setEncoding("utf8");
-                res.on("data", (c) => (body += c));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-            },
-        );
-        req.on("timeout", () => req.destroy(new Error("request timed out")));
-        req.on("error", reject);
-        req.end(opts.body);
-    });
 }
 
 function tlsHandshake(port: number, ca: string, options: tls.ConnectionOptions): Promise<string> {
@@ -98,14 +68,9 @@ interface ContainerInputs {
 
 test("distribution v3 (built from Go modules) runs the rendered dev stack: TLS, htpasswd, storage", async (t) => {
     const version = pinnedVersion();
-    if (spawnSync("docker", ["info"], { stdio: "ignore" }).status !== 0) {
-        t.skip("no Docker engine answers (run bash test/e2e/infra/setup.sh)");
-        return;
-    }
-    if (spawnSync("docker", ["image", "inspect", `registry:${version}`], { stdio: "ignore" }).status !== 0) {
-        t.skip(`image registry:${version} is absent (run bash test/e2e/infra/setup.sh)`);
-        return;
-    }
+    // npm test's setup provides both: their absence is a failure, not a skip.
+    assert.equal(spawnSync("docker", ["info"], { stdio: "ignore" }).status, 0, "no Docker engine answers (run bash test/e2e/infra/setup.sh)");
+    assert.equal(spawnSync("docker", ["image", "inspect", `registry:${version}`], { stdio: "ignore" }).status, 0, `image registry:${version} is absent (run bash test/e2e/infra/setup.sh)`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "registry-binary3-"));
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -62,6 +62,16 @@ start_dockerd() {
   exit 1
 }
 
+# What both registry images hold besides the registry: a static busybox (sh, and wget for the
+# healthcheck) and a root user. $1: the image's root directory, with bin/, usr/bin/ and etc/.
+image_base() {
+  cp /bin/busybox "$1"/bin/busybox
+  for applet in sh wget nc cat ls; do ln -s busybox "$1/bin/$applet"; done
+  ln -s ../../bin/busybox "$1"/usr/bin/wget
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$1"/etc/passwd
+  printf 'root:x:0:\n' >"$1"/etc/group
+}
+
 build_registry_image() {
   if docker image inspect "$REGISTRY_IMAGE" >/dev/null 2>&1; then return 0; fi
   local root
@@ -74,11 +84,7 @@ build_registry_image() {
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
   done
-  cp /bin/busybox "$root"/bin/busybox
-  for applet in sh wget nc cat ls; do ln -s busybox "$root/bin/$applet"; done
-  ln -s ../../bin/busybox "$root"/usr/bin/wget
-  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root"/etc/passwd
-  printf 'root:x:0:\n' >"$root"/etc/group
+  image_base "$root"
   tar -C "$root" -c . | docker import \
     -c 'ENTRYPOINT ["/bin/registry"]' \
     -c 'CMD ["serve", "/etc/docker/registry/config.yml"]' \
@@ -131,11 +137,7 @@ build_registry3_image() {
     install -m 0755 "$REGISTRY3_BINARY" "$root"/bin/registry
     install -m 0644 "$src"/cmd/registry/config-dev.yml "$root"/etc/distribution/config.yml
     cp -L /etc/ssl/certs/ca-certificates.crt "$root"/etc/ssl/certs/ca-certificates.crt
-    cp /bin/busybox "$root"/bin/busybox
-    for applet in sh wget nc cat ls; do ln -s busybox "$root/bin/$applet"; done
-    ln -s ../../bin/busybox "$root"/usr/bin/wget
-    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root"/etc/passwd
-    printf 'root:x:0:\n' >"$root"/etc/group
+    image_base "$root"
     tar -C "$root" -c . | docker import \
       -c "LABEL org.opencontainers.image.version=\"$REGISTRY3_VERSION\"" \
       -c "LABEL org.opencontainers.image.description=\"local test build of $REGISTRY3_MODULE v$REGISTRY3_VERSION from the Go module proxy (test/e2e/infra/registry3), not the official image\"" \

@@ -12,23 +12,12 @@ import { runLocal } from "../../harness/local";
 import { runRemote, type Connection } from "../../harness/ssh";
 import { serve, type Context, type ProviderDef, type Props, type ResourceType } from "./server";
 
-/** A provider input the SDK sent JSON-encoded (it stringifies non-string provider config). */
-function providerInput<T>(v: unknown, fallback: T): T {
-    if (v === undefined || v === null || v === "") return fallback;
-    if (typeof v !== "string") return v as T;
-    try {
-        return (JSON.parse(v) ?? fallback) as T;
-    } catch {
-        return v as unknown as T;
-    }
-}
-
 const pinged = new Map<string, Promise<void>>();
 
 /** The Docker engine of this provider instance (`host`, else $DOCKER_HOST), pinged once. */
 async function engineOf(ctx: Context): Promise<docker.DockerEndpoint> {
-    const ep = ctx.config.host ? docker.endpointOf(String(ctx.config.host), providerInput<string[]>(ctx.config.sshOpts, [])) : docker.defaultEndpoint();
-    if (providerInput<boolean>(ctx.config.disableDockerDaemonCheck, false) !== true) {
+    const ep = ctx.config.host ? docker.endpointOf(String(ctx.config.host), docker.providerInput<string[]>(ctx.config.sshOpts, [])) : docker.defaultEndpoint();
+    if (docker.providerInput<boolean>(ctx.config.disableDockerDaemonCheck, false) !== true) {
         const key = JSON.stringify(ep);
         if (!pinged.has(key)) pinged.set(key, docker.ping(ep));
         await pinged.get(key);
@@ -37,6 +26,14 @@ async function engineOf(ctx: Context): Promise<docker.DockerEndpoint> {
 }
 
 const dockerOpts = (ctx: Context) => ({ log: ctx.log });
+
+/** A Docker object's inspect document, or undefined when Docker says it does not exist (404). */
+async function inspectOrGone(ctx: Context, apiPath: string): Promise<any | undefined> {
+    return docker.dockerApi(await engineOf(ctx), "GET", apiPath).catch((e: Error) => {
+        if (/404|no such/i.test(e.message)) return undefined;
+        throw e;
+    });
+}
 
 /** Computed with the offline realizers (real keys, certificates, passwords); delete is a no-op. */
 function offline(token: string, inPlace: string[] = []): ResourceType {
@@ -72,11 +69,7 @@ const dockerDef: ProviderDef = {
                 return { id: r.id, outs: r.outputs };
             },
             async read(id, state, ctx) {
-                const ep = await engineOf(ctx);
-                const info = await docker.dockerApi(ep, "GET", `/containers/${id}/json`).catch((e: Error) => {
-                    if (/404|No such container/.test(e.message)) return undefined;
-                    throw e;
-                });
+                const info = await inspectOrGone(ctx, `/containers/${id}/json`);
                 if (!info) return undefined;
                 return { id, outs: { logOpts: info.HostConfig?.LogConfig?.Config ?? {} } };
             },
@@ -104,12 +97,7 @@ const dockerDef: ProviderDef = {
                 return { id: r.id, outs: r.outputs };
             },
             async read(id, state, ctx) {
-                const ep = await engineOf(ctx);
-                const v = await docker.dockerApi(ep, "GET", `/volumes/${encodeURIComponent(id)}`).catch((e: Error) => {
-                    if (/404|no such volume/i.test(e.message)) return undefined;
-                    throw e;
-                });
-                return v ? { id, outs: {} } : undefined;
+                return (await inspectOrGone(ctx, `/volumes/${encodeURIComponent(id)}`)) ? { id, outs: {} } : undefined;
             },
             async delete(id, state, ctx) {
                 await docker.deleteVolume(await engineOf(ctx), id);
