@@ -5,7 +5,7 @@
  * Docker client uses the result the way an operator would, trusting only what the program installed.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
@@ -268,6 +268,47 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
             const pull = await sshExec(infra, hostB, `docker rmi ${image} >/dev/null && docker pull ${image} && docker inspect --format '{{index .RepoDigests 0}}' ${image}`);
             assert.equal(pull.code, 0, pull.stdout);
             assert.ok(pull.stdout.trim().endsWith(`@${pushedDigest}`));
+        });
+    });
+
+    it("a new user: its password is created and the container replaced (new htpasswd), nothing else; the new user gets 200", async () => {
+        await timed("new user", async () => {
+            await setConfig("users", [{ name: "pusher" }, { name: "puller" }, { name: "extra" }]);
+            const steps = await up();
+            assert.deepEqual(steps.changes().sort(), [
+                `create random:index/randomPassword:RandomPassword::registry-users-password-extra`,
+                `replace ${CONTAINER}::registry-registry-container`,
+            ]);
+            assert.equal((await api(target, "GET", "/v2/", { user: "extra", password: passwords.extra })).status, 200);
+            assert.equal((await api(target, "GET", "/v2/", { user: "pusher", password: passwords.pusher })).status, 200);
+        });
+    });
+
+    it("a new image tag with keepImage false: the new image, then the container replaced, then the old tag removed once nothing uses it", async () => {
+        await timed("new image tag", async () => {
+            // A different image (not only another tag: the container follows the image ID).
+            const made = execFileSync("docker", ["create", "private-registry-test/registry:2.8"]).toString().trim();
+            execFileSync("docker", ["commit", "--change", "LABEL e2e=new-tag", made, "private-registry-test/registry:2.8-e2e"], { stdio: "ignore" });
+            execFileSync("docker", ["rm", made], { stdio: "ignore" });
+            try {
+                await setConfig("image", "private-registry-test/registry:2.8-e2e");
+                await setConfig("keepImage", "false");
+                const steps = await up();
+                assert.deepEqual(steps.changes().sort(), [`replace ${CONTAINER}::registry-registry-container`, "replace docker:index/remoteImage:RemoteImage::registry-registry-image"]);
+                const ops = steps.steps.map((x) => `${x.op} ${x.name}`);
+                const imageDeleted = ops.indexOf("delete-replaced registry-registry-image");
+                const containerCreated = ops.indexOf("create-replacement registry-registry-container");
+                assert.ok(containerCreated >= 0 && imageDeleted > containerCreated, `the old image is deleted after the new container exists: ${ops.join(", ")}`);
+                const newId = execFileSync("docker", ["image", "inspect", "-f", "{{.Id}}", "private-registry-test/registry:2.8-e2e"]).toString().trim();
+                assert.equal(execFileSync("docker", ["inspect", "-f", "{{.Image}}", REGISTRY.container]).toString().trim(), newId, "the container runs the new image");
+                assert.equal((await api(target, "GET", "/v2/", { user: "pusher", password: passwords.pusher })).status, 200);
+                await setConfig("image", "private-registry-test/registry:2.8");
+                await setConfig("keepImage", "true");
+                await up();
+                assert.throws(() => execFileSync("docker", ["image", "inspect", "private-registry-test/registry:2.8-e2e"], { stdio: "ignore" }), "keepImage false removed the old tag");
+            } finally {
+                spawnSync("docker", ["rmi", "private-registry-test/registry:2.8-e2e"], { stdio: "ignore" });
+            }
         });
     });
 
