@@ -42,8 +42,6 @@ export interface ClientHostArgs {
 export class ClientHost extends pulumi.ComponentResource {
     /** A line per step with what it did on the host. */
     public readonly status: pulumi.Output<string>;
-    /** The host's Docker server version, as the first step saw it. */
-    public readonly dockerVersion: pulumi.Output<string>;
 
     constructor(name: string, args: ClientHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
@@ -72,7 +70,6 @@ export class ClientHost extends pulumi.ComponentResource {
             // and every other step depends on that one.
             { ...child, dependsOn: opts?.dependsOn },
         );
-        this.dockerVersion = poll.stdout;
         const steps: pulumi.Output<string>[] = [poll.stdout.apply((v) => `docker ${v}`)];
         const after: pulumi.Resource[] = [poll];
 
@@ -148,6 +145,6 @@ export class ClientHost extends pulumi.ComponentResource {
         }
 
         this.status = pulumi.all(steps).apply((lines) => lines.filter((l) => l !== "").join("\n"));
-        this.registerOutputs({ status: this.status, dockerVersion: this.dockerVersion });
+        this.registerOutputs({ status: this.status });
     }
 }

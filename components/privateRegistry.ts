@@ -49,8 +49,6 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     public readonly configPath: string;
     /** The htpasswd file. Secret. */
     public readonly htpasswd: pulumi.Output<string>;
-    /** Files uploaded into the container: path → role. */
-    public readonly containerFiles: Record<string, string>;
     /** Usernames. */
     public readonly usernames: pulumi.Output<string[]>;
     /** Username → password. Secret. */
@@ -197,7 +195,6 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         this.serverKeyPem = pulumi.secret(tls ? tls.keyPem : pulumi.output(""));
         this.configYaml = registry.configYaml;
         this.configPath = registry.configPath;
-        this.containerFiles = registry.files;
         this.htpasswd = users.htpasswd;
         this.usernames = users.usernames;
         this.passwords = users.passwords;

@@ -80,8 +80,6 @@ export class Registry extends pulumi.ComponentResource {
     public readonly containerId: pulumi.Output<string>;
     /** The container's name. */
     public readonly containerName: pulumi.Output<string>;
-    /** Every file uploaded into the container (path → what it holds), for review. */
-    public readonly files: Record<string, string>;
 
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
@@ -147,16 +145,12 @@ export class Registry extends pulumi.ComponentResource {
         this.configYaml = pulumi.secret(httpSecret.result.apply((s) => renderRegistryConfig(model(s))));
 
         const uploads: docker.types.input.ContainerUpload[] = [{ file: this.configPath, content: this.configYaml }];
-        this.files = { [this.configPath]: "config.yml" };
         if (args.tls) {
             uploads.push({ file: CONTAINER_PATHS.certificate, content: args.tls.certPem });
             uploads.push({ file: CONTAINER_PATHS.key, content: pulumi.secret(args.tls.keyPem), permissions: "0600" });
-            this.files[CONTAINER_PATHS.certificate] = "registry.crt";
-            this.files[CONTAINER_PATHS.key] = "registry.key";
         }
         if (args.htpasswd !== undefined) {
             uploads.push({ file: CONTAINER_PATHS.htpasswd, content: pulumi.secret(args.htpasswd), permissions: "0600" });
-            this.files[CONTAINER_PATHS.htpasswd] = "htpasswd";
         }
 
         const volumes: docker.types.input.ContainerVolume[] = [];

@@ -58,25 +58,3 @@ export function randomPassword(inputs: Inputs): Realized {
         secretOutputs: ["result", "bcryptHash"],
     };
 }
-
-/** `random.RandomString`: not secret, ID = result. */
-export function randomString(inputs: Inputs): Realized {
-    const result = createString(inputs);
-    return { id: result, outputs: { result }, secretOutputs: [] };
-}
-
-/** `random.RandomId`. */
-export function randomId(inputs: Inputs): Realized {
-    const bytes = crypto.randomBytes(Number(inputs.byteLength));
-    const prefix = String(inputs.prefix ?? "");
-    return {
-        id: bytes.toString("base64url"),
-        outputs: {
-            b64Url: prefix + bytes.toString("base64url"),
-            b64Std: prefix + bytes.toString("base64"),
-            hex: prefix + bytes.toString("hex"),
-            dec: prefix + BigInt(`0x${bytes.toString("hex") || "0"}`).toString(10),
-        },
-        secretOutputs: [],
-    };
-}

@@ -131,7 +131,6 @@ const randomDef: ProviderDef = {
     version: "4.21.2",
     types: {
         "random:index/randomPassword:RandomPassword": offline("random:index/randomPassword:RandomPassword"),
-        "random:index/randomString:RandomString": offline("random:index/randomString:RandomString"),
     },
 };
 
