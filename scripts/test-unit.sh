@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The fast lane (`npm run test:unit`): type-check, then the pure and mock tests: renderers,
+# settings, properties, components and the whole program under mocks. No root, no Docker, no
+# network, no engine; `npm test` runs these and everything else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$SECONDS
+npx --no-install tsc --noEmit -p tsconfig.json
+npx --no-install tsc --noEmit -p tsconfig.test.json
+mapfile -t files < <(find test -maxdepth 1 -name '*.test.ts'; find test/components test/render -name '*.test.ts' ! -name 'registryBinary*' | sort)
+node --import tsx --test --test-reporter=spec "${files[@]}"
+echo "== ${#files[@]} unit test files in $((SECONDS - t0)) s"
