@@ -1,6 +1,6 @@
 /**
  * The typed settings of one stack, parsed once from Pulumi config by `parseSettings`
- * (`settings.ts`). Pure data: no Pulumi types, so it can be built and checked in plain tests.
+ * (`settings/`). Pure data: no Pulumi types, so it can be built and checked in plain tests.
  */
 import type {
     NotificationEndpoint,
@@ -92,9 +92,7 @@ export interface UserSettings {
 }
 
 /** Where registry data lives on the Docker host. It survives every container replacement. */
-export type DataSettings =
-    | { kind: "volume"; volumeName: string; keepOnDestroy: boolean }
-    | { kind: "hostPath"; hostPath: string };
+export type DataSettings = { kind: "volume"; volumeName: string; keepOnDestroy: boolean } | { kind: "hostPath"; hostPath: string };
 
 /** The `daemon.json` keys merged into every client host's Docker configuration. */
 export interface DaemonJsonSettings {

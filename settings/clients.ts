@@ -1,0 +1,105 @@
+/** The client hosts section: `clients`, `daemonJson` (their shared daemon.json defaults) and `sshPrivateKey`. */
+import { Secret, type ClientSettings, type DaemonJsonSettings, type UserSettings } from "../settingsTypes";
+import { sshKey } from "./pem";
+import { BAD, NAMESPACE, type Reader, show } from "./reader";
+import { hostProblem } from "./rules";
+
+const DAEMON_JSON_KEYS = ["registryMirrors", "maxConcurrentDownloads", "maxConcurrentUploads", "liveRestore", "logOpts", "debug"];
+const CLIENT_KEYS = ["name", "host", "port", "user", "privateKey", "sudo", "login", "daemonJson"];
+
+const CLIENT_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+/** A login name `ssh` and `sudo` accept. */
+const UNIX_USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/;
+
+export function parseDaemonJson(r: Reader, key: string, raw: unknown): DaemonJsonSettings {
+    const o = r.obj(key, raw, DAEMON_JSON_KEYS, `an object {${DAEMON_JSON_KEYS.map((k) => `${k}?`).join(", ")}}`);
+    if (!o) return {};
+    const d: DaemonJsonSettings = {};
+    const set = <K extends keyof DaemonJsonSettings>(k: K, value: DaemonJsonSettings[K] | undefined) => {
+        if (value !== undefined) d[k] = value;
+    };
+    // Docker accepts only a registry root as a mirror, and only for Docker Hub (moby#18818).
+    const mirror = (s: string) => (/^https?:\/\/[^\s/?#]+\/?$/.test(s) ? undefined : "must be the http(s) URL of a registry root (no path)");
+    if (o.registryMirrors !== undefined) set("registryMirrors", r.stringList(`${key}.registryMirrors`, o.registryMirrors, mirror, "URLs"));
+    if (o.maxConcurrentDownloads !== undefined) set("maxConcurrentDownloads", r.int(`${key}.maxConcurrentDownloads`, o.maxConcurrentDownloads, 1, 1000));
+    if (o.maxConcurrentUploads !== undefined) set("maxConcurrentUploads", r.int(`${key}.maxConcurrentUploads`, o.maxConcurrentUploads, 1, 1000));
+    if (o.liveRestore !== undefined) set("liveRestore", r.bool(`${key}.liveRestore`, o.liveRestore));
+    if (o.debug !== undefined) set("debug", r.bool(`${key}.debug`, o.debug));
+    if (o.logOpts !== undefined) set("logOpts", r.stringMap(`${key}.logOpts`, o.logOpts, `{"max-size": "10m", "max-file": "3"}`));
+    return d;
+}
+
+export function parseClients(r: Reader, users: UserSettings[], tlsEnabled: boolean): ClientSettings[] {
+    let defaults: DaemonJsonSettings = {};
+    if (r.has("daemonJson")) {
+        const v = r.json("daemonJson", "an object");
+        if (v !== BAD) defaults = parseDaemonJson(r, "daemonJson", v);
+    }
+    let defaultKey: string | undefined;
+    if (r.has("sshPrivateKey")) {
+        r.requireSecret("sshPrivateKey", "an SSH private key");
+        defaultKey = sshKey(r, "sshPrivateKey", r.text("sshPrivateKey"));
+    }
+    const raw = r.has("clients") ? r.json("clients", "a list of client hosts {name, host, …}") : [];
+    if (raw === BAD) return [];
+    const seen = new Set<string>();
+    const endpoints = new Map<string, string>();
+    return (
+        r.list("clients", raw, "client hosts {name, host, port?, user?, privateKey?, sudo?, login?, daemonJson?}", (key, c, i) => {
+            const o = r.obj(key, c, CLIENT_KEYS, "an object {name, host, port?, user?, privateKey?, sudo?, login?, daemonJson?}");
+            if (!o) return undefined;
+            const name = r.required(key, o, "name") ? r.str(`${key}.name`, o.name) : undefined;
+            if (name !== undefined) {
+                if (!CLIENT_NAME.test(name))
+                    r.fail(`${key}.name`, `must be 1-32 lower-case letters, digits and inner '-' (it names resources), got ${show(name)}`);
+                else if (seen.has(name)) r.fail(`${key}.name`, `repeats client ${show(name)}`);
+                seen.add(name);
+            }
+            const host = r.required(key, o, "host", " (the SSH address of the client host)") ? r.str(`${key}.host`, o.host) : undefined;
+            if (host !== undefined && hostProblem(host)) r.fail(`${key}.host`, `must be a DNS name or an IP address, got ${show(host)}`);
+            const port = o.port === undefined ? 22 : r.int(`${key}.port`, o.port, 1, 65535);
+            if (host !== undefined && port !== undefined) {
+                // Two clients on one host would edit the same daemon.json and certs.d concurrently.
+                const at = `${host.toLowerCase()}:${port}`;
+                const other = endpoints.get(at);
+                if (other !== undefined) r.fail(`${key}.host`, `is the same host and port as ${other}, got ${show(at)}`);
+                endpoints.set(at, key);
+            }
+            const user = o.user === undefined ? "root" : r.str(`${key}.user`, o.user);
+            if (user !== undefined && !UNIX_USER.test(user))
+                r.fail(`${key}.user`, `must be a login name (letters, digits, _ . -; at most 32), got ${show(user)}`);
+            let privateKey = defaultKey;
+            if (o.privateKey !== undefined) {
+                r.requireSecret("clients", "an SSH private key", `clients[${i}].privateKey`);
+                privateKey = sshKey(r, `${key}.privateKey`, o.privateKey);
+            } else if (!r.has("sshPrivateKey")) {
+                r.fail(`${key}.privateKey`, `is required unless ${NAMESPACE}:sshPrivateKey is set (pulumi config set --secret sshPrivateKey < key)`);
+            }
+            const sudo = o.sudo === undefined ? user !== "root" : r.bool(`${key}.sudo`, o.sudo);
+            let loginAs: string | undefined;
+            const login = o.login;
+            if (login === undefined || login === true || login === "true") loginAs = users[0]?.name;
+            else if (login === false || login === "false") loginAs = undefined;
+            else if (typeof login === "string" && login !== "") {
+                loginAs = login;
+                if (users.length > 0 && !users.some((u) => u.name === login)) {
+                    r.fail(`${key}.login`, `must name a user in ${NAMESPACE}:users (${users.map((u) => u.name).join(", ")}), got ${show(login)}`);
+                }
+            } else r.fail(`${key}.login`, `must be true (the first user), false, or a user name, got ${show(login)}`);
+            if (!tlsEnabled) {
+                // Docker refuses basic auth to a plain-HTTP registry (insecure.md). An explicit login
+                // is an error; the implicit default just does not log in.
+                if (login !== undefined && loginAs !== undefined) {
+                    r.fail(
+                        `${key}.login`,
+                        `needs TLS: Docker refuses basic-auth logins to a registry served over plain HTTP (set login: false, or enable tls), got ${show(login)}`,
+                    );
+                }
+                loginAs = undefined;
+            }
+            const daemonJson = { ...defaults, ...(o.daemonJson === undefined ? {} : parseDaemonJson(r, `${key}.daemonJson`, o.daemonJson)) };
+            if (name === undefined || host === undefined || privateKey === undefined || user === undefined) return undefined;
+            return { name, host, port: port ?? 22, user, privateKey: new Secret(privateKey), sudo: sudo ?? false, loginAs, daemonJson };
+        }) ?? []
+    );
+}

@@ -1,0 +1,38 @@
+/** The image section: `image`, `registryVersion`, `keepImage` and `containerName`. */
+import { registryVersionFromImage } from "../components/render/registryConfig";
+import type { RegistryMajorVersion } from "../components/render/registryConfigModel";
+import { type Reader, show } from "./reader";
+import { DOCKER_NAME } from "./rules";
+
+/** An image reference as `docker/reference` parses it: `[domain[:port]/]path[:tag][@sha256:<64 hex>]`. */
+const IMAGE_REF = (() => {
+    const component = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?";
+    const domain = `(?:${component}(?:\\.${component})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?`;
+    const pathComponent = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+    return new RegExp(`^(?:${domain}/)?${pathComponent}(?:/${pathComponent})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`);
+})();
+
+export function parseImage(r: Reader) {
+    const image = r.has("image") ? r.str("image", r.text("image")) : "registry:3.1.2";
+    if (image !== undefined && !IMAGE_REF.test(image)) {
+        r.fail(
+            "image",
+            `must be an image reference [registry/]name[:tag][@sha256:<64 hex>] with a lower-case name, such as registry:3.1.2, got ${show(image)}`,
+        );
+    }
+    let registryVersion: RegistryMajorVersion | undefined;
+    if (r.has("registryVersion")) {
+        registryVersion = r.oneOf("registryVersion", r.text("registryVersion"), [2, 3] as const, " (the distribution major version)");
+    } else if (image !== undefined && IMAGE_REF.test(image)) {
+        registryVersion = registryVersionFromImage(image);
+        if (registryVersion === undefined) {
+            r.fail("registryVersion", `is required: the distribution major version (2 or 3) cannot be read from the image tag, got image ${show(image)}`);
+        }
+    }
+    const keepImage = r.has("keepImage") ? r.bool("keepImage", r.text("keepImage")) : true;
+    const containerName = r.has("containerName") ? r.str("containerName", r.text("containerName")) : "private-registry";
+    if (containerName !== undefined && !DOCKER_NAME.test(containerName)) {
+        r.fail("containerName", `must match [a-zA-Z0-9][a-zA-Z0-9_.-]+ (Docker's rule, two characters at least), got ${show(containerName)}`);
+    }
+    return { image, registryVersion, keepImage, containerName };
+}

@@ -1,0 +1,105 @@
+/**
+ * Parses a stack's raw Pulumi config into typed {@link Settings}. Pure: no Pulumi import, so every
+ * rule is testable without the engine (C6, C9). All problems are collected and reported together,
+ * each naming its full config key, before the program registers any resource.
+ *
+ * The rule of thumb: anything Docker, SSH, the TLS provider or the registry would refuse later (in
+ * an `apply` after resources exist, or at container start-up), and anything that would be silently
+ * ignored, is refused here instead.
+ *
+ * The parser is split by concern: `reader.ts` (reading values, problems), `rules.ts` (shared
+ * patterns), `pem.ts` (keys and certificates), and one file per config section.
+ */
+import type { Settings } from "../settingsTypes";
+import { parseClients } from "./clients";
+import { parseData } from "./data";
+import { parseDockerHost } from "./docker";
+import { parseEndpoint } from "./endpoint";
+import { parseImage } from "./image";
+import { type RawConfig, Reader, SettingsError, unknownKey } from "./reader";
+import { parseRegistry } from "./registry";
+import { parseStorage } from "./storage";
+import { parseTls } from "./tls";
+import { parseUsers } from "./users";
+
+export { NAMESPACE, SettingsError, type RawConfig, type SettingsProblem } from "./reader";
+export { isDnsName } from "./rules";
+
+/** Options for {@link parseSettings}. */
+export interface ParseOptions {
+    /** The time supplied certificates must be valid at. Defaults to now. */
+    now?: Date;
+}
+
+const TOP_KEYS = [
+    "dockerHost",
+    "dockerSshOpts",
+    "image",
+    "registryVersion",
+    "keepImage",
+    "containerName",
+    "hostnames",
+    "ipAddresses",
+    "port",
+    "bindAddress",
+    "networks",
+    "tls",
+    "caCertificate",
+    "caPrivateKey",
+    "serverCertificate",
+    "serverPrivateKey",
+    "serverCaCertificate",
+    "users",
+    "storage",
+    "data",
+    "registry",
+    "sshPrivateKey",
+    "daemonJson",
+    "clients",
+] as const;
+
+/**
+ * Parses and checks a stack's config. Throws a {@link SettingsError} listing every problem, each
+ * with its full key; secret values are never quoted.
+ */
+export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings {
+    const r = new Reader(raw);
+    const now = opts.now ?? new Date();
+    for (const k of Object.keys(raw.values)) {
+        if (!(TOP_KEYS as readonly string[]).includes(k)) r.fail(k, unknownKey(k, TOP_KEYS));
+    }
+    const docker = parseDockerHost(r);
+    const { image, registryVersion, keepImage, containerName } = parseImage(r);
+    const { hostnames, ipAddresses, port, bindAddress, networks } = parseEndpoint(r);
+    const tls = parseTls(r, hostnames, ipAddresses, now);
+    const users = parseUsers(r);
+    const storage = parseStorage(r, registryVersion);
+    const data = parseData(r, containerName, storage?.driver);
+    const registry = parseRegistry(r, registryVersion, port);
+    const clients = parseClients(r, users, tls.enabled);
+
+    if (r.problems.length > 0) throw new SettingsError(r.problems);
+    // Past this point every required value is there: a missing one was recorded as a problem.
+    const defined = <T>(v: T | undefined): T => {
+        if (v === undefined) throw new Error("settings: a required value is missing without a problem recorded");
+        return v;
+    };
+    return {
+        docker,
+        image: defined(image),
+        registryVersion: defined(registryVersion),
+        keepImage: defined(keepImage),
+        containerName: defined(containerName),
+        hostnames,
+        ipAddresses,
+        port: defined(port),
+        bindAddress: defined(bindAddress),
+        networks,
+        tls,
+        users,
+        storage: defined(storage),
+        data,
+        registry,
+        clients,
+    };
+}

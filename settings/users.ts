@@ -1,0 +1,46 @@
+/** The users section: `users` (htpasswd logins). */
+import { Secret, type UserSettings } from "../settingsTypes";
+import { BAD, type Reader, show } from "./reader";
+
+const USER_KEYS = ["name", "password", "passwordLength"];
+
+/** bcrypt reads only the first 72 bytes of a password. */
+const BCRYPT_MAX_BYTES = 72;
+
+export function parseUsers(r: Reader): UserSettings[] {
+    const raw = r.has("users") ? r.json("users", "a list of {name, password?, passwordLength?}") : [{ name: "admin" }];
+    if (raw === BAD) return [];
+    const seen = new Set<string>();
+    const users =
+        r.list("users", raw, "{name, password?, passwordLength?}", (key, u, i) => {
+            const o = r.obj(key, u, USER_KEYS, "an object {name, password?, passwordLength?}");
+            if (!o) return undefined;
+            const name = r.required(key, o, "name") ? r.str(`${key}.name`, o.name) : undefined;
+            if (name !== undefined) {
+                if (name.length > 64) r.fail(`${key}.name`, `must be at most 64 characters, got ${show(name)}`);
+                else if (name.includes(":")) r.fail(`${key}.name`, `must not contain ':' (the htpasswd separator), got ${show(name)}`);
+                // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+                else if (/[\s\u0000-\u001f\u007f]/.test(name)) r.fail(`${key}.name`, `must not contain whitespace or control characters, got ${show(name)}`);
+                else if (seen.has(name)) r.fail(`${key}.name`, `repeats user ${show(name)}`);
+                seen.add(name);
+            }
+            let password: Secret | undefined;
+            if (o.password !== undefined) {
+                r.requireSecret("users", "a password", `users[${i}].password`);
+                const p = r.str(`${key}.password`, o.password);
+                if (p !== undefined) {
+                    if (Buffer.byteLength(p, "utf8") > BCRYPT_MAX_BYTES)
+                        r.fail(`${key}.password`, `must be at most ${BCRYPT_MAX_BYTES} bytes (bcrypt ignores the rest), got a value`);
+                    else if (/[\r\n]/.test(p))
+                        r.fail(`${key}.password`, "must not contain line breaks (docker login --password-stdin strips them), got a value");
+                    else password = new Secret(p);
+                }
+            }
+            const passwordLength = o.passwordLength === undefined ? 32 : r.int(`${key}.passwordLength`, o.passwordLength, 16, BCRYPT_MAX_BYTES);
+            if (o.password !== undefined && o.passwordLength !== undefined)
+                r.fail(`${key}.passwordLength`, "applies only to a generated password, and password is given");
+            return name === undefined ? undefined : { name, password, passwordLength: passwordLength ?? 32 };
+        }) ?? [];
+    if (Array.isArray(raw) && raw.length === 0) r.fail("users", "needs at least one user (the registry requires a login), got []");
+    return users;
+}
