@@ -2,7 +2,7 @@
  * The whole program: settings from stack config, then one PrivateRegistry. `index.ts` exports
  * what this returns as stack outputs; tests call it under mocks.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { PrivateRegistry } from "./components/privateRegistry";
 import { loadSettings } from "./config";
 

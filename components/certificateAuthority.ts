@@ -38,14 +38,11 @@ export class CertificateAuthority extends pulumi.ComponentResource {
     constructor(name: string, args: CertificateAuthorityArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
         const child = { parent: this };
-        if ((args.generate === undefined) === (args.existing === undefined)) {
-            throw new pulumi.ResourceError("CertificateAuthority needs exactly one of `generate` or `existing`", this);
-        }
-        if (args.existing) {
-            this.certPem = pulumi.output(args.existing.certPem);
-            this.privateKeyPem = pulumi.secret(args.existing.keyPem);
-        } else {
-            const g = args.generate!;
+        const { existing, generate: g } = args;
+        if (existing && !g) {
+            this.certPem = pulumi.output(existing.certPem);
+            this.privateKeyPem = pulumi.secret(existing.keyPem);
+        } else if (g && !existing) {
             const key = new tls.PrivateKey(`${name}-key`, privateKeyArgs(g, 4096), child);
             const cert = new tls.SelfSignedCert(
                 `${name}-cert`,
@@ -60,6 +57,8 @@ export class CertificateAuthority extends pulumi.ComponentResource {
             );
             this.certPem = cert.certPem;
             this.privateKeyPem = pulumi.secret(key.privateKeyPem);
+        } else {
+            throw new pulumi.ResourceError("CertificateAuthority needs exactly one of `generate` or `existing`", this);
         }
         this.registerOutputs({ certPem: this.certPem, privateKeyPem: this.privateKeyPem });
     }

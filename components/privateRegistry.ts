@@ -79,42 +79,39 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             const certSettings = args.tls.certificate;
             let ca: CertificateAuthority | undefined;
             if (caSettings.mode === "existing") {
-                ca = new CertificateAuthority(
-                    `${name}-ca`,
-                    { existing: { certPem: caSettings.certPem, keyPem: secret(caSettings.keyPem) } },
-                    child,
-                );
+                ca = new CertificateAuthority(`${name}-ca`, { existing: { certPem: caSettings.certPem, keyPem: secret(caSettings.keyPem) } }, child);
             } else if (certSettings.mode === "generate") {
                 ca = new CertificateAuthority(`${name}-ca`, { generate: { ...caSettings } }, child);
             }
-            const cert =
-                certSettings.mode === "existing"
-                    ? new RegistryCertificate(
-                          `${name}-cert`,
-                          {
-                              dnsNames: args.hostnames,
-                              ipAddresses: args.ipAddresses,
-                              existing: { certPem: certSettings.certPem, keyPem: secret(certSettings.keyPem) },
-                          },
-                          child,
-                      )
-                    : new RegistryCertificate(
-                          `${name}-cert`,
-                          {
-                              dnsNames: args.hostnames,
-                              ipAddresses: args.ipAddresses,
-                              ca: { certPem: ca!.certPem, privateKeyPem: ca!.privateKeyPem },
-                              algorithm: certSettings.algorithm,
-                              rsaBits: certSettings.rsaBits,
-                              ecdsaCurve: certSettings.ecdsaCurve,
-                              validityHours: certSettings.validityHours,
-                              earlyRenewalHours: certSettings.earlyRenewalHours,
-                          },
-                          child,
-                      );
-            caCertPem =
-                ca?.certPem ??
-                pulumi.output(certSettings.mode === "existing" && certSettings.caPem ? certSettings.caPem : "");
+            const sans = { dnsNames: args.hostnames, ipAddresses: args.ipAddresses };
+            let cert: RegistryCertificate;
+            if (certSettings.mode === "existing") {
+                cert = new RegistryCertificate(
+                    `${name}-cert`,
+                    {
+                        ...sans,
+                        existing: { certPem: certSettings.certPem, keyPem: secret(certSettings.keyPem) },
+                    },
+                    child,
+                );
+            } else if (ca) {
+                cert = new RegistryCertificate(
+                    `${name}-cert`,
+                    {
+                        ...sans,
+                        ca: { certPem: ca.certPem, privateKeyPem: ca.privateKeyPem },
+                        algorithm: certSettings.algorithm,
+                        rsaBits: certSettings.rsaBits,
+                        ecdsaCurve: certSettings.ecdsaCurve,
+                        validityHours: certSettings.validityHours,
+                        earlyRenewalHours: certSettings.earlyRenewalHours,
+                    },
+                    child,
+                );
+            } else {
+                throw new pulumi.ResourceError("a generated server certificate needs a CA (generated or existing)", this);
+            }
+            caCertPem = ca?.certPem ?? pulumi.output(certSettings.mode === "existing" && certSettings.caPem ? certSettings.caPem : "");
             tls = { certPem: cert.certPem, keyPem: cert.privateKeyPem, minimumTls: args.tls.minimumTls };
         }
 
@@ -178,9 +175,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                     stateDir: stateDirFor(endpoint),
                     daemonJson: c.daemonJson,
                     insecureRegistries: tls ? [] : addresses,
-                    login: loginUser
-                        ? { endpoint, username: loginUser, password: users.passwords.apply((p) => p[loginUser]) }
-                        : undefined,
+                    login: loginUser ? { endpoint, username: loginUser, password: users.passwords.apply((p) => p[loginUser]) } : undefined,
                 },
                 // Clients log in against the running registry.
                 { ...child, dependsOn: [registry] },
@@ -200,10 +195,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         this.passwords = users.passwords;
         this.loginCommands = pulumi.output(
             Object.fromEntries(
-                args.users.map((u) => [
-                    u.name,
-                    `printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shQuote(u.name)} --password-stdin ${endpoint}`,
-                ]),
+                args.users.map((u) => [u.name, `printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shQuote(u.name)} --password-stdin ${endpoint}`]),
             ),
         );
         this.clientStatus = pulumi.output(status);

@@ -91,11 +91,7 @@ export class Registry extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`the debug port ${debugPort} must differ from the registry port`, this);
         }
 
-        const image = new docker.RemoteImage(
-            `${name}-image`,
-            { name: args.image, keepLocally: args.keepImage ?? true },
-            child,
-        );
+        const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: args.keepImage ?? true }, child);
 
         // One stable secret in state: a regenerated http.secret breaks uploads in flight and any
         // second replica (distribution#2519).
@@ -104,11 +100,7 @@ export class Registry extends pulumi.ComponentResource {
         const fsData = args.storage.driver === "filesystem" ? args.data : undefined;
         let volume: docker.Volume | undefined;
         if (fsData && "volumeName" in fsData) {
-            volume = new docker.Volume(
-                `${name}-data`,
-                { name: fsData.volumeName },
-                { ...child, retainOnDelete: fsData.keepOnDestroy },
-            );
+            volume = new docker.Volume(`${name}-data`, { name: fsData.volumeName }, { ...child, retainOnDelete: fsData.keepOnDestroy });
         }
 
         this.configPath = registryConfigPath(args.registryVersion);
@@ -116,9 +108,7 @@ export class Registry extends pulumi.ComponentResource {
             version: args.registryVersion,
             log: { level: args.logLevel ?? "info", formatter: "text" },
             storage:
-                args.storage.driver === "filesystem"
-                    ? { ...args.storage, rootDirectory: args.storage.rootDirectory ?? CONTAINER_PATHS.data }
-                    : args.storage,
+                args.storage.driver === "filesystem" ? { ...args.storage, rootDirectory: args.storage.rootDirectory ?? CONTAINER_PATHS.data } : args.storage,
             storageOptions: args.storageOptions,
             http: {
                 addr: `:${args.port}`,
@@ -134,9 +124,7 @@ export class Registry extends pulumi.ComponentResource {
                 debugAddr: `:${debugPort}`,
                 prometheusPath: args.prometheus ? "/metrics" : undefined,
             },
-            auth: args.htpasswd !== undefined
-                ? { htpasswd: { realm: args.realm ?? "private-registry", path: CONTAINER_PATHS.htpasswd } }
-                : undefined,
+            auth: args.htpasswd !== undefined ? { htpasswd: { realm: args.realm ?? "private-registry", path: CONTAINER_PATHS.htpasswd } } : undefined,
             health: { storageDriver: { enabled: args.storageHealthCheck ?? true, interval: "10s", threshold: 3 } },
             notifications: args.notifications && args.notifications.length > 0 ? { endpoints: args.notifications } : undefined,
             proxy: args.proxy,
@@ -156,15 +144,13 @@ export class Registry extends pulumi.ComponentResource {
         const volumes: docker.types.input.ContainerVolume[] = [];
         if (fsData) {
             volumes.push(
-                "hostPath" in fsData
-                    ? { hostPath: fsData.hostPath, containerPath: CONTAINER_PATHS.data }
-                    : { volumeName: volume!.name, containerPath: CONTAINER_PATHS.data },
+                volume
+                    ? { volumeName: volume.name, containerPath: CONTAINER_PATHS.data }
+                    : { hostPath: "hostPath" in fsData ? fsData.hostPath : undefined, containerPath: CONTAINER_PATHS.data },
             );
         }
 
-        const ports: docker.types.input.ContainerPort[] = [
-            { internal: args.port, external: args.port, ip: args.bindAddress ?? "0.0.0.0" },
-        ];
+        const ports: docker.types.input.ContainerPort[] = [{ internal: args.port, external: args.port, ip: args.bindAddress ?? "0.0.0.0" }];
         if (args.debugPort !== undefined) {
             ports.push({ internal: debugPort, external: debugPort, ip: "127.0.0.1" });
         }
@@ -191,14 +177,7 @@ export class Registry extends pulumi.ComponentResource {
                 logDriver: "json-file",
                 logOpts: { "max-size": "10m", "max-file": "3" },
                 healthcheck: {
-                    tests: args.healthcheck ?? [
-                        "CMD",
-                        "wget",
-                        "-q",
-                        "-O",
-                        "/dev/null",
-                        `http://127.0.0.1:${debugPort}/debug/health`,
-                    ],
+                    tests: args.healthcheck ?? ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${debugPort}/debug/health`],
                     interval: "2s",
                     timeout: "3s",
                     retries: 3,

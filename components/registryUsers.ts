@@ -79,13 +79,9 @@ export class RegistryUsers extends pulumi.ComponentResource {
             return { name: u.name, password: pulumi.secret(generated.result), hash: pulumi.secret(generated.bcryptHash) };
         });
         this.usernames = pulumi.output(args.users.map((u) => u.name));
-        this.passwords = pulumi.secret(
-            pulumi.all(entries.map((e) => e.password)).apply((ps) => Object.fromEntries(entries.map((e, i) => [e.name, ps[i]]))),
-        );
+        this.passwords = pulumi.secret(pulumi.all(entries.map((e) => e.password)).apply((ps) => Object.fromEntries(entries.map((e, i) => [e.name, ps[i]]))));
         this.htpasswd = pulumi.secret(
-            pulumi
-                .all(entries.map((e) => e.hash))
-                .apply((hashes) => renderHtpasswd(entries.map((e, i) => ({ username: e.name, bcryptHash: hashes[i] })))),
+            pulumi.all(entries.map((e) => e.hash)).apply((hashes) => renderHtpasswd(entries.map((e, i) => ({ username: e.name, bcryptHash: hashes[i] })))),
         );
         this.registerOutputs({ usernames: this.usernames, passwords: this.passwords, htpasswd: this.htpasswd });
     }

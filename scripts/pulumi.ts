@@ -63,11 +63,15 @@ if (op === "cli") {
     // `npm run pulumi -- <args>`: the same CLI, backend and passphrase, for anything else
     // (`stack output passwords --show-secrets`, `config set`, `stack export`…).
     const { binDir, env } = environment();
-    const r = spawnSync(path.join(binDir, "pulumi"), [...rest, ...(rest.includes("--stack") || rest.includes("-s") ? [] : ["--stack", process.env.STACK ?? "dev"])], {
-        cwd: root,
-        stdio: "inherit",
-        env: { ...process.env, ...env },
-    });
+    const r = spawnSync(
+        path.join(binDir, "pulumi"),
+        [...rest, ...(rest.includes("--stack") || rest.includes("-s") ? [] : ["--stack", process.env.STACK ?? "dev"])],
+        {
+            cwd: root,
+            stdio: "inherit",
+            env: { ...process.env, ...env },
+        },
+    );
     process.exit(r.status ?? 1);
 }
 if (!OPS.includes(op as Op)) {

@@ -100,7 +100,11 @@ export async function render(
     // The same settings the program will parse, for the list of secret values to redact.
     const short = (k: string) => k.slice(NAMESPACE.length + 1);
     const settings = parseSettings({
-        values: Object.fromEntries(Object.entries(cfg.values).filter(([k]) => k.startsWith(`${NAMESPACE}:`)).map(([k, v]) => [short(k), v])),
+        values: Object.fromEntries(
+            Object.entries(cfg.values)
+                .filter(([k]) => k.startsWith(`${NAMESPACE}:`))
+                .map(([k, v]) => [short(k), v]),
+        ),
         secretKeys: new Set(cfg.secretKeys.map(short)),
     });
     const secrets = new Set<string>(secretValues(settings));
@@ -227,16 +231,16 @@ export async function render(
             dependsOn: reg?.dependencies.length ? reg.dependencies : undefined,
             options: reg
                 ? Object.fromEntries(
-                      Object.entries({ deleteBeforeReplace: reg.deleteBeforeReplace, retainOnDelete: reg.retainOnDelete, protect: reg.protect }).filter(([, v]) => v),
+                      Object.entries({ deleteBeforeReplace: reg.deleteBeforeReplace, retainOnDelete: reg.retainOnDelete, protect: reg.protect }).filter(
+                          ([, v]) => v,
+                      ),
                   )
                 : undefined,
             inputs: redact(r.inputs),
         };
     });
     write("resources.json", `${JSON.stringify(resources, null, 2)}\n`);
-    const outJson = Object.fromEntries(
-        Object.entries(resolved).map(([k, { value, secret }]) => [k, secret && !includeSecrets ? "[secret]" : value]),
-    );
+    const outJson = Object.fromEntries(Object.entries(resolved).map(([k, { value, secret }]) => [k, secret && !includeSecrets ? "[secret]" : value]));
     write("outputs.json", `${JSON.stringify(outJson, null, 2)}\n`);
     console.log(`rendered stack ${stack} into ${out}: ${seen.length} resources${includeSecrets ? " (secrets included)" : ""}`);
 }

@@ -15,7 +15,10 @@ import { NAMESPACE, parseSettings, SettingsError } from "../settings";
 import { resetRecords, settle, setupMocks, type MockRun } from "./support/mocks";
 
 const dir = path.join(__dirname, "fixtures", "invalid");
-const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
+const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort();
 
 let run: MockRun;
 let main: typeof import("../program").main;
@@ -62,11 +65,14 @@ describe("invalid-config corpus", () => {
         it(`${file.replace(/\.yaml$/, "")}: fails naming its key, and registers no resource`, async () => {
             const { expected, cfg, raw, secrets } = load(file);
             let keys: string[] = [];
-            assert.throws(() => parseSettings(raw), (e: unknown) => {
-                keys = problemsOf(e);
-                for (const secret of secrets) assert.ok(!(e as Error).message.includes(secret), "the message quotes a secret value");
-                return true;
-            });
+            assert.throws(
+                () => parseSettings(raw),
+                (e: unknown) => {
+                    keys = problemsOf(e);
+                    for (const secret of secrets) assert.ok(!(e as Error).message.includes(secret), "the message quotes a secret value");
+                    return true;
+                },
+            );
             for (const k of expected) {
                 assert.ok(keys.includes(k), `expected a problem at ${k}; got ${keys.join(", ")}`);
             }
@@ -87,9 +93,12 @@ describe("invalid-config corpus", () => {
             values: { users: JSON.stringify([{ name: "a:b", password: "TOPSECRET-1" }]), sshPrivateKey: "TOPSECRET-2" },
             secretKeys: new Set(["users", "sshPrivateKey"]),
         };
-        assert.throws(() => parseSettings(raw), (e: unknown) => {
-            assert.doesNotMatch((e as Error).message, /TOPSECRET/);
-            return true;
-        });
+        assert.throws(
+            () => parseSettings(raw),
+            (e: unknown) => {
+                assert.doesNotMatch((e as Error).message, /TOPSECRET/);
+                return true;
+            },
+        );
     });
 });

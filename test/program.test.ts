@@ -9,10 +9,7 @@ import { isSecret, promiseOf, resetRecords, settle, setupMocks, type MockRun } f
 let run: MockRun;
 let main: typeof import("../program").main;
 
-const sshKey = crypto
-    .generateKeyPairSync("ed25519")
-    .privateKey.export({ format: "pem", type: "pkcs8" })
-    .toString();
+const sshKey = crypto.generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }).toString();
 
 before(async () => {
     run = setupMocks({ stack: "dev" });
@@ -69,7 +66,11 @@ describe("the program on each stack file", () => {
         assert.deepEqual(await promiseOf(out.usernames), ["ci", "ops"]);
         assert.equal(run.get("pulumi:providers:docker", "registry-docker").inputs.host, "ssh://deploy@registry-01.prod.example.internal");
         assert.deepEqual(
-            run.ofType("command:remote:Command").filter((c) => c.name.endsWith("-login")).map((c) => c.name).sort(),
+            run
+                .ofType("command:remote:Command")
+                .filter((c) => c.name.endsWith("-login"))
+                .map((c) => c.name)
+                .sort(),
             ["registry-client-app-01-login", "registry-client-build-01-login", "registry-client-build-02-login"],
         );
         assert.match(run.get("command:remote:Command", "registry-client-app-01-poll").inputs.create, /^sudo -n /);
@@ -95,11 +96,14 @@ describe("a bad config fails before any resource is registered", () => {
         useStack("Pulumi.dev.yaml");
         pulumi.runtime.setAllConfig({ ...readStackConfig("Pulumi.dev.yaml", { namespace: "private-registry" }).values, "private-registry:port": "88a" }, []);
         resetRecords(run);
-        assert.throws(() => main(), (e: unknown) => {
-            assert.ok(e instanceof SettingsError);
-            assert.match((e as Error).message, /private-registry:port must be an integer 1-65535, got "88a"/);
-            return true;
-        });
+        assert.throws(
+            () => main(),
+            (e: unknown) => {
+                assert.ok(e instanceof SettingsError);
+                assert.match((e as Error).message, /private-registry:port must be an integer 1-65535, got "88a"/);
+                return true;
+            },
+        );
         await settle();
         assert.equal(run.records.length, 0);
         assert.equal(run.registrations().length, 0);

@@ -139,22 +139,28 @@ describe("example stacks", () => {
             validityHours: 43800,
         });
         assert.equal(s.tls.minimumTls, "tls1.3");
-        assert.deepStrictEqual({ ...s.storage }, {
-            driver: "s3",
-            region: "us-east-1",
-            bucket: "registry-prod",
-            regionEndpoint: "http://rgw.prod.example.internal:7480",
-            forcePathStyle: true,
-            v4Auth: true,
-            secure: false,
-            chunkSize: 10485760,
-            accessKey: "RGW-ACCESS-KEY-PROD",
-            secretKey: "RGW-SECRET-KEY-PROD-0123456789",
-        });
-        assert.deepStrictEqual(s.users.map((u) => [u.name, u.passwordLength, u.password?.reveal()]), [
-            ["ci", 40, undefined],
-            ["ops", 32, "OPS-PASSWORD-correct-horse"],
-        ]);
+        assert.deepStrictEqual(
+            { ...s.storage },
+            {
+                driver: "s3",
+                region: "us-east-1",
+                bucket: "registry-prod",
+                regionEndpoint: "http://rgw.prod.example.internal:7480",
+                forcePathStyle: true,
+                v4Auth: true,
+                secure: false,
+                chunkSize: 10485760,
+                accessKey: "RGW-ACCESS-KEY-PROD",
+                secretKey: "RGW-SECRET-KEY-PROD-0123456789",
+            },
+        );
+        assert.deepStrictEqual(
+            s.users.map((u) => [u.name, u.passwordLength, u.password?.reveal()]),
+            [
+                ["ci", 40, undefined],
+                ["ops", 32, "OPS-PASSWORD-correct-horse"],
+            ],
+        );
         assert.deepStrictEqual(s.registry.headers, { "Strict-Transport-Security": ["max-age=31536000"] });
         assert.deepStrictEqual(s.registry.storageOptions.uploadPurging, { enabled: true, age: "168h", interval: "24h", dryRun: false });
         assert.equal(s.registry.debugPort, 5001);
@@ -200,16 +206,22 @@ describe("example stacks", () => {
         const s = parseSettings(stackFile(path.join(validDir, "v2-swift.yaml")));
         assert.equal(s.registryVersion, 2);
         assert.deepStrictEqual(s.ipAddresses, []);
-        assert.deepStrictEqual({ ...s.storage }, {
-            driver: "swift",
-            authUrl: "http://rgw.lab.example:7480/auth/v1",
-            username: "registry:swift",
-            password: "SWIFT-PASSWORD-lab",
-            container: "registry",
-            authVersion: 1,
-        });
+        assert.deepStrictEqual(
+            { ...s.storage },
+            {
+                driver: "swift",
+                authUrl: "http://rgw.lab.example:7480/auth/v1",
+                username: "registry:swift",
+                password: "SWIFT-PASSWORD-lab",
+                container: "registry",
+                authVersion: 1,
+            },
+        );
         assert.equal(s.registry.storageOptions.blobDescriptorCache, "redis");
-        assert.deepStrictEqual({ ...s.registry.redis }, { addrs: ["redis.lab.example:6379"], db: 2, dialTimeout: "5s", maxIdle: 16, maxActive: 64, idleTimeout: "300s" });
+        assert.deepStrictEqual(
+            { ...s.registry.redis },
+            { addrs: ["redis.lab.example:6379"], db: 2, dialTimeout: "5s", maxIdle: 16, maxActive: 64, idleTimeout: "300s" },
+        );
         assert.equal(s.clients[0].loginAs, undefined);
     });
 
@@ -262,7 +274,13 @@ describe("endpoint", () => {
     });
 
     it("port: the whole range, as text or number", () => {
-        for (const [v, n] of [["1", 1], ["443", 443], ["65535", 65535], [5443, 5443]] as const) assert.equal(ok({ port: v }).port, n);
+        for (const [v, n] of [
+            ["1", 1],
+            ["443", 443],
+            ["65535", 65535],
+            [5443, 5443],
+        ] as const)
+            assert.equal(ok({ port: v }).port, n);
     });
 
     it("bindAddress and networks", () => {
@@ -295,7 +313,10 @@ describe("tls", () => {
         const s = ok({ tls: { enabled: false }, sshPrivateKey: SSH_KEY, clients: [{ name: "a", host: "10.0.0.5" }] }, ["sshPrivateKey"]);
         assert.equal(s.tls.enabled, false);
         assert.equal(s.clients[0].loginAs, undefined);
-        assert.equal(ok({ tls: { enabled: false }, sshPrivateKey: SSH_KEY, clients: [{ name: "a", host: "h", login: false }] }, ["sshPrivateKey"]).clients[0].loginAs, undefined);
+        assert.equal(
+            ok({ tls: { enabled: false }, sshPrivateKey: SSH_KEY, clients: [{ name: "a", host: "h", login: false }] }, ["sshPrivateKey"]).clients[0].loginAs,
+            undefined,
+        );
     });
 
     describe("supplied certificates (real ones, made here)", () => {
@@ -317,17 +338,32 @@ describe("tls", () => {
         });
 
         it("takes a bring-your-own certificate issued by the adopted CA, and a leaf + intermediate bundle", () => {
-            ok({ ...pki.endpoint, caCertificate: pki.caCert, caPrivateKey: pki.caKey, serverCertificate: pki.cert, serverPrivateKey: pki.key }, ["caPrivateKey", "serverPrivateKey"]);
+            ok({ ...pki.endpoint, caCertificate: pki.caCert, caPrivateKey: pki.caKey, serverCertificate: pki.cert, serverPrivateKey: pki.key }, [
+                "caPrivateKey",
+                "serverPrivateKey",
+            ]);
             ok({ ...pki.endpoint, serverCertificate: pki.chainedCert, serverPrivateKey: pki.key, serverCaCertificate: pki.caCert }, ["serverPrivateKey"]);
         });
 
         it("refuses a certificate that misses a hostname, a wrong key, a foreign CA, a non-CA, an expired one", () => {
             const byo = { serverCertificate: pki.cert, serverPrivateKey: pki.key, serverCaCertificate: pki.caCert };
-            assert.match(problems({ ...byo, hostnames: ["other.example"], ipAddresses: ["10.9.9.9"] }, ["serverPrivateKey"]).join("\n"), /serverCertificate does not cover other\.example, 10\.9\.9\.9/);
-            assert.match(problems({ ...pki.endpoint, ...byo, serverPrivateKey: pki.otherKey }, ["serverPrivateKey"]).join("\n"), /serverPrivateKey does not belong to serverCertificate/);
-            assert.match(problems({ ...pki.endpoint, ...byo, serverCaCertificate: pki.otherCa }, ["serverPrivateKey"]).join("\n"), /serverCertificate was not issued by serverCaCertificate/);
+            assert.match(
+                problems({ ...byo, hostnames: ["other.example"], ipAddresses: ["10.9.9.9"] }, ["serverPrivateKey"]).join("\n"),
+                /serverCertificate does not cover other\.example, 10\.9\.9\.9/,
+            );
+            assert.match(
+                problems({ ...pki.endpoint, ...byo, serverPrivateKey: pki.otherKey }, ["serverPrivateKey"]).join("\n"),
+                /serverPrivateKey does not belong to serverCertificate/,
+            );
+            assert.match(
+                problems({ ...pki.endpoint, ...byo, serverCaCertificate: pki.otherCa }, ["serverPrivateKey"]).join("\n"),
+                /serverCertificate was not issued by serverCaCertificate/,
+            );
             assert.match(problems({ caCertificate: pki.cert, caPrivateKey: pki.key }, ["caPrivateKey"]).join("\n"), /caCertificate is not a CA certificate/);
-            assert.match(problems({ caCertificate: pki.caCert, caPrivateKey: pki.otherKey }, ["caPrivateKey"]).join("\n"), /caPrivateKey does not belong to caCertificate/);
+            assert.match(
+                problems({ caCertificate: pki.caCert, caPrivateKey: pki.otherKey }, ["caPrivateKey"]).join("\n"),
+                /caPrivateKey does not belong to caCertificate/,
+            );
             const later = new Date(Date.now() + 48 * 3600_000);
             assert.match(problems({ ...pki.endpoint, ...byo }, ["serverPrivateKey"], later).join("\n"), /serverCertificate expired on/);
         });
@@ -340,10 +376,12 @@ async function makePki() {
     const ec = () => privateKey({ algorithm: "ECDSA", ecdsaCurve: "P256" }).outputs.privateKeyPem as string;
     const caUses = ["cert_signing", "crl_signing", "digital_signature"];
     const selfSigned = async (key: string, cn: string) =>
-        (await selfSignedCert({ privateKeyPem: key, isCaCertificate: true, subject: { commonName: cn }, validityPeriodHours: 24, allowedUses: caUses })).outputs.certPem as string;
+        (await selfSignedCert({ privateKeyPem: key, isCaCertificate: true, subject: { commonName: cn }, validityPeriodHours: 24, allowedUses: caUses })).outputs
+            .certPem as string;
     const issue = async (key: string, ca: string, caKey: string, extra: Record<string, unknown>) => {
         const csr = (await certRequest({ privateKeyPem: key, subject: { commonName: "registry.test" }, ...extra })).outputs.certRequestPem;
-        return (await locallySignedCert({ certRequestPem: csr, caCertPem: ca, caPrivateKeyPem: caKey, validityPeriodHours: 24, ...extra })).outputs.certPem as string;
+        return (await locallySignedCert({ certRequestPem: csr, caCertPem: ca, caPrivateKeyPem: caKey, validityPeriodHours: 24, ...extra })).outputs
+            .certPem as string;
     };
     const caKey = ec();
     const caCert = await selfSigned(caKey, "Test CA");
@@ -354,17 +392,29 @@ async function makePki() {
     const mid = await issue(midKey, caCert, caKey, { isCaCertificate: true, allowedUses: caUses });
     const chainedCert = (await issue(key, mid, midKey, serverUses)) + mid;
     const otherKey = ec();
-    return { caKey, caCert, key, cert, chainedCert, otherKey, otherCa: await selfSigned(otherKey, "Other CA"), endpoint: { hostnames: ["registry.test"], ipAddresses: ["10.0.0.5"] } };
+    return {
+        caKey,
+        caCert,
+        key,
+        cert,
+        chainedCert,
+        otherKey,
+        otherCa: await selfSigned(otherKey, "Other CA"),
+        endpoint: { hostnames: ["registry.test"], ipAddresses: ["10.0.0.5"] },
+    };
 }
 
 describe("users", () => {
     it("generated and supplied passwords; names may hold dots, @ and unicode", () => {
         const s = ok({ users: [{ name: "ci.bot@example" }, { name: "ops", password: "pw-ops-1" }, { name: "zoë", passwordLength: 72 }] }, ["users"]);
-        assert.deepStrictEqual(s.users.map((u) => [u.name, u.passwordLength, u.password instanceof Secret]), [
-            ["ci.bot@example", 32, false],
-            ["ops", 32, true],
-            ["zoë", 72, false],
-        ]);
+        assert.deepStrictEqual(
+            s.users.map((u) => [u.name, u.passwordLength, u.password instanceof Secret]),
+            [
+                ["ci.bot@example", 32, false],
+                ["ops", 32, true],
+                ["zoë", 72, false],
+            ],
+        );
         assert.equal(s.users[1].password?.reveal(), "pw-ops-1");
     });
 
@@ -378,12 +428,48 @@ describe("storage, per driver", () => {
         ["filesystem", { driver: "filesystem", rootDirectory: "/var/lib/registry/v2-data", maxThreads: 100 }, []],
         [
             "s3 with credentials",
-            { driver: "s3", region: "eu-west-1", bucket: "b", accessKey: "AK", secretKey: "SK", encrypt: true, keyId: "k", storageClass: "STANDARD", rootDirectory: "/r", skipVerify: false, multipartCopyChunkSize: 33554432, multipartCopyMaxConcurrency: 4, multipartCopyThresholdSize: 0 },
+            {
+                driver: "s3",
+                region: "eu-west-1",
+                bucket: "b",
+                accessKey: "AK",
+                secretKey: "SK",
+                encrypt: true,
+                keyId: "k",
+                storageClass: "STANDARD",
+                rootDirectory: "/r",
+                skipVerify: false,
+                multipartCopyChunkSize: 33554432,
+                multipartCopyMaxConcurrency: 4,
+                multipartCopyThresholdSize: 0,
+            },
             ["storage"],
         ],
         ["s3 with the instance role", { driver: "s3", region: "eu-west-1", bucket: "b" }, []],
-        ["swift on v2", { driver: "swift", authUrl: "https://keystone.example/v3", username: "u", password: "p", container: "c", tenant: "t", domain: "d", region: "r", authVersion: 3, insecureSkipVerify: false, chunkSize: 1048576, prefix: "/p" }, ["storage"], "registry:2.8.3"],
-        ["azure", { driver: "azure", accountName: "acct", accountKey: "key", container: "c", realm: "core.chinacloudapi.cn", rootDirectory: "/r" }, ["storage"]],
+        [
+            "swift on v2",
+            {
+                driver: "swift",
+                authUrl: "https://keystone.example/v3",
+                username: "u",
+                password: "p",
+                container: "c",
+                tenant: "t",
+                domain: "d",
+                region: "r",
+                authVersion: 3,
+                insecureSkipVerify: false,
+                chunkSize: 1048576,
+                prefix: "/p",
+            },
+            ["storage"],
+            "registry:2.8.3",
+        ],
+        [
+            "azure",
+            { driver: "azure", accountName: "acct", accountKey: "key", container: "c", realm: "core.chinacloudapi.cn", rootDirectory: "/r" },
+            ["storage"],
+        ],
         ["gcs", { driver: "gcs", bucket: "b", keyfile: "/etc/gcs/key.json", rootDirectory: "/r", chunkSize: 5242880 }, []],
         ["inmemory", { driver: "inmemory" }, []],
     ];
@@ -395,7 +481,11 @@ describe("storage, per driver", () => {
     }
 
     it("the data location: a named volume or a host path", () => {
-        assert.deepStrictEqual(ok({ data: { volumeName: "reg-data", keepOnDestroy: false } }).data, { kind: "volume", volumeName: "reg-data", keepOnDestroy: false });
+        assert.deepStrictEqual(ok({ data: { volumeName: "reg-data", keepOnDestroy: false } }).data, {
+            kind: "volume",
+            volumeName: "reg-data",
+            keepOnDestroy: false,
+        });
         assert.deepStrictEqual(ok({ data: { hostPath: "/srv/registry" } }).data, { kind: "hostPath", hostPath: "/srv/registry" });
         assert.deepStrictEqual(ok({ data: {} }).data, DEFAULTS.data);
     });
@@ -418,7 +508,16 @@ describe("registry behaviour", () => {
                     prometheus: true,
                     headers: { "X-Frame-Options": ["DENY"] },
                     notifications: [
-                        { name: "audit", url: "https://audit.example/events", headers: { Authorization: ["Bearer t0ken"] }, timeout: "500ms", threshold: 5, backoff: "1s", disabled: false, ignoredMediaTypes: ["application/octet-stream"] },
+                        {
+                            name: "audit",
+                            url: "https://audit.example/events",
+                            headers: { Authorization: ["Bearer t0ken"] },
+                            timeout: "500ms",
+                            threshold: 5,
+                            backoff: "1s",
+                            disabled: false,
+                            ignoredMediaTypes: ["application/octet-stream"],
+                        },
                     ],
                     proxy: { remoteUrl: "https://registry-1.docker.io", username: "hub", password: "hub-pw", ttl: "0" },
                     redis: { addrs: ["r1:6379", "[fd00::7]:6379"], username: "reg", password: "redis-pw", db: 1, readTimeout: "1s", writeTimeout: "1.5s" },
@@ -430,23 +529,35 @@ describe("registry behaviour", () => {
         const r = s.registry;
         assert.equal(r.logLevel, "debug");
         assert.equal(r.realm, "Lab Registry");
-        assert.deepStrictEqual(r.storageOptions, { deleteEnabled: false, blobDescriptorCache: "redis", readOnly: true, redirectDisable: true, uploadPurging: { enabled: false } });
+        assert.deepStrictEqual(r.storageOptions, {
+            deleteEnabled: false,
+            blobDescriptorCache: "redis",
+            readOnly: true,
+            redirectDisable: true,
+            uploadPurging: { enabled: false },
+        });
         assert.equal(r.storageHealthCheck, false);
         assert.equal(r.debugPort, 5002);
         assert.equal(r.prometheus, true);
         assert.deepStrictEqual(r.headers, { "X-Frame-Options": ["DENY"] });
-        assert.deepStrictEqual({ ...r.notifications[0] }, {
-            name: "audit",
-            url: "https://audit.example/events",
-            headers: { Authorization: ["Bearer t0ken"] },
-            timeout: "500ms",
-            threshold: 5,
-            backoff: "1s",
-            disabled: false,
-            ignoredMediaTypes: ["application/octet-stream"],
-        });
+        assert.deepStrictEqual(
+            { ...r.notifications[0] },
+            {
+                name: "audit",
+                url: "https://audit.example/events",
+                headers: { Authorization: ["Bearer t0ken"] },
+                timeout: "500ms",
+                threshold: 5,
+                backoff: "1s",
+                disabled: false,
+                ignoredMediaTypes: ["application/octet-stream"],
+            },
+        );
         assert.deepStrictEqual({ ...r.proxy }, { remoteUrl: "https://registry-1.docker.io", username: "hub", password: "hub-pw", ttl: "0" });
-        assert.deepStrictEqual({ ...r.redis }, { addrs: ["r1:6379", "[fd00::7]:6379"], username: "reg", password: "redis-pw", db: 1, readTimeout: "1s", writeTimeout: "1.5s" });
+        assert.deepStrictEqual(
+            { ...r.redis },
+            { addrs: ["r1:6379", "[fd00::7]:6379"], username: "reg", password: "redis-pw", db: 1, readTimeout: "1s", writeTimeout: "1.5s" },
+        );
     });
 
     it("durations in Go syntax", () => {
@@ -458,17 +569,28 @@ describe("registry behaviour", () => {
 
 describe("clients and daemon.json", () => {
     it("defaults: port 22, root, no sudo, login as the first user, the top-level daemon.json", () => {
-        const s = ok({ sshPrivateKey: SSH_KEY, users: [{ name: "first" }, { name: "second" }], daemonJson: { debug: true, registryMirrors: ["https://mirror.example:5000"] }, clients: [{ name: "a", host: "a.example" }] }, ["sshPrivateKey"]);
-        assert.deepStrictEqual({ ...s.clients[0], privateKey: s.clients[0].privateKey.reveal() }, {
-            name: "a",
-            host: "a.example",
-            port: 22,
-            user: "root",
-            privateKey: SSH_KEY,
-            sudo: false,
-            loginAs: "first",
-            daemonJson: { debug: true, registryMirrors: ["https://mirror.example:5000"] },
-        });
+        const s = ok(
+            {
+                sshPrivateKey: SSH_KEY,
+                users: [{ name: "first" }, { name: "second" }],
+                daemonJson: { debug: true, registryMirrors: ["https://mirror.example:5000"] },
+                clients: [{ name: "a", host: "a.example" }],
+            },
+            ["sshPrivateKey"],
+        );
+        assert.deepStrictEqual(
+            { ...s.clients[0], privateKey: s.clients[0].privateKey.reveal() },
+            {
+                name: "a",
+                host: "a.example",
+                port: 22,
+                user: "root",
+                privateKey: SSH_KEY,
+                sudo: false,
+                loginAs: "first",
+                daemonJson: { debug: true, registryMirrors: ["https://mirror.example:5000"] },
+            },
+        );
     });
 
     it("a non-root user gets sudo unless told otherwise; login by name, true, false; own keys; per-client daemon.json", () => {
@@ -479,17 +601,31 @@ describe("clients and daemon.json", () => {
                 clients: [
                     { name: "a", host: "10.0.0.1", user: "deploy", privateKey: SSH_KEY, login: "puller" },
                     { name: "b", host: "10.0.0.1", port: 2222, user: "ops", sudo: false, privateKey: SSH_KEY_2, login: "true" },
-                    { name: "c", host: "fd00::3", privateKey: SSH_KEY, login: false, daemonJson: { maxConcurrentDownloads: 9, liveRestore: false, maxConcurrentUploads: 2 } },
+                    {
+                        name: "c",
+                        host: "fd00::3",
+                        privateKey: SSH_KEY,
+                        login: false,
+                        daemonJson: { maxConcurrentDownloads: 9, liveRestore: false, maxConcurrentUploads: 2 },
+                    },
                 ],
             },
             ["clients"],
         );
-        assert.deepStrictEqual(s.clients.map((c) => [c.name, c.port, c.user, c.sudo, c.loginAs, c.privateKey.reveal() === SSH_KEY_2]), [
-            ["a", 22, "deploy", true, "puller", false],
-            ["b", 2222, "ops", false, "pusher", true],
-            ["c", 22, "root", false, undefined, false],
-        ]);
-        assert.deepStrictEqual(s.clients[2].daemonJson, { maxConcurrentDownloads: 9, logOpts: { "max-size": "10m" }, liveRestore: false, maxConcurrentUploads: 2 });
+        assert.deepStrictEqual(
+            s.clients.map((c) => [c.name, c.port, c.user, c.sudo, c.loginAs, c.privateKey.reveal() === SSH_KEY_2]),
+            [
+                ["a", 22, "deploy", true, "puller", false],
+                ["b", 2222, "ops", false, "pusher", true],
+                ["c", 22, "root", false, undefined, false],
+            ],
+        );
+        assert.deepStrictEqual(s.clients[2].daemonJson, {
+            maxConcurrentDownloads: 9,
+            logOpts: { "max-size": "10m" },
+            liveRestore: false,
+            maxConcurrentUploads: 2,
+        });
         assert.deepStrictEqual(s.clients[0].daemonJson, { maxConcurrentDownloads: 3, logOpts: { "max-size": "10m" } });
     });
 
@@ -539,9 +675,19 @@ describe("secrets", () => {
     });
 
     it("refuses private keys set as plain config, naming the command", () => {
-        const p = problems({ sshPrivateKey: SSH_KEY, caCertificate: "x", caPrivateKey: SSH_KEY, serverCertificate: "x", serverPrivateKey: SSH_KEY, serverCaCertificate: "x" }).join("\n");
+        const p = problems({
+            sshPrivateKey: SSH_KEY,
+            caCertificate: "x",
+            caPrivateKey: SSH_KEY,
+            serverCertificate: "x",
+            serverPrivateKey: SSH_KEY,
+            serverCaCertificate: "x",
+        }).join("\n");
         for (const k of ["sshPrivateKey", "caPrivateKey", "serverPrivateKey"]) {
-            assert.match(p, new RegExp(`private-registry:${k} holds an? [a-zA-Z ]*private key and must be set as a secret: pulumi config set --secret ${k} <value>`));
+            assert.match(
+                p,
+                new RegExp(`private-registry:${k} holds an? [a-zA-Z ]*private key and must be set as a secret: pulumi config set --secret ${k} <value>`),
+            );
         }
     });
 
@@ -552,7 +698,14 @@ describe("secrets", () => {
             parseSettings({
                 values: {
                     users: '[{name: "a", password: "USERS-NOT-JSON-SECRET"',
-                    storage: JSON.stringify({ driver: "s3", region: "r", bucket: "b", accessKey: "AK-SECRET-1", secretKey: 7, chunkSize: "S3-SECRET-AS-CHUNK" }),
+                    storage: JSON.stringify({
+                        driver: "s3",
+                        region: "r",
+                        bucket: "b",
+                        accessKey: "AK-SECRET-1",
+                        secretKey: 7,
+                        chunkSize: "S3-SECRET-AS-CHUNK",
+                    }),
                     clients: JSON.stringify([{ name: "a", host: "bad host CLIENT-SECRET", privateKey: "CLIENT-KEY-SECRET" }]),
                     registry: JSON.stringify({ proxy: { remoteUrl: "PROXY-URL-SECRET", password: 12345678 } }),
                     sshPrivateKey: "SSH-KEY-SECRET",
@@ -563,7 +716,16 @@ describe("secrets", () => {
             message = (e as Error).message;
         }
         assert.match(message, /got a value/);
-        for (const s of ["USERS-NOT-JSON-SECRET", "AK-SECRET-1", "S3-SECRET-AS-CHUNK", "CLIENT-SECRET", "CLIENT-KEY-SECRET", "PROXY-URL-SECRET", "12345678", "SSH-KEY-SECRET"]) {
+        for (const s of [
+            "USERS-NOT-JSON-SECRET",
+            "AK-SECRET-1",
+            "S3-SECRET-AS-CHUNK",
+            "CLIENT-SECRET",
+            "CLIENT-KEY-SECRET",
+            "PROXY-URL-SECRET",
+            "12345678",
+            "SSH-KEY-SECRET",
+        ]) {
             assert.ok(!message.includes(s), `${s} in:\n${message}`);
         }
     });
@@ -576,7 +738,10 @@ describe("the error", () => {
             assert.fail("accepted");
         } catch (e) {
             assert.ok(e instanceof SettingsError);
-            assert.deepStrictEqual(e.problems.map((p) => p.key), ["private-registry:prot", "private-registry:port", "private-registry:users[0].name"]);
+            assert.deepStrictEqual(
+                e.problems.map((p) => p.key),
+                ["private-registry:prot", "private-registry:port", "private-registry:users[0].name"],
+            );
             assert.match(e.message, /^invalid stack configuration \(3 problems\):\n/);
             assert.match(e.message, /\n {2}private-registry:port must be an integer 1-65535, got "88a"\n/);
             assert.match(e.message, /private-registry:prot is not a known key \(did you mean "port"\?\); allowed: dockerHost, /);

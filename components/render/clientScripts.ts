@@ -43,7 +43,7 @@ export interface HostPaths {
     stateDir: string;
 }
 
-const lines = (...parts: (string | false | undefined)[]) => parts.filter((p): p is string => typeof p === "string").join("\n") + "\n";
+const lines = (...parts: (string | false | undefined)[]) => `${parts.filter((p): p is string => typeof p === "string").join("\n")}\n`;
 
 /**
  * Installs the CA certificate read from stdin as `<certsRoot>/<dir>/ca.crt` for every dir. Records
@@ -162,10 +162,7 @@ function daemonControl(p: DaemonScriptParams): string[] {
     if (p.controlDaemon === false) {
         return ['echo "private-registry: daemon control skipped"'];
     }
-    const restart = [
-        "  if command -v systemctl >/dev/null 2>&1; then systemctl restart docker;",
-        "  else service docker restart; fi",
-    ];
+    const restart = ["  if command -v systemctl >/dev/null 2>&1; then systemctl restart docker;", "  else service docker restart; fi"];
     return [
         'pid=$(pidof dockerd 2>/dev/null | cut -d" " -f1 || true)',
         'if [ -z "$pid" ]; then echo "private-registry: dockerd is not running; daemon.json takes effect when it starts" >&2;',
@@ -239,10 +236,7 @@ export function renderDaemonRestore(p: DaemonScriptParams): string {
 
 /** `docker login` with the password on stdin: the password never appears in the command line. */
 export function renderLogin(endpoint: string, username: string): string {
-    return lines(
-        "set -eu",
-        `docker login --username ${shQuote(username)} --password-stdin ${shQuote(endpoint)}`,
-    );
+    return lines("set -eu", `docker login --username ${shQuote(username)} --password-stdin ${shQuote(endpoint)}`);
 }
 
 /** Undoes `renderLogin`. */

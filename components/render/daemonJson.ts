@@ -76,11 +76,7 @@ export function daemonJsonIsEmpty(desired: DaemonJsonSettings, insecureRegistrie
  * (`registry-mirrors`, `insecure-registries`) keep their existing entries; `log-opts` is merged
  * key by key.
  */
-export function mergeDaemonJson(
-    existing: string,
-    desired: DaemonJsonSettings,
-    insecureRegistries: string[] = [],
-): DaemonJsonMerge {
+export function mergeDaemonJson(existing: string, desired: DaemonJsonSettings, insecureRegistries: string[] = []): DaemonJsonMerge {
     const before = parseExisting(existing);
     const after: Record<string, unknown> = { ...before };
     const managedKeys: string[] = [];
@@ -123,7 +119,7 @@ export function mergeDaemonJson(
             liveRestore: bool(after["live-restore"]),
             mirrors: mirrors.length > 0 ? mirrors : undefined,
         },
-        text: JSON.stringify(after, null, 2) + "\n",
+        text: `${JSON.stringify(after, null, 2)}\n`,
         managedKeys,
         restartNeeded: RESTART_KEYS.some(changed),
         unchanged: !Object.keys(after).some(changed),

@@ -18,6 +18,7 @@ const BCRYPT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
 export function renderHtpasswd(entries: HtpasswdEntry[]): string {
     const seen = new Set<string>();
     for (const { username, bcryptHash } of entries) {
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
         if (username === "" || /[:\s]/.test(username) || /[\u0000-\u001f\u007f]/.test(username)) {
             throw new Error(`htpasswd username ${JSON.stringify(username)} must be non-empty without ':' or whitespace`);
         }
@@ -29,8 +30,6 @@ export function renderHtpasswd(entries: HtpasswdEntry[]): string {
             throw new Error(`htpasswd entry for ${JSON.stringify(username)} is not a bcrypt hash`);
         }
     }
-    const lines = [...entries]
-        .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0))
-        .map((e) => `${e.username}:${e.bcryptHash}\n`);
+    const lines = [...entries].sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0)).map((e) => `${e.username}:${e.bcryptHash}\n`);
     return lines.join("");
 }

@@ -12,12 +12,7 @@
  * names) and the go-redis `UniversalOptions` fields inlined under `redis`.
  */
 import { Document, parse, visit, Scalar } from "yaml";
-import {
-    STORAGE_DRIVERS,
-    type RegistryConfigModel,
-    type RegistryMajorVersion,
-    type StorageDriver,
-} from "./registryConfigModel";
+import { STORAGE_DRIVERS, type RegistryConfigModel, type RegistryMajorVersion, type StorageDriver } from "./registryConfigModel";
 
 /** A model the registry would refuse, ignore, or misread. `field` is the model path, e.g. `storage.driver`. */
 export class RegistryConfigError extends Error {
@@ -210,10 +205,7 @@ function validateStorage(v: RegistryMajorVersion, s: StorageDriver): void {
                 );
             }
             if (v === 2 && s.forcePathStyle === true && s.regionEndpoint === undefined) {
-                fail(
-                    "storage.forcePathStyle",
-                    "distribution v2 has no forcepathstyle key; it uses path style only with a regionEndpoint",
-                );
+                fail("storage.forcePathStyle", "distribution v2 has no forcepathstyle key; it uses path style only with a regionEndpoint");
             }
             checkInt("storage.chunkSize", s.chunkSize, 5 * MIB, 5 * GIB);
             checkInt("storage.multipartCopyChunkSize", s.multipartCopyChunkSize, 5 * MIB, 5 * GIB);
@@ -405,7 +397,7 @@ export function validateRegistryConfigModel(model: RegistryConfigModel): void {
         if (!Array.isArray(r.addrs) || r.addrs.length === 0) {
             fail("redis.addrs", "needs at least one host:port");
         }
-        r.addrs.forEach((a) => requireText("redis.addrs", a));
+        for (const a of r.addrs) requireText("redis.addrs", a);
         if (v === 2 && r.addrs.length > 1) {
             fail("redis.addrs", `distribution v2 takes exactly one redis addr, got ${r.addrs.length} (v3 takes a list)`);
         }
@@ -501,8 +493,7 @@ function storageDriverSection(v: RegistryMajorVersion, s: StorageDriver): Draft 
                     regionendpoint: s.regionEndpoint,
                     // v3 made path style an explicit key that defaults to false, which breaks Ceph RGW and
                     // MinIO behind a regionendpoint (distribution#4528); v2 has no such key at all.
-                    forcepathstyle:
-                        v === 3 ? (s.forcePathStyle ?? (s.regionEndpoint !== undefined ? true : undefined)) : undefined,
+                    forcepathstyle: v === 3 ? (s.forcePathStyle ?? (s.regionEndpoint !== undefined ? true : undefined)) : undefined,
                     bucket: s.bucket,
                     encrypt: s.encrypt,
                     keyid: s.keyId,
@@ -620,12 +611,13 @@ function toPlainTree(model: RegistryConfigModel): { [key: string]: Plain } {
                 minimumtls: tls.minimumTls,
                 ciphersuites: tls.cipherSuites && tls.cipherSuites.length > 0 ? [...tls.cipherSuites] : undefined,
             },
-            debug: http.debugAddr === undefined
-                ? undefined
-                : {
-                      addr: http.debugAddr,
-                      prometheus: http.prometheusPath === undefined ? undefined : { enabled: true, path: http.prometheusPath },
-                  },
+            debug:
+                http.debugAddr === undefined
+                    ? undefined
+                    : {
+                          addr: http.debugAddr,
+                          prometheus: http.prometheusPath === undefined ? undefined : { enabled: true, path: http.prometheusPath },
+                      },
             headers: responseHeaders(http.headers),
         },
         notifications:
@@ -641,8 +633,7 @@ function toPlainTree(model: RegistryConfigModel): { [key: string]: Plain } {
                                   timeout: e.timeout,
                                   threshold: e.threshold,
                                   backoff: e.backoff,
-                                  ignoredmediatypes:
-                                      e.ignoredMediaTypes && e.ignoredMediaTypes.length > 0 ? [...e.ignoredMediaTypes] : undefined,
+                                  ignoredmediatypes: e.ignoredMediaTypes && e.ignoredMediaTypes.length > 0 ? [...e.ignoredMediaTypes] : undefined,
                               }) ?? {},
                       ),
                   }

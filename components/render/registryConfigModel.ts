@@ -99,13 +99,7 @@ export interface InmemoryStorage {
 }
 
 /** One storage backend. */
-export type StorageDriver =
-    | FilesystemStorage
-    | S3Storage
-    | SwiftStorage
-    | AzureStorage
-    | GcsStorage
-    | InmemoryStorage;
+export type StorageDriver = FilesystemStorage | S3Storage | SwiftStorage | AzureStorage | GcsStorage | InmemoryStorage;
 
 /** The storage driver names. */
 export const STORAGE_DRIVERS = ["filesystem", "s3", "swift", "azure", "gcs", "inmemory"] as const;

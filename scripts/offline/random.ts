@@ -23,7 +23,12 @@ export function createString(inputs: Inputs): string {
     const length = Number(inputs.length);
     const flag = (k: string) => inputs[k] !== false;
     const special = inputs.overrideSpecial !== undefined && inputs.overrideSpecial !== "" ? String(inputs.overrideSpecial) : DEFAULT_SPECIAL;
-    const mins = { upper: Number(inputs.minUpper ?? 0), lower: Number(inputs.minLower ?? 0), numeric: Number(inputs.minNumeric ?? 0), special: Number(inputs.minSpecial ?? 0) };
+    const mins = {
+        upper: Number(inputs.minUpper ?? 0),
+        lower: Number(inputs.minLower ?? 0),
+        numeric: Number(inputs.minNumeric ?? 0),
+        special: Number(inputs.minSpecial ?? 0),
+    };
     if (!Number.isInteger(length) || length < 1) throw new Error("length must be at least 1");
     if (length < mins.upper + mins.lower + mins.numeric + mins.special) {
         throw new Error(`length (${length}) must be >= minUpper + minLower + minNumeric + minSpecial`);
@@ -31,12 +36,7 @@ export function createString(inputs: Inputs): string {
     const numericOn = inputs.numeric !== undefined ? inputs.numeric !== false : flag("number");
     const pool = (flag("upper") ? UPPER : "") + (flag("lower") ? LOWER : "") + (numericOn ? NUMERIC : "") + (flag("special") ? special : "");
     if (pool === "") throw new Error("the character set is empty: enable at least one of upper, lower, numeric, special");
-    const chars = [
-        ...pick(UPPER, mins.upper),
-        ...pick(LOWER, mins.lower),
-        ...pick(NUMERIC, mins.numeric),
-        ...pick(special, mins.special),
-    ];
+    const chars = [...pick(UPPER, mins.upper), ...pick(LOWER, mins.lower), ...pick(NUMERIC, mins.numeric), ...pick(special, mins.special)];
     chars.push(...pick(pool, length - chars.length));
     // Shuffled by sorting against random keys, as the provider does.
     return chars
@@ -54,7 +54,14 @@ export function randomPassword(inputs: Inputs): Realized {
     const bcryptHash = bcrypt.hashSync(first72, 10).replace(/^\$2b\$/, "$2a$");
     return {
         id: "none",
-        outputs: { result, bcryptHash, upper: inputs.upper ?? true, lower: inputs.lower ?? true, numeric: inputs.numeric ?? true, special: inputs.special ?? true },
+        outputs: {
+            result,
+            bcryptHash,
+            upper: inputs.upper ?? true,
+            lower: inputs.lower ?? true,
+            numeric: inputs.numeric ?? true,
+            special: inputs.special ?? true,
+        },
         secretOutputs: ["result", "bcryptHash"],
     };
 }

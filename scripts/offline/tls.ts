@@ -60,15 +60,7 @@ function sshKeyOf(key: crypto.KeyObject): SshKey | undefined {
     const jwk = key.export({ format: "jwk" }) as crypto.JsonWebKey;
     if (jwk.kty === "RSA") {
         const publicBlob = Buffer.concat([sshString("ssh-rsa"), mpint(jwk.e!), mpint(jwk.n!)]);
-        const privateFields = Buffer.concat([
-            sshString("ssh-rsa"),
-            mpint(jwk.n!),
-            mpint(jwk.e!),
-            mpint(jwk.d!),
-            mpint(jwk.qi!),
-            mpint(jwk.p!),
-            mpint(jwk.q!),
-        ]);
+        const privateFields = Buffer.concat([sshString("ssh-rsa"), mpint(jwk.n!), mpint(jwk.e!), mpint(jwk.d!), mpint(jwk.qi!), mpint(jwk.p!), mpint(jwk.q!)]);
         return { type: "ssh-rsa", publicBlob, privateFields };
     }
     if (jwk.kty === "EC") {
@@ -83,7 +75,11 @@ function sshKeyOf(key: crypto.KeyObject): SshKey | undefined {
         const pub = Buffer.from(jwk.x!, "base64url");
         const priv = Buffer.from(jwk.d!, "base64url");
         const publicBlob = Buffer.concat([sshString("ssh-ed25519"), sshString(pub)]);
-        return { type: "ssh-ed25519", publicBlob, privateFields: Buffer.concat([sshString("ssh-ed25519"), sshString(pub), sshString(Buffer.concat([priv, pub]))]) };
+        return {
+            type: "ssh-ed25519",
+            publicBlob,
+            privateFields: Buffer.concat([sshString("ssh-ed25519"), sshString(pub), sshString(Buffer.concat([priv, pub]))]),
+        };
     }
     return undefined;
 }
@@ -102,7 +98,10 @@ function opensshPrivateKey(k: SshKey): string {
         sshString(k.publicBlob),
         sshString(priv),
     ]);
-    const lines = body.toString("base64").match(/.{1,70}/g)!.join("\n");
+    const lines = body
+        .toString("base64")
+        .match(/.{1,70}/g)!
+        .join("\n");
     return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines}\n-----END OPENSSH PRIVATE KEY-----\n`;
 }
 

@@ -40,7 +40,12 @@ describe("CertificateAuthority", () => {
         resetRecords(run);
         const ca = new C.CertificateAuthority("ca", { generate: { algorithm: "RSA", commonName: "CN", organization: "O" } });
         await done(ca.certPem, ca.privateKeyPem);
-        assert.deepEqual(childrenOf("ca").map((r) => r.name).sort(), ["ca-cert", "ca-key"]);
+        assert.deepEqual(
+            childrenOf("ca")
+                .map((r) => r.name)
+                .sort(),
+            ["ca-cert", "ca-key"],
+        );
         assert.equal(run.get("tls:index/privateKey:PrivateKey", "ca-key").inputs.rsaBits, 4096);
         assert.equal(run.get("tls:index/selfSignedCert:SelfSignedCert", "ca-cert").inputs.validityPeriodHours, 87600);
         assert.equal(await isSecret(ca.privateKeyPem), true);
@@ -73,7 +78,11 @@ describe("RegistryCertificate", () => {
 
     it("puts every name into the CSR, the CN from the first name, and signs with the CA key as a secret", async () => {
         resetRecords(run);
-        const c = new C.RegistryCertificate("c3", { dnsNames: ["a.example", "b.example"], ipAddresses: ["10.0.0.1"], ca: { certPem: "CA", privateKeyPem: "CAKEY" } });
+        const c = new C.RegistryCertificate("c3", {
+            dnsNames: ["a.example", "b.example"],
+            ipAddresses: ["10.0.0.1"],
+            ca: { certPem: "CA", privateKeyPem: "CAKEY" },
+        });
         await done(c.certPem, c.privateKeyPem);
         const csr = run.get("tls:index/certRequest:CertRequest", "c3-csr").inputs;
         assert.deepEqual([csr.subject.commonName, csr.dnsNames, csr.ipAddresses], ["a.example", ["a.example", "b.example"], ["10.0.0.1"]]);
@@ -87,13 +96,22 @@ describe("RegistryUsers", () => {
         resetRecords(run);
         const u = new C.RegistryUsers("users", { users: [{ name: "a" }, { name: "b", passwordLength: 20 }, { name: "c", password: "given" }] });
         await done(u.htpasswd, u.passwords);
-        assert.deepEqual(run.ofType("random:index/randomPassword:RandomPassword").map((r) => [r.name, r.inputs.length]), [
-            ["users-password-a", 32],
-            ["users-password-b", 20],
-        ]);
+        assert.deepEqual(
+            run.ofType("random:index/randomPassword:RandomPassword").map((r) => [r.name, r.inputs.length]),
+            [
+                ["users-password-a", 32],
+                ["users-password-b", 20],
+            ],
+        );
         assert.equal(await isSecret(u.passwords), true);
         assert.equal(await isSecret(u.htpasswd), true);
-        assert.deepEqual((await promiseOf(u.htpasswd)).split("\n").filter(Boolean).map((l) => l.split(":")[0]), ["a", "b", "c"]);
+        assert.deepEqual(
+            (await promiseOf(u.htpasswd))
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => l.split(":")[0]),
+            ["a", "b", "c"],
+        );
         assert.throws(() => new C.RegistryUsers("none", { users: [] }), /at least one user/);
         assert.throws(() => new C.RegistryUsers("long", { users: [{ name: "x", passwordLength: 80 }] }), /16-72/);
     });
@@ -118,7 +136,10 @@ describe("Registry", () => {
             { internal: 5001, external: 5001, ip: "127.0.0.1" },
         ]);
         assert.deepEqual(c.capabilities.adds, ["NET_BIND_SERVICE"]);
-        assert.deepEqual(c.uploads.map((u: { file: string }) => u.file), ["/etc/docker/registry/config.yml"]);
+        assert.deepEqual(
+            c.uploads.map((u: { file: string }) => u.file),
+            ["/etc/docker/registry/config.yml"],
+        );
         assert.deepEqual(c.volumes, [], "no data volume for inmemory storage");
         assert.equal(c.destroyGraceSeconds, 10);
         const config = parseYaml(await promiseOf(r.configYaml));
@@ -126,7 +147,10 @@ describe("Registry", () => {
         assert.equal(config.auth, undefined);
         assert.deepEqual(config.http.debug, { addr: ":5001", prometheus: { enabled: true, path: "/metrics" } });
         assert.equal(run.ofType("docker:index/volume:Volume").length, 0);
-        assert.throws(() => new C.Registry("bad", { image: "i", registryVersion: 2, containerName: "x", port: 5001, debugPort: 5001, storage: { driver: "inmemory" } }), /must differ/);
+        assert.throws(
+            () => new C.Registry("bad", { image: "i", registryVersion: 2, containerName: "x", port: 5001, debugPort: 5001, storage: { driver: "inmemory" } }),
+            /must differ/,
+        );
         resetRecords(run);
         const on5001 = new C.Registry("r5001", { image: "i", registryVersion: 2, containerName: "y", port: 5001, storage: { driver: "inmemory" } });
         await done(on5001.configYaml);
@@ -145,7 +169,10 @@ describe("ClientHost", () => {
             login: { endpoint: "r:5000", username: "u", password: "pw-secret" },
         });
         await done(h.status);
-        assert.deepEqual(run.ofType("command:remote:Command").map((c) => c.name), ["h1-poll", "h1-trust", "h1-login"]);
+        assert.deepEqual(
+            run.ofType("command:remote:Command").map((c) => c.name),
+            ["h1-poll", "h1-trust", "h1-login"],
+        );
         const poll = run.engine("command:remote:Command", "h1-poll").urn;
         for (const step of ["h1-trust", "h1-login"]) {
             assert.ok(run.engine("command:remote:Command", step).dependencies.includes(poll), `${step} waits for the poll`);
@@ -154,11 +181,7 @@ describe("ClientHost", () => {
         assert.equal(login.inputs.stdin, "pw-secret");
         assert.ok(login.secretInputs.includes("stdin"));
         assert.ok(!login.inputs.create.includes("pw-secret"));
-        assert.deepEqual(
-            { port: login.inputs.connection.port, user: login.inputs.connection.user },
-            { port: 22, user: "root" },
-            "the SSH defaults",
-        );
+        assert.deepEqual({ port: login.inputs.connection.port, user: login.inputs.connection.user }, { port: 22, user: "root" }, "the SSH defaults");
     });
 
     it("reads, merges and applies daemon.json with a restore on delete, through sudo when asked", async () => {
@@ -172,7 +195,10 @@ describe("ClientHost", () => {
             insecureRegistries: ["r:5000"],
         });
         await done(h.status);
-        assert.deepEqual(run.ofType("command:remote:Command").map((c) => c.name), ["h2-poll", "h2-daemon-read", "h2-daemon-json"]);
+        assert.deepEqual(
+            run.ofType("command:remote:Command").map((c) => c.name),
+            ["h2-poll", "h2-daemon-read", "h2-daemon-json"],
+        );
         const apply = run.get("command:remote:Command", "h2-daemon-json").inputs;
         assert.deepEqual(JSON.parse(apply.stdin), { "log-opts": { "max-size": "10m" }, "insecure-registries": ["r:5000"] });
         assert.match(apply.create, /^sudo -n sh -c /);

@@ -50,7 +50,10 @@ describe("PrivateRegistry on the dev settings", () => {
             }
         }
         assert.deepEqual(
-            regs.filter((r) => !r.custom).map((r) => `${r.type}::${r.name}`).sort(),
+            regs
+                .filter((r) => !r.custom)
+                .map((r) => `${r.type}::${r.name}`)
+                .sort(),
             [
                 "private-registry:auth:RegistryUsers::registry-users",
                 "private-registry:index:PrivateRegistry::registry",
@@ -173,7 +176,13 @@ describe("PrivateRegistry on prod-like settings", () => {
 
     it("hashes a supplied password without a RandomPassword and generates the other", async () => {
         const r = await deploy(prodSettings());
-        assert.deepEqual(run.ofType(T.password).map((p) => p.name).sort(), ["registry-registry-http-secret", "registry-users-password-ci"]);
+        assert.deepEqual(
+            run
+                .ofType(T.password)
+                .map((p) => p.name)
+                .sort(),
+            ["registry-registry-http-secret", "registry-users-password-ci"],
+        );
         const pws = await promiseOf(r.passwords);
         assert.equal(pws.ops, "supplied-ops-password");
         assert.equal(pws.ci.length, 40);
@@ -182,7 +191,10 @@ describe("PrivateRegistry on prod-like settings", () => {
 
     it("configures each client over SSH: poll, trust, daemon.json, login; secrets on stdin only", async () => {
         const r = await deploy(prodSettings());
-        const names = run.ofType(T.command).map((c) => c.name).sort();
+        const names = run
+            .ofType(T.command)
+            .map((c) => c.name)
+            .sort();
         assert.deepEqual(names, [
             "registry-client-node-a-daemon-json",
             "registry-client-node-a-daemon-read",
@@ -217,11 +229,14 @@ describe("PrivateRegistry on prod-like settings", () => {
         assert.match(daemon.inputs.delete, /restored|daemon\.json\.orig/);
 
         const b = run.get(T.command, "registry-client-node-b-poll");
-        assert.deepEqual({ host: b.inputs.connection.host, port: b.inputs.connection.port, user: b.inputs.connection.user }, {
-            host: "node-b.example.internal",
-            port: 2222,
-            user: "deploy",
-        });
+        assert.deepEqual(
+            { host: b.inputs.connection.host, port: b.inputs.connection.port, user: b.inputs.connection.user },
+            {
+                host: "node-b.example.internal",
+                port: 2222,
+                user: "deploy",
+            },
+        );
         assert.match(b.inputs.create, /^sudo -n sh -c /);
 
         // Every client step waits for the registry container.
@@ -253,7 +268,10 @@ describe("PrivateRegistry PKI choices", () => {
         s.tls = { ...s.tls, ca: { mode: "existing", certPem: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n", keyPem: new Secret("CA-KEY") } };
         const r = await deploy(s);
         assert.equal(run.ofType(T.selfSigned).length, 0);
-        assert.deepEqual(run.ofType(T.key).map((k) => k.name), ["registry-cert-key"]);
+        assert.deepEqual(
+            run.ofType(T.key).map((k) => k.name),
+            ["registry-cert-key"],
+        );
         const leaf = run.get(T.signed, "registry-cert-cert");
         assert.match(leaf.inputs.caCertPem, /\nCA\n/);
         assert.equal(leaf.inputs.caPrivateKeyPem, "CA-KEY");

@@ -38,10 +38,19 @@ describe("the dev stack on the real engine", () => {
     it("preview --diff from nothing plans every resource and reports no error", async () => {
         const steps = new StepLog();
         const p = await timed("preview", () => ts.stack.preview({ diff: true, onEvent: steps.onEvent, color: "never" }));
-        assert.deepEqual(steps.diagnostics.filter((d) => d.startsWith("error")), []);
+        assert.deepEqual(
+            steps.diagnostics.filter((d) => d.startsWith("error")),
+            [],
+        );
         assert.deepEqual(Object.keys(p.changeSummary), ["create"]);
         const types = new Set(steps.steps.map((s) => s.type));
-        for (const t of ["tls:index/privateKey:PrivateKey", "tls:index/locallySignedCert:LocallySignedCert", "random:index/randomPassword:RandomPassword", "docker:index/container:Container", "docker:index/volume:Volume"]) {
+        for (const t of [
+            "tls:index/privateKey:PrivateKey",
+            "tls:index/locallySignedCert:LocallySignedCert",
+            "random:index/randomPassword:RandomPassword",
+            "docker:index/container:Container",
+            "docker:index/volume:Volume",
+        ]) {
             assert.ok(types.has(t), `${t} is in the plan`);
         }
     });

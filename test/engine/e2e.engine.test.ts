@@ -97,7 +97,10 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
         await timed("preview", async () => {
             const steps = new StepLog();
             const p = await ts.stack.preview({ diff: true, onEvent: steps.onEvent, color: "never" });
-            assert.deepEqual(steps.diagnostics.filter((d) => d.startsWith("error")), []);
+            assert.deepEqual(
+                steps.diagnostics.filter((d) => d.startsWith("error")),
+                [],
+            );
             const creates = p.changeSummary.create ?? 0;
             assert.ok(creates >= 20, `the plan creates every resource: ${JSON.stringify(p.changeSummary)}`);
             assert.deepEqual(Object.keys(p.changeSummary).sort(), ["create"]);
@@ -107,7 +110,10 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
     it("up: /v2/ over TLS verified against caCertPem: 401 anonymously, 200 with the stack's passwords", async () => {
         await timed("up", async () => {
             const steps = await up();
-            assert.ok(steps.steps.every((s) => s.op === "create"), steps.changes().join("\n"));
+            assert.ok(
+                steps.steps.every((s) => s.op === "create"),
+                steps.changes().join("\n"),
+            );
         });
         assert.equal((await api(target, "GET", "/v2/")).status, 401);
         assert.equal((await api(target, "GET", "/v2/", { user: "pusher", password: "wrong" })).status, 401);
@@ -126,7 +132,11 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
             const ca = await sshExec(infra, hostA, `cat /etc/docker/certs.d/${REGISTRY.name}:${REGISTRY.port}/ca.crt`);
             assert.equal(`${ca.stdout}\n`, target.ca, "host A trusts exactly the CA the program made");
             const marker = crypto.randomBytes(8).toString("hex");
-            const push = await sshExec(infra, hostA, `set -e; d=$(mktemp -d); echo ${marker} > $d/hello.txt; tar -C $d -c . | docker import - ${image} >/dev/null; docker push ${image}`);
+            const push = await sshExec(
+                infra,
+                hostA,
+                `set -e; d=$(mktemp -d); echo ${marker} > $d/hello.txt; tar -C $d -c . | docker import - ${image} >/dev/null; docker push ${image}`,
+            );
             assert.equal(push.code, 0, push.stdout);
             pushedDigest = /digest: (sha256:[0-9a-f]{64})/.exec(push.stdout)?.[1] ?? "";
             assert.match(pushedDigest, /^sha256:/);
@@ -141,11 +151,20 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
 
     it("negative control: with the CA trusted but no login, a push needs credentials", async () => {
         await timed("no login", async () => {
-            const trust = await sshExec(infra, hostC, `mkdir -p /etc/docker/certs.d/${REGISTRY.name}:${REGISTRY.port} && cat > /etc/docker/certs.d/${REGISTRY.name}:${REGISTRY.port}/ca.crt`, {
-                stdin: target.ca,
-            });
+            const trust = await sshExec(
+                infra,
+                hostC,
+                `mkdir -p /etc/docker/certs.d/${REGISTRY.name}:${REGISTRY.port} && cat > /etc/docker/certs.d/${REGISTRY.name}:${REGISTRY.port}/ca.crt`,
+                {
+                    stdin: target.ca,
+                },
+            );
             assert.equal(trust.code, 0);
-            const push = await sshExec(infra, hostC, `set -e; d=$(mktemp -d); echo c > $d/c.txt; tar -C $d -c . | docker import - ${REGISTRY.name}:${REGISTRY.port}/e2e/c:1 >/dev/null; docker push ${REGISTRY.name}:${REGISTRY.port}/e2e/c:1`);
+            const push = await sshExec(
+                infra,
+                hostC,
+                `set -e; d=$(mktemp -d); echo c > $d/c.txt; tar -C $d -c . | docker import - ${REGISTRY.name}:${REGISTRY.port}/e2e/c:1 >/dev/null; docker push ${REGISTRY.name}:${REGISTRY.port}/e2e/c:1`,
+            );
             assert.notEqual(push.code, 0);
             assert.match(push.stdout, /no basic auth credentials|unauthorized|authentication required/);
         });
@@ -154,7 +173,11 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
     it("the runbook's API calls: _catalog, tags/list, manifest HEAD with its digest, DELETE manifest and blob → 202", async () => {
         await timed("API calls", async () => {
             const auth = { user: "pusher", password: passwords.pusher };
-            const push = await sshExec(infra, hostA, `set -e; d=$(mktemp -d); echo gone > $d/x.txt; tar -C $d -c . | docker import - ${REGISTRY.name}:${REGISTRY.port}/e2e/deleteme:1 >/dev/null; docker push ${REGISTRY.name}:${REGISTRY.port}/e2e/deleteme:1`);
+            const push = await sshExec(
+                infra,
+                hostA,
+                `set -e; d=$(mktemp -d); echo gone > $d/x.txt; tar -C $d -c . | docker import - ${REGISTRY.name}:${REGISTRY.port}/e2e/deleteme:1 >/dev/null; docker push ${REGISTRY.name}:${REGISTRY.port}/e2e/deleteme:1`,
+            );
             assert.equal(push.code, 0, push.stdout);
             const catalog = await api(target, "GET", "/v2/_catalog", auth);
             assert.equal(catalog.status, 200);
@@ -224,11 +247,13 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
         assert.doesNotMatch(state, /-----BEGIN (RSA |EC )?PRIVATE KEY-----/, "no private key in plaintext");
         assert.doesNotMatch(state, /\$2[aby]\$\d\d\$/, "no bcrypt hash in plaintext");
         assert.doesNotMatch(state, /secret: [A-Za-z0-9+/=_-]{16,}/, "no http.secret in plaintext");
-        const shown = JSON.parse(execFileSync(`${ts.engine.binDir}/pulumi`, ["stack", "output", "passwords", "--show-secrets", "--json", "--stack", "e2e"], {
-            cwd: ts.dir,
-            encoding: "utf8",
-            env: { ...process.env, ...engineEnv(ts.engine.home), PULUMI_BACKEND_URL: `file://${ts.dir}/state` },
-        }));
+        const shown = JSON.parse(
+            execFileSync(`${ts.engine.binDir}/pulumi`, ["stack", "output", "passwords", "--show-secrets", "--json", "--stack", "e2e"], {
+                cwd: ts.dir,
+                encoding: "utf8",
+                env: { ...process.env, ...engineEnv(ts.engine.home), PULUMI_BACKEND_URL: `file://${ts.dir}/state` },
+            }),
+        );
         assert.deepEqual(shown, passwords);
     });
 
@@ -265,7 +290,11 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
             assert.deepEqual(steps.changes(), [`replace ${CONTAINER}::registry-registry-container`]);
             const idAfter = execFileSync("docker", ["inspect", "-f", "{{.Id}}", REGISTRY.container]).toString().trim();
             assert.notEqual(idAfter, idBefore);
-            const pull = await sshExec(infra, hostB, `docker rmi ${image} >/dev/null && docker pull ${image} && docker inspect --format '{{index .RepoDigests 0}}' ${image}`);
+            const pull = await sshExec(
+                infra,
+                hostB,
+                `docker rmi ${image} >/dev/null && docker pull ${image} && docker inspect --format '{{index .RepoDigests 0}}' ${image}`,
+            );
             assert.equal(pull.code, 0, pull.stdout);
             assert.ok(pull.stdout.trim().endsWith(`@${pushedDigest}`));
         });
@@ -294,18 +323,31 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
                 await setConfig("image", "private-registry-test/registry:2.8-e2e");
                 await setConfig("keepImage", "false");
                 const steps = await up();
-                assert.deepEqual(steps.changes().sort(), [`replace ${CONTAINER}::registry-registry-container`, "replace docker:index/remoteImage:RemoteImage::registry-registry-image"]);
+                assert.deepEqual(steps.changes().sort(), [
+                    `replace ${CONTAINER}::registry-registry-container`,
+                    "replace docker:index/remoteImage:RemoteImage::registry-registry-image",
+                ]);
                 const ops = steps.steps.map((x) => `${x.op} ${x.name}`);
                 const imageDeleted = ops.indexOf("delete-replaced registry-registry-image");
                 const containerCreated = ops.indexOf("create-replacement registry-registry-container");
-                assert.ok(containerCreated >= 0 && imageDeleted > containerCreated, `the old image is deleted after the new container exists: ${ops.join(", ")}`);
+                assert.ok(
+                    containerCreated >= 0 && imageDeleted > containerCreated,
+                    `the old image is deleted after the new container exists: ${ops.join(", ")}`,
+                );
                 const newId = execFileSync("docker", ["image", "inspect", "-f", "{{.Id}}", "private-registry-test/registry:2.8-e2e"]).toString().trim();
-                assert.equal(execFileSync("docker", ["inspect", "-f", "{{.Image}}", REGISTRY.container]).toString().trim(), newId, "the container runs the new image");
+                assert.equal(
+                    execFileSync("docker", ["inspect", "-f", "{{.Image}}", REGISTRY.container]).toString().trim(),
+                    newId,
+                    "the container runs the new image",
+                );
                 assert.equal((await api(target, "GET", "/v2/", { user: "pusher", password: passwords.pusher })).status, 200);
                 await setConfig("image", "private-registry-test/registry:2.8");
                 await setConfig("keepImage", "true");
                 await up();
-                assert.throws(() => execFileSync("docker", ["image", "inspect", "private-registry-test/registry:2.8-e2e"], { stdio: "ignore" }), "keepImage false removed the old tag");
+                assert.throws(
+                    () => execFileSync("docker", ["image", "inspect", "private-registry-test/registry:2.8-e2e"], { stdio: "ignore" }),
+                    "keepImage false removed the old tag",
+                );
             } finally {
                 spawnSync("docker", ["rmi", "private-registry-test/registry:2.8-e2e"], { stdio: "ignore" });
             }
@@ -348,7 +390,10 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
             await setConfig("clients", [...clients, { name: "host-c", host: hostC.ip }]);
             await setConfig("daemonJson", { debug: true, maxConcurrentDownloads: 3 });
             await assert.rejects(up(), (e: Error) => {
-                assert.match(e.message, /private-registry: registry-client-host-c \(10\.231\.77\.13\): \/etc\/docker\/daemon\.json: the existing daemon\.json is not valid JSON/);
+                assert.match(
+                    e.message,
+                    /private-registry: registry-client-host-c \(10\.231\.77\.13\): \/etc\/docker\/daemon\.json: the existing daemon\.json is not valid JSON/,
+                );
                 return true;
             });
             const a = await sshExec(infra, hostA, "cat /etc/docker/daemon.json");

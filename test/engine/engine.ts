@@ -82,7 +82,13 @@ export interface TestStack {
  * Creates the stack `name` from `Pulumi.<from>.yaml` (copied, so the repository's files are never
  * written), with `config` set on top, running `program` inline.
  */
-export async function createStack(opts: { from: string; name?: string; config?: ConfigMap; program: () => Promise<Record<string, unknown>> | Record<string, unknown>; log?: (m: string) => void }): Promise<TestStack> {
+export async function createStack(opts: {
+    from: string;
+    name?: string;
+    config?: ConfigMap;
+    program: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+    log?: (m: string) => void;
+}): Promise<TestStack> {
     const eng = await getEngine(opts.log);
     const name = opts.name ?? opts.from;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pr-stack-${name}-`));
@@ -112,7 +118,8 @@ export class StepLog {
     readonly onEvent = (e: EngineEvent): void => {
         const m = e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
         if (m && e.resOutputsEvent) this.steps.push({ urn: m.urn, type: m.type, name: m.urn.slice(m.urn.lastIndexOf("::") + 2), op: m.op });
-        if (e.diagnosticEvent && /error|warning/.test(e.diagnosticEvent.severity)) this.diagnostics.push(`${e.diagnosticEvent.severity}: ${e.diagnosticEvent.message}`);
+        if (e.diagnosticEvent && /error|warning/.test(e.diagnosticEvent.severity))
+            this.diagnostics.push(`${e.diagnosticEvent.severity}: ${e.diagnosticEvent.message}`);
     };
 
     /**

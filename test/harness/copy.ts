@@ -32,7 +32,17 @@ export async function sourceOf(source: unknown): Promise<Source> {
     throw new Error("archive must be a path to a file or directory");
 }
 
-const FX = ["SSH_FX_OK", "SSH_FX_EOF", "SSH_FX_NO_SUCH_FILE", "SSH_FX_PERMISSION_DENIED", "SSH_FX_FAILURE", "SSH_FX_BAD_MESSAGE", "SSH_FX_NO_CONNECTION", "SSH_FX_CONNECTION_LOST", "SSH_FX_OP_UNSUPPORTED"];
+const FX = [
+    "SSH_FX_OK",
+    "SSH_FX_EOF",
+    "SSH_FX_NO_SUCH_FILE",
+    "SSH_FX_PERMISSION_DENIED",
+    "SSH_FX_FAILURE",
+    "SSH_FX_BAD_MESSAGE",
+    "SSH_FX_NO_CONNECTION",
+    "SSH_FX_CONNECTION_LOST",
+    "SSH_FX_OP_UNSUPPORTED",
+];
 
 /** pkg/sftp's `StatusError` wording for an ssh2 SFTP error. */
 function sftpError(e: Error & { code?: number }): Error {
@@ -133,7 +143,13 @@ async function copyWith(sftp: SFTPWrapper, source: Source, dest: string): Promis
 }
 
 /** CopyToRemote's create (and its update when the source or remotePath changed). */
-export async function copyToRemote(connection: Connection, sourceInput: unknown, remotePath: string, log: (m: string) => void = () => undefined, timeoutMs = 300_000): Promise<void> {
+export async function copyToRemote(
+    connection: Connection,
+    sourceInput: unknown,
+    remotePath: string,
+    log: (m: string) => void = () => undefined,
+    timeoutMs = 300_000,
+): Promise<void> {
     const source = await sourceOf(sourceInput);
     const client = await dial(connection, log);
     let timer: NodeJS.Timeout | undefined;

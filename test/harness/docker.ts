@@ -45,7 +45,10 @@ export function endpointOf(host: string | undefined, sshOpts: string[] = []): Do
 
 /** The default provider's endpoint: $DOCKER_HOST, $DOCKER_SSH_OPTS (split on spaces). */
 export function defaultEndpoint(): DockerEndpoint {
-    return endpointOf(process.env.DOCKER_HOST, (process.env.DOCKER_SSH_OPTS ?? "").split(" ").filter((s) => s !== ""));
+    return endpointOf(
+        process.env.DOCKER_HOST,
+        (process.env.DOCKER_SSH_OPTS ?? "").split(" ").filter((s) => s !== ""),
+    );
 }
 
 /** A socket-like Duplex over `ssh … docker system dial-stdio`; `onFail` hears why ssh exited. */
@@ -76,7 +79,11 @@ function sshConnection(argv: string[], onFail: (err: Error) => void): Duplex {
     child.on("error", (e) => onFail(e));
     child.on("exit", (code) => {
         if (code) {
-            onFail(new Error(`command [ssh ${argv.join(" ")}] has exited with exit status ${code}, make sure the URL is valid, and Docker 18.09 or later is installed on the remote host: stderr=${stderr.trim()}`));
+            onFail(
+                new Error(
+                    `command [ssh ${argv.join(" ")}] has exited with exit status ${code}, make sure the URL is valid, and Docker 18.09 or later is installed on the remote host: stderr=${stderr.trim()}`,
+                ),
+            );
         }
     });
     return Object.assign(sock, { setTimeout: () => sock, setNoDelay: () => sock, setKeepAlive: () => sock, ref: () => sock, unref: () => sock });
@@ -113,7 +120,9 @@ export function dockerApi(target: DockerEndpoint | string, method: string, path:
             } else resolve(v);
         };
         const payload = raw ?? (body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
-        const headers: Record<string, string | number> = payload ? { "content-type": raw ? "application/x-tar" : "application/json", "content-length": payload.length } : {};
+        const headers: Record<string, string | number> = payload
+            ? { "content-type": raw ? "application/x-tar" : "application/json", "content-length": payload.length }
+            : {};
         const url = ep.kind === "unix" ? `http://%2F${ep.socketPath.slice(1).replace(/\//g, "%2F")}/v1.41${path}` : `http://docker.example.com/v1.41${path}`;
         const opts: http.RequestOptions = { method, path: `/v1.41${path}`, headers };
         if (ep.kind === "unix") opts.socketPath = ep.socketPath;
@@ -134,7 +143,8 @@ export function dockerApi(target: DockerEndpoint | string, method: string, path:
                 } catch {
                     /* plain text, or a stream of JSON messages */
                 }
-                if ((res.statusCode ?? 500) >= 400) finish(new DockerApiError(`Error response from daemon: ${parsed?.message ?? text.trim()}`, res.statusCode ?? 500));
+                if ((res.statusCode ?? 500) >= 400)
+                    finish(new DockerApiError(`Error response from daemon: ${parsed?.message ?? text.trim()}`, res.statusCode ?? 500));
                 else finish(undefined, parsed);
                 if (ep.kind === "ssh") req.socket?.destroy();
             });
@@ -160,7 +170,7 @@ export function tarOne(file: string, content: Buffer, mode: number, uid = 0, gid
     const name = file.replace(/^\/+/, "");
     const header = Buffer.alloc(512);
     const put = (s: string, off: number, len: number) => header.write(s, off, Math.min(len, Buffer.byteLength(s)), "utf8");
-    const octal = (n: number, len: number) => n.toString(8).padStart(len - 1, "0") + "\0";
+    const octal = (n: number, len: number) => `${n.toString(8).padStart(len - 1, "0")}\0`;
     let prefix = "";
     let base = name;
     if (Buffer.byteLength(name) > 100) {
@@ -181,7 +191,7 @@ export function tarOne(file: string, content: Buffer, mode: number, uid = 0, gid
     put(prefix, 345, 155);
     let sum = 0;
     for (const b of header) sum += b;
-    put(octal(sum, 7).slice(0, 6) + "\0 ", 148, 8);
+    put(`${octal(sum, 7).slice(0, 6)}\0 `, 148, 8);
     const pad = Buffer.alloc((512 - (content.length % 512)) % 512);
     return Buffer.concat([header, content, pad, Buffer.alloc(1024)]);
 }
@@ -283,7 +293,10 @@ export async function remoteImage(ep: DockerEndpoint, inputs: Inputs, opts: Dock
     const digests: string[] = image.RepoDigests ?? [];
     const repo = name.replace(/@.*$/, "").replace(/:[^/:]*$/, "");
     const repoDigest = digests.length === 0 ? "" : digests.length === 1 ? digests[0] : (digests.find((d) => d.startsWith(`${repo}@`)) ?? digests[0]);
-    return { id: `${image.Id}${name}`, outputs: { name, imageId: image.Id, repoDigest, keepLocally: inputs.keepLocally, forceRemove: inputs.forceRemove, platform: inputs.platform ?? "" } };
+    return {
+        id: `${image.Id}${name}`,
+        outputs: { name, imageId: image.Id, repoDigest, keepLocally: inputs.keepLocally, forceRemove: inputs.forceRemove, platform: inputs.platform ?? "" },
+    };
 }
 
 /** RemoteImage delete: `ImageRemove(name, {Force: forceRemove})` unless `keepLocally`. */
@@ -300,7 +313,12 @@ const labelMap = (labels: { label: string; value: string }[] | undefined) => (la
 
 /** `docker.Volume`; `name` already autonamed by the caller. ID = name. */
 export async function volume(ep: DockerEndpoint, name: string, inputs: Inputs) {
-    const v = await dockerApi(ep, "POST", "/volumes/create", { Name: name, Driver: inputs.driver ?? "local", DriverOpts: inputs.driverOpts ?? {}, Labels: labelMap(inputs.labels) ?? {} }).catch((e) => {
+    const v = await dockerApi(ep, "POST", "/volumes/create", {
+        Name: name,
+        Driver: inputs.driver ?? "local",
+        DriverOpts: inputs.driverOpts ?? {},
+        Labels: labelMap(inputs.labels) ?? {},
+    }).catch((e) => {
         throw new Error(`Unable to create volume: ${(e as Error).message}`);
     });
     return { id: v.Name as string, outputs: { name: v.Name, driver: v.Driver, driverOpts: v.Options ?? {}, mountpoint: v.Mountpoint, labels: inputs.labels } };
@@ -332,7 +350,12 @@ export async function network(ep: DockerEndpoint, name: string, inputs: Inputs) 
         EnableIPv6: inputs.ipv6 ?? false,
         IPAM: {
             Driver: inputs.ipamDriver ?? "default",
-            Config: (inputs.ipamConfigs ?? []).map((c: Inputs) => ({ Subnet: c.subnet ?? "", IPRange: c.ipRange ?? "", Gateway: c.gateway ?? "", AuxiliaryAddresses: c.auxAddress ?? {} })),
+            Config: (inputs.ipamConfigs ?? []).map((c: Inputs) => ({
+                Subnet: c.subnet ?? "",
+                IPRange: c.ipRange ?? "",
+                Gateway: c.gateway ?? "",
+                AuxiliaryAddresses: c.auxAddress ?? {},
+            })),
             Options: inputs.ipamOptions ?? {},
         },
         Options: inputs.options ?? {},
@@ -352,7 +375,12 @@ export async function network(ep: DockerEndpoint, name: string, inputs: Inputs) 
             ingress: n.Ingress,
             ipv6: n.EnableIPv6,
             ipamDriver: n.IPAM?.Driver ?? "default",
-            ipamConfigs: (n.IPAM?.Config ?? []).map((c: any) => ({ subnet: c.Subnet ?? "", ipRange: c.IPRange ?? "", gateway: c.Gateway ?? "", auxAddress: c.AuxiliaryAddresses ?? {} })),
+            ipamConfigs: (n.IPAM?.Config ?? []).map((c: any) => ({
+                subnet: c.Subnet ?? "",
+                ipRange: c.IPRange ?? "",
+                gateway: c.Gateway ?? "",
+                auxAddress: c.AuxiliaryAddresses ?? {},
+            })),
             options: n.Options ?? {},
             labels: inputs.labels,
         },
@@ -367,7 +395,8 @@ export async function deleteNetwork(ep: DockerEndpoint, id: string, timeoutMs = 
             return void (await dockerApi(ep, "DELETE", `/networks/${encodeURIComponent(id)}`));
         } catch (e) {
             if (isStatus(e, 404)) return;
-            if (!/active endpoints/.test((e as Error).message) || Date.now() > deadline) throw new Error(`Error removing network ${id}: ${(e as Error).message}`);
+            if (!/active endpoints/.test((e as Error).message) || Date.now() > deadline)
+                throw new Error(`Error removing network ${id}: ${(e as Error).message}`);
             await sleep(500);
         }
     }
@@ -419,14 +448,20 @@ export function containerCreateBody(inputs: Inputs): Record<string, unknown> {
                       NoCopy: m.volumeOptions.noCopy ?? false,
                       Labels: labelMap(m.volumeOptions.labels),
                       Subpath: m.volumeOptions.subpath,
-                      DriverConfig: m.volumeOptions.driverName || m.volumeOptions.driverOptions ? { Name: m.volumeOptions.driverName ?? "", Options: m.volumeOptions.driverOptions ?? {} } : undefined,
+                      DriverConfig:
+                          m.volumeOptions.driverName || m.volumeOptions.driverOptions
+                              ? { Name: m.volumeOptions.driverName ?? "", Options: m.volumeOptions.driverOptions ?? {} }
+                              : undefined,
                   }
                 : undefined,
         TmpfsOptions: m.type === "tmpfs" && m.tmpfsOptions ? { SizeBytes: m.tmpfsOptions.sizeBytes, Mode: m.tmpfsOptions.mode } : undefined,
     }));
     const portKey = (p: Inputs) => `${p.internal}/${p.protocol ?? "tcp"}`;
     const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-    for (const p of ports) (bindings[portKey(p)] ??= []).push({ HostIp: p.ip ?? "0.0.0.0", HostPort: p.external !== undefined ? String(p.external) : "" });
+    for (const p of ports) {
+        bindings[portKey(p)] ??= [];
+        bindings[portKey(p)].push({ HostIp: p.ip ?? "0.0.0.0", HostPort: p.external !== undefined ? String(p.external) : "" });
+    }
     const mb = (n: number | undefined) => (n ? n * 1048576 : undefined);
     return {
         Image: inputs.image,
@@ -470,7 +505,11 @@ export function containerCreateBody(inputs: Inputs): Record<string, unknown> {
             Ulimits: (inputs.ulimits ?? []).map((u: Inputs) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
             CapAdd: inputs.capabilities?.adds ?? [],
             CapDrop: inputs.capabilities?.drops ?? [],
-            Devices: (inputs.devices ?? []).map((d: Inputs) => ({ PathOnHost: d.hostPath, PathInContainer: d.containerPath || d.hostPath, CgroupPermissions: d.permissions || "rwm" })),
+            Devices: (inputs.devices ?? []).map((d: Inputs) => ({
+                PathOnHost: d.hostPath,
+                PathInContainer: d.containerPath || d.hostPath,
+                CgroupPermissions: d.permissions || "rwm",
+            })),
             Dns: inputs.dns ?? [],
             DnsOptions: inputs.dnsOpts ?? [],
             DnsSearch: inputs.dnsSearches ?? [],
@@ -523,9 +562,9 @@ function containerOutputs(info: any, inputs: Inputs): Record<string, unknown> {
     const hc = info.Config.Healthcheck;
     const hostConfig = info.HostConfig;
     const ports: unknown[] = [];
-    for (const key of Object.keys(info.NetworkSettings?.Ports ?? hostConfig.PortBindings ?? {}).sort((a, b) => parseInt(a) - parseInt(b))) {
+    for (const key of Object.keys(info.NetworkSettings?.Ports ?? hostConfig.PortBindings ?? {}).sort((a, b) => parseInt(a, 10) - parseInt(b, 10))) {
         for (const b of info.NetworkSettings?.Ports?.[key] ?? hostConfig.PortBindings?.[key] ?? []) {
-            ports.push({ internal: parseInt(key), external: parseInt(b.HostPort) || 0, ip: b.HostIp, protocol: key.split("/")[1] });
+            ports.push({ internal: parseInt(key, 10), external: parseInt(b.HostPort, 10) || 0, ip: b.HostIp, protocol: key.split("/")[1] });
         }
     }
     const networkDatas = Object.entries(info.NetworkSettings?.Networks ?? {}).map(([networkName, n]: [string, any]) => ({
@@ -558,7 +597,8 @@ function containerOutputs(info: any, inputs: Inputs): Record<string, unknown> {
         restart: hostConfig.RestartPolicy?.Name || "no",
         maxRetryCount: hostConfig.RestartPolicy?.MaximumRetryCount ?? 0,
         init: hostConfig.Init ?? false,
-        capabilities: hostConfig.CapAdd?.length || hostConfig.CapDrop?.length ? { adds: hostConfig.CapAdd ?? [], drops: hostConfig.CapDrop ?? [] } : inputs.capabilities,
+        capabilities:
+            hostConfig.CapAdd?.length || hostConfig.CapDrop?.length ? { adds: hostConfig.CapAdd ?? [], drops: hostConfig.CapDrop ?? [] } : inputs.capabilities,
         mounts: inputs.mounts,
         volumes: inputs.volumes,
         tmpfs: hostConfig.Tmpfs ?? {},
@@ -637,7 +677,8 @@ export async function container(ep: DockerEndpoint, name: string, inputs: Inputs
     opts.onCreated?.(id);
     if (inputs.networksAdvanced?.length) {
         await dockerApi(ep, "POST", "/networks/bridge/disconnect", { Container: id, Force: false }).catch((e) => {
-            if (!/is not connected to the network/.test((e as Error).message)) throw new Error(`Unable to disconnect the default network: ${(e as Error).message}`);
+            if (!/is not connected to the network/.test((e as Error).message))
+                throw new Error(`Unable to disconnect the default network: ${(e as Error).message}`);
         });
         for (const n of inputs.networksAdvanced) {
             await dockerApi(ep, "POST", `/networks/${encodeURIComponent(n.name)}/connect`, {
@@ -726,6 +767,7 @@ export async function deleteContainer(ep: DockerEndpoint, id: string, inputs: In
         });
     }
     await dockerApi(ep, "DELETE", `/containers/${id}?force=true&v=${inputs.removeVolumes !== false}`).catch((e) => {
-        if (!isStatus(e, 404) && !/No such container|is already in progress/.test((e as Error).message)) throw new Error(`Error deleting container ${id}: ${(e as Error).message}`);
+        if (!isStatus(e, 404) && !/No such container|is already in progress/.test((e as Error).message))
+            throw new Error(`Error deleting container ${id}: ${(e as Error).message}`);
     });
 }

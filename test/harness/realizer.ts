@@ -102,15 +102,17 @@ const T = {
     localCommand: "command:local:Command",
 } as const;
 
-const COMMANDS = new Set<string>([T.remoteCommand, T.localCommand, T.copy]);
-
 /** Secret outputs per the providers' schemas (the SDKs also send them as additionalSecretOutputs). */
 const PROVIDER_SECRETS: Record<string, string[]> = {
     [T.remoteCommand]: ["connection"],
     [T.copy]: ["connection"],
 };
 
-const hex = (n: number) => crypto.randomBytes(Math.ceil(n / 2)).toString("hex").slice(0, n);
+const hex = (n: number) =>
+    crypto
+        .randomBytes(Math.ceil(n / 2))
+        .toString("hex")
+        .slice(0, n);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function fileHash(p: string): string {
@@ -225,7 +227,11 @@ export class Realizer {
             // Nothing in flight: wait for the SDK's RPC queue (registrations still awaiting inputs,
             // outputs, invokes) to drain, or for a quiet moment when something is stuck elsewhere.
             const before = tappedRegistrations().length;
-            const drained = await Promise.race([sdkSettings.waitForRPCs().then(() => true), failed.then(() => false), sleep(Math.min(left, 2000)).then(() => false)]);
+            const drained = await Promise.race([
+                sdkSettings.waitForRPCs().then(() => true),
+                failed.then(() => false),
+                sleep(Math.min(left, 2000)).then(() => false),
+            ]);
             await sleep(20);
             this.throwIfFailed();
             if (this.inflight.size === 0 && tappedRegistrations().length === before) {
@@ -335,15 +341,29 @@ export class Realizer {
         return state;
     }
 
-    private async realize(base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">, inputs: Inputs): Promise<RealizedResource> {
-        const { type, name } = base;
+    private async realize(
+        base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">,
+        inputs: Inputs,
+    ): Promise<RealizedResource> {
+        const { type } = base;
         if (type.startsWith("pulumi:providers:")) return this.provider(base, inputs);
         const docker = type.startsWith("docker:") ? await this.dockerOf(base.provider) : undefined;
-        const make = (c: Created, action: RealizedResource["action"]): RealizedResource => ({ ...base, ...c, inputs, docker, seq: 0, secretOutputs: c.secretOutputs ?? [], action });
+        const make = (c: Created, action: RealizedResource["action"]): RealizedResource => ({
+            ...base,
+            ...c,
+            inputs,
+            docker,
+            seq: 0,
+            secretOutputs: c.secretOutputs ?? [],
+            action,
+        });
         return make(await this.create(base, inputs, docker), "create");
     }
 
-    private async provider(base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">, inputs: Inputs): Promise<RealizedResource> {
+    private async provider(
+        base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">,
+        inputs: Inputs,
+    ): Promise<RealizedResource> {
         const id = crypto.randomUUID();
         let docker: dockerR.DockerEndpoint | undefined;
         if (base.type === "pulumi:providers:docker") {
@@ -367,7 +387,11 @@ export class Realizer {
         return p.endpoint!;
     }
 
-    private async create(base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">, inputs: Inputs, docker?: dockerR.DockerEndpoint): Promise<Created> {
+    private async create(
+        base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">,
+        inputs: Inputs,
+        docker?: dockerR.DockerEndpoint,
+    ): Promise<Created> {
         const { type, name } = base;
         this.log(`create ${type}::${name}`);
         const offline = OFFLINE_REALIZERS[type];
@@ -387,7 +411,17 @@ export class Realizer {
                 } catch (e) {
                     // The bridge keeps what was created, with the error: destroy deletes it.
                     if (partial) {
-                        this.records.push({ ...base, id: partial, seq: this.records.length, inputs, outputs: {}, secretOutputs: [], docker, action: "create", initError: (e as Error).message });
+                        this.records.push({
+                            ...base,
+                            id: partial,
+                            seq: this.records.length,
+                            inputs,
+                            outputs: {},
+                            secretOutputs: [],
+                            docker,
+                            action: "create",
+                            initError: (e as Error).message,
+                        });
                     }
                     throw e;
                 }
@@ -410,16 +444,26 @@ export class Realizer {
     }
 
     private localOptions(inputs: Inputs) {
-        return { interpreter: inputs.interpreter, dir: inputs.dir, environment: inputs.environment, stdin: inputs.stdin, addPreviousOutputInEnv: inputs.addPreviousOutputInEnv, logging: inputs.logging };
+        return {
+            interpreter: inputs.interpreter,
+            dir: inputs.dir,
+            environment: inputs.environment,
+            stdin: inputs.stdin,
+            addPreviousOutputInEnv: inputs.addPreviousOutputInEnv,
+            logging: inputs.logging,
+        };
     }
 
     /** local.Command's `assets` / `archive` outputs from `assetPaths` / `archivePaths`. */
     private localArtifacts(inputs: Inputs): Record<string, unknown> {
         const dir = inputs.dir ?? process.cwd();
         const out: Record<string, unknown> = {};
-        if (inputs.assetPaths?.length) out.assets = Object.fromEntries(globFiles(dir, inputs.assetPaths).map((f) => [f, new pulumi.asset.FileAsset(path.join(dir, f))]));
+        if (inputs.assetPaths?.length)
+            out.assets = Object.fromEntries(globFiles(dir, inputs.assetPaths).map((f) => [f, new pulumi.asset.FileAsset(path.join(dir, f))]));
         if (inputs.archivePaths?.length) {
-            out.archive = new pulumi.asset.AssetArchive(Object.fromEntries(globFiles(dir, inputs.archivePaths).map((f) => [f, new pulumi.asset.FileAsset(path.join(dir, f))])));
+            out.archive = new pulumi.asset.AssetArchive(
+                Object.fromEntries(globFiles(dir, inputs.archivePaths).map((f) => [f, new pulumi.asset.FileAsset(path.join(dir, f))])),
+            );
         }
         return out;
     }

@@ -59,8 +59,12 @@ export function goDialError(e: Error & { code?: string; level?: string }, c: Con
             return new Error(`ssh: handshake failed: read tcp ${hp}: read: connection reset by peer`);
     }
     if (e.level === "client-authentication") {
-        const methods = [c.privateKey !== undefined ? "publickey" : "", c.password !== undefined ? "password keyboard-interactive" : ""].filter(Boolean).join(" ");
-        return new Error(`ssh: handshake failed: ssh: unable to authenticate, attempted methods [none${methods ? ` ${methods}` : ""}], no supported methods remain`);
+        const methods = [c.privateKey !== undefined ? "publickey" : "", c.password !== undefined ? "password keyboard-interactive" : ""]
+            .filter(Boolean)
+            .join(" ");
+        return new Error(
+            `ssh: handshake failed: ssh: unable to authenticate, attempted methods [none${methods ? ` ${methods}` : ""}], no supported methods remain`,
+        );
     }
     if (/Host denied \(verification failed\)/.test(e.message)) return new Error("ssh: handshake failed: ssh: host key mismatch");
     if (/Timed out while waiting for handshake/.test(e.message)) return new Error(`dial tcp ${hp}: i/o timeout`);
@@ -83,7 +87,11 @@ async function clientConfig(c: Connection): Promise<ConnectConfig> {
             try {
                 key = crypto.createPrivateKey({ key: c.privateKey, passphrase: c.privateKeyPassword });
             } catch {
-                throw new Error(/ENCRYPTED/.test(c.privateKey) && c.privateKeyPassword === undefined ? "ssh: this private key is passphrase protected" : "ssh: no key found");
+                throw new Error(
+                    /ENCRYPTED/.test(c.privateKey) && c.privateKeyPassword === undefined
+                        ? "ssh: this private key is passphrase protected"
+                        : "ssh: no key found",
+                );
             }
         }
         // x/crypto/ssh has no P-224: the tls provider's default ECDSA curve cannot log in.
@@ -104,7 +112,11 @@ async function clientConfig(c: Connection): Promise<ConnectConfig> {
                 resolve();
             });
             s.on("error", (e: Error & { code?: string }) =>
-                reject(new Error(`dial unix ${agent}: connect: ${e.code === "ENOENT" ? "no such file or directory" : e.code === "ECONNREFUSED" ? "connection refused" : e.message}`)),
+                reject(
+                    new Error(
+                        `dial unix ${agent}: connect: ${e.code === "ENOENT" ? "no such file or directory" : e.code === "ECONNREFUSED" ? "connection refused" : e.message}`,
+                    ),
+                ),
             );
         });
         cfg.agent = agent;
@@ -148,7 +160,9 @@ async function connectViaProxy(c: Connection, cfg: ConnectConfig): Promise<Clien
     const proxy = await connectOnce(await clientConfig(pc), pc);
     try {
         const stream = await new Promise<ClientChannel>((resolve, reject) =>
-            proxy.forwardOut("127.0.0.1", 0, c.host, c.port ?? 22, (err, s) => (err ? reject(new Error(`ssh: rejected: connect failed (${err.message})`)) : resolve(s))),
+            proxy.forwardOut("127.0.0.1", 0, c.host, c.port ?? 22, (err, s) =>
+                err ? reject(new Error(`ssh: rejected: connect failed (${err.message})`)) : resolve(s),
+            ),
         );
         const client = await connectOnce(cfg, c, stream);
         client.on("close", () => proxy.end());
@@ -224,7 +238,21 @@ function setenv(client: Client, chan: RawChannel, key: string, value: string): P
 }
 
 /** x/crypto/ssh's signal table: an exit-signal gives status 128 + n. */
-const SIGNALS: Record<string, number> = { ABRT: 6, ALRM: 14, FPE: 8, HUP: 1, ILL: 4, INT: 2, KILL: 9, PIPE: 13, QUIT: 3, SEGV: 11, TERM: 15, USR1: 10, USR2: 12 };
+const SIGNALS: Record<string, number> = {
+    ABRT: 6,
+    ALRM: 14,
+    FPE: 8,
+    HUP: 1,
+    ILL: 4,
+    INT: 2,
+    KILL: 9,
+    PIPE: 13,
+    QUIT: 3,
+    SEGV: 11,
+    TERM: 15,
+    USR1: 10,
+    USR2: 12,
+};
 
 /** The outcome of one command run. */
 export interface RunResult {
@@ -256,7 +284,10 @@ export async function runRemote(c: Connection, command: string, opts: RunOptions
     let client: Client | undefined;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`harness: the command did not finish within ${timeoutMs} ms: running ${JSON.stringify(command)}`)), timeoutMs);
+        timer = setTimeout(
+            () => reject(new Error(`harness: the command did not finish within ${timeoutMs} ms: running ${JSON.stringify(command)}`)),
+            timeoutMs,
+        );
     });
     const run = async (): Promise<RunResult> => {
         client = await dial(c, log);
@@ -343,7 +374,8 @@ function collect(chan: RawChannel, command: string, opts: RunOptions, log: Log):
             }
             let why: string;
             if (code === undefined) why = "wait: remote command exited without exit status or exit signal";
-            else if (signal !== undefined) why = `Process exited with status ${128 + (SIGNALS[signal] ?? 0)} from signal ${signal}${desc ? `. Reason was: ${desc}` : ""}`;
+            else if (signal !== undefined)
+                why = `Process exited with status ${128 + (SIGNALS[signal] ?? 0)} from signal ${signal}${desc ? `. Reason was: ${desc}` : ""}`;
             else why = `Process exited with status ${code}`;
             reject(new Error(`${why}: running ${JSON.stringify(command)}:\n${Buffer.concat(combined).toString("utf8")}`));
         });

@@ -116,7 +116,7 @@ describe("runScript", () => {
     it("runs under sh whatever the login shell, with sudo -n when asked", () => {
         assert.match(runScript("echo hi", false), /^sh -c 'echo hi'$/);
         assert.match(runScript("echo hi", true), /^sudo -n sh -c 'echo hi'$/);
-        assert.equal(sh(runScript("echo \"it's $((1+2))\"", false)).stdout, "it's 3\n");
+        assert.equal(sh(runScript('echo "it\'s $((1+2))"', false)).stdout, "it's 3\n");
     });
 });
 
@@ -255,19 +255,14 @@ describe("login / logout", () => {
         it(`passes the username ${JSON.stringify(user)} as one argument and the password only on stdin`, () => {
             const bin = tmpdir();
             // A stand-in docker that prints its argv and stdin, to see exactly what it receives.
-            fs.writeFileSync(
-                path.join(bin, "docker"),
-                '#!/bin/sh\nfor a in "$@"; do printf "<%s>" "$a"; done; printf "\\nstdin=%s" "$(cat)"\n',
-                { mode: 0o755 },
-            );
+            fs.writeFileSync(path.join(bin, "docker"), '#!/bin/sh\nfor a in "$@"; do printf "<%s>" "$a"; done; printf "\\nstdin=%s" "$(cat)"\n', {
+                mode: 0o755,
+            });
             const line = runScript(renderLogin("registry.test:5000", user), false);
             assert.ok(!line.includes("s3cr3t"));
             const r = sh(`PATH=${shQuote(bin)}:$PATH; ${line}`, "s3cr3t");
             assert.equal(r.code, 0, r.stderr);
-            assert.equal(
-                r.stdout,
-                `<login><--username><${user}><--password-stdin><registry.test:5000>\nstdin=s3cr3t`,
-            );
+            assert.equal(r.stdout, `<login><--username><${user}><--password-stdin><registry.test:5000>\nstdin=s3cr3t`);
             const out = sh(`PATH=${shQuote(bin)}:$PATH; ${runScript(renderLogout("registry.test:5000"), false)}`, "");
             assert.match(out.stdout, /^<logout><registry.test:5000>/);
         });

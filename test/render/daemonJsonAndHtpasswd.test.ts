@@ -27,10 +27,7 @@ describe("mergeDaemonJson", () => {
         assert.equal(parsed.debug, false);
         assert.ok(m.text.endsWith("}\n"));
         assert.equal(m.restartNeeded, true, "log-opts changed");
-        assert.deepEqual(
-            m.managedKeys.sort(),
-            ["debug", "live-restore", "log-opts", "max-concurrent-downloads", "max-concurrent-uploads", "registry-mirrors"],
-        );
+        assert.deepEqual(m.managedKeys.sort(), ["debug", "live-restore", "log-opts", "max-concurrent-downloads", "max-concurrent-uploads", "registry-mirrors"]);
     });
 
     it("needs no restart for reloadable keys and reports no change when nothing changes", () => {
@@ -83,7 +80,11 @@ describe("renderHtpasswd", () => {
         assert.throws(() => renderHtpasswd([{ username: "a:b", bcryptHash: hash }]), /without ':'/);
         assert.throws(() => renderHtpasswd([{ username: "a b", bcryptHash: hash }]), /whitespace/);
         assert.throws(
-            () => renderHtpasswd([{ username: "a", bcryptHash: hash }, { username: "a", bcryptHash: hash }]),
+            () =>
+                renderHtpasswd([
+                    { username: "a", bcryptHash: hash },
+                    { username: "a", bcryptHash: hash },
+                ]),
             /twice/,
         );
     });

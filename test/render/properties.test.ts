@@ -71,7 +71,10 @@ const desired = fc.record(
     },
     { requiredKeys: [] },
 );
-const insecure = fc.array(fc.domain().map((d) => `${d}:5000`), { maxLength: 2 });
+const insecure = fc.array(
+    fc.domain().map((d) => `${d}:5000`),
+    { maxLength: 2 },
+);
 
 describe("mergeDaemonJson", () => {
     it("is idempotent: merging again changes nothing and says so", () => {

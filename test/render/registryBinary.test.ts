@@ -39,22 +39,60 @@ function makePki(dir: string): Pki {
     const p = (f: string) => path.join(dir, f);
     const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
     openssl(
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", p("ca.key"), "-out", p("ca.crt"), "-days", "2", "-subj", "/CN=registry test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        p("ca.key"),
+        "-out",
+        p("ca.crt"),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=registry test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
     );
     openssl(
-        "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", p("server.key"), "-out", p("server.csr"), "-subj", "/CN=localhost",
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        p("server.key"),
+        "-out",
+        p("server.csr"),
+        "-subj",
+        "/CN=localhost",
     );
     fs.writeFileSync(
         p("server.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n" +
-            "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n" + "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
     );
     openssl(
-        "x509", "-req", "-in", p("server.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-CAcreateserial",
-        "-out", p("server.crt"), "-days", "2", "-extfile", p("server.ext"),
+        "x509",
+        "-req",
+        "-in",
+        p("server.csr"),
+        "-CA",
+        p("ca.crt"),
+        "-CAkey",
+        p("ca.key"),
+        "-CAcreateserial",
+        "-out",
+        p("server.crt"),
+        "-days",
+        "2",
+        "-extfile",
+        p("server.ext"),
     );
     return { caPem: fs.readFileSync(p("ca.crt"), "utf8"), certPath: p("server.crt"), keyPath: p("server.key") };
 }
@@ -98,18 +136,14 @@ async function stop(r: Running): Promise<void> {
     clearTimeout(timer);
 }
 
-
 function httpGet(port: number, urlPath: string): Promise<Reply> {
     return new Promise((resolve, reject) => {
-        const req = http.get(
-            { host: "127.0.0.1", port, path: urlPath, agent: false, timeout: 5000 },
-            (res) => {
-                let body = "";
-                res.setEncoding("utf8");
-                res.on("data", (c) => (body += c));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-            },
-        );
+        const req = http.get({ host: "127.0.0.1", port, path: urlPath, agent: false, timeout: 5000 }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (c) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        });
         req.on("error", reject);
     });
 }
@@ -173,27 +207,29 @@ test("distribution 2.8 accepts the rendered v2 config and serves TLS with htpass
     const htpasswdPath = path.join(dir, "htpasswd");
     makeHtpasswd(htpasswdPath);
 
-    const model = (deleteEnabled: boolean, rootName: string) => (port: number, debugPort: number): RegistryConfigModel => ({
-        version: 2,
-        log: { level: "info", formatter: "text", fields: { service: "registry-test" } },
-        storage: { driver: "filesystem", rootDirectory: path.join(dir, rootName) },
-        storageOptions: {
-            deleteEnabled,
-            blobDescriptorCache: "inmemory",
-            uploadPurging: { enabled: true },
-            readOnly: false,
-        },
-        http: {
-            addr: `127.0.0.1:${port}`,
-            secret: "test-http-secret",
-            headers: { "X-Frame-Options": ["DENY"] },
-            tls: { certificatePath: pki.certPath, keyPath: pki.keyPath, minimumTls: "tls1.2" },
-            debugAddr: `127.0.0.1:${debugPort}`,
-            prometheusPath: "/metrics",
-        },
-        auth: { htpasswd: { realm: REALM, path: htpasswdPath } },
-        health: { storageDriver: { enabled: true, interval: "10s", threshold: 3 } },
-    });
+    const model =
+        (deleteEnabled: boolean, rootName: string) =>
+        (port: number, debugPort: number): RegistryConfigModel => ({
+            version: 2,
+            log: { level: "info", formatter: "text", fields: { service: "registry-test" } },
+            storage: { driver: "filesystem", rootDirectory: path.join(dir, rootName) },
+            storageOptions: {
+                deleteEnabled,
+                blobDescriptorCache: "inmemory",
+                uploadPurging: { enabled: true },
+                readOnly: false,
+            },
+            http: {
+                addr: `127.0.0.1:${port}`,
+                secret: "test-http-secret",
+                headers: { "X-Frame-Options": ["DENY"] },
+                tls: { certificatePath: pki.certPath, keyPath: pki.keyPath, minimumTls: "tls1.2" },
+                debugAddr: `127.0.0.1:${debugPort}`,
+                prometheusPath: "/metrics",
+            },
+            auth: { htpasswd: { realm: REALM, path: htpasswdPath } },
+            health: { storageDriver: { enabled: true, interval: "10s", threshold: 3 } },
+        });
 
     const reg = await startRegistry(t, dir, "config", pki, model(true, "data"));
     const ca = pki.caPem;
@@ -238,14 +274,11 @@ test("distribution 2.8 accepts the rendered v2 config and serves TLS with htpass
 
     await t.test("a TLS 1.1 handshake is refused, TLS 1.2 is accepted", async () => {
         // SECLEVEL=0 lets this client offer TLS 1.1 at all, so the refusal comes from the server.
-        await assert.rejects(
-            tlsHandshake(reg.port, ca, { minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT:@SECLEVEL=0" }),
-            (e: Error) => {
-                // "tlsv1 alert protocol version": the server refused (a client-side refusal would not be an alert).
-                assert.match(e.message, /alert protocol version/i);
-                return true;
-            },
-        );
+        await assert.rejects(tlsHandshake(reg.port, ca, { minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT:@SECLEVEL=0" }), (e: Error) => {
+            // "tlsv1 alert protocol version": the server refused (a client-side refusal would not be an alert).
+            assert.match(e.message, /alert protocol version/i);
+            return true;
+        });
         assert.equal(await tlsHandshake(reg.port, ca, { minVersion: "TLSv1.2", maxVersion: "TLSv1.2" }), "TLSv1.2");
     });
 

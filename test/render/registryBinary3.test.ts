@@ -70,7 +70,11 @@ test("distribution v3 (built from Go modules) runs the rendered dev stack: TLS, 
     const version = pinnedVersion();
     // npm test's setup provides both: their absence is a failure, not a skip.
     assert.equal(spawnSync("docker", ["info"], { stdio: "ignore" }).status, 0, "no Docker engine answers (run bash test/e2e/infra/setup.sh)");
-    assert.equal(spawnSync("docker", ["image", "inspect", `registry:${version}`], { stdio: "ignore" }).status, 0, `image registry:${version} is absent (run bash test/e2e/infra/setup.sh)`);
+    assert.equal(
+        spawnSync("docker", ["image", "inspect", `registry:${version}`], { stdio: "ignore" }).status,
+        0,
+        `image registry:${version} is absent (run bash test/e2e/infra/setup.sh)`,
+    );
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "registry-binary3-"));
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -98,7 +102,10 @@ test("distribution v3 (built from Go modules) runs the rendered dev stack: TLS, 
         assert.match(labels["org.opencontainers.image.description"] ?? "", /local test build of github\.com\/distribution\/distribution\/v3/);
         const cmd = JSON.parse(docker("image", "inspect", "--format", "{{json .Config.Cmd}}", `registry:${version}`));
         assert.deepEqual(cmd, ["serve", "/etc/distribution/config.yml"]);
-        assert.ok(inputs.uploads.some((u) => u.file === "/etc/distribution/config.yml"), "config.yml is uploaded to the image's config path");
+        assert.ok(
+            inputs.uploads.some((u) => u.file === "/etc/distribution/config.yml"),
+            "config.yml is uploaded to the image's config path",
+        );
         const v = docker("run", "--rm", "--network", "none", `registry:${version}`, "--version");
         assert.match(v, new RegExp(` github\\.com/distribution/distribution/v3 ${version.replace(/\./g, "\\.")}\\n$`));
     });
@@ -122,14 +129,25 @@ test("distribution v3 (built from Go modules) runs the rendered dev stack: TLS, 
     spawnSync("docker", ["rm", "-f", "-v", name], { stdio: "ignore" });
     t.after(() => spawnSync("docker", ["rm", "-f", "-v", name], { stdio: "ignore" }));
     docker(
-        "run", "-d", "--name", name,
-        "--publish", `127.0.0.1:${port}:${published.internal}`,
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--publish",
+        `127.0.0.1:${port}:${published.internal}`,
         ...inputs.envs.flatMap((e) => ["--env", e]),
         ...inputs.capabilities.drops.flatMap((c) => ["--cap-drop", c]),
         ...inputs.capabilities.adds.flatMap((c) => ["--cap-add", c]),
         ...inputs.securityOpts.flatMap((o) => ["--security-opt", o]),
         // --health-cmd is a shell command line; the rendered test is an exec list of plain words.
-        "--health-cmd", health.join(" "), "--health-interval", "1s", "--health-timeout", "3s", "--health-retries", "3",
+        "--health-cmd",
+        health.join(" "),
+        "--health-interval",
+        "1s",
+        "--health-timeout",
+        "3s",
+        "--health-retries",
+        "3",
         ...mounts,
         `registry:${version}`,
     );
@@ -186,10 +204,7 @@ test("distribution v3 (built from Go modules) runs the rendered dev stack: TLS, 
     });
 
     await t.test("minimumtls tls1.2: a TLS 1.1 handshake is refused, TLS 1.2 and 1.3 are accepted", async () => {
-        await assert.rejects(
-            tlsHandshake(port, ca, { minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT:@SECLEVEL=0" }),
-            /alert protocol version/i,
-        );
+        await assert.rejects(tlsHandshake(port, ca, { minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT:@SECLEVEL=0" }), /alert protocol version/i);
         assert.equal(await tlsHandshake(port, ca, { minVersion: "TLSv1.2", maxVersion: "TLSv1.2" }), "TLSv1.2");
         assert.equal(await tlsHandshake(port, ca, { minVersion: "TLSv1.3", maxVersion: "TLSv1.3" }), "TLSv1.3");
     });

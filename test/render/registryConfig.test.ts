@@ -206,7 +206,7 @@ describe("renderRegistryConfig golden files", () => {
 /** Every key in registry spelling: lower case, except inside user-named maps (headers, log fields). */
 function assertLowerCaseKeys(node: Yaml, where: string): void {
     if (Array.isArray(node)) {
-        node.forEach((n, i) => assertLowerCaseKeys(n, `${where}[${i}]`));
+        for (const [i, n] of node.entries()) assertLowerCaseKeys(n, `${where}[${i}]`);
         return;
     }
     if (node === null || typeof node !== "object") {
@@ -241,7 +241,11 @@ describe("rendered facts, read back with a YAML 1.1 parser", () => {
         const order = ["version", "log", "storage", "auth", "http", "notifications", "redis", "health", "proxy"];
         for (const [name, cfg] of Object.entries(parsed)) {
             const keys = Object.keys(cfg);
-            assert.deepEqual(keys, order.filter((k) => keys.includes(k)), name);
+            assert.deepEqual(
+                keys,
+                order.filter((k) => keys.includes(k)),
+                name,
+            );
         }
     });
 
@@ -252,17 +256,11 @@ describe("rendered facts, read back with a YAML 1.1 parser", () => {
         assert.equal(parsed["v2-s3-rgw"].storage.s3.v4auth, true);
         assert.equal(parsed["v2-s3-rgw"].storage.redirect.disable, true);
 
-        const explicitFalse = read(
-            renderRegistryConfig({ ...GOLDEN["v3-s3-rgw"], storage: { ...RGW_S3, forcePathStyle: false } }),
-        );
+        const explicitFalse = read(renderRegistryConfig({ ...GOLDEN["v3-s3-rgw"], storage: { ...RGW_S3, forcePathStyle: false } }));
         assert.equal(explicitFalse.storage.s3.forcepathstyle, false);
-        const aws = read(
-            renderRegistryConfig({ ...GOLDEN["v3-s3-rgw"], storage: { driver: "s3", region: "eu-west-1", bucket: "b" } }),
-        );
+        const aws = read(renderRegistryConfig({ ...GOLDEN["v3-s3-rgw"], storage: { driver: "s3", region: "eu-west-1", bucket: "b" } }));
         assert.ok(!("forcepathstyle" in aws.storage.s3), "no endpoint, no forced path style");
-        const v2PathStyleTrue = read(
-            renderRegistryConfig({ ...GOLDEN["v2-s3-rgw"], storage: { ...RGW_S3, forcePathStyle: true } }),
-        );
+        const v2PathStyleTrue = read(renderRegistryConfig({ ...GOLDEN["v2-s3-rgw"], storage: { ...RGW_S3, forcePathStyle: true } }));
         assert.ok(!("forcepathstyle" in v2PathStyleTrue.storage.s3), "v2 never gets the key");
     });
 
@@ -390,7 +388,31 @@ describe("rendered facts, read back with a YAML 1.1 parser", () => {
 
 describe("quoting and headers", () => {
     test("strings YAML 1.1 or 1.2 would read as something else survive the round trip", () => {
-        const tricky = ["on", "off", "yes", "no", "y", "n", "true", "NULL", "~", "0.1", "1e3", "0x10", "012", ".5", "12:30", "2024-01-01", "-", "*x", "&a", "#c", "a: b", " lead", ""];
+        const tricky = [
+            "on",
+            "off",
+            "yes",
+            "no",
+            "y",
+            "n",
+            "true",
+            "NULL",
+            "~",
+            "0.1",
+            "1e3",
+            "0x10",
+            "012",
+            ".5",
+            "12:30",
+            "2024-01-01",
+            "-",
+            "*x",
+            "&a",
+            "#c",
+            "a: b",
+            " lead",
+            "",
+        ];
         for (const s of tricky) {
             const text = renderRegistryConfig({
                 ...base(3),
@@ -411,9 +433,7 @@ describe("quoting and headers", () => {
     });
 
     test("nosniff merges with a user header of any case, without duplicates", () => {
-        const cfg = read(
-            renderRegistryConfig({ ...base(3), http: { addr: ":5000", headers: { "x-content-type-options": ["nosniff"] } } }),
-        );
+        const cfg = read(renderRegistryConfig({ ...base(3), http: { addr: ":5000", headers: { "x-content-type-options": ["nosniff"] } } }));
         assert.deepEqual(cfg.http.headers, { "x-content-type-options": ["nosniff"] });
         const header = read(renderRegistryConfig({ ...base(3), http: { addr: ":5000", headers: { "B-H": ["2"], "A-H": ["1"] } } }));
         assert.deepEqual(Object.keys(header.http.headers), ["A-H", "B-H", "X-Content-Type-Options"]);
@@ -434,7 +454,12 @@ describe("version rules and validation errors", () => {
             "storage.driver",
             /swift storage driver was removed in distribution v3.*S3 API.*Ceph RGW|Ceph RGW.*S3 API.*2\.x/,
         ],
-        ["tls1.0 on v3", { ...base(3), http: { addr: ":5000", tls: { ...TLS, minimumTls: "tls1.0" } } }, "http.tls.minimumTls", /v3 accepts only tls1\.2 or tls1\.3.*tls1\.0/],
+        [
+            "tls1.0 on v3",
+            { ...base(3), http: { addr: ":5000", tls: { ...TLS, minimumTls: "tls1.0" } } },
+            "http.tls.minimumTls",
+            /v3 accepts only tls1\.2 or tls1\.3.*tls1\.0/,
+        ],
         ["tls1.1 on v3", { ...base(3), http: { addr: ":5000", tls: { ...TLS, minimumTls: "tls1.1" } } }, "http.tls.minimumTls", /tls1\.1/],
         [
             "RC4 cipher on v3",
@@ -489,15 +514,18 @@ describe("version rules and validation errors", () => {
         ["filesystem maxThreads < 25", { ...base(2), storage: { driver: "filesystem", maxThreads: 10 } }, "storage.maxThreads", /from 25/],
         ["empty addr", { ...base(3), http: { addr: "" } }, "http.addr", /non-empty/],
         ["host without scheme", { ...base(3), http: { addr: ":5000", host: "registry.example" } }, "http.host", /not a URL/],
-        [
-            "case-duplicate headers",
-            { ...base(3), http: { addr: ":5000", headers: { "X-A": ["1"], "x-a": ["2"] } } },
-            "http.headers",
-            /same header/,
-        ],
+        ["case-duplicate headers", { ...base(3), http: { addr: ":5000", headers: { "X-A": ["1"], "x-a": ["2"] } } }, "http.headers", /same header/],
         [
             "duplicate notification endpoint",
-            { ...base(3), notifications: { endpoints: [{ name: "a", url: "http://a" }, { name: "a", url: "http://b" }] } },
+            {
+                ...base(3),
+                notifications: {
+                    endpoints: [
+                        { name: "a", url: "http://a" },
+                        { name: "a", url: "http://b" },
+                    ],
+                },
+            },
             "notifications.endpoints[1].name",
             /appears twice/,
         ],
@@ -523,10 +551,7 @@ describe("version rules and validation errors", () => {
     }
 
     test("swift on v3 says what to do instead", () => {
-        assert.throws(
-            () => renderRegistryConfig({ ...GOLDEN["v2-swift-rgw"], version: 3 }),
-            /removed in distribution v3.*S3 API.*2\.x registry image/,
-        );
+        assert.throws(() => renderRegistryConfig({ ...GOLDEN["v2-swift-rgw"], version: 3 }), /removed in distribution v3.*S3 API.*2\.x registry image/);
     });
 
     test("the allowed counterparts do not throw", () => {

@@ -40,7 +40,11 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, comm
         case "tls:index/certRequest:CertRequest":
             return { certRequestPem: fakePem("CERTIFICATE REQUEST", name) };
         case "random:index/randomPassword:RandomPassword": {
-            const result = `pw-${crypto.createHash("sha256").update(name).digest("hex").slice(0, Number(inputs.length) - 3)}`;
+            const result = `pw-${crypto
+                .createHash("sha256")
+                .update(name)
+                .digest("hex")
+                .slice(0, Number(inputs.length) - 3)}`;
             return { result: s(result), bcryptHash: s(bcrypt.hashSync(result, 4).replace(/^\$2b\$/, "$2a$")) };
         }
         case "docker:index/remoteImage:RemoteImage":

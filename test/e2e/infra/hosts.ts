@@ -37,11 +37,44 @@ function docker(...args: string[]): string {
 
 /** Capability names by bit number (linux/capability.h), for the sandbox's bounding set. */
 const CAPS = [
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
-    "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
-    "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
-    "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
-    "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
 ];
 
 /**
@@ -50,7 +83,10 @@ const CAPS = [
  * to touch any network.
  */
 function capabilityArgs(): string[] {
-    const line = fs.readFileSync("/proc/self/status", "utf8").split("\n").find((l) => l.startsWith("CapBnd:"))!;
+    const line = fs
+        .readFileSync("/proc/self/status", "utf8")
+        .split("\n")
+        .find((l) => l.startsWith("CapBnd:"))!;
     const mask = BigInt(`0x${line.split(/\s+/)[1]}`);
     return CAPS.filter((name, bit) => (mask >> BigInt(bit)) & 1n && name !== "NET_ADMIN").flatMap((name) => ["--cap-add", name]);
 }
@@ -89,19 +125,50 @@ export async function startInfra(count: number, log: (m: string) => void = () =>
     cleanup();
     const key = privateKey({ algorithm: "RSA", rsaBits: 2048 });
     const sshKey = { privateKeyPem: String(key.outputs.privateKeyPem), publicKeyOpenssh: String(key.outputs.publicKeyOpenssh).trim() };
-    docker("network", "create", "--driver", "bridge", "--subnet", NETWORK.subnet, "--gateway", NETWORK.gateway, "--label", "private-registry-e2e", NETWORK.name);
+    docker(
+        "network",
+        "create",
+        "--driver",
+        "bridge",
+        "--subnet",
+        NETWORK.subnet,
+        "--gateway",
+        NETWORK.gateway,
+        "--label",
+        "private-registry-e2e",
+        NETWORK.name,
+    );
     const hosts: TestHost[] = [];
     for (let i = 0; i < count; i++) {
         const letter = String.fromCharCode(97 + i);
         const host = { name: `host-${letter}`, container: `pr-e2e-host-${letter}`, ip: `10.231.77.${11 + i}` };
         docker(
-            "run", "-d", "--name", host.container, "--hostname", host.name, "--label", "private-registry-e2e",
-            "--network", NETWORK.name, "--ip", host.ip,
-            "--dns", "127.0.0.1", "--add-host", `${REGISTRY.name}:${REGISTRY.ip}`,
-            "--init", ...capabilityArgs(),
-            "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-            "--device-cgroup-rule", "a *:* rwm",
-            "-e", `AUTHORIZED_KEY=${sshKey.publicKeyOpenssh}`,
+            "run",
+            "-d",
+            "--name",
+            host.container,
+            "--hostname",
+            host.name,
+            "--label",
+            "private-registry-e2e",
+            "--network",
+            NETWORK.name,
+            "--ip",
+            host.ip,
+            "--dns",
+            "127.0.0.1",
+            "--add-host",
+            `${REGISTRY.name}:${REGISTRY.ip}`,
+            "--init",
+            ...capabilityArgs(),
+            "--security-opt",
+            "seccomp=unconfined",
+            "--security-opt",
+            "apparmor=unconfined",
+            "--device-cgroup-rule",
+            "a *:* rwm",
+            "-e",
+            `AUTHORIZED_KEY=${sshKey.publicKeyOpenssh}`,
             CLIENT_IMAGE,
         );
         isolate(host.container);

@@ -55,8 +55,22 @@ const dockerDef: ProviderDef = {
         "docker:index/container:Container": {
             inPlace: new Set([
                 ...CONTAINER_APPLIED,
-                "cpuPeriod", "cpuQuota", "deviceReadBps", "deviceReadIops", "deviceWriteBps", "deviceWriteIops",
-                "rm", "start", "attach", "logs", "wait", "waitTimeout", "destroyGraceSeconds", "removeVolumes", "tmpfs", "init",
+                "cpuPeriod",
+                "cpuQuota",
+                "deviceReadBps",
+                "deviceReadIops",
+                "deviceWriteBps",
+                "deviceWriteIops",
+                "rm",
+                "start",
+                "attach",
+                "logs",
+                "wait",
+                "waitTimeout",
+                "destroyGraceSeconds",
+                "removeVolumes",
+                "tmpfs",
+                "init",
                 "containerReadRefreshTimeoutMilliseconds",
             ]),
             // log_opts is Optional and ForceNew, not Computed: Read stores what dockerd reports,
@@ -181,7 +195,8 @@ const commandDef: ProviderDef = {
                 return { id: hex(4), outs: {} };
             },
             async update(id, olds, news, changed, ctx) {
-                if (changed.includes("source") || changed.includes("remotePath")) await copyToRemote(news.connection as Connection, news.source, String(news.remotePath), ctx.log, timeoutMs(ctx));
+                if (changed.includes("source") || changed.includes("remotePath"))
+                    await copyToRemote(news.connection as Connection, news.source, String(news.remotePath), ctx.log, timeoutMs(ctx));
                 return {};
             },
         },
@@ -189,7 +204,14 @@ const commandDef: ProviderDef = {
     invokes: {
         "command:local:run": async (args, ctx) => ({
             ...args,
-            ...(await runLocal(String(args.command), { interpreter: args.interpreter, dir: args.dir, environment: args.environment, stdin: args.stdin, logging: args.logging, log: ctx.log })),
+            ...(await runLocal(String(args.command), {
+                interpreter: args.interpreter,
+                dir: args.dir,
+                environment: args.environment,
+                stdin: args.stdin,
+                logging: args.logging,
+                log: ctx.log,
+            })),
         }),
     },
 };

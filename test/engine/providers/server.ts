@@ -154,7 +154,10 @@ export interface ProviderDef {
 }
 
 const isEmpty = (v: unknown) =>
-    v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+    v === undefined ||
+    v === null ||
+    (Array.isArray(v) && v.length === 0) ||
+    (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
 
 /**
  * Keys whose value changed: the new checked inputs against the stored checked inputs, except the
@@ -324,7 +327,9 @@ export async function serve(def: ProviderDef): Promise<void> {
     // Methods not listed answer UNIMPLEMENTED, which the engine treats as "not supported".
     const handlers: Record<string, unknown> = {};
     for (const name of Object.keys(provrpc.ResourceProviderService)) {
-        handlers[name] = (impl as Record<string, unknown>)[name] ?? ((_: unknown, cb: any) => cb({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented` }));
+        handlers[name] =
+            (impl as Record<string, unknown>)[name] ??
+            ((_: unknown, cb: any) => cb({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented` }));
     }
     server.addService(provrpc.ResourceProviderService, handlers as grpc.UntypedServiceImplementation);
     const port = await new Promise<number>((resolve, reject) =>
