@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { Secret, Settings } from "../settingsTypes";
+import type { Secret, Settings, TlsSettings } from "../settingsTypes";
 import { CertificateAuthority } from "./certificateAuthority";
 import { ClientHost } from "./clientHost";
 import { Registry } from "./registry";
@@ -28,9 +28,19 @@ function stateDirFor(endpoint: string): string {
     return `/var/lib/private-registry/${endpoint.replace(/[^A-Za-z0-9.-]/g, "_")}`;
 }
 
+/** What the PKI step hands the registry and the clients (absent when TLS is off). */
+interface Pki {
+    /** The CA clients trust, PEM ("" when a supplied certificate comes without its CA). */
+    caCertPem: pulumi.Output<string>;
+    certPem: pulumi.Output<string>;
+    keyPem: pulumi.Output<string>;
+    minimumTls: "tls1.2" | "tls1.3";
+}
+
 /**
  * A complete private registry: CA and server certificate, htpasswd users, the registry container
- * with its config, and every client host configured to trust it and logged in.
+ * with its config, and every client host configured to trust it and logged in. Built in three
+ * steps: {@link PrivateRegistry.pki}, the registry with its users, {@link PrivateRegistry.clients}.
  */
 export class PrivateRegistry extends pulumi.ComponentResource {
     /** `host:port` clients use (the first address). */
@@ -62,59 +72,10 @@ export class PrivateRegistry extends pulumi.ComponentResource {
 
     constructor(name: string, args: PrivateRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
-        const child = { parent: this };
         const addresses = registryAddresses(args);
         const endpoint = addresses[0];
 
-        const dockerProvider = new docker.Provider(
-            `${name}-docker`,
-            { host: args.docker.host, sshOpts: args.docker.sshOpts.length > 0 ? args.docker.sshOpts : undefined },
-            child,
-        );
-
-        let caCertPem: pulumi.Output<string> = pulumi.output("");
-        let tls: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string>; minimumTls: "tls1.2" | "tls1.3" } | undefined;
-        if (args.tls.enabled) {
-            const caSettings = args.tls.ca;
-            const certSettings = args.tls.certificate;
-            let ca: CertificateAuthority | undefined;
-            if (caSettings.mode === "existing") {
-                ca = new CertificateAuthority(`${name}-ca`, { existing: { certPem: caSettings.certPem, keyPem: secret(caSettings.keyPem) } }, child);
-            } else if (certSettings.mode === "generate") {
-                ca = new CertificateAuthority(`${name}-ca`, { generate: { ...caSettings } }, child);
-            }
-            const sans = { dnsNames: args.hostnames, ipAddresses: args.ipAddresses };
-            let cert: RegistryCertificate;
-            if (certSettings.mode === "existing") {
-                cert = new RegistryCertificate(
-                    `${name}-cert`,
-                    {
-                        ...sans,
-                        existing: { certPem: certSettings.certPem, keyPem: secret(certSettings.keyPem) },
-                    },
-                    child,
-                );
-            } else if (ca) {
-                cert = new RegistryCertificate(
-                    `${name}-cert`,
-                    {
-                        ...sans,
-                        ca: { certPem: ca.certPem, privateKeyPem: ca.privateKeyPem },
-                        algorithm: certSettings.algorithm,
-                        rsaBits: certSettings.rsaBits,
-                        ecdsaCurve: certSettings.ecdsaCurve,
-                        validityHours: certSettings.validityHours,
-                        earlyRenewalHours: certSettings.earlyRenewalHours,
-                    },
-                    child,
-                );
-            } else {
-                throw new pulumi.ResourceError("a generated server certificate needs a CA (generated or existing)", this);
-            }
-            caCertPem = ca?.certPem ?? pulumi.output(certSettings.mode === "existing" && certSettings.caPem ? certSettings.caPem : "");
-            tls = { certPem: cert.certPem, keyPem: cert.privateKeyPem, minimumTls: args.tls.minimumTls };
-        }
-
+        const pki = args.tls.enabled ? this.pki(name, args, args.tls) : undefined;
         const users = new RegistryUsers(
             `${name}-users`,
             {
@@ -124,10 +85,93 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                     passwordLength: u.passwordLength,
                 })),
             },
-            child,
+            { parent: this },
         );
+        const registry = this.registry(name, args, pki, users);
+        const clientStatus = this.clients(name, args, { addresses, endpoint, pki, users, registry });
 
-        const registry = new Registry(
+        this.endpoint = pulumi.output(endpoint);
+        this.endpoints = pulumi.output(addresses);
+        this.caCertPem = pki?.caCertPem ?? pulumi.output("");
+        this.serverCertPem = pki?.certPem ?? pulumi.output("");
+        this.serverKeyPem = pulumi.secret(pki?.keyPem ?? pulumi.output(""));
+        this.configYaml = registry.configYaml;
+        this.configPath = registry.configPath;
+        this.htpasswd = users.htpasswd;
+        this.usernames = users.usernames;
+        this.passwords = users.passwords;
+        this.loginCommands = pulumi.output(
+            Object.fromEntries(
+                args.users.map((u) => [u.name, `printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shQuote(u.name)} --password-stdin ${endpoint}`]),
+            ),
+        );
+        this.clientStatus = clientStatus;
+        this.containerName = registry.containerName;
+        this.registerOutputs({
+            endpoint: this.endpoint,
+            endpoints: this.endpoints,
+            caCertPem: this.caCertPem,
+            serverCertPem: this.serverCertPem,
+            serverKeyPem: this.serverKeyPem,
+            configYaml: this.configYaml,
+            configPath: this.configPath,
+            htpasswd: this.htpasswd,
+            usernames: this.usernames,
+            passwords: this.passwords,
+            loginCommands: this.loginCommands,
+            clientStatus: this.clientStatus,
+            containerName: this.containerName,
+        });
+    }
+
+    /** The CA (generated or adopted) and the server certificate (issued by it, or supplied). */
+    private pki(name: string, args: PrivateRegistryArgs, tlsSettings: TlsSettings): Pki {
+        const child = { parent: this };
+        const caSettings = tlsSettings.ca;
+        const certSettings = tlsSettings.certificate;
+        let ca: CertificateAuthority | undefined;
+        if (caSettings.mode === "existing") {
+            ca = new CertificateAuthority(`${name}-ca`, { existing: { certPem: caSettings.certPem, keyPem: secret(caSettings.keyPem) } }, child);
+        } else if (certSettings.mode === "generate") {
+            ca = new CertificateAuthority(`${name}-ca`, { generate: { ...caSettings } }, child);
+        }
+        const sans = { dnsNames: args.hostnames, ipAddresses: args.ipAddresses };
+        let cert: RegistryCertificate;
+        if (certSettings.mode === "existing") {
+            cert = new RegistryCertificate(
+                `${name}-cert`,
+                { ...sans, existing: { certPem: certSettings.certPem, keyPem: secret(certSettings.keyPem) } },
+                child,
+            );
+        } else if (ca) {
+            cert = new RegistryCertificate(
+                `${name}-cert`,
+                {
+                    ...sans,
+                    ca: { certPem: ca.certPem, privateKeyPem: ca.privateKeyPem },
+                    algorithm: certSettings.algorithm,
+                    rsaBits: certSettings.rsaBits,
+                    ecdsaCurve: certSettings.ecdsaCurve,
+                    validityHours: certSettings.validityHours,
+                    earlyRenewalHours: certSettings.earlyRenewalHours,
+                },
+                child,
+            );
+        } else {
+            throw new pulumi.ResourceError("a generated server certificate needs a CA (generated or existing)", this);
+        }
+        const suppliedCa = certSettings.mode === "existing" && certSettings.caPem ? certSettings.caPem : "";
+        return { caCertPem: ca?.certPem ?? pulumi.output(suppliedCa), certPem: cert.certPem, keyPem: cert.privateKeyPem, minimumTls: tlsSettings.minimumTls };
+    }
+
+    /** The registry container on its Docker host, with its config, certificate and htpasswd. */
+    private registry(name: string, args: PrivateRegistryArgs, pki: Pki | undefined, users: RegistryUsers): Registry {
+        const dockerProvider = new docker.Provider(
+            `${name}-docker`,
+            { host: args.docker.host, sshOpts: args.docker.sshOpts.length > 0 ? args.docker.sshOpts : undefined },
+            { parent: this },
+        );
+        return new Registry(
             `${name}-registry`,
             {
                 image: args.image,
@@ -141,7 +185,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 storage: args.storage,
                 storageOptions: args.registry.storageOptions,
                 data: args.data,
-                tls,
+                tls: pki ? { certPem: pki.certPem, keyPem: pki.keyPem, minimumTls: pki.minimumTls } : undefined,
                 htpasswd: users.htpasswd,
                 realm: args.registry.realm,
                 logLevel: args.registry.logLevel,
@@ -152,10 +196,18 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 proxy: args.registry.proxy,
                 redis: args.registry.redis,
             },
-            { ...child, providers: [dockerProvider] },
+            { parent: this, providers: [dockerProvider] },
         );
+    }
 
-        if (!tls && args.clients.length > 0) {
+    /** Every client host: trust, daemon.json, login. Returns client name → what its steps did. */
+    private clients(
+        name: string,
+        args: PrivateRegistryArgs,
+        ctx: { addresses: string[]; endpoint: string; pki: Pki | undefined; users: RegistryUsers; registry: Registry },
+    ): pulumi.Output<Record<string, string>> {
+        const { addresses, endpoint, pki, users, registry } = ctx;
+        if (!pki && args.clients.length > 0) {
             pulumi.log.warn(
                 `TLS is off: ${addresses.join(", ")} will be added to insecure-registries on every client host; ` +
                     "traffic and credentials are unencrypted, and Docker refuses basic-auth logins without TLS",
@@ -170,44 +222,18 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 {
                     connection: { host: c.host, port: c.port, user: c.user, privateKey: secret(c.privateKey) },
                     sudo: c.sudo,
-                    caCertPem: tls ? caCertPem : undefined,
+                    caCertPem: pki?.caCertPem,
                     certDirs: addresses,
                     stateDir: stateDirFor(endpoint),
                     daemonJson: c.daemonJson,
-                    insecureRegistries: tls ? [] : addresses,
+                    insecureRegistries: pki ? [] : addresses,
                     login: loginUser ? { endpoint, username: loginUser, password: users.passwords.apply((p) => p[loginUser]) } : undefined,
                 },
                 // Clients log in against the running registry.
-                { ...child, dependsOn: [registry] },
+                { parent: this, dependsOn: [registry] },
             );
             status[c.name] = host.status;
         }
-
-        this.endpoint = pulumi.output(endpoint);
-        this.endpoints = pulumi.output(addresses);
-        this.caCertPem = caCertPem;
-        this.serverCertPem = tls ? tls.certPem : pulumi.output("");
-        this.serverKeyPem = pulumi.secret(tls ? tls.keyPem : pulumi.output(""));
-        this.configYaml = registry.configYaml;
-        this.configPath = registry.configPath;
-        this.htpasswd = users.htpasswd;
-        this.usernames = users.usernames;
-        this.passwords = users.passwords;
-        this.loginCommands = pulumi.output(
-            Object.fromEntries(
-                args.users.map((u) => [u.name, `printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shQuote(u.name)} --password-stdin ${endpoint}`]),
-            ),
-        );
-        this.clientStatus = pulumi.output(status);
-        this.containerName = registry.containerName;
-        this.registerOutputs({
-            endpoint: this.endpoint,
-            endpoints: this.endpoints,
-            caCertPem: this.caCertPem,
-            usernames: this.usernames,
-            passwords: this.passwords,
-            loginCommands: this.loginCommands,
-            clientStatus: this.clientStatus,
-        });
+        return pulumi.output(status);
     }
 }
