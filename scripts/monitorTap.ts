@@ -2,7 +2,7 @@
  * What the engine sees of each registration beyond `MockResourceArgs`: the URN, parent,
  * dependencies and resource options. `setMocks` hands the mocks only type, name, inputs and
  * provider, so this wraps the SDK's internal `MockMonitor.registerResource`, which holds the
- * full `RegisterResourceRequest` (see provider-fidelity.md §5). Internal API: pinned with the SDK.
+ * full `RegisterResourceRequest`. Internal API: pinned with the SDK.
  */
 
 /** The engine-side view of one registration. */

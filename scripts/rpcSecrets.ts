@@ -1,6 +1,6 @@
 /**
  * Secrets as mocks receive them: `{<sig>: <secret sig>, value}` wrappers around the top-level
- * input that holds them (provider-fidelity.md §5).
+ * input that holds them (the SDK's wire form of a secret).
  */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VAL = "1b47061264138c4ac30d75fd1eb44270";

@@ -1,6 +1,6 @@
 /**
  * The `@pulumi/random` resources computed locally, the way terraform-provider-random 3.x computes
- * them (shared/reference/provider-fidelity.md §4).
+ * them.
  */
 import * as crypto from "node:crypto";
 import bcrypt from "bcryptjs";

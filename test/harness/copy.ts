@@ -1,5 +1,5 @@
 /**
- * `command.remote.CopyToRemote` (pulumi-command 1.2.1, provider-fidelity.md §1.3) over SFTP:
+ * `command.remote.CopyToRemote` (pulumi-command 1.2.1) over SFTP:
  * only StringAsset, FileAsset and FileArchive (Check's error texts otherwise); the provider's path
  * table and error texts; parents created; files opened like pkg/sftp's `Create` (O_RDWR|O_CREAT|O_TRUNC,
  * no attributes: the server's umask decides the mode, never the local file); nothing is ever deleted,

@@ -1,6 +1,6 @@
 /**
  * `@pulumi/docker` 5.x resources realized on a real Docker engine through its HTTP API (API 1.41),
- * the way kreuzwerker/terraform-provider-docker 4.x does it (shared/reference/provider-fidelity.md §2):
+ * the way kreuzwerker/terraform-provider-docker 4.x does it:
  * `unix://` hosts over the socket; `ssh://` hosts through the system `ssh` binary running
  * `docker system dial-stdio`, with docker/cli's exact argv (one ssh process per request).
  * A missing image is pulled only from a registry on loopback (nothing else is reachable, and nothing

@@ -1,5 +1,5 @@
 /**
- * The realization mocks behave like the providers (shared/reference/provider-fidelity.md), checked
+ * The provider realizations behave like the providers' upstream code, checked
  * against real OpenSSL, a throwaway sshd on 127.0.0.1 and the local Docker engine with an image
  * imported from busybox-static. Nothing here depends on test/e2e; everything created is named with
  * one unique prefix and removed at the end.

@@ -1,5 +1,5 @@
 /**
- * `command.local.Command` (pulumi-command 1.2.1, shared/reference/provider-fidelity.md §1.2): the
+ * `command.local.Command` (pulumi-command 1.2.1): the
  * interpreter (default `/bin/sh -c`) with the command string as its last argument, the harness
  * process's whole environment plus `environment` plus PULUMI_COMMAND_STDOUT/ERR, `dir` as cwd,
  * stdin only when non-empty, one trailing `\n` stripped, and the provider's error text.

@@ -1,6 +1,6 @@
 /**
  * `command.remote.Command`'s SSH side as @pulumi/command 1.2.1 runs it (x/crypto/ssh), realized with
- * ssh2 (shared/reference/provider-fidelity.md §1.1, §1.5):
+ * ssh2:
  * - a new connection per run, dialled with the provider's retry policy (100 ms ×1.5 up to 5 s, until
  *   more than `dialErrorLimit` dials failed: `after N failed attempts: <err>`); auth by key, password,
  *   keyboard-interactive and agent (`agentSocketPath`, else `$SSH_AUTH_SOCK`, which must dial);

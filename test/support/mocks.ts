@@ -1,7 +1,7 @@
 /**
  * Layer-2 mocks: fake but well-formed provider outputs, and a record of everything that reaches
  * the engine. Provider outputs the real providers mark secret are returned secret here too
- * (provider-fidelity.md §5: the mock monitor ignores `additionalSecretOutputs`).
+ * (the SDK's mock monitor ignores `additionalSecretOutputs`).
  */
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";

@@ -1,5 +1,5 @@
 /**
- * The end-to-end test's own network and client hosts (see shared/reference/e2e-infrastructure.md).
+ * The end-to-end test's own network and client hosts (docs/testing.md).
  * Network safety first: everything sits on a bridge network this module creates; each container's
  * default route is deleted once it is up, so no address outside the test subnet is reachable;
  * containers resolve names only through /etc/hosts (`--dns 127.0.0.1`); inner Docker daemons run
