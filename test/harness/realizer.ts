@@ -40,7 +40,7 @@ import { containsSecret, unwrapSecrets } from "../../scripts/rpcSecrets";
 import { copyToRemote } from "./copy";
 import * as dockerR from "./docker";
 import { globFiles, runLocal } from "./local";
-import { runRemote, type Connection, type RunResult } from "./ssh";
+import { runCommandResource, type Connection, type RunResult } from "./ssh";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sdkSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
@@ -470,15 +470,7 @@ export class Realizer {
 
     private async runCommand(type: string, inputs: Inputs, command: string, previous?: RunResult): Promise<RunResult> {
         if (type === T.localCommand) return runLocal(command, { ...this.localOptions(inputs), previous, timeoutMs: this.opts.commandTimeoutMs, log: this.log });
-        return runRemote(inputs.connection as Connection, command, {
-            stdin: inputs.stdin,
-            environment: inputs.environment,
-            previous,
-            addPreviousOutputInEnv: inputs.addPreviousOutputInEnv,
-            logging: inputs.logging,
-            timeoutMs: this.opts.commandTimeoutMs,
-            log: this.log,
-        });
+        return runCommandResource(inputs, command, { previous, timeoutMs: this.opts.commandTimeoutMs, log: this.log });
     }
 
     /** One delete with the provider's semantics (tls, random, providers, CopyToRemote: nothing to do). */

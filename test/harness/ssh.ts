@@ -277,6 +277,23 @@ export interface RunOptions {
     log?: Log;
 }
 
+/** Runs `command` with a remote.Command's own inputs (connection, stdin, environment, logging…). */
+export function runCommandResource(
+    inputs: Record<string, any>,
+    command: string,
+    opts: { previous?: RunResult; timeoutMs?: number; log?: (m: string) => void } = {},
+): Promise<RunResult> {
+    return runRemote(inputs.connection as Connection, command, {
+        stdin: inputs.stdin,
+        environment: inputs.environment,
+        previous: opts.previous,
+        addPreviousOutputInEnv: inputs.addPreviousOutputInEnv,
+        logging: inputs.logging,
+        timeoutMs: opts.timeoutMs,
+        log: opts.log,
+    });
+}
+
 /** Runs one command like the provider's `run()`; throws the provider's error text on failure. */
 export async function runRemote(c: Connection, command: string, opts: RunOptions = {}): Promise<RunResult> {
     const log = opts.log ?? noLog;

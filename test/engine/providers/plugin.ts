@@ -9,7 +9,7 @@ import { OFFLINE_REALIZERS } from "../../../scripts/offline";
 import { copyToRemote } from "../../harness/copy";
 import * as docker from "../../harness/docker";
 import { runLocal } from "../../harness/local";
-import { runRemote, type Connection } from "../../harness/ssh";
+import { runCommandResource, type Connection } from "../../harness/ssh";
 import { serve, type Context, type ProviderDef, type Props, type ResourceType } from "./server";
 
 const pinged = new Map<string, Promise<void>>();
@@ -171,15 +171,7 @@ const remoteCommand: ResourceType = {
 };
 
 function run(inputs: Props, command: string, ctx: Context, previous?: { stdout: string; stderr: string }) {
-    return runRemote(inputs.connection as Connection, command, {
-        stdin: inputs.stdin,
-        environment: inputs.environment,
-        previous,
-        addPreviousOutputInEnv: inputs.addPreviousOutputInEnv,
-        logging: inputs.logging,
-        timeoutMs: timeoutMs(ctx),
-        log: ctx.log,
-    });
+    return runCommandResource(inputs, command, { previous, timeoutMs: timeoutMs(ctx), log: ctx.log });
 }
 
 const commandDef: ProviderDef = {
