@@ -91,8 +91,11 @@ describe("mergeDaemonJson", () => {
 
     it("keeps every key it does not manage exactly as it was", () => {
         fc.assert(
-            fc.property(existingObject, desired, insecure, (before, want, regs) => {
-                const merged = mergeDaemonJson(JSON.stringify(before), want, regs);
+            fc.property(existingObject, desired, insecure, (generated, want, regs) => {
+                const text = JSON.stringify(generated);
+                // The file as dockerd would read it (JSON has no -0, for one).
+                const before = JSON.parse(text) as Record<string, unknown>;
+                const merged = mergeDaemonJson(text, want, regs);
                 const after = JSON.parse(merged.text) as Record<string, unknown>;
                 for (const [k, v] of Object.entries(before)) {
                     if (!merged.managedKeys.includes(k)) assert.deepEqual(after[k], v, k);
