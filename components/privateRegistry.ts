@@ -7,6 +7,7 @@ import { Registry } from "./registry";
 import { RegistryCertificate } from "./registryCertificate";
 import { RegistryUsers } from "./registryUsers";
 import { certsDirName, shQuote } from "./render/clientScripts";
+import { registryConfigDraft } from "./render/registryModel";
 
 const TYPE = "private-registry:index:PrivateRegistry";
 
@@ -174,27 +175,16 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         return new Registry(
             `${name}-registry`,
             {
+                config: registryConfigDraft({ ...args, tls: pki ? { minimumTls: pki.minimumTls } : undefined, htpasswd: true }),
                 image: args.image,
-                registryVersion: args.registryVersion,
                 keepImage: args.keepImage,
                 containerName: args.containerName,
-                port: args.port,
                 bindAddress: args.bindAddress,
-                debugPort: args.registry.debugPort,
+                publishDebugPort: args.registry.debugPort !== undefined,
                 networks: args.networks,
-                storage: args.storage,
-                storageOptions: args.registry.storageOptions,
                 data: args.data,
-                tls: pki ? { certPem: pki.certPem, keyPem: pki.keyPem, minimumTls: pki.minimumTls } : undefined,
+                tls: pki ? { certPem: pki.certPem, keyPem: pki.keyPem } : undefined,
                 htpasswd: users.htpasswd,
-                realm: args.registry.realm,
-                logLevel: args.registry.logLevel,
-                storageHealthCheck: args.registry.storageHealthCheck,
-                prometheus: args.registry.prometheus,
-                headers: args.registry.headers,
-                notifications: args.registry.notifications,
-                proxy: args.registry.proxy,
-                redis: args.registry.redis,
             },
             { parent: this, providers: [dockerProvider] },
         );

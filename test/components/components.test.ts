@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { isSecret, promiseOf, resetRecords, settle, setupMocks, type MockRun } from "../support/mocks";
 import { FAKE_SSH_KEY } from "../support/settingsFixtures";
+import { registryConfigDraft } from "../../components/render/registryModel";
 
 let run: MockRun;
 let C: {
@@ -117,17 +118,34 @@ describe("RegistryUsers", () => {
     });
 });
 
+/** A registry config draft for a v2 registry on inmemory storage, without TLS or auth. */
+function draft(o: { port: number; debugPort?: number; prometheus?: boolean }) {
+    return registryConfigDraft({
+        registryVersion: 2,
+        port: o.port,
+        storage: { driver: "inmemory" },
+        htpasswd: false,
+        registry: {
+            logLevel: "info",
+            realm: "private-registry",
+            storageOptions: {},
+            storageHealthCheck: true,
+            debugPort: o.debugPort,
+            prometheus: o.prometheus ?? false,
+            headers: {},
+            notifications: [],
+        },
+    });
+}
+
 describe("Registry", () => {
     it("publishes the debug port on 127.0.0.1 only, needs NET_BIND_SERVICE below 1024, and uploads no TLS files without TLS", async () => {
         resetRecords(run);
         const r = new C.Registry("reg", {
+            config: draft({ port: 443, debugPort: 5001, prometheus: true }),
             image: "registry:2.8.3",
-            registryVersion: 2,
             containerName: "r",
-            port: 443,
-            debugPort: 5001,
-            storage: { driver: "inmemory" },
-            prometheus: true,
+            publishDebugPort: true,
         });
         await done(r.configYaml, r.containerId);
         const c = run.get("docker:index/container:Container", "reg-container").inputs;
@@ -147,12 +165,9 @@ describe("Registry", () => {
         assert.equal(config.auth, undefined);
         assert.deepEqual(config.http.debug, { addr: ":5001", prometheus: { enabled: true, path: "/metrics" } });
         assert.equal(run.ofType("docker:index/volume:Volume").length, 0);
-        assert.throws(
-            () => new C.Registry("bad", { image: "i", registryVersion: 2, containerName: "x", port: 5001, debugPort: 5001, storage: { driver: "inmemory" } }),
-            /must differ/,
-        );
+        assert.throws(() => draft({ port: 5001, debugPort: 5001 }), /must differ/);
         resetRecords(run);
-        const on5001 = new C.Registry("r5001", { image: "i", registryVersion: 2, containerName: "y", port: 5001, storage: { driver: "inmemory" } });
+        const on5001 = new C.Registry("r5001", { config: draft({ port: 5001 }), image: "i", containerName: "y" });
         await done(on5001.configYaml);
         assert.equal(parseYaml(await promiseOf(on5001.configYaml)).http.debug.addr, ":5002", "the internal debug server moves off the registry's port");
     });

@@ -1,0 +1,63 @@
+/**
+ * From the stack's settings to the registry's config model, in one pure function: everything in
+ * `config.yml` except `http.secret`, which only exists once the program has generated it.
+ */
+import type { Settings } from "../../settingsTypes";
+import type { RegistryConfigModel } from "./registryConfigModel";
+
+/** Where the container finds what the program uploads into it, and its data. */
+export const CONTAINER_PATHS = {
+    certificate: "/etc/private-registry/tls/registry.crt",
+    key: "/etc/private-registry/tls/registry.key",
+    htpasswd: "/etc/private-registry/auth/htpasswd",
+    data: "/var/lib/registry",
+} as const;
+
+/** The config model without `http.secret`. */
+export type RegistryConfigDraft = Omit<RegistryConfigModel, "http"> & { http: Omit<RegistryConfigModel["http"], "secret"> };
+
+/** The model with its `http.secret`. */
+export function withHttpSecret(draft: RegistryConfigDraft, secret: string): RegistryConfigModel {
+    return { ...draft, http: { ...draft.http, secret } };
+}
+
+/**
+ * The debug server's port inside the container (health for the healthcheck, pprof, metrics): the
+ * configured one, else 5001, or 5002 when the registry itself listens on 5001.
+ */
+export function debugPortFor(port: number, debugPort?: number): number {
+    const p = debugPort ?? (port === 5001 ? 5002 : 5001);
+    if (p === port) throw new Error(`the debug port ${p} must differ from the registry port`);
+    return p;
+}
+
+/** The parts of the settings the registry's config comes from. */
+export type RegistryModelSettings = Pick<Settings, "registryVersion" | "port" | "storage" | "registry"> & {
+    /** Serve TLS with this minimum version; absent for plain HTTP. */
+    tls?: { minimumTls: "tls1.2" | "tls1.3" };
+    /** Basic auth from the uploaded htpasswd. */
+    htpasswd: boolean;
+};
+
+/** The registry's `config.yml` model for these settings, `http.secret` aside. */
+export function registryConfigDraft(s: RegistryModelSettings): RegistryConfigDraft {
+    const r = s.registry;
+    return {
+        version: s.registryVersion,
+        log: { level: r.logLevel, formatter: "text" },
+        storage: s.storage.driver === "filesystem" ? { ...s.storage, rootDirectory: s.storage.rootDirectory ?? CONTAINER_PATHS.data } : s.storage,
+        storageOptions: r.storageOptions,
+        http: {
+            addr: `:${s.port}`,
+            headers: r.headers,
+            tls: s.tls ? { certificatePath: CONTAINER_PATHS.certificate, keyPath: CONTAINER_PATHS.key, minimumTls: s.tls.minimumTls } : undefined,
+            debugAddr: `:${debugPortFor(s.port, r.debugPort)}`,
+            prometheusPath: r.prometheus ? "/metrics" : undefined,
+        },
+        auth: s.htpasswd ? { htpasswd: { realm: r.realm, path: CONTAINER_PATHS.htpasswd } } : undefined,
+        health: { storageDriver: { enabled: r.storageHealthCheck, interval: "10s", threshold: 3 } },
+        notifications: r.notifications.length > 0 ? { endpoints: r.notifications } : undefined,
+        proxy: r.proxy,
+        redis: r.redis,
+    };
+}
