@@ -1,6 +1,6 @@
 /**
  * Parses a stack's raw Pulumi config into typed {@link Settings}. Pure: no Pulumi import, so every
- * rule is testable without the engine (C6, C9). All problems are collected and reported together,
+ * rule is testable without the engine. All problems are collected and reported together,
  * each naming its full config key, before the program registers any resource.
  *
  * The rule of thumb: anything Docker, SSH, the TLS provider or the registry would refuse later (in

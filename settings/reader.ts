@@ -3,7 +3,8 @@
  * suggestions for unknown keys, `redact`, `BAD`, and {@link Reader}, which collects every problem.
  */
 import { inspect } from "node:util";
-import { DURATION, HEADER_NAME, isObj, type Obj } from "./rules";
+import { HEADER_NAME, httpUrlProblem, isDurationSetting, isIntIn, isSingleLine, sameHeader } from "../components/render/registryConfig";
+import { isObj, type Obj } from "./rules";
 
 /** The config namespace (the Pulumi project name). */
 export const NAMESPACE = "private-registry";
@@ -151,7 +152,7 @@ export class Reader {
 
     int(key: string, v: unknown, min: number, max: number): number | undefined {
         const n = typeof v === "number" ? v : typeof v === "string" && /^\s*-?[0-9]+\s*$/.test(v) ? Number(v) : NaN;
-        if (!Number.isSafeInteger(n) || n < min || n > max) {
+        if (!isIntIn(n, min, max)) {
             const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `${min}-${max}`;
             return this.fail(key, `must be an integer ${range}, got ${this.got(key, v)}`);
         }
@@ -201,21 +202,14 @@ export class Reader {
     }
 
     duration(key: string, v: unknown): string | undefined {
-        if (typeof v !== "string" || !DURATION.test(v)) {
+        if (typeof v !== "string" || !isDurationSetting(v)) {
             return this.fail(key, `must be a Go duration such as 30s, 10m, 1h30m or 168h (no d or w units), got ${this.got(key, v)}`);
         }
         return v;
     }
 
     url(key: string, v: unknown): string | undefined {
-        if (typeof v === "string") {
-            try {
-                const u = new URL(v);
-                if ((u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "") return v;
-            } catch {
-                // fall through
-            }
-        }
+        if (typeof v === "string" && httpUrlProblem(v) === undefined) return v;
         return this.fail(key, `must be an http:// or https:// URL, got ${this.got(key, v)}`);
     }
 
@@ -238,10 +232,9 @@ export class Reader {
                 this.fail(k, "is not a valid HTTP header name");
                 continue;
             }
-            const other = seen.get(name.toLowerCase());
+            const other = sameHeader(seen, name);
             if (other !== undefined) this.fail(k, `is the same header as ${show(other)} (names ignore case)`);
-            seen.set(name.toLowerCase(), name);
-            const list = this.stringList(k, values, (s) => (/[\r\n]/.test(s) ? "must be a single line" : undefined));
+            const list = this.stringList(k, values, (s) => (isSingleLine(s) ? undefined : "must be a single line"));
             if (list) out[name] = list;
         }
         return out;

@@ -1,5 +1,6 @@
 /** The registry section: `registry` (storage options, debug server, headers, notifications, proxy, redis). */
 import type { NotificationEndpoint, ProxySection, RedisSection, RegistryMajorVersion, StorageOptions } from "../components/render/registryConfigModel";
+import { BLOB_DESCRIPTOR_CACHES, LOG_LEVELS, onlyOneOf, versionLacks } from "../components/render/registryConfig";
 import type { RegistryBehaviourSettings } from "../settingsTypes";
 import { BAD, type Reader, redact, show } from "./reader";
 import { hostProblem } from "./rules";
@@ -34,7 +35,7 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
 
     const storageOptions: StorageOptions = {
         deleteEnabled: opt("deleteEnabled", (k, x) => r.bool(k, x), true),
-        blobDescriptorCache: opt("blobDescriptorCache", (k, x) => r.oneOf(k, x, ["inmemory", "redis"] as const), "inmemory"),
+        blobDescriptorCache: opt("blobDescriptorCache", (k, x) => r.oneOf(k, x, BLOB_DESCRIPTOR_CACHES), "inmemory"),
         readOnly: opt("readOnly", (k, x) => r.bool(k, x), false),
         redirectDisable: opt("redirectDisable", (k, x) => r.bool(k, x), false),
     };
@@ -91,7 +92,7 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
                 secretBits.push("proxy.password");
                 proxy.password = r.str("registry.proxy.password", p.password);
             }
-            if ((p.username === undefined) !== (p.password === undefined)) {
+            if (onlyOneOf(p.username, p.password)) {
                 r.fail(
                     p.username === undefined ? "registry.proxy.username" : "registry.proxy.password",
                     "is required with the other of username/password (or give neither, for an anonymous upstream)",
@@ -99,7 +100,8 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
             }
             if (p.ttl !== undefined) {
                 proxy.ttl = r.duration("registry.proxy.ttl", p.ttl);
-                if (version === 2) r.fail("registry.proxy.ttl", `is supported only by distribution v3 (v2 always expires after 168h), got ${show(p.ttl)}`);
+                if (versionLacks(version, "proxyTtl"))
+                    r.fail("registry.proxy.ttl", `is supported only by distribution v3 (v2 always expires after 168h), got ${show(p.ttl)}`);
             }
             redact(proxy, ["password"]);
         }
@@ -120,13 +122,13 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
                 ? (r.stringList("registry.redis.addrs", x.addrs, hostPort, "host:port strings") ?? [])
                 : [];
             if (Array.isArray(x.addrs) && x.addrs.length === 0) r.fail("registry.redis.addrs", "needs at least one host:port, got []");
-            if (Array.isArray(x.addrs) && x.addrs.length > 1 && version === 2) {
+            if (Array.isArray(x.addrs) && x.addrs.length > 1 && versionLacks(version, "redisAddrList")) {
                 r.fail("registry.redis.addrs", `takes exactly one address on distribution v2 (v3 takes a list), got ${show(x.addrs)}`);
             }
             redis = { addrs };
             if (x.username !== undefined) {
                 redis.username = r.str("registry.redis.username", x.username);
-                if (version === 2) r.fail("registry.redis.username", "is supported only by distribution v3 (ACL users)");
+                if (versionLacks(version, "redisUsername")) r.fail("registry.redis.username", "is supported only by distribution v3 (ACL users)");
             }
             if (x.password !== undefined) {
                 secretBits.push("redis.password");
@@ -159,7 +161,7 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
         "private-registry",
     );
     return {
-        logLevel: opt("logLevel", (k, x) => r.oneOf(k, x, ["error", "warn", "info", "debug"] as const), "info"),
+        logLevel: opt("logLevel", (k, x) => r.oneOf(k, x, LOG_LEVELS), "info"),
         realm,
         storageOptions,
         storageHealthCheck: opt("storageHealthCheck", (k, x) => r.bool(k, x), true),

@@ -1,5 +1,15 @@
 /** The storage section: `storage` (the driver and its fields, checked per driver). */
 import * as path from "node:path";
+import {
+    ABSOLUTE_PATH_RULE,
+    isAbsolutePath,
+    isGcsChunkAligned,
+    onlyOneOf,
+    s3PathStyleProblem,
+    STORAGE_RULES,
+    SWIFT_AUTH_VERSIONS,
+    versionLacks,
+} from "../components/render/registryConfig";
 import { STORAGE_DRIVERS, type RegistryMajorVersion, type StorageDriver } from "../components/render/registryConfigModel";
 import { BAD, type Reader, redact, unknownKey } from "./reader";
 import { isObj, type Obj } from "./rules";
@@ -7,13 +17,11 @@ import { isObj, type Obj } from "./rules";
 /** Where the data volume or host path is mounted in the container (components/registry.ts). */
 const CONTAINER_DATA_DIR = "/var/lib/registry";
 
-const MIB = 1024 * 1024;
-const GIB = 1024 * MIB;
-
+type Driver = (typeof STORAGE_DRIVERS)[number];
 type FieldReader = (r: Reader, key: string, v: unknown, version: RegistryMajorVersion | undefined) => unknown;
 interface FieldSpec {
-    read: FieldReader;
-    required?: boolean;
+    /** Defaults to the field's rule in STORAGE_RULES: its integer limits, or an absolute container path. */
+    read?: FieldReader;
     /** A credential: the whole `storage` key must be secret. */
     credential?: boolean;
 }
@@ -21,15 +29,19 @@ interface FieldSpec {
 const plain: FieldReader = (r, k, v) => r.str(k, v);
 const flag: FieldReader = (r, k, v) => r.bool(k, v);
 const link: FieldReader = (r, k, v) => r.url(k, v);
-const absPath: FieldReader = (r, k, v) =>
-    typeof v === "string" && path.posix.isAbsolute(v) ? v : r.fail(k, `must be an absolute path inside the container, got ${r.got(k, v)}`);
-const intIn =
-    (min: number, max = Number.MAX_SAFE_INTEGER): FieldReader =>
-    (r, k, v) =>
-        r.int(k, v, min, max);
+const absPath: FieldReader = (r, k, v) => (typeof v === "string" && isAbsolutePath(v) ? v : r.fail(k, `${ABSOLUTE_PATH_RULE}, got ${r.got(k, v)}`));
 
-/** Each driver's fields, camelCase as in registryConfigModel.ts, with the registry's own limits. */
-const STORAGE_FIELDS: Record<(typeof STORAGE_DRIVERS)[number], Record<string, FieldSpec>> = {
+/** How a field is read: its own reader, else by its rule in STORAGE_RULES (integer limits, absolute path), else as a string. */
+function readerFor(driver: Driver, k: string, spec: FieldSpec): FieldReader {
+    const rules = STORAGE_RULES[driver];
+    const limits = rules.ints[k];
+    if (spec.read) return spec.read;
+    if (limits) return (r, key, v) => r.int(key, v, limits[0], limits[1] ?? Number.MAX_SAFE_INTEGER);
+    return rules.absolutePaths.includes(k) ? absPath : plain;
+}
+
+/** Each driver's fields, camelCase as in registryConfigModel.ts; required fields and limits are in STORAGE_RULES. */
+const STORAGE_FIELDS: Record<Driver, Record<string, FieldSpec>> = {
     filesystem: {
         rootDirectory: {
             read: (r, k, v) => {
@@ -46,68 +58,68 @@ const STORAGE_FIELDS: Record<(typeof STORAGE_DRIVERS)[number], Record<string, Fi
                 return p;
             },
         },
-        // registry/storage/driver/filesystem: "maxthreads parameter must be >= 25".
-        maxThreads: { read: intIn(25) },
+        maxThreads: {},
     },
     s3: {
-        region: { read: plain, required: true },
+        region: {},
         bucket: {
             read: (r, k, v) => {
                 const s = r.str(k, v);
                 return s !== undefined && /[\s/]/.test(s) ? r.fail(k, `must be a bucket name (no spaces or slashes), got ${r.got(k, s)}`) : s;
             },
-            required: true,
         },
-        accessKey: { read: plain, credential: true },
-        secretKey: { read: plain, credential: true },
+        accessKey: { credential: true },
+        secretKey: { credential: true },
         regionEndpoint: { read: link },
         forcePathStyle: { read: flag },
         secure: { read: flag },
         skipVerify: { read: flag },
         v4Auth: { read: flag },
         encrypt: { read: flag },
-        keyId: { read: plain },
-        // The s3 driver refuses chunks outside 5 MiB-5 GiB at start-up.
-        chunkSize: { read: intIn(5 * MIB, 5 * GIB) },
-        multipartCopyChunkSize: { read: intIn(5 * MIB, 5 * GIB) },
-        multipartCopyMaxConcurrency: { read: intIn(1) },
-        multipartCopyThresholdSize: { read: intIn(0, 5 * GIB) },
-        rootDirectory: { read: absPath },
-        storageClass: { read: plain },
+        keyId: {},
+        chunkSize: {},
+        multipartCopyChunkSize: {},
+        multipartCopyMaxConcurrency: {},
+        multipartCopyThresholdSize: {},
+        rootDirectory: {},
+        storageClass: {},
     },
     swift: {
-        authUrl: { read: link, required: true },
-        username: { read: plain, required: true },
-        password: { read: plain, required: true, credential: true },
-        container: { read: plain, required: true },
-        tenant: { read: plain },
-        tenantId: { read: plain },
-        domain: { read: plain },
-        domainId: { read: plain },
-        region: { read: plain },
-        authVersion: { read: (r, k, v) => r.oneOf(k, v, [1, 2, 3] as const, " (Ceph RGW's /auth/v1 needs 1)") },
+        authUrl: { read: link },
+        username: {},
+        password: { credential: true },
+        container: {},
+        tenant: {},
+        tenantId: {},
+        domain: {},
+        domainId: {},
+        region: {},
+        authVersion: { read: (r, k, v) => r.oneOf(k, v, SWIFT_AUTH_VERSIONS, " (Ceph RGW's /auth/v1 needs 1)") },
         insecureSkipVerify: { read: flag },
-        chunkSize: { read: intIn(1) },
-        prefix: { read: plain },
+        chunkSize: {},
+        prefix: {},
     },
     azure: {
-        accountName: { read: plain, required: true },
-        accountKey: { read: plain, required: true, credential: true },
-        container: { read: plain, required: true },
-        realm: { read: plain },
+        accountName: {},
+        accountKey: { credential: true },
+        container: {},
+        realm: {},
         rootDirectory: {
             read: (r, k, v, version) =>
-                version === 2 ? r.fail(k, "is not supported by the azure driver of distribution v2 (added in v3)") : absPath(r, k, v, version),
+                versionLacks(version, "azureRootDirectory")
+                    ? r.fail(k, "is not supported by the azure driver of distribution v2 (added in v3)")
+                    : absPath(r, k, v, version),
         },
     },
     gcs: {
-        bucket: { read: plain, required: true },
-        keyfile: { read: absPath },
-        rootDirectory: { read: absPath },
+        bucket: {},
+        keyfile: {},
+        rootDirectory: {},
         chunkSize: {
             read: (r, k, v) => {
-                const n = r.int(k, v, 256 * 1024, 5 * GIB);
-                return n !== undefined && n % (256 * 1024) !== 0 ? r.fail(k, `must be a multiple of 262144 (256 KiB), got ${n}`) : n;
+                const [min, max = Number.MAX_SAFE_INTEGER] = STORAGE_RULES.gcs.ints.chunkSize;
+                const n = r.int(k, v, min, max);
+                return n !== undefined && !isGcsChunkAligned(n) ? r.fail(k, `must be a multiple of 262144 (256 KiB), got ${n}`) : n;
             },
         },
     },
@@ -141,29 +153,28 @@ export function parseStorage(r: Reader, version: RegistryMajorVersion | undefine
             continue;
         }
         if (field.credential) credentials.push(key);
-        const parsed = field.read(r, key, v, version);
+        const parsed = readerFor(driver, k, field)(r, key, v, version);
         if (parsed !== undefined) out[k] = parsed;
     }
-    for (const [k, field] of Object.entries(spec)) {
-        if (field.required) r.required("storage", raw, k, ` for the ${driver} driver`);
-    }
+    for (const k of STORAGE_RULES[driver].required) r.required("storage", raw, k, ` for the ${driver} driver`);
     if (credentials.length > 0) r.requireSecret("storage", "a credential", credentials[0]);
     if (driver === "s3") {
-        if (raw.accessKey !== undefined && raw.secretKey === undefined)
-            r.fail("storage.secretKey", "is required with storage.accessKey (or give neither, to use the instance role)");
-        if (raw.secretKey !== undefined && raw.accessKey === undefined)
-            r.fail("storage.accessKey", "is required with storage.secretKey (or give neither, to use the instance role)");
-        if (version === 2 && raw.forcePathStyle === false && raw.regionEndpoint !== undefined) {
+        if (onlyOneOf(raw.accessKey, raw.secretKey)) {
+            const [missing, given] = raw.accessKey === undefined ? ["accessKey", "secretKey"] : ["secretKey", "accessKey"];
+            r.fail(`storage.${missing}`, `is required with storage.${given} (or give neither, to use the instance role)`);
+        }
+        const pathStyle = s3PathStyleProblem(version, raw.forcePathStyle, raw.regionEndpoint);
+        if (pathStyle === "false-with-endpoint") {
             r.fail(
                 "storage.forcePathStyle",
                 "cannot be false on distribution v2: it always uses path-style addressing with a regionEndpoint (use a 3.x image, or drop it)",
             );
         }
-        if (version === 2 && raw.forcePathStyle === true && raw.regionEndpoint === undefined) {
+        if (pathStyle === "true-without-endpoint") {
             r.fail("storage.forcePathStyle", "does not exist on distribution v2, which uses path style only with a regionEndpoint");
         }
     }
-    if (driver === "swift" && version === 3) {
+    if (driver === "swift" && versionLacks(version, "swiftDriver")) {
         r.fail(
             "storage.driver",
             `swift was removed in distribution v3: use the S3 API of Ceph RGW (driver s3 with regionEndpoint), or a 2.x image such as registry:2.8.3 with registryVersion 2`,

@@ -1,4 +1,5 @@
 /** The TLS section: `tls` (generated CA and certificate choices) and the supplied CA/server certificates and keys. */
+import { V3_TLS_VERSIONS } from "../components/render/registryConfig";
 import { Secret, type CaSettings, type CertificateSettings, type TlsSettings } from "../settingsTypes";
 import { chainsTo, readCertificates, tlsKey } from "./pem";
 import { BAD, NAMESPACE, type Reader } from "./reader";
@@ -32,7 +33,7 @@ export function parseTls(r: Reader, hostnames: string[], ipAddresses: string[], 
     const minimumTls =
         o.minimumTls === undefined
             ? "tls1.2"
-            : (r.oneOf("tls.minimumTls", o.minimumTls, ["tls1.2", "tls1.3"] as const, " (v3 refuses anything older at start-up)") ?? "tls1.2");
+            : (r.oneOf("tls.minimumTls", o.minimumTls, V3_TLS_VERSIONS, " (v3 refuses anything older at start-up)") ?? "tls1.2");
     const caRaw = o.ca === undefined ? {} : (r.obj("tls.ca", o.ca, CA_KEYS) ?? {});
     const certRaw = o.certificate === undefined ? {} : (r.obj("tls.certificate", o.certificate, CERT_KEYS) ?? {});
 

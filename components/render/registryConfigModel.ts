@@ -1,6 +1,6 @@
 /**
  * The typed model of a distribution registry `config.yml`. Field names are camelCase here; the
- * renderer (`registryConfig.ts`) maps them to the registry's lower-case keys, which is where a
+ * renderer (`registryConfig/render.ts`) maps them to the registry's lower-case keys, which is where a
  * hand-written config usually goes wrong (the registry silently ignores `rootDirectory`).
  *
  * Everything here is plain, already-resolved data: no Pulumi types.

@@ -1,0 +1,196 @@
+/**
+ * The registry's rules, each written once: what distribution accepts for a value, and what one
+ * major version cannot do. The renderer's validator (`validate.ts`) and the stack-config parser
+ * (`settings/`) both test values with these, each wording its own message. Pure: no Pulumi or
+ * Node imports.
+ */
+import type { RegistryMajorVersion, STORAGE_DRIVERS } from "../registryConfigModel";
+
+// ---------------------------------------------------------------------------------------------
+// Durations
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The syntax of Go's `time.ParseDuration` (time/format.go), which the registry uses for every
+ * duration: an optional sign, then `0` alone, or numbers each with a unit. A number is digits with
+ * an optional fraction (`1.5`, `1.`) or a fraction alone (`.5`); the units are ns, us, µs (U+00B5),
+ * μs (U+03BC), ms, s, m and h (no d or w). Use {@link isGoDuration}, which also refuses overflow.
+ */
+export const GO_DURATION = /^[-+]?(?:0|(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$/;
+
+const DURATION_PART = /([0-9]*)(?:\.([0-9]*))?(ns|us|µs|μs|ms|s|m|h)/g;
+const NANOS: Record<string, bigint> = { ns: 1n, us: 1000n, µs: 1000n, μs: 1000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+const TWO_63 = 1n << 63n;
+
+/** The first digits of a fraction as Go's `leadingFraction` keeps them (it stops before overflow). */
+function leadingFraction(digits: string): { f: bigint; scale: number } {
+    let f = 0n;
+    let scale = 1;
+    for (const c of digits) {
+        const next = f * 10n + BigInt(c);
+        if (f > (TWO_63 - 1n) / 10n || next > TWO_63) break;
+        f = next;
+        scale *= 10;
+    }
+    return { f, scale };
+}
+
+/**
+ * True when Go's `time.ParseDuration` accepts `text`: the {@link GO_DURATION} syntax, and a total
+ * that fits an int64 of nanoseconds (about 2,562,047h), computed the way Go computes it.
+ */
+export function isGoDuration(text: string): boolean {
+    if (!GO_DURATION.test(text)) return false;
+    let total = 0n;
+    for (const [, whole, fraction = "", unitName] of text.matchAll(DURATION_PART)) {
+        const unit = NANOS[unitName];
+        let v = BigInt(whole === "" ? "0" : whole);
+        if (v > TWO_63 / unit) return false;
+        v *= unit;
+        const { f, scale } = leadingFraction(fraction);
+        if (f > 0n) {
+            v += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
+            if (v > TWO_63) return false;
+        }
+        total += v;
+        if (total > TWO_63) return false;
+    }
+    return text.startsWith("-") || total <= TWO_63 - 1n;
+}
+
+/**
+ * A duration setting of ours: what Go accepts, but not negative. Go parses `-1h`, yet a negative
+ * age, interval or timeout means nothing here (a negative upload-purging age would purge uploads
+ * still in progress).
+ */
+export function isDurationSetting(text: string): boolean {
+    return isGoDuration(text) && !text.startsWith("-");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+// ---------------------------------------------------------------------------------------------
+
+/** An RFC 7230 header field name (a token). */
+export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** A header value the registry can send: one line (a CR or LF would inject headers). */
+export const isSingleLine = (s: string): boolean => !/[\r\n]/.test(s);
+
+/**
+ * The last spelling of `name` recorded in `seen` ignoring case, if any (Go canonicalises header
+ * names, so both would be sent: a clash); records `name`.
+ */
+export function sameHeader(seen: Map<string, string>, name: string): string | undefined {
+    const other = seen.get(name.toLowerCase());
+    seen.set(name.toLowerCase(), name);
+    return other;
+}
+
+/** Why `s` is not an http:// or https:// URL with a host: `syntax`, `scheme`, or undefined when it is one. */
+export function httpUrlProblem(s: string): "syntax" | "scheme" | undefined {
+    let url: URL;
+    try {
+        url = new URL(s);
+    } catch {
+        return "syntax";
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") return "scheme";
+    return url.hostname === "" ? "syntax" : undefined;
+}
+
+/** A path inside the registry container: POSIX and absolute. */
+export const isAbsolutePath = (s: string): boolean => s.startsWith("/");
+
+/** What a relative container path is told (followed by `, got <value>`). */
+export const ABSOLUTE_PATH_RULE = "must be an absolute path inside the container";
+
+/** An integer from `min` to `max` inclusive. */
+export const isIntIn = (n: number, min: number, max = Number.MAX_SAFE_INTEGER): boolean => Number.isSafeInteger(n) && n >= min && n <= max;
+
+export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
+export const LOG_FORMATTERS = ["text", "json", "logstash"] as const;
+export const BLOB_DESCRIPTOR_CACHES = ["inmemory", "redis"] as const;
+export const TLS_VERSIONS = ["tls1.0", "tls1.1", "tls1.2", "tls1.3"] as const;
+/** The minimum TLS versions distribution v3 accepts; it refuses older ones at start-up ("unknown minimum TLS level"). */
+export const V3_TLS_VERSIONS = ["tls1.2", "tls1.3"] as const;
+
+/** True when exactly one of a pair (a key and its secret, a user name and password) is given. */
+export const onlyOneOf = (a: unknown, b: unknown): boolean => (a === undefined) !== (b === undefined);
+
+// ---------------------------------------------------------------------------------------------
+// Storage drivers
+// ---------------------------------------------------------------------------------------------
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
+
+/** The gcs driver refuses a chunksize that is not a multiple of 256 KiB. */
+export const GCS_CHUNK_ALIGN = 256 * 1024;
+
+/** Swift auth versions; Ceph RGW's `/auth/v1` needs 1. */
+export const SWIFT_AUTH_VERSIONS = [1, 2, 3] as const;
+
+/** Per driver: the fields it cannot start without, those that are container paths, and integer limits `[min, max?]`. */
+export interface StorageRules {
+    required: readonly string[];
+    absolutePaths: readonly string[];
+    ints: Readonly<Record<string, readonly [number, number?]>>;
+}
+
+export const STORAGE_RULES: Record<(typeof STORAGE_DRIVERS)[number], StorageRules> = {
+    // registry/storage/driver/filesystem: "maxthreads parameter must be >= 25".
+    filesystem: { required: [], absolutePaths: ["rootDirectory"], ints: { maxThreads: [25] } },
+    // The s3 driver refuses chunks outside 5 MiB-5 GiB at start-up.
+    s3: {
+        required: ["region", "bucket"],
+        absolutePaths: ["rootDirectory"],
+        ints: {
+            chunkSize: [5 * MIB, 5 * GIB],
+            multipartCopyChunkSize: [5 * MIB, 5 * GIB],
+            multipartCopyMaxConcurrency: [1],
+            multipartCopyThresholdSize: [0, 5 * GIB],
+        },
+    },
+    swift: { required: ["authUrl", "username", "password", "container"], absolutePaths: [], ints: { chunkSize: [1] } },
+    azure: { required: ["accountName", "accountKey", "container"], absolutePaths: ["rootDirectory"], ints: {} },
+    gcs: { required: ["bucket"], absolutePaths: ["keyfile", "rootDirectory"], ints: { chunkSize: [GCS_CHUNK_ALIGN, 5 * GIB] } },
+    inmemory: { required: [], absolutePaths: [], ints: {} },
+};
+
+/** A gcs chunksize the driver takes besides its limits in {@link STORAGE_RULES}: a multiple of {@link GCS_CHUNK_ALIGN}. */
+export const isGcsChunkAligned = (n: number): boolean => n % GCS_CHUNK_ALIGN === 0;
+
+/**
+ * Why distribution v2 cannot do this s3 addressing: it has no forcepathstyle key and uses path
+ * style exactly when a regionEndpoint is set. `false-with-endpoint`, `true-without-endpoint`, or undefined.
+ */
+export function s3PathStyleProblem(
+    version: RegistryMajorVersion | undefined,
+    forcePathStyle: unknown,
+    regionEndpoint: unknown,
+): "false-with-endpoint" | "true-without-endpoint" | undefined {
+    if (version !== 2) return undefined;
+    if (forcePathStyle === false && regionEndpoint !== undefined) return "false-with-endpoint";
+    if (forcePathStyle === true && regionEndpoint === undefined) return "true-without-endpoint";
+    return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Versions
+// ---------------------------------------------------------------------------------------------
+
+/** What one major version cannot do: naming it is a start-up error, or silently ignored. */
+export type VersionFeature = "swiftDriver" | "azureRootDirectory" | "proxyTtl" | "redisUsername" | "redisAddrList";
+
+const LACKS: Record<RegistryMajorVersion, readonly VersionFeature[]> = {
+    // v2: azure rootdirectory, proxy ttl, redis ACL users and address lists came with v3.
+    2: ["azureRootDirectory", "proxyTtl", "redisUsername", "redisAddrList"],
+    // v3 removed the swift driver.
+    3: ["swiftDriver"],
+};
+
+/** True when registry `version` lacks `feature` (false for an unknown version). */
+export function versionLacks(version: RegistryMajorVersion | undefined, feature: VersionFeature): boolean {
+    return version !== undefined && LACKS[version].includes(feature);
+}

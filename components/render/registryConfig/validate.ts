@@ -1,0 +1,356 @@
+/**
+ * Validation of the registry config model: everything the registry of `model.version` would
+ * refuse, ignore, or misread is refused before rendering, naming the model field. The rules
+ * themselves live in `rules.ts`, shared with the stack-config parser.
+ *
+ * Sources: distribution v2.8 `docs/configuration.md`; v3 `docs/content/about/configuration.md` and
+ * `registry/registry.go` (TLS versions and cipher names).
+ */
+import { STORAGE_DRIVERS, type RegistryConfigModel, type RegistryMajorVersion, type StorageDriver } from "../registryConfigModel";
+import {
+    ABSOLUTE_PATH_RULE,
+    BLOB_DESCRIPTOR_CACHES,
+    HEADER_NAME,
+    httpUrlProblem,
+    isAbsolutePath,
+    isGcsChunkAligned,
+    isDurationSetting,
+    isIntIn,
+    isSingleLine,
+    LOG_FORMATTERS,
+    LOG_LEVELS,
+    onlyOneOf,
+    s3PathStyleProblem,
+    sameHeader,
+    STORAGE_RULES,
+    SWIFT_AUTH_VERSIONS,
+    TLS_VERSIONS,
+    V3_TLS_VERSIONS,
+    versionLacks,
+} from "./rules";
+
+/** A model the registry would refuse, ignore, or misread. `field` is the model path, e.g. `storage.driver`. */
+export class RegistryConfigError extends Error {
+    /** The offending model field, e.g. `storage.driver`, `http.tls.minimumTls`, `redis.addrs`. */
+    readonly field: string;
+
+    constructor(field: string, message: string) {
+        super(`${field}: ${message}`);
+        this.name = "RegistryConfigError";
+        this.field = field;
+    }
+}
+
+/** Cipher suite names distribution v2.8 accepts (docs/configuration.md, "Available cipher suites"). */
+const V2_CIPHER_SUITES = [
+    "TLS_RSA_WITH_RC4_128_SHA",
+    "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+];
+
+/** v3 dropped the RC4 and CBC-SHA256 names (registry/registry.go `cipherSuites`); naming one is a start-up error. */
+const V3_CIPHER_SUITES = V2_CIPHER_SUITES.filter((c) => !c.includes("RC4") && !c.endsWith("CBC_SHA256"));
+
+function fail(field: string, message: string): never {
+    throw new RegistryConfigError(field, message);
+}
+
+function requireText(field: string, value: unknown): void {
+    if (typeof value !== "string" || value.trim() === "") {
+        fail(field, "must be a non-empty string");
+    }
+}
+
+function checkDuration(field: string, value: string | undefined): void {
+    if (value !== undefined && !isDurationSetting(value)) {
+        fail(field, `${JSON.stringify(value)} is not a Go duration such as "10s", "24h" or "1h30m"`);
+    }
+}
+
+function checkInt(field: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
+    if (value !== undefined && !isIntIn(value, min, max)) {
+        fail(field, `must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? " up" : ` to ${max}`}, got ${value}`);
+    }
+}
+
+function checkAbsolutePath(field: string, value: string | undefined): void {
+    if (value !== undefined && !isAbsolutePath(value)) {
+        fail(field, `${ABSOLUTE_PATH_RULE}, got ${JSON.stringify(value)}`);
+    }
+}
+
+function checkHttpUrl(field: string, value: string): void {
+    const problem = httpUrlProblem(value);
+    if (problem === "syntax") {
+        fail(field, `${JSON.stringify(value)} is not a URL`);
+    }
+    if (problem === "scheme") {
+        fail(field, `${JSON.stringify(value)} must be an http:// or https:// URL`);
+    }
+}
+
+function checkHeaders(field: string, headers: Record<string, string[]> | undefined): void {
+    const seen = new Map<string, string>();
+    for (const [name, values] of Object.entries(headers ?? {})) {
+        if (!HEADER_NAME.test(name)) {
+            fail(field, `${JSON.stringify(name)} is not a valid header name`);
+        }
+        const other = sameHeader(seen, name);
+        if (other !== undefined) {
+            fail(field, `${JSON.stringify(other)} and ${JSON.stringify(name)} are the same header`);
+        }
+        if (!Array.isArray(values) || values.some((v) => typeof v !== "string" || !isSingleLine(v))) {
+            fail(`${field}.${name}`, "must be a list of single-line strings");
+        }
+    }
+}
+
+function validateStorage(v: RegistryMajorVersion, s: StorageDriver): void {
+    const driver = (s as { driver: unknown }).driver;
+    if (!(STORAGE_DRIVERS as readonly unknown[]).includes(driver)) {
+        fail("storage.driver", `unknown driver ${JSON.stringify(driver)}; expected one of ${STORAGE_DRIVERS.join(", ")}`);
+    }
+    if (versionLacks(v, "swiftDriver") && s.driver === "swift") {
+        fail(
+            "storage.driver",
+            "the swift storage driver was removed in distribution v3; for Ceph RGW use its S3 API " +
+                "(driver s3 with regionEndpoint), or pin a 2.x registry image",
+        );
+    }
+    const rules = STORAGE_RULES[s.driver];
+    const fields = s as unknown as Record<string, unknown>;
+    for (const f of rules.required) {
+        requireText(`storage.${f}`, fields[f]);
+    }
+    for (const f of rules.absolutePaths) {
+        checkAbsolutePath(`storage.${f}`, fields[f] as string | undefined);
+    }
+    for (const [f, [min, max]] of Object.entries(rules.ints)) {
+        checkInt(`storage.${f}`, fields[f] as number | undefined, min, max);
+    }
+    switch (s.driver) {
+        case "s3": {
+            if (onlyOneOf(s.accessKey, s.secretKey)) {
+                fail("storage.accessKey", "set accessKey and secretKey together, or neither (instance role)");
+            }
+            if (s.regionEndpoint !== undefined) {
+                requireText("storage.regionEndpoint", s.regionEndpoint);
+            }
+            const pathStyle = s3PathStyleProblem(v, s.forcePathStyle, s.regionEndpoint);
+            if (pathStyle === "false-with-endpoint") {
+                fail(
+                    "storage.forcePathStyle",
+                    "distribution v2 always uses path-style addressing with a regionEndpoint and has no " +
+                        "forcepathstyle key, so virtual-hosted style is impossible; use a 3.x image or drop forcePathStyle: false",
+                );
+            }
+            if (pathStyle === "true-without-endpoint") {
+                fail("storage.forcePathStyle", "distribution v2 has no forcepathstyle key; it uses path style only with a regionEndpoint");
+            }
+            break;
+        }
+        case "swift":
+            checkHttpUrl("storage.authUrl", s.authUrl);
+            if (s.authVersion !== undefined && !SWIFT_AUTH_VERSIONS.includes(s.authVersion)) {
+                fail("storage.authVersion", `must be 1, 2 or 3, got ${s.authVersion}`);
+            }
+            break;
+        case "azure":
+            if (versionLacks(v, "azureRootDirectory") && s.rootDirectory !== undefined) {
+                fail("storage.rootDirectory", "the azure driver of distribution v2 has no rootdirectory (added in v3)");
+            }
+            break;
+        case "gcs":
+            if (s.chunkSize !== undefined && !isGcsChunkAligned(s.chunkSize)) {
+                fail("storage.chunkSize", `must be a positive multiple of 262144 (256 KiB), got ${s.chunkSize}`);
+            }
+            break;
+    }
+}
+
+/**
+ * Checks a model against what the registry of `model.version` accepts, throwing a
+ * {@link RegistryConfigError} naming the first offending field. {@link renderRegistryConfig}
+ * calls it; call it yourself to fail before anything is created.
+ */
+export function validateRegistryConfigModel(model: RegistryConfigModel): void {
+    const v = model.version;
+    if (v !== 2 && v !== 3) {
+        fail("version", `must be 2 or 3, got ${JSON.stringify(v)}`);
+    }
+
+    if (model.log !== undefined) {
+        const { level, formatter, fields } = model.log;
+        if (level !== undefined && !LOG_LEVELS.includes(level)) {
+            fail("log.level", `must be one of ${LOG_LEVELS.join(", ")}`);
+        }
+        if (formatter !== undefined && !LOG_FORMATTERS.includes(formatter)) {
+            fail("log.formatter", `must be one of ${LOG_FORMATTERS.join(", ")}`);
+        }
+        for (const [k, val] of Object.entries(fields ?? {})) {
+            if (k === "" || typeof val !== "string") {
+                fail("log.fields", "must map non-empty names to strings");
+            }
+        }
+    }
+
+    if (model.storage === undefined || model.storage === null) {
+        fail("storage", "is required");
+    }
+    validateStorage(v, model.storage);
+
+    const so = model.storageOptions ?? {};
+    if (so.blobDescriptorCache !== undefined && !BLOB_DESCRIPTOR_CACHES.includes(so.blobDescriptorCache)) {
+        fail("storageOptions.blobDescriptorCache", `must be "inmemory" or "redis"`);
+    }
+    if (so.blobDescriptorCache === "redis" && model.redis === undefined) {
+        fail("storageOptions.blobDescriptorCache", `"redis" needs the redis section`);
+    }
+    if (so.uploadPurging !== undefined) {
+        checkDuration("storageOptions.uploadPurging.age", so.uploadPurging.age);
+        checkDuration("storageOptions.uploadPurging.interval", so.uploadPurging.interval);
+    }
+
+    const http = model.http;
+    if (http === undefined || http === null) {
+        fail("http", "is required");
+    }
+    requireText("http.addr", http.addr);
+    if (http.host !== undefined) {
+        // The registry builds Location URLs from it: a bare host name yields broken redirects.
+        checkHttpUrl("http.host", http.host);
+    }
+    if (http.prefix !== undefined && !http.prefix.startsWith("/")) {
+        fail("http.prefix", `must start with "/", got ${JSON.stringify(http.prefix)}`);
+    }
+    checkDuration("http.drainTimeout", http.drainTimeout);
+    checkHeaders("http.headers", http.headers);
+    if (http.prometheusPath !== undefined) {
+        if (http.debugAddr === undefined) {
+            fail("http.prometheusPath", "needs http.debugAddr: metrics are served on the debug server only");
+        }
+        if (!http.prometheusPath.startsWith("/")) {
+            fail("http.prometheusPath", `must start with "/", got ${JSON.stringify(http.prometheusPath)}`);
+        }
+    }
+    if (http.debugAddr !== undefined) {
+        requireText("http.debugAddr", http.debugAddr);
+    }
+    if (http.tls !== undefined) {
+        const tls = http.tls;
+        requireText("http.tls.certificatePath", tls.certificatePath);
+        requireText("http.tls.keyPath", tls.keyPath);
+        checkAbsolutePath("http.tls.certificatePath", tls.certificatePath);
+        checkAbsolutePath("http.tls.keyPath", tls.keyPath);
+        for (const ca of tls.clientCaPaths ?? []) {
+            checkAbsolutePath("http.tls.clientCaPaths", ca);
+        }
+        if (tls.minimumTls !== undefined && !TLS_VERSIONS.includes(tls.minimumTls)) {
+            fail("http.tls.minimumTls", `must be one of ${TLS_VERSIONS.join(", ")}`);
+        }
+        if (v === 3 && tls.minimumTls !== undefined && !(V3_TLS_VERSIONS as readonly string[]).includes(tls.minimumTls)) {
+            fail(
+                "http.tls.minimumTls",
+                `distribution v3 accepts only tls1.2 or tls1.3 and refuses ${tls.minimumTls} at start-up ("unknown minimum TLS level")`,
+            );
+        }
+        if (tls.cipherSuites !== undefined) {
+            const known = v === 2 ? V2_CIPHER_SUITES : V3_CIPHER_SUITES;
+            for (const c of tls.cipherSuites) {
+                if (!known.includes(c)) {
+                    fail("http.tls.cipherSuites", `distribution v${v} does not know the cipher suite ${JSON.stringify(c)}`);
+                }
+            }
+            if (tls.minimumTls === "tls1.3" && tls.cipherSuites.length > 0) {
+                fail("http.tls.cipherSuites", "has no effect with minimumTls tls1.3 (TLS 1.3 suites are not configurable)");
+            }
+        }
+    }
+
+    if (model.auth?.htpasswd !== undefined) {
+        requireText("auth.htpasswd.realm", model.auth.htpasswd.realm);
+        requireText("auth.htpasswd.path", model.auth.htpasswd.path);
+        checkAbsolutePath("auth.htpasswd.path", model.auth.htpasswd.path);
+    }
+
+    if (model.health?.storageDriver !== undefined) {
+        checkDuration("health.storageDriver.interval", model.health.storageDriver.interval);
+        checkInt("health.storageDriver.threshold", model.health.storageDriver.threshold, 0);
+    }
+
+    if (model.notifications !== undefined) {
+        const names = new Set<string>();
+        model.notifications.endpoints.forEach((e, i) => {
+            const f = `notifications.endpoints[${i}]`;
+            requireText(`${f}.name`, e.name);
+            if (names.has(e.name)) {
+                fail(`${f}.name`, `${JSON.stringify(e.name)} appears twice`);
+            }
+            names.add(e.name);
+            checkHttpUrl(`${f}.url`, e.url);
+            checkHeaders(`${f}.headers`, e.headers);
+            checkDuration(`${f}.timeout`, e.timeout);
+            checkDuration(`${f}.backoff`, e.backoff);
+            checkInt(`${f}.threshold`, e.threshold, 0);
+        });
+    }
+
+    if (model.proxy !== undefined) {
+        const p = model.proxy;
+        checkHttpUrl("proxy.remoteUrl", p.remoteUrl);
+        if (onlyOneOf(p.username, p.password)) {
+            fail("proxy.username", "set username and password together, or neither (anonymous upstream)");
+        }
+        if (p.ttl !== undefined && versionLacks(v, "proxyTtl")) {
+            fail("proxy.ttl", "distribution v2 has no proxy ttl (added in v3; v2 always expires after 168h)");
+        }
+        checkDuration("proxy.ttl", p.ttl);
+    }
+
+    if (model.redis !== undefined) {
+        const r = model.redis;
+        if (!Array.isArray(r.addrs) || r.addrs.length === 0) {
+            fail("redis.addrs", "needs at least one host:port");
+        }
+        for (const a of r.addrs) requireText("redis.addrs", a);
+        if (versionLacks(v, "redisAddrList") && r.addrs.length > 1) {
+            fail("redis.addrs", `distribution v2 takes exactly one redis addr, got ${r.addrs.length} (v3 takes a list)`);
+        }
+        if (versionLacks(v, "redisUsername") && r.username !== undefined) {
+            fail("redis.username", "distribution v2 has no redis username (ACL users need v3)");
+        }
+        checkInt("redis.db", r.db, 0);
+        checkDuration("redis.dialTimeout", r.dialTimeout);
+        checkDuration("redis.readTimeout", r.readTimeout);
+        checkDuration("redis.writeTimeout", r.writeTimeout);
+        checkInt("redis.maxIdle", r.maxIdle, 0);
+        checkInt("redis.maxActive", r.maxActive, 0);
+        checkDuration("redis.idleTimeout", r.idleTimeout);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+// ---------------------------------------------------------------------------------------------
