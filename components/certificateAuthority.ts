@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { privateKeyArgs } from "./keyAlgorithm";
+import { CA_DEFAULTS } from "./defaults";
 
 const TYPE = "private-registry:pki:CertificateAuthority";
 
@@ -43,14 +44,14 @@ export class CertificateAuthority extends pulumi.ComponentResource {
             this.certPem = pulumi.output(existing.certPem);
             this.privateKeyPem = pulumi.secret(existing.keyPem);
         } else if (g && !existing) {
-            const key = new tls.PrivateKey(`${name}-key`, privateKeyArgs(g, 4096), child);
+            const key = new tls.PrivateKey(`${name}-key`, privateKeyArgs(g, CA_DEFAULTS.rsaBits), child);
             const cert = new tls.SelfSignedCert(
                 `${name}-cert`,
                 {
                     privateKeyPem: key.privateKeyPem,
                     isCaCertificate: true,
                     subject: { commonName: g.commonName, organization: g.organization },
-                    validityPeriodHours: g.validityHours ?? 87600,
+                    validityPeriodHours: g.validityHours ?? CA_DEFAULTS.validityHours,
                     allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
                 },
                 child,

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { registryConfigPath, renderRegistryConfig } from "./render/registryConfig";
 import { CONTAINER_PATHS, type RegistryConfigDraft, withHttpSecret } from "./render/registryModel";
+import { REGISTRY_DEFAULTS } from "./defaults";
 
 const TYPE = "private-registry:registry:Registry";
 
@@ -61,7 +62,7 @@ export class Registry extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`the debug port ${debugPort} must differ from the registry port`, this);
         }
 
-        const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: args.keepImage ?? true }, child);
+        const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: args.keepImage ?? REGISTRY_DEFAULTS.keepImage }, child);
 
         // One stable secret in state: a regenerated http.secret breaks uploads in flight and any
         // second replica (distribution#2519).

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { privateKeyArgs } from "./keyAlgorithm";
+import { CERTIFICATE_DEFAULTS } from "./defaults";
 
 const TYPE = "private-registry:pki:RegistryCertificate";
 
@@ -51,14 +52,14 @@ export class RegistryCertificate extends pulumi.ComponentResource {
         if (args.dnsNames.length + args.ipAddresses.length === 0) {
             throw new pulumi.ResourceError("RegistryCertificate needs at least one DNS name or IP address", this);
         }
-        const validityHours = args.validityHours ?? 8760;
-        const earlyRenewalHours = args.earlyRenewalHours ?? 720;
+        const validityHours = args.validityHours ?? CERTIFICATE_DEFAULTS.validityHours;
+        const earlyRenewalHours = args.earlyRenewalHours ?? CERTIFICATE_DEFAULTS.earlyRenewalHours;
         if (earlyRenewalHours >= validityHours) {
             throw new pulumi.ResourceError("earlyRenewalHours must be smaller than validityHours", this);
         }
         const key = new tls.PrivateKey(
             `${name}-key`,
-            privateKeyArgs({ algorithm: args.algorithm ?? "RSA", rsaBits: args.rsaBits, ecdsaCurve: args.ecdsaCurve }, 2048),
+            privateKeyArgs({ algorithm: args.algorithm ?? "RSA", rsaBits: args.rsaBits, ecdsaCurve: args.ecdsaCurve }, CERTIFICATE_DEFAULTS.rsaBits),
             child,
         );
         const csr = new tls.CertRequest(
@@ -67,7 +68,7 @@ export class RegistryCertificate extends pulumi.ComponentResource {
                 privateKeyPem: key.privateKeyPem,
                 subject: {
                     commonName: args.dnsNames[0] ?? args.ipAddresses[0],
-                    organization: args.organization ?? "private-registry",
+                    organization: args.organization ?? CERTIFICATE_DEFAULTS.organization,
                 },
                 dnsNames: args.dnsNames,
                 ipAddresses: args.ipAddresses,

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import bcrypt from "bcryptjs";
 import { renderHtpasswd } from "./render/htpasswd";
+import { USER_DEFAULTS } from "./defaults";
 
 const TYPE = "private-registry:auth:RegistryUsers";
 
@@ -60,7 +61,7 @@ export class RegistryUsers extends pulumi.ComponentResource {
                 const password = pulumi.secret(u.password);
                 return { name: u.name, password, hash: password.apply((p) => stableBcrypt(u.name, p)) };
             }
-            const length = u.passwordLength ?? 32;
+            const length = u.passwordLength ?? USER_DEFAULTS.passwordLength;
             if (!Number.isInteger(length) || length < 16 || length > 72) {
                 throw new pulumi.ResourceError(`passwordLength of user ${u.name} must be 16-72, got ${length}`, this);
             }

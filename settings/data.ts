@@ -3,11 +3,12 @@ import * as path from "node:path";
 import type { DataSettings } from "../settingsTypes";
 import { BAD, type Reader, show } from "./reader";
 import { DOCKER_NAME } from "./rules";
+import { REGISTRY_DEFAULTS } from "../components/defaults";
 
 const DATA_KEYS = ["volumeName", "keepOnDestroy", "hostPath"];
 
 export function parseData(r: Reader, containerName: string | undefined, driver: string | undefined): DataSettings {
-    const dflt: DataSettings = { kind: "volume", volumeName: `${containerName ?? "private-registry"}-data`, keepOnDestroy: true };
+    const dflt: DataSettings = { kind: "volume", volumeName: `${containerName ?? REGISTRY_DEFAULTS.containerName}-data`, keepOnDestroy: true };
     if (!r.has("data")) return dflt;
     const what = "an object {volumeName?, keepOnDestroy?} or {hostPath}";
     const raw = r.json("data", what);

@@ -3,6 +3,7 @@ import { registryVersionFromImage } from "../components/render/registryConfig";
 import type { RegistryMajorVersion } from "../components/render/registryConfigModel";
 import { type Reader, show } from "./reader";
 import { DOCKER_NAME } from "./rules";
+import { REGISTRY_DEFAULTS } from "../components/defaults";
 
 /** An image reference as `docker/reference` parses it: `[domain[:port]/]path[:tag][@sha256:<64 hex>]`. */
 const IMAGE_REF = (() => {
@@ -29,8 +30,8 @@ export function parseImage(r: Reader) {
             r.fail("registryVersion", `is required: the distribution major version (2 or 3) cannot be read from the image tag, got image ${show(image)}`);
         }
     }
-    const keepImage = r.has("keepImage") ? r.bool("keepImage", r.text("keepImage")) : true;
-    const containerName = r.has("containerName") ? r.str("containerName", r.text("containerName")) : "private-registry";
+    const keepImage = r.has("keepImage") ? r.bool("keepImage", r.text("keepImage")) : REGISTRY_DEFAULTS.keepImage;
+    const containerName = r.has("containerName") ? r.str("containerName", r.text("containerName")) : REGISTRY_DEFAULTS.containerName;
     if (containerName !== undefined && !DOCKER_NAME.test(containerName)) {
         r.fail("containerName", `must match [a-zA-Z0-9][a-zA-Z0-9_.-]+ (Docker's rule, two characters at least), got ${show(containerName)}`);
     }

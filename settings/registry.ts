@@ -4,6 +4,7 @@ import { BLOB_DESCRIPTOR_CACHES, LOG_LEVELS, onlyOneOf, versionLacks } from "../
 import type { RegistryBehaviourSettings } from "../settingsTypes";
 import { BAD, type Reader, redact, show } from "./reader";
 import { hostProblem } from "./rules";
+import { REGISTRY_DEFAULTS } from "../components/defaults";
 
 const REGISTRY_KEYS = [
     "logLevel",
@@ -158,7 +159,7 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
                 ? r.fail(k, `must not contain quotes, backslashes or control characters (it goes into the WWW-Authenticate header), got ${show(s)}`)
                 : s;
         },
-        "private-registry",
+        REGISTRY_DEFAULTS.realm,
     );
     return {
         logLevel: opt("logLevel", (k, x) => r.oneOf(k, x, LOG_LEVELS), "info"),

@@ -4,6 +4,7 @@ import { Secret, type CaSettings, type CertificateSettings, type TlsSettings } f
 import { chainsTo, readCertificates, tlsKey } from "./pem";
 import { BAD, NAMESPACE, type Reader } from "./reader";
 import type { Obj } from "./rules";
+import { CA_DEFAULTS, CERTIFICATE_DEFAULTS } from "../components/defaults";
 
 const TLS_KEYS = ["enabled", "minimumTls", "ca", "certificate"];
 const CA_KEYS = ["algorithm", "rsaBits", "ecdsaCurve", "commonName", "organization", "validityHours"];
@@ -107,7 +108,7 @@ export function parseTls(r: Reader, hostnames: string[], ipAddresses: string[], 
         }
     }
 
-    const caChoice = parseKeyChoice(r, "tls.ca", caRaw, 4096);
+    const caChoice = parseKeyChoice(r, "tls.ca", caRaw, CA_DEFAULTS.rsaBits);
     const caText = (k: string, dflt: string) => (caRaw[k] === undefined ? dflt : (r.str(`tls.ca.${k}`, caRaw[k]) ?? dflt));
     const ca: CaSettings =
         caCertText !== undefined && caKey !== undefined
@@ -115,13 +116,20 @@ export function parseTls(r: Reader, hostnames: string[], ipAddresses: string[], 
             : {
                   mode: "generate",
                   ...caChoice,
-                  commonName: caText("commonName", "private-registry CA"),
-                  organization: caText("organization", "private-registry"),
-                  validityHours: caRaw.validityHours === undefined ? 87600 : (r.int("tls.ca.validityHours", caRaw.validityHours, 1, 876000) ?? 87600),
+                  commonName: caText("commonName", CA_DEFAULTS.commonName),
+                  organization: caText("organization", CA_DEFAULTS.organization),
+                  validityHours:
+                      caRaw.validityHours === undefined
+                          ? CA_DEFAULTS.validityHours
+                          : (r.int("tls.ca.validityHours", caRaw.validityHours, 1, 876000) ?? CA_DEFAULTS.validityHours),
               };
-    const certChoice = parseKeyChoice(r, "tls.certificate", certRaw, 2048);
-    const validityHours = certRaw.validityHours === undefined ? 8760 : r.int("tls.certificate.validityHours", certRaw.validityHours, 1, 876000);
-    const earlyRenewalHours = certRaw.earlyRenewalHours === undefined ? 720 : r.int("tls.certificate.earlyRenewalHours", certRaw.earlyRenewalHours, 0, 876000);
+    const certChoice = parseKeyChoice(r, "tls.certificate", certRaw, CERTIFICATE_DEFAULTS.rsaBits);
+    const validityHours =
+        certRaw.validityHours === undefined ? CERTIFICATE_DEFAULTS.validityHours : r.int("tls.certificate.validityHours", certRaw.validityHours, 1, 876000);
+    const earlyRenewalHours =
+        certRaw.earlyRenewalHours === undefined
+            ? CERTIFICATE_DEFAULTS.earlyRenewalHours
+            : r.int("tls.certificate.earlyRenewalHours", certRaw.earlyRenewalHours, 0, 876000);
     if (validityHours !== undefined && earlyRenewalHours !== undefined && earlyRenewalHours >= validityHours) {
         r.fail("tls.certificate.earlyRenewalHours", `must be smaller than tls.certificate.validityHours (${validityHours}), got ${earlyRenewalHours}`);
     }
@@ -134,6 +142,11 @@ export function parseTls(r: Reader, hostnames: string[], ipAddresses: string[], 
     const certificate: CertificateSettings =
         serverCertText !== undefined && serverKey !== undefined
             ? { mode: "existing", certPem: serverCertText, keyPem: new Secret(serverKey.pem), caPem: serverCaText }
-            : { mode: "generate", ...certChoice, validityHours: validityHours ?? 8760, earlyRenewalHours: earlyRenewalHours ?? 720 };
+            : {
+                  mode: "generate",
+                  ...certChoice,
+                  validityHours: validityHours ?? CERTIFICATE_DEFAULTS.validityHours,
+                  earlyRenewalHours: earlyRenewalHours ?? CERTIFICATE_DEFAULTS.earlyRenewalHours,
+              };
     return { enabled, minimumTls, ca, certificate };
 }

@@ -1,6 +1,7 @@
 /** The users section: `users` (htpasswd logins). */
 import { Secret, type UserSettings } from "../settingsTypes";
 import { BAD, type Reader, show } from "./reader";
+import { USER_DEFAULTS } from "../components/defaults";
 
 const USER_KEYS = ["name", "password", "passwordLength"];
 
@@ -36,10 +37,11 @@ export function parseUsers(r: Reader): UserSettings[] {
                     else password = new Secret(p);
                 }
             }
-            const passwordLength = o.passwordLength === undefined ? 32 : r.int(`${key}.passwordLength`, o.passwordLength, 16, BCRYPT_MAX_BYTES);
+            const passwordLength =
+                o.passwordLength === undefined ? USER_DEFAULTS.passwordLength : r.int(`${key}.passwordLength`, o.passwordLength, 16, BCRYPT_MAX_BYTES);
             if (o.password !== undefined && o.passwordLength !== undefined)
                 r.fail(`${key}.passwordLength`, "applies only to a generated password, and password is given");
-            return name === undefined ? undefined : { name, password, passwordLength: passwordLength ?? 32 };
+            return name === undefined ? undefined : { name, password, passwordLength: passwordLength ?? USER_DEFAULTS.passwordLength };
         }) ?? [];
     if (Array.isArray(raw) && raw.length === 0) r.fail("users", "needs at least one user (the registry requires a login), got []");
     return users;

@@ -1,0 +1,17 @@
+/**
+ * What the components do when an argument is absent. The settings parser fills absent config keys
+ * from here as well, so that each default is written once, next to the components it belongs to.
+ * Pure data: no Pulumi import.
+ */
+
+/** The generated CA (`CertificateAuthority`). */
+export const CA_DEFAULTS = { rsaBits: 4096, validityHours: 87600, commonName: "private-registry CA", organization: "private-registry" } as const;
+
+/** The registry's server certificate (`RegistryCertificate`). */
+export const CERTIFICATE_DEFAULTS = { rsaBits: 2048, validityHours: 8760, earlyRenewalHours: 720, organization: "private-registry" } as const;
+
+/** Generated passwords (`RegistryUsers`). */
+export const USER_DEFAULTS = { passwordLength: 32 } as const;
+
+/** The registry container (`Registry`) and its config. */
+export const REGISTRY_DEFAULTS = { containerName: "private-registry", keepImage: true, realm: "private-registry" } as const;
