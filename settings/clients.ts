@@ -4,8 +4,8 @@ import { sshKey } from "./pem";
 import { BAD, NAMESPACE, type Reader, show } from "./reader";
 import { hostProblem } from "./rules";
 
-const DAEMON_JSON_KEYS = ["registryMirrors", "maxConcurrentDownloads", "maxConcurrentUploads", "liveRestore", "logOpts", "debug"];
-const CLIENT_KEYS = ["name", "host", "port", "user", "privateKey", "sudo", "login", "daemonJson"];
+export const DAEMON_JSON_KEYS = ["registryMirrors", "maxConcurrentDownloads", "maxConcurrentUploads", "liveRestore", "logOpts", "debug"];
+export const CLIENT_KEYS = ["name", "host", "port", "user", "privateKey", "sudo", "login", "daemonJson"];
 
 const CLIENT_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 /** A login name `ssh` and `sudo` accept. */

@@ -5,7 +5,7 @@ import { BAD, type Reader, show } from "./reader";
 import { DOCKER_NAME } from "./rules";
 import { REGISTRY_DEFAULTS } from "../components/defaults";
 
-const DATA_KEYS = ["volumeName", "keepOnDestroy", "hostPath"];
+export const DATA_KEYS = ["volumeName", "keepOnDestroy", "hostPath"];
 
 export function parseData(r: Reader, containerName: string | undefined, driver: string | undefined): DataSettings {
     const dflt: DataSettings = { kind: "volume", volumeName: `${containerName ?? REGISTRY_DEFAULTS.containerName}-data`, keepOnDestroy: true };

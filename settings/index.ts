@@ -31,7 +31,7 @@ export interface ParseOptions {
     now?: Date;
 }
 
-const TOP_KEYS = [
+export const TOP_KEYS = [
     "dockerHost",
     "dockerSshOpts",
     "image",

@@ -6,7 +6,7 @@ import { BAD, type Reader, redact, show } from "./reader";
 import { hostProblem } from "./rules";
 import { REGISTRY_DEFAULTS } from "../components/defaults";
 
-const REGISTRY_KEYS = [
+export const REGISTRY_KEYS = [
     "logLevel",
     "realm",
     "deleteEnabled",

@@ -6,9 +6,9 @@ import { BAD, NAMESPACE, type Reader } from "./reader";
 import type { Obj } from "./rules";
 import { CA_DEFAULTS, CERTIFICATE_DEFAULTS } from "../components/defaults";
 
-const TLS_KEYS = ["enabled", "minimumTls", "ca", "certificate"];
-const CA_KEYS = ["algorithm", "rsaBits", "ecdsaCurve", "commonName", "organization", "validityHours"];
-const CERT_KEYS = ["algorithm", "rsaBits", "ecdsaCurve", "validityHours", "earlyRenewalHours"];
+export const TLS_KEYS = ["enabled", "minimumTls", "ca", "certificate"];
+export const CA_KEYS = ["algorithm", "rsaBits", "ecdsaCurve", "commonName", "organization", "validityHours"];
+export const CERT_KEYS = ["algorithm", "rsaBits", "ecdsaCurve", "validityHours", "earlyRenewalHours"];
 
 export function parseKeyChoice(r: Reader, key: string, o: Obj, defaultBits: 2048 | 4096) {
     const algorithm = o.algorithm === undefined ? "RSA" : r.oneOf(`${key}.algorithm`, o.algorithm, ["RSA", "ECDSA"] as const);

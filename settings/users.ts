@@ -3,7 +3,7 @@ import { Secret, type UserSettings } from "../settingsTypes";
 import { BAD, type Reader, show } from "./reader";
 import { USER_DEFAULTS } from "../components/defaults";
 
-const USER_KEYS = ["name", "password", "passwordLength"];
+export const USER_KEYS = ["name", "password", "passwordLength"];
 
 /** bcrypt reads only the first 72 bytes of a password. */
 const BCRYPT_MAX_BYTES = 72;
