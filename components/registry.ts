@@ -70,8 +70,12 @@ export class Registry extends pulumi.ComponentResource {
 
         const fsData = config.storage.driver === "filesystem" ? args.data : undefined;
         let volume: docker.Volume | undefined;
+        const volumes: docker.types.input.ContainerVolume[] = [];
         if (fsData && "volumeName" in fsData) {
             volume = new docker.Volume(`${name}-data`, { name: fsData.volumeName }, { ...child, retainOnDelete: fsData.keepOnDestroy });
+            volumes.push({ volumeName: volume.name, containerPath: CONTAINER_PATHS.data });
+        } else if (fsData) {
+            volumes.push({ hostPath: fsData.hostPath, containerPath: CONTAINER_PATHS.data });
         }
 
         this.configPath = registryConfigPath(config.version);
@@ -84,15 +88,6 @@ export class Registry extends pulumi.ComponentResource {
         }
         if (args.htpasswd !== undefined) {
             uploads.push({ file: CONTAINER_PATHS.htpasswd, content: pulumi.secret(args.htpasswd), permissions: "0600" });
-        }
-
-        const volumes: docker.types.input.ContainerVolume[] = [];
-        if (fsData) {
-            volumes.push(
-                volume
-                    ? { volumeName: volume.name, containerPath: CONTAINER_PATHS.data }
-                    : { hostPath: "hostPath" in fsData ? fsData.hostPath : undefined, containerPath: CONTAINER_PATHS.data },
-            );
         }
 
         const ports: docker.types.input.ContainerPort[] = [{ internal: port, external: port, ip: args.bindAddress ?? "0.0.0.0" }];

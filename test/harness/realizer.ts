@@ -69,8 +69,6 @@ export interface RealizedResource {
     docker?: dockerR.DockerEndpoint;
     /** Resource options seen on the registration. */
     options: Pick<Registration, "deleteBeforeReplace" | "retainOnDelete" | "protect" | "ignoreChanges" | "replaceOnChanges" | "additionalSecretOutputs">;
-    /** What happened in this run. */
-    action: "create";
     /** Set when creation failed after the provider had already created something (partial state). */
     initError?: string;
 }
@@ -341,36 +339,22 @@ export class Realizer {
         return state;
     }
 
-    private async realize(
-        base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">,
-        inputs: Inputs,
-    ): Promise<RealizedResource> {
+    private async realize(base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs">, inputs: Inputs): Promise<RealizedResource> {
         const { type } = base;
         if (type.startsWith("pulumi:providers:")) return this.provider(base, inputs);
         const docker = type.startsWith("docker:") ? await this.dockerOf(base.provider) : undefined;
-        const make = (c: Created, action: RealizedResource["action"]): RealizedResource => ({
-            ...base,
-            ...c,
-            inputs,
-            docker,
-            seq: 0,
-            secretOutputs: c.secretOutputs ?? [],
-            action,
-        });
-        return make(await this.create(base, inputs, docker), "create");
+        const c = await this.create(base, inputs, docker);
+        return { ...base, ...c, inputs, docker, seq: 0, secretOutputs: c.secretOutputs ?? [] };
     }
 
-    private async provider(
-        base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">,
-        inputs: Inputs,
-    ): Promise<RealizedResource> {
+    private async provider(base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs">, inputs: Inputs): Promise<RealizedResource> {
         const id = crypto.randomUUID();
         let docker: dockerR.DockerEndpoint | undefined;
         if (base.type === "pulumi:providers:docker") {
             docker = dockerR.endpointOf(inputs.host ?? process.env.DOCKER_HOST, dockerR.providerInput<string[]>(inputs.sshOpts, []));
             this.providers.set(id, { endpoint: docker, check: dockerR.providerInput<boolean>(inputs.disableDockerDaemonCheck, false) !== true });
         } else this.providers.set(id, { check: false });
-        return { ...base, id, inputs, outputs: {}, secretOutputs: [], docker, seq: 0, action: "create" };
+        return { ...base, id, inputs, outputs: {}, secretOutputs: [], docker, seq: 0 };
     }
 
     /** The docker engine of a provider reference (default provider: $DOCKER_HOST), pinged once. */
@@ -388,7 +372,7 @@ export class Realizer {
     }
 
     private async create(
-        base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs" | "action">,
+        base: Omit<RealizedResource, "id" | "seq" | "inputs" | "outputs" | "secretOutputs">,
         inputs: Inputs,
         docker?: dockerR.DockerEndpoint,
     ): Promise<Created> {
@@ -419,7 +403,6 @@ export class Realizer {
                             outputs: {},
                             secretOutputs: [],
                             docker,
-                            action: "create",
                             initError: (e as Error).message,
                         });
                     }

@@ -7,7 +7,7 @@
  *
  * Secrets arrive wrapped (`acceptSecrets`) and are unwrapped for the provider; outputs named by the
  * provider as secret, and outputs whose input was secret, go back wrapped. Unknown values (preview)
- * reach Check and Diff as the engine's sentinel string.
+ * reach Check and Diff as the engine's sentinel string, which compares as a change.
  */
 import * as grpc from "@grpc/grpc-js";
 import { isDeepStrictEqual } from "node:util";
@@ -27,8 +27,6 @@ const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
 const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
-/** The engine's stand-in for a value not known until apply (preview). */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /**
  * A value as the provider sees it: secrets unwrapped (`onSecret` hears of each), assets and
@@ -103,14 +101,6 @@ export function encode(props: Props, secrets: Iterable<string> = []): any {
     return structproto.Struct.fromJavaScript(out);
 }
 
-/** True when a value holds the unknown sentinel anywhere. */
-export function hasUnknown(v: unknown): boolean {
-    if (v === UNKNOWN) return true;
-    if (Array.isArray(v)) return v.some(hasUnknown);
-    if (v && typeof v === "object") return Object.values(v).some(hasUnknown);
-    return false;
-}
-
 /** The context a resource operation gets: the provider's configuration and a log to stderr. */
 export interface Context {
     config: Props;
@@ -136,7 +126,6 @@ export interface ResourceType {
     deleteBeforeReplace?: boolean;
     /** Outputs the provider's schema marks secret. */
     secretOutputs?: readonly string[];
-    check?(news: Props, ctx: Context): Props;
     /** `secrets`: outputs that are secret for this resource only, beyond `secretOutputs`. */
     create(inputs: Props, ctx: Context): Promise<{ id: string; outs: Props; secrets?: string[] }>;
     /** Refresh: the current outputs, or undefined when the resource is gone. Default: unchanged. */
@@ -252,11 +241,10 @@ export async function serve(def: ProviderDef): Promise<void> {
             return r;
         }),
         check: unary(async (req) => {
-            const t = typeFor(req.getUrn());
+            typeFor(req.getUrn()); // an unknown type fails here, before anything is planned
             const { props: news, secrets } = decode(req.getNews());
-            const inputs = t.check ? t.check(news, ctx(req.getUrn())) : news;
             const r = new provproto.CheckResponse();
-            r.setInputs(encode(inputs, secrets));
+            r.setInputs(encode(news, secrets));
             return r;
         }),
         diff: unary(async (req) => {
