@@ -15,8 +15,8 @@ const root = path.resolve(__dirname, "..");
 const OPS = ["preview", "up", "refresh", "destroy"] as const;
 type Op = (typeof OPS)[number];
 
-/** The CLI's directory, and the backend and passphrase settings every command gets. */
-function environment(): { binDir: string; env: Record<string, string> } {
+/** The stack, the CLI's directory, and the backend and passphrase settings every command gets. */
+function environment(): { stackName: string; binDir: string; env: Record<string, string> } {
     const stackName = process.env.STACK ?? "dev";
     const env: Record<string, string> = {};
     if (!process.env.PULUMI_BACKEND_URL) {
@@ -28,12 +28,11 @@ function environment(): { binDir: string; env: Record<string, string> } {
         env.PULUMI_CONFIG_PASSPHRASE = "private-registry-dev";
     }
     const binDir = execFileSync("bash", [path.join(root, "scripts", "engine.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-    return { binDir, env };
+    return { stackName, binDir, env };
 }
 
 async function run(op: Op, args: string[]): Promise<void> {
-    const stackName = process.env.STACK ?? "dev";
-    const { binDir, env } = environment();
+    const { stackName, binDir, env } = environment();
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(binDir), skipVersionCheck: true });
     const { main } = await import("../program");
     const stack = await LocalWorkspace.createOrSelectStack(
@@ -62,16 +61,12 @@ const [op, ...rest] = process.argv.slice(2);
 if (op === "cli") {
     // `npm run pulumi -- <args>`: the same CLI, backend and passphrase, for anything else
     // (`stack output passwords --show-secrets`, `config set`, `stack export`…).
-    const { binDir, env } = environment();
-    const r = spawnSync(
-        path.join(binDir, "pulumi"),
-        [...rest, ...(rest.includes("--stack") || rest.includes("-s") ? [] : ["--stack", process.env.STACK ?? "dev"])],
-        {
-            cwd: root,
-            stdio: "inherit",
-            env: { ...process.env, ...env },
-        },
-    );
+    const { stackName, binDir, env } = environment();
+    const r = spawnSync(path.join(binDir, "pulumi"), [...rest, ...(rest.includes("--stack") || rest.includes("-s") ? [] : ["--stack", stackName])], {
+        cwd: root,
+        stdio: "inherit",
+        env: { ...process.env, ...env },
+    });
     process.exit(r.status ?? 1);
 }
 if (!OPS.includes(op as Op)) {

@@ -40,9 +40,8 @@ async function etcDockerHash(h: TestHost): Promise<string> {
 
 /** SSH sessions each host's sshd has accepted so far (sshd -e logs to the container's stderr). */
 function sshSessions(h: TestHost): number {
-    const out = execFileSync("docker", ["logs", h.container], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    const err = execFileSync("sh", ["-c", `docker logs ${h.container} 2>&1 >/dev/null`], { encoding: "utf8" });
-    return `${out}\n${err}`.split("\n").filter((l) => /Accepted publickey/.test(l)).length;
+    const log = spawnSync("docker", ["logs", h.container], { encoding: "utf8" });
+    return `${log.stdout}\n${log.stderr}`.split("\n").filter((l) => /Accepted publickey/.test(l)).length;
 }
 
 /** `pulumi up`, with the steps the engine reported; the outputs become the test's target. */
