@@ -4,7 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { PrivateRegistry } from "./components/privateRegistry";
-import { loadSettings } from "./config";
+import { loadSettings } from "./settings/stackConfig";
 
 /** The stack outputs. */
 export interface StackOutputs {

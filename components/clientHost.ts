@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { DaemonJsonSettings } from "../settingsTypes";
+import type { DaemonJsonSettings } from "../settings/types";
 import {
     renderDaemonApply,
     renderDaemonRead,

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { Secret, Settings, TlsSettings } from "../settingsTypes";
+import type { Secret, Settings, TlsSettings } from "../settings/types";
 import { CertificateAuthority } from "./certificateAuthority";
 import { ClientHost } from "./clientHost";
 import { Registry } from "./registry";

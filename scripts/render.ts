@@ -12,9 +12,9 @@ import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { parseDocument, visit } from "yaml";
 import { NAMESPACE, parseSettings } from "../settings";
-import { Secret, type Settings } from "../settingsTypes";
+import { secretValues } from "../settings/secret";
 import { OFFLINE_REALIZERS } from "./offline";
-import { isWrappedSecret as isWrapped, unwrapSecrets as unwrap } from "./rpcSecrets";
+import { isWrappedSecret as isWrapped, unwrapSecrets as unwrap } from "./offline/rpcSecrets";
 import { readStackConfig } from "./stackFile";
 
 const REDACTED = "<redacted>";
@@ -45,23 +45,6 @@ function offlineOutputs(type: string, name: string, inputs: Record<string, any>)
         default:
             return {};
     }
-}
-
-/** Every secret value in the settings, so that any string holding one can be redacted. */
-function secretValues(s: Settings): string[] {
-    const out: string[] = [];
-    const walk = (v: unknown) => {
-        if (v instanceof Secret) out.push(v.reveal());
-        else if (Array.isArray(v)) v.forEach(walk);
-        else if (v && typeof v === "object") Object.values(v).forEach(walk);
-    };
-    walk(s);
-    const st = s.storage as unknown as Record<string, unknown>;
-    for (const k of ["accessKey", "secretKey", "password", "accountKey"]) if (typeof st[k] === "string") out.push(st[k] as string);
-    if (s.registry.proxy?.password) out.push(s.registry.proxy.password);
-    if (s.registry.redis?.password) out.push(s.registry.redis.password);
-    for (const n of s.registry.notifications) for (const vals of Object.values(n.headers ?? {})) out.push(...vals);
-    return out.filter((x) => x.length > 0);
 }
 
 function main(): Promise<void> {
@@ -107,7 +90,7 @@ export async function render(
         ),
         secretKeys: new Set(cfg.secretKeys.map(short)),
     });
-    const secrets = new Set<string>(secretValues(settings));
+    const secrets = new Set<string>(secretValues(settings).filter((x) => x.length > 0));
 
     const seen: Seen[] = [];
     pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
@@ -141,7 +124,7 @@ export async function render(
         false,
     );
     // Installed after setMocks so that it wraps the monitor render uses.
-    const tap: typeof import("./monitorTap") = require("./monitorTap");
+    const tap: typeof import("./offline/monitorTap") = require("./offline/monitorTap");
     tap.installMonitorTap();
     const program: typeof import("../program") = require("../program");
     const outputs = program.main();

@@ -1,5 +1,5 @@
 /** The client hosts section: `clients`, `daemonJson` (their shared daemon.json defaults) and `sshPrivateKey`. */
-import { Secret, type ClientSettings, type DaemonJsonSettings, type UserSettings } from "../settingsTypes";
+import { Secret, type ClientSettings, type DaemonJsonSettings, type UserSettings } from "./types";
 import { sshKey } from "./pem";
 import { BAD, NAMESPACE, type Reader, show } from "./reader";
 import { hostProblem } from "./rules";

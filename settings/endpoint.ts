@@ -1,6 +1,6 @@
 /** The endpoint section: `hostnames`, `ipAddresses`, `port`, `bindAddress` and `networks`. */
 import * as net from "node:net";
-import type { Settings } from "../settingsTypes";
+import type { Settings } from "./types";
 import { BAD, type Reader, show } from "./reader";
 import { isDnsName } from "./rules";
 

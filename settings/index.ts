@@ -10,7 +10,7 @@
  * The parser is split by concern: `reader.ts` (reading values, problems), `rules.ts` (shared
  * patterns), `pem.ts` (keys and certificates), and one file per config section.
  */
-import type { Settings } from "../settingsTypes";
+import type { Settings } from "./types";
 import { parseClients } from "./clients";
 import { parseData } from "./data";
 import { parseDockerHost } from "./docker";

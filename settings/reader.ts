@@ -1,8 +1,7 @@
 /**
  * The raw-config reader: the raw config and error types, how values are quoted (`show`), typo
- * suggestions for unknown keys, `redact`, `BAD`, and {@link Reader}, which collects every problem.
+ * suggestions for unknown keys, `BAD`, and {@link Reader}, which collects every problem.
  */
-import { inspect } from "node:util";
 import { HEADER_NAME, httpUrlProblem, isDurationSetting, isIntIn, isSingleLine, sameHeader } from "../components/render/registryConfig";
 import { isObj, type Obj } from "./rules";
 
@@ -75,18 +74,6 @@ function suggest(k: string, allowed: readonly string[]): string | undefined {
 export function unknownKey(k: string, allowed: readonly string[]): string {
     const s = suggest(k, allowed);
     return `is not a known key${s ? ` (did you mean ${show(s)}?)` : ""}; allowed: ${allowed.join(", ")}`;
-}
-
-/**
- * Keeps credentials held as plain strings (the registry model's storage, proxy and redis types)
- * out of `JSON.stringify` and `console.log`. The hooks are non-enumerable, so a spread copy (what
- * the renderer receives) carries the values as before.
- */
-export function redact<T extends object>(o: T, fields: readonly string[]): T {
-    const masked = () => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fields.includes(k) && v !== undefined ? "[secret]" : v]));
-    Object.defineProperty(o, "toJSON", { value: masked, enumerable: false });
-    Object.defineProperty(o, inspect.custom, { value: () => masked(), enumerable: false });
-    return o;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 /** The registry section: `registry` (storage options, debug server, headers, notifications, proxy, redis). */
 import type { NotificationEndpoint, ProxySection, RedisSection, RegistryMajorVersion, StorageOptions } from "../components/render/registryConfigModel";
 import { BLOB_DESCRIPTOR_CACHES, LOG_LEVELS, onlyOneOf, versionLacks } from "../components/render/registryConfig";
-import type { RegistryBehaviourSettings } from "../settingsTypes";
-import { BAD, type Reader, redact, show } from "./reader";
+import type { RegistryBehaviourSettings } from "./types";
+import { BAD, type Reader, show } from "./reader";
+import { Secret } from "./secret";
 import { hostProblem } from "./rules";
 import { REGISTRY_DEFAULTS } from "../components/defaults";
 
@@ -68,12 +69,12 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
                   if (name !== undefined && names.has(name)) r.fail(`${key}.name`, `repeats endpoint ${show(name)}`);
                   if (name !== undefined) names.add(name);
                   const url = r.required(key, e, "url") ? r.url(`${key}.url`, e.url) : undefined;
-                  const ep: NotificationEndpoint = { name: name ?? "", url: url ?? "" };
+                  const ep: NotificationEndpoint<Secret> = { name: name ?? "", url: url ?? "" };
                   if (e.headers !== undefined) {
                       // Typically an Authorization token.
                       secretBits.push(`${key.slice("registry.".length)}.headers`);
-                      ep.headers = r.headers(`${key}.headers`, e.headers);
-                      redact(ep, ["headers"]);
+                      const headers = r.headers(`${key}.headers`, e.headers);
+                      if (headers) ep.headers = Object.fromEntries(Object.entries(headers).map(([h, vs]) => [h, vs.map((x) => new Secret(x))]));
                   }
                   if (e.timeout !== undefined) ep.timeout = r.duration(`${key}.timeout`, e.timeout);
                   if (e.backoff !== undefined) ep.backoff = r.duration(`${key}.backoff`, e.backoff);
@@ -83,7 +84,7 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
                   return ep;
               }) ?? []);
 
-    let proxy: ProxySection | undefined;
+    let proxy: ProxySection<Secret> | undefined;
     if (v.proxy !== undefined) {
         const p = r.obj("registry.proxy", v.proxy, PROXY_KEYS, "an object {remoteUrl, username?, password?, ttl?}");
         if (p) {
@@ -91,7 +92,8 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
             if (p.username !== undefined) proxy.username = r.str("registry.proxy.username", p.username);
             if (p.password !== undefined) {
                 secretBits.push("proxy.password");
-                proxy.password = r.str("registry.proxy.password", p.password);
+                const password = r.str("registry.proxy.password", p.password);
+                if (password !== undefined) proxy.password = new Secret(password);
             }
             if (onlyOneOf(p.username, p.password)) {
                 r.fail(
@@ -104,11 +106,10 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
                 if (versionLacks(version, "proxyTtl"))
                     r.fail("registry.proxy.ttl", `is supported only by distribution v3 (v2 always expires after 168h), got ${show(p.ttl)}`);
             }
-            redact(proxy, ["password"]);
         }
     }
 
-    let redis: RedisSection | undefined;
+    let redis: RedisSection<Secret> | undefined;
     if (v.redis !== undefined) {
         const x = r.obj("registry.redis", v.redis, REDIS_KEYS, "an object {addrs, username?, password?, db?, …}");
         if (x) {
@@ -133,7 +134,8 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
             }
             if (x.password !== undefined) {
                 secretBits.push("redis.password");
-                redis.password = r.str("registry.redis.password", x.password);
+                const password = r.str("registry.redis.password", x.password);
+                if (password !== undefined) redis.password = new Secret(password);
             }
             if (x.db !== undefined) redis.db = r.int("registry.redis.db", x.db, 0, 1_000_000);
             for (const d of ["dialTimeout", "readTimeout", "writeTimeout", "idleTimeout"] as const) {
@@ -142,7 +144,6 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
             for (const n of ["maxIdle", "maxActive"] as const) {
                 if (x[n] !== undefined) redis[n] = r.int(`registry.redis.${n}`, x[n], 0, 1_000_000);
             }
-            redact(redis, ["password"]);
         }
     }
     if (storageOptions.blobDescriptorCache === "redis" && v.redis === undefined) {

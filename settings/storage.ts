@@ -11,7 +11,8 @@ import {
     versionLacks,
 } from "../components/render/registryConfig";
 import { STORAGE_DRIVERS, type RegistryMajorVersion, type StorageDriver } from "../components/render/registryConfigModel";
-import { BAD, type Reader, redact, unknownKey } from "./reader";
+import { BAD, type Reader, unknownKey } from "./reader";
+import { Secret } from "./secret";
 import { isObj, type Obj } from "./rules";
 
 /** Where the data volume or host path is mounted in the container (components/registry.ts). */
@@ -126,7 +127,7 @@ const STORAGE_FIELDS: Record<Driver, Record<string, FieldSpec>> = {
     inmemory: {},
 };
 
-export function parseStorage(r: Reader, version: RegistryMajorVersion | undefined): StorageDriver | undefined {
+export function parseStorage(r: Reader, version: RegistryMajorVersion | undefined): StorageDriver<Secret> | undefined {
     const what = `an object {driver, …} with driver one of ${STORAGE_DRIVERS.join(", ")}`;
     const raw = r.has("storage") ? r.json("storage", what) : { driver: "filesystem" };
     if (raw === BAD) return undefined;
@@ -154,7 +155,7 @@ export function parseStorage(r: Reader, version: RegistryMajorVersion | undefine
         }
         if (field.credential) credentials.push(key);
         const parsed = readerFor(driver, k, field)(r, key, v, version);
-        if (parsed !== undefined) out[k] = parsed;
+        if (parsed !== undefined) out[k] = field.credential ? new Secret(String(parsed)) : parsed;
     }
     for (const k of STORAGE_RULES[driver].required) r.required("storage", raw, k, ` for the ${driver} driver`);
     if (credentials.length > 0) r.requireSecret("storage", "a credential", credentials[0]);
@@ -180,5 +181,5 @@ export function parseStorage(r: Reader, version: RegistryMajorVersion | undefine
             `swift was removed in distribution v3: use the S3 API of Ceph RGW (driver s3 with regionEndpoint), or a 2.x image such as registry:2.8.3 with registryVersion 2`,
         );
     }
-    return redact(out, ["accessKey", "secretKey", "password", "accountKey"]) as unknown as StorageDriver;
+    return out as unknown as StorageDriver<Secret>;
 }

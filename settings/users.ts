@@ -1,5 +1,5 @@
 /** The users section: `users` (htpasswd logins). */
-import { Secret, type UserSettings } from "../settingsTypes";
+import { Secret, type UserSettings } from "./types";
 import { BAD, type Reader, show } from "./reader";
 import { USER_DEFAULTS } from "../components/defaults";
 

@@ -12,7 +12,8 @@ import { renderRegistryConfig } from "../components/render/registryConfig";
 import { readStackConfig } from "../scripts/stackFile";
 import { certRequest, locallySignedCert, privateKey, selfSignedCert } from "../scripts/offline/tls";
 import { NAMESPACE, parseSettings, SettingsError, type RawConfig } from "../settings";
-import { Secret, type Settings } from "../settingsTypes";
+import { revealSecrets } from "../settings/secret";
+import { Secret, type Settings } from "../settings/types";
 
 const root = path.join(__dirname, "..");
 const validDir = path.join(__dirname, "fixtures", "valid-configs");
@@ -139,21 +140,18 @@ describe("example stacks", () => {
             validityHours: 43800,
         });
         assert.equal(s.tls.minimumTls, "tls1.3");
-        assert.deepStrictEqual(
-            { ...s.storage },
-            {
-                driver: "s3",
-                region: "us-east-1",
-                bucket: "registry-prod",
-                regionEndpoint: "http://rgw.prod.example.internal:7480",
-                forcePathStyle: true,
-                v4Auth: true,
-                secure: false,
-                chunkSize: 10485760,
-                accessKey: "RGW-ACCESS-KEY-PROD",
-                secretKey: "RGW-SECRET-KEY-PROD-0123456789",
-            },
-        );
+        assert.deepStrictEqual(revealSecrets(s.storage), {
+            driver: "s3",
+            region: "us-east-1",
+            bucket: "registry-prod",
+            regionEndpoint: "http://rgw.prod.example.internal:7480",
+            forcePathStyle: true,
+            v4Auth: true,
+            secure: false,
+            chunkSize: 10485760,
+            accessKey: "RGW-ACCESS-KEY-PROD",
+            secretKey: "RGW-SECRET-KEY-PROD-0123456789",
+        });
         assert.deepStrictEqual(
             s.users.map((u) => [u.name, u.passwordLength, u.password?.reveal()]),
             [
@@ -206,22 +204,23 @@ describe("example stacks", () => {
         const s = parseSettings(stackFile(path.join(validDir, "v2-swift.yaml")));
         assert.equal(s.registryVersion, 2);
         assert.deepStrictEqual(s.ipAddresses, []);
-        assert.deepStrictEqual(
-            { ...s.storage },
-            {
-                driver: "swift",
-                authUrl: "http://rgw.lab.example:7480/auth/v1",
-                username: "registry:swift",
-                password: "SWIFT-PASSWORD-lab",
-                container: "registry",
-                authVersion: 1,
-            },
-        );
+        assert.deepStrictEqual(revealSecrets(s.storage), {
+            driver: "swift",
+            authUrl: "http://rgw.lab.example:7480/auth/v1",
+            username: "registry:swift",
+            password: "SWIFT-PASSWORD-lab",
+            container: "registry",
+            authVersion: 1,
+        });
         assert.equal(s.registry.storageOptions.blobDescriptorCache, "redis");
-        assert.deepStrictEqual(
-            { ...s.registry.redis },
-            { addrs: ["redis.lab.example:6379"], db: 2, dialTimeout: "5s", maxIdle: 16, maxActive: 64, idleTimeout: "300s" },
-        );
+        assert.deepStrictEqual(revealSecrets(s.registry.redis), {
+            addrs: ["redis.lab.example:6379"],
+            db: 2,
+            dialTimeout: "5s",
+            maxIdle: 16,
+            maxActive: 64,
+            idleTimeout: "300s",
+        });
         assert.equal(s.clients[0].loginAs, undefined);
     });
 
@@ -476,7 +475,7 @@ describe("storage, per driver", () => {
     for (const [what, storage, secret, image] of cases) {
         it(what, () => {
             const s = ok({ storage, ...(image ? { image } : {}) }, secret);
-            assert.deepStrictEqual({ ...s.storage }, storage);
+            assert.deepStrictEqual(revealSecrets(s.storage), storage);
         });
     }
 
@@ -540,24 +539,25 @@ describe("registry behaviour", () => {
         assert.equal(r.debugPort, 5002);
         assert.equal(r.prometheus, true);
         assert.deepStrictEqual(r.headers, { "X-Frame-Options": ["DENY"] });
-        assert.deepStrictEqual(
-            { ...r.notifications[0] },
-            {
-                name: "audit",
-                url: "https://audit.example/events",
-                headers: { Authorization: ["Bearer t0ken"] },
-                timeout: "500ms",
-                threshold: 5,
-                backoff: "1s",
-                disabled: false,
-                ignoredMediaTypes: ["application/octet-stream"],
-            },
-        );
-        assert.deepStrictEqual({ ...r.proxy }, { remoteUrl: "https://registry-1.docker.io", username: "hub", password: "hub-pw", ttl: "0" });
-        assert.deepStrictEqual(
-            { ...r.redis },
-            { addrs: ["r1:6379", "[fd00::7]:6379"], username: "reg", password: "redis-pw", db: 1, readTimeout: "1s", writeTimeout: "1.5s" },
-        );
+        assert.deepStrictEqual(revealSecrets(r.notifications[0]), {
+            name: "audit",
+            url: "https://audit.example/events",
+            headers: { Authorization: ["Bearer t0ken"] },
+            timeout: "500ms",
+            threshold: 5,
+            backoff: "1s",
+            disabled: false,
+            ignoredMediaTypes: ["application/octet-stream"],
+        });
+        assert.deepStrictEqual(revealSecrets(r.proxy), { remoteUrl: "https://registry-1.docker.io", username: "hub", password: "hub-pw", ttl: "0" });
+        assert.deepStrictEqual(revealSecrets(r.redis), {
+            addrs: ["r1:6379", "[fd00::7]:6379"],
+            username: "reg",
+            password: "redis-pw",
+            db: 1,
+            readTimeout: "1s",
+            writeTimeout: "1.5s",
+        });
     });
 
     it("durations in Go syntax", () => {
@@ -644,6 +644,19 @@ describe("secrets", () => {
         assert.ok(s.users[1].password instanceof Secret);
         for (const c of s.clients) assert.ok(c.privateKey instanceof Secret);
         assert.equal(String(s.users[1].password), "[secret]");
+        assert.ok(s.storage.driver === "s3" && s.storage.accessKey instanceof Secret && s.storage.secretKey instanceof Secret);
+        const r = ok(
+            {
+                registry: {
+                    notifications: [{ name: "n", url: "https://n.example", headers: { Authorization: ["Bearer t"] } }],
+                    proxy: { remoteUrl: "https://r.example", username: "u", password: "p" },
+                    redis: { addrs: ["r:6379"], password: "p" },
+                },
+            },
+            ["registry"],
+        ).registry;
+        assert.ok(r.notifications[0].headers?.Authorization[0] instanceof Secret);
+        assert.ok(r.proxy?.password instanceof Secret && r.redis?.password instanceof Secret);
     });
 
     it("JSON.stringify and util.inspect of the settings print no secret value", () => {
@@ -659,7 +672,15 @@ describe("secrets", () => {
             },
             ["storage", "registry"],
         );
-        for (const text of [JSON.stringify(s), inspect(s, { depth: null }), JSON.stringify(extra), inspect(extra, { depth: null })]) {
+        const spread = { ...s, storage: { ...s.storage }, registry: { ...extra.registry, proxy: { ...extra.registry.proxy } } };
+        for (const text of [
+            JSON.stringify(s),
+            inspect(s, { depth: null }),
+            JSON.stringify(extra),
+            inspect(extra, { depth: null }),
+            JSON.stringify(spread),
+            inspect(spread, { depth: null }),
+        ]) {
             for (const secret of [...SECRETS, "AZURE-KEY-SECRET", "NOTIFY-TOKEN-SECRET", "PROXY-PW-SECRET", "REDIS-PW-SECRET"]) {
                 assert.ok(!text.includes(secret), `${secret} printed`);
             }
@@ -667,9 +688,9 @@ describe("secrets", () => {
         assert.match(JSON.stringify(s.storage), /"secretKey":"\[secret\]"/);
     });
 
-    it("the renderer still receives the credentials (the redaction is only for printing)", () => {
+    it("the renderer receives the credentials once they are revealed", () => {
         const s = parseSettings(stackFile(path.join(validDir, "prod-like.yaml")));
-        const yaml = renderRegistryConfig({ version: s.registryVersion, storage: s.storage, http: { addr: ":5000" } });
+        const yaml = renderRegistryConfig({ version: s.registryVersion, storage: revealSecrets(s.storage), http: { addr: ":5000" } });
         assert.match(yaml, /secretkey: RGW-SECRET-KEY-PROD-0123456789/);
         assert.match(yaml, /accesskey: RGW-ACCESS-KEY-PROD/);
     });

@@ -2,7 +2,7 @@
  * Merging our keys into a client host's existing Docker `daemon.json` without losing its other
  * keys. Pure: text in, text out.
  */
-import type { DaemonJsonSettings } from "../../settingsTypes";
+import type { DaemonJsonSettings } from "../../settings/types";
 
 /** The daemon.json keys we manage, in our camelCase and Docker's spelling. */
 const KEY_MAP: Record<keyof DaemonJsonSettings, string> = {

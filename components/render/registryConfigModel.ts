@@ -3,7 +3,9 @@
  * renderer (`registryConfig/render.ts`) maps them to the registry's lower-case keys, which is where a
  * hand-written config usually goes wrong (the registry silently ignores `rootDirectory`).
  *
- * Everything here is plain, already-resolved data: no Pulumi types.
+ * Everything here is plain, already-resolved data: no Pulumi types. Credentials have the type
+ * parameter `C`: the settings hold them as `Secret` (`RegistryConfigModel<Secret>`), and they are
+ * revealed to plain strings (the default) only where `config.yml` is rendered.
  */
 
 /** The registry's major version: 2 (distribution 2.8.x) or 3 (distribution 3.x). */
@@ -19,14 +21,14 @@ export interface FilesystemStorage {
 }
 
 /** Amazon S3 or an S3-compatible store (Ceph RGW, MinIO) through `regionendpoint`. */
-export interface S3Storage {
+export interface S3Storage<C = string> {
     driver: "s3";
     region: string;
     bucket: string;
     /** Secret. Omit both keys to use the instance role / environment. */
-    accessKey?: string;
+    accessKey?: C;
     /** Secret. */
-    secretKey?: string;
+    secretKey?: C;
     /** Custom endpoint, e.g. `http://rgw.example:7480` for Ceph RGW. */
     regionEndpoint?: string;
     /**
@@ -51,13 +53,13 @@ export interface S3Storage {
 }
 
 /** OpenStack Swift, including Ceph RGW's Swift API with v1 auth. Registry v2 only. */
-export interface SwiftStorage {
+export interface SwiftStorage<C = string> {
     driver: "swift";
     /** e.g. `http://rgw.example:7480/auth/v1`. */
     authUrl: string;
     username: string;
     /** Secret. */
-    password: string;
+    password: C;
     container: string;
     tenant?: string;
     tenantId?: string;
@@ -72,11 +74,11 @@ export interface SwiftStorage {
 }
 
 /** Azure Blob Storage. */
-export interface AzureStorage {
+export interface AzureStorage<C = string> {
     driver: "azure";
     accountName: string;
     /** Secret. */
-    accountKey: string;
+    accountKey: C;
     container: string;
     /** Defaults to `core.windows.net`. */
     realm?: string;
@@ -99,7 +101,7 @@ export interface InmemoryStorage {
 }
 
 /** One storage backend. */
-export type StorageDriver = FilesystemStorage | S3Storage | SwiftStorage | AzureStorage | GcsStorage | InmemoryStorage;
+export type StorageDriver<C = string> = FilesystemStorage | S3Storage<C> | SwiftStorage<C> | AzureStorage<C> | GcsStorage | InmemoryStorage;
 
 /** The storage driver names. */
 export const STORAGE_DRIVERS = ["filesystem", "s3", "swift", "azure", "gcs", "inmemory"] as const;
@@ -164,11 +166,11 @@ export interface StorageHealth {
 }
 
 /** One `notifications.endpoints` entry. */
-export interface NotificationEndpoint {
+export interface NotificationEndpoint<C = string> {
     name: string;
     url: string;
-    /** Header values may be secret (e.g. an Authorization token). */
-    headers?: Record<string, string[]>;
+    /** Secret as a whole: values are typically an Authorization token. */
+    headers?: Record<string, C[]>;
     timeout?: string;
     threshold?: number;
     backoff?: string;
@@ -177,22 +179,22 @@ export interface NotificationEndpoint {
 }
 
 /** `proxy`: run as a pull-through cache of one upstream. */
-export interface ProxySection {
+export interface ProxySection<C = string> {
     remoteUrl: string;
     username?: string;
     /** Secret. */
-    password?: string;
+    password?: C;
     /** v3 only: cache TTL such as `168h`. */
     ttl?: string;
 }
 
 /** `redis`, written in the shape of the registry's major version. */
-export interface RedisSection {
+export interface RedisSection<C = string> {
     /** `host:port` entries; v2 takes exactly one. */
     addrs: string[];
     username?: string;
     /** Secret. */
-    password?: string;
+    password?: C;
     db?: number;
     dialTimeout?: string;
     readTimeout?: string;
@@ -206,7 +208,7 @@ export interface RedisSection {
 }
 
 /** The whole registry configuration, before rendering. */
-export interface RegistryConfigModel {
+export interface RegistryConfigModel<C = string> {
     version: RegistryMajorVersion;
     log?: {
         level?: "error" | "warn" | "info" | "debug";
@@ -214,12 +216,12 @@ export interface RegistryConfigModel {
         accessLogDisabled?: boolean;
         fields?: Record<string, string>;
     };
-    storage: StorageDriver;
+    storage: StorageDriver<C>;
     storageOptions?: StorageOptions;
     http: HttpSection;
     auth?: { htpasswd?: HtpasswdAuth };
     health?: { storageDriver?: StorageHealth };
-    notifications?: { endpoints: NotificationEndpoint[] };
-    proxy?: ProxySection;
-    redis?: RedisSection;
+    notifications?: { endpoints: NotificationEndpoint<C>[] };
+    proxy?: ProxySection<C>;
+    redis?: RedisSection<C>;
 }

@@ -2,7 +2,8 @@
  * From the stack's settings to the registry's config model, in one pure function: everything in
  * `config.yml` except `http.secret`, which only exists once the program has generated it.
  */
-import type { Settings } from "../../settingsTypes";
+import { revealSecrets, type Secret } from "../../settings/secret";
+import type { Settings } from "../../settings/types";
 import type { RegistryConfigModel } from "./registryConfigModel";
 
 /** Where the container finds what the program uploads into it, and its data. */
@@ -13,12 +14,16 @@ export const CONTAINER_PATHS = {
     data: "/var/lib/registry",
 } as const;
 
-/** The config model without `http.secret`. */
-export type RegistryConfigDraft = Omit<RegistryConfigModel, "http"> & { http: Omit<RegistryConfigModel["http"], "secret"> };
+/** The config model without `http.secret`, its credentials still {@link Secret}s. */
+export type RegistryConfigDraft = Omit<RegistryConfigModel<Secret>, "http"> & { http: Omit<RegistryConfigModel["http"], "secret"> };
 
-/** The model with its `http.secret`. */
+/**
+ * The plain model the renderer takes: every credential revealed, `http.secret` added. Call it only
+ * inside the secret output that renders `config.yml`.
+ */
 export function withHttpSecret(draft: RegistryConfigDraft, secret: string): RegistryConfigModel {
-    return { ...draft, http: { ...draft.http, secret } };
+    const model: RegistryConfigModel = revealSecrets(draft);
+    return { ...model, http: { ...model.http, secret } };
 }
 
 /**

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { isSecret, promiseOf, resetRecords, settle, setupMocks, type MockRun } from "../support/mocks";
 import { devSettings, prodSettings } from "../support/settingsFixtures";
-import { Secret } from "../../settingsTypes";
+import { Secret } from "../../settings/types";
 
 const T = {
     container: "docker:index/container:Container",

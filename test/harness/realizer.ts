@@ -14,7 +14,7 @@
  * - `setMocks` hands `newResource` only type, name, inputs, provider and import ID. Resource options
  *   (dependsOn, parent, deleteBeforeReplace, retainOnDelete, protect, ignoreChanges,
  *   replaceOnChanges, additionalSecretOutputs, customTimeouts, hooks) are read from the SDK's
- *   internal `MockMonitor.registerResource` request (scripts/monitorTap.ts, pinned SDK). Honoured:
+ *   internal `MockMonitor.registerResource` request (scripts/offline/monitorTap.ts, pinned SDK). Honoured:
  *   retainOnDelete (and `HarnessOptions.retain`), deleteBeforeReplace (containers always, as the
  *   docker bridge sets it), additionalSecretOutputs. NOT honoured: protect (destroy deletes protected resources),
  *   customTimeouts (the harness's own time-boxes apply), aliases, hooks, deletedWith, replaceWith.
@@ -34,9 +34,9 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { installMonitorTap, tappedRegistrations, type Registration } from "../../scripts/monitorTap";
+import { installMonitorTap, tappedRegistrations, type Registration } from "../../scripts/offline/monitorTap";
 import { OFFLINE_REALIZERS } from "../../scripts/offline";
-import { containsSecret, unwrapSecrets } from "../../scripts/rpcSecrets";
+import { containsSecret, unwrapSecrets } from "../../scripts/offline/rpcSecrets";
 import { copyToRemote } from "./copy";
 import * as dockerR from "./docker";
 import { globFiles, runLocal } from "./local";

@@ -1,5 +1,5 @@
 /** Hand-built `Settings` for component tests, independent of the config parser. */
-import { Secret, type Settings } from "../../settingsTypes";
+import { Secret, type Settings } from "../../settings/types";
 
 /** A fake but well-formed SSH key (the layer-2 mocks never dial). */
 export const FAKE_SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nZmFrZQ==\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -66,8 +66,8 @@ export function prodSettings(): Settings {
             driver: "s3",
             region: "us-east-1",
             bucket: "registry",
-            accessKey: "AKIAFAKE",
-            secretKey: "s3-secret-key-value",
+            accessKey: new Secret("AKIAFAKE"),
+            secretKey: new Secret("s3-secret-key-value"),
             regionEndpoint: "http://rgw.example.internal:7480",
         },
         users: [

@@ -9,28 +9,10 @@ import type {
     RegistryMajorVersion,
     StorageDriver,
     StorageOptions,
-} from "./components/render/registryConfigModel";
+} from "../components/render/registryConfigModel";
+import type { Secret } from "./secret";
 
-/**
- * A secret value read from stack config. It never prints itself: `String(s)` and
- * `JSON.stringify(s)` give `[secret]`. `index.ts` reveals it only to wrap it in `pulumi.secret()`.
- */
-export class Secret {
-    readonly #value: string;
-    constructor(value: string) {
-        this.#value = value;
-    }
-    /** The plain value. Call only to hand it to `pulumi.secret()`. */
-    reveal(): string {
-        return this.#value;
-    }
-    toString(): string {
-        return "[secret]";
-    }
-    toJSON(): string {
-        return "[secret]";
-    }
-}
+export { Secret } from "./secret";
 
 /** Where the registry container runs. */
 export interface DockerHostSettings {
@@ -129,9 +111,9 @@ export interface RegistryBehaviourSettings {
     debugPort?: number;
     prometheus: boolean;
     headers: Record<string, string[]>;
-    notifications: NotificationEndpoint[];
-    proxy?: ProxySection;
-    redis?: RedisSection;
+    notifications: NotificationEndpoint<Secret>[];
+    proxy?: ProxySection<Secret>;
+    redis?: RedisSection<Secret>;
 }
 
 /** Everything one stack deploys. */
@@ -156,14 +138,10 @@ export interface Settings {
     networks: { name: string; ipv4Address?: string; aliases: string[] }[];
     tls: TlsSettings;
     users: UserSettings[];
-    /**
-     * The storage backend. Its credentials are plain strings (the renderer's model type), so
-     * `parseSettings` hides them from `JSON.stringify` and `console.log` of this object; a spread
-     * copy still carries them.
-     */
-    storage: StorageDriver;
+    /** The storage backend; its credentials are secrets. */
+    storage: StorageDriver<Secret>;
     data: DataSettings;
-    /** Registry behaviour; proxy and redis passwords and webhook headers are hidden like storage credentials. */
+    /** Registry behaviour; proxy and redis passwords and webhook headers are secrets. */
     registry: RegistryBehaviourSettings;
     clients: ClientSettings[];
 }

@@ -3,8 +3,8 @@
  * `pulumi.Config`; components receive typed arguments.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { NAMESPACE, parseSettings, type RawConfig } from "./settings";
-import type { Settings } from "./settingsTypes";
+import { NAMESPACE, parseSettings, type RawConfig } from ".";
+import type { Settings } from "./types";
 
 // The SDK knows which keys were set with --secret but exports that only internally. We need it to
 // refuse secrets given as plain config, which would be stored unencrypted in the stack file.
