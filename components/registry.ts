@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { registryConfigPath, renderRegistryConfig } from "./render/registryConfig";
+import { registryConfigPath, registryConfigProblems, renderRegistryConfig } from "./render/registryConfig";
 import { CONTAINER_PATHS, type RegistryConfigDraft, withHttpSecret } from "./render/registryModel";
 import { REGISTRY_DEFAULTS } from "./defaults";
 
@@ -57,10 +57,10 @@ export class Registry extends pulumi.ComponentResource {
         const child = { parent: this };
         const config = args.config;
         const port = portOf(config.http.addr) ?? 5000;
+        const [problem] = registryConfigProblems(withHttpSecret(config, "-"));
+        if (problem) throw new pulumi.ResourceError(`config.${problem.field} ${problem.message}`, this);
         const debugPort = portOf(config.http.debugAddr);
-        if (debugPort === undefined || debugPort === port) {
-            throw new pulumi.ResourceError(`the debug port ${debugPort} must differ from the registry port`, this);
-        }
+        if (debugPort === undefined) throw new pulumi.ResourceError("config.http.debugAddr is required: the healthcheck uses the debug server", this);
 
         const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: args.keepImage ?? REGISTRY_DEFAULTS.keepImage }, child);
 

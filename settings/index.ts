@@ -8,7 +8,9 @@
  * ignored, is refused here instead.
  *
  * The parser is split by concern: `reader.ts` (reading values, problems), `rules.ts` (shared
- * patterns), `pem.ts` (keys and certificates), and one file per config section.
+ * patterns), `pem.ts` (keys and certificates), one file per config section, and
+ * `registryChecks.ts`, which reports the registry-config validator's cross-field rules under
+ * config keys.
  */
 import type { Settings } from "./types";
 import { parseClients } from "./clients";
@@ -18,6 +20,7 @@ import { parseEndpoint } from "./endpoint";
 import { parseImage } from "./image";
 import { type RawConfig, Reader, SettingsError, unknownKey } from "./reader";
 import { parseRegistry } from "./registry";
+import { checkRegistryConfig } from "./registryChecks";
 import { parseStorage } from "./storage";
 import { parseTls } from "./tls";
 import { parseUsers } from "./users";
@@ -75,8 +78,11 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
     const users = parseUsers(r);
     const storage = parseStorage(r, registryVersion);
     const data = parseData(r, containerName, storage?.driver);
-    const registry = parseRegistry(r, registryVersion, port);
+    const registry = parseRegistry(r);
     const clients = parseClients(r, users, tls.enabled);
+    if (registryVersion !== undefined && port !== undefined && storage !== undefined) {
+        checkRegistryConfig(r, { registryVersion, port, storage, registry, tls });
+    }
 
     if (r.problems.length > 0) throw new SettingsError(r.problems);
     // Past this point every required value is there: a missing one was recorded as a problem.

@@ -101,10 +101,15 @@ export class Reader {
         return this.isSecret(topKey(key)) ? "a value" : show(v);
     }
 
+    /** `users[1].name` → `private-registry:users[1].name`, as problems name it. */
+    fullKey(key: string): string {
+        return `${NAMESPACE}:${key}`;
+    }
+
     fail(key: string, message: string): undefined {
         // Belt and braces: whatever a message quotes after "got" is hidden under a secret key.
         const m = this.isSecret(topKey(key)) ? message.replace(/, got [\s\S]*$/, ", got a value") : message;
-        this.problems.push({ key: `${NAMESPACE}:${key}`, message: m });
+        this.problems.push({ key: this.fullKey(key), message: m });
         return undefined;
     }
 

@@ -1,6 +1,6 @@
 /** The registry section: `registry` (storage options, debug server, headers, notifications, proxy, redis). */
 import type { NotificationEndpoint, ProxySection, RedisSection, RegistryMajorVersion, StorageOptions } from "../components/render/registryConfigModel";
-import { BLOB_DESCRIPTOR_CACHES, LOG_LEVELS, onlyOneOf, versionLacks } from "../components/render/registryConfig";
+import { BLOB_DESCRIPTOR_CACHES, LOG_LEVELS } from "../components/render/registryConfig";
 import type { RegistryBehaviourSettings } from "./types";
 import { BAD, type Reader, show } from "./reader";
 import { Secret } from "./secret";
@@ -28,7 +28,7 @@ const NOTIFICATION_KEYS = ["name", "url", "headers", "timeout", "threshold", "ba
 const PROXY_KEYS = ["remoteUrl", "username", "password", "ttl"];
 const REDIS_KEYS = ["addrs", "username", "password", "db", "dialTimeout", "readTimeout", "writeTimeout", "maxIdle", "maxActive", "idleTimeout"];
 
-export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefined, port: number | undefined): RegistryBehaviourSettings {
+export function parseRegistry(r: Reader): RegistryBehaviourSettings {
     const raw = r.has("registry") ? r.json("registry", "an object") : {};
     const v = (raw === BAD ? undefined : r.obj("registry", raw, REGISTRY_KEYS)) ?? {};
     const opt = <T>(k: string, read: (key: string, x: unknown) => T | undefined, dflt: T): T =>
@@ -52,13 +52,11 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
     }
 
     const debugPort = v.debugPort === undefined ? undefined : r.int("registry.debugPort", v.debugPort, 1, 65535);
-    if (debugPort !== undefined && debugPort === port) r.fail("registry.debugPort", `must differ from port (${port}), got ${debugPort}`);
     const prometheus = opt("prometheus", (k, x) => r.bool(k, x), false);
     if (prometheus && v.debugPort === undefined) r.fail("registry.prometheus", "needs registry.debugPort (metrics are served on the debug server only)");
 
     const headers = v.headers === undefined ? {} : (r.headers("registry.headers", v.headers) ?? {});
 
-    const names = new Set<string>();
     const notifications =
         v.notifications === undefined
             ? []
@@ -66,8 +64,6 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
                   const e = r.obj(key, n, NOTIFICATION_KEYS, "an object {name, url, headers?, timeout?, threshold?, backoff?, disabled?, ignoredMediaTypes?}");
                   if (!e) return undefined;
                   const name = r.required(key, e, "name") ? r.str(`${key}.name`, e.name) : undefined;
-                  if (name !== undefined && names.has(name)) r.fail(`${key}.name`, `repeats endpoint ${show(name)}`);
-                  if (name !== undefined) names.add(name);
                   const url = r.required(key, e, "url") ? r.url(`${key}.url`, e.url) : undefined;
                   const ep: NotificationEndpoint<Secret> = { name: name ?? "", url: url ?? "" };
                   if (e.headers !== undefined) {
@@ -95,17 +91,7 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
                 const password = r.str("registry.proxy.password", p.password);
                 if (password !== undefined) proxy.password = new Secret(password);
             }
-            if (onlyOneOf(p.username, p.password)) {
-                r.fail(
-                    p.username === undefined ? "registry.proxy.username" : "registry.proxy.password",
-                    "is required with the other of username/password (or give neither, for an anonymous upstream)",
-                );
-            }
-            if (p.ttl !== undefined) {
-                proxy.ttl = r.duration("registry.proxy.ttl", p.ttl);
-                if (versionLacks(version, "proxyTtl"))
-                    r.fail("registry.proxy.ttl", `is supported only by distribution v3 (v2 always expires after 168h), got ${show(p.ttl)}`);
-            }
+            if (p.ttl !== undefined) proxy.ttl = r.duration("registry.proxy.ttl", p.ttl);
         }
     }
 
@@ -124,14 +110,8 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
                 ? (r.stringList("registry.redis.addrs", x.addrs, hostPort, "host:port strings") ?? [])
                 : [];
             if (Array.isArray(x.addrs) && x.addrs.length === 0) r.fail("registry.redis.addrs", "needs at least one host:port, got []");
-            if (Array.isArray(x.addrs) && x.addrs.length > 1 && versionLacks(version, "redisAddrList")) {
-                r.fail("registry.redis.addrs", `takes exactly one address on distribution v2 (v3 takes a list), got ${show(x.addrs)}`);
-            }
             redis = { addrs };
-            if (x.username !== undefined) {
-                redis.username = r.str("registry.redis.username", x.username);
-                if (versionLacks(version, "redisUsername")) r.fail("registry.redis.username", "is supported only by distribution v3 (ACL users)");
-            }
+            if (x.username !== undefined) redis.username = r.str("registry.redis.username", x.username);
             if (x.password !== undefined) {
                 secretBits.push("redis.password");
                 const password = r.str("registry.redis.password", x.password);
@@ -145,9 +125,6 @@ export function parseRegistry(r: Reader, version: RegistryMajorVersion | undefin
                 if (x[n] !== undefined) redis[n] = r.int(`registry.redis.${n}`, x[n], 0, 1_000_000);
             }
         }
-    }
-    if (storageOptions.blobDescriptorCache === "redis" && v.redis === undefined) {
-        r.fail("registry.blobDescriptorCache", `"redis" needs the registry.redis section, got "redis"`);
     }
     if (secretBits.length > 0) r.requireSecret("registry", "a password or auth header", `registry.${secretBits[0]}`);
 

@@ -1,15 +1,6 @@
 /** The storage section: `storage` (the driver and its fields, checked per driver). */
 import * as path from "node:path";
-import {
-    ABSOLUTE_PATH_RULE,
-    isAbsolutePath,
-    isGcsChunkAligned,
-    onlyOneOf,
-    s3PathStyleProblem,
-    STORAGE_RULES,
-    SWIFT_AUTH_VERSIONS,
-    versionLacks,
-} from "../components/render/registryConfig";
+import { ABSOLUTE_PATH_RULE, isAbsolutePath, STORAGE_RULES, SWIFT_AUTH_VERSIONS } from "../components/render/registryConfig";
 import { STORAGE_DRIVERS, type RegistryMajorVersion, type StorageDriver } from "../components/render/registryConfigModel";
 import { BAD, type Reader, unknownKey } from "./reader";
 import { Secret } from "./secret";
@@ -105,24 +96,13 @@ const STORAGE_FIELDS: Record<Driver, Record<string, FieldSpec>> = {
         accountKey: { credential: true },
         container: {},
         realm: {},
-        rootDirectory: {
-            read: (r, k, v, version) =>
-                versionLacks(version, "azureRootDirectory")
-                    ? r.fail(k, "is not supported by the azure driver of distribution v2 (added in v3)")
-                    : absPath(r, k, v, version),
-        },
+        rootDirectory: { read: absPath },
     },
     gcs: {
         bucket: {},
         keyfile: {},
         rootDirectory: {},
-        chunkSize: {
-            read: (r, k, v) => {
-                const [min, max = Number.MAX_SAFE_INTEGER] = STORAGE_RULES.gcs.ints.chunkSize;
-                const n = r.int(k, v, min, max);
-                return n !== undefined && !isGcsChunkAligned(n) ? r.fail(k, `must be a multiple of 262144 (256 KiB), got ${n}`) : n;
-            },
-        },
+        chunkSize: {},
     },
     inmemory: {},
 };
@@ -159,27 +139,5 @@ export function parseStorage(r: Reader, version: RegistryMajorVersion | undefine
     }
     for (const k of STORAGE_RULES[driver].required) r.required("storage", raw, k, ` for the ${driver} driver`);
     if (credentials.length > 0) r.requireSecret("storage", "a credential", credentials[0]);
-    if (driver === "s3") {
-        if (onlyOneOf(raw.accessKey, raw.secretKey)) {
-            const [missing, given] = raw.accessKey === undefined ? ["accessKey", "secretKey"] : ["secretKey", "accessKey"];
-            r.fail(`storage.${missing}`, `is required with storage.${given} (or give neither, to use the instance role)`);
-        }
-        const pathStyle = s3PathStyleProblem(version, raw.forcePathStyle, raw.regionEndpoint);
-        if (pathStyle === "false-with-endpoint") {
-            r.fail(
-                "storage.forcePathStyle",
-                "cannot be false on distribution v2: it always uses path-style addressing with a regionEndpoint (use a 3.x image, or drop it)",
-            );
-        }
-        if (pathStyle === "true-without-endpoint") {
-            r.fail("storage.forcePathStyle", "does not exist on distribution v2, which uses path style only with a regionEndpoint");
-        }
-    }
-    if (driver === "swift" && versionLacks(version, "swiftDriver")) {
-        r.fail(
-            "storage.driver",
-            `swift was removed in distribution v3: use the S3 API of Ceph RGW (driver s3 with regionEndpoint), or a 2.x image such as registry:2.8.3 with registryVersion 2`,
-        );
-    }
     return out as unknown as StorageDriver<Secret>;
 }

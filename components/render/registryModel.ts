@@ -31,9 +31,7 @@ export function withHttpSecret(draft: RegistryConfigDraft, secret: string): Regi
  * configured one, else 5001, or 5002 when the registry itself listens on 5001.
  */
 export function debugPortFor(port: number, debugPort?: number): number {
-    const p = debugPort ?? (port === 5001 ? 5002 : 5001);
-    if (p === port) throw new Error(`the debug port ${p} must differ from the registry port`);
-    return p;
+    return debugPort ?? (port === 5001 ? 5002 : 5001);
 }
 
 /** The parts of the settings the registry's config comes from. */

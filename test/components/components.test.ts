@@ -165,7 +165,10 @@ describe("Registry", () => {
         assert.equal(config.auth, undefined);
         assert.deepEqual(config.http.debug, { addr: ":5001", prometheus: { enabled: true, path: "/metrics" } });
         assert.equal(run.ofType("docker:index/volume:Volume").length, 0);
-        assert.throws(() => draft({ port: 5001, debugPort: 5001 }), /must differ/);
+        assert.throws(
+            () => new C.Registry("same-port", { config: draft({ port: 5001, debugPort: 5001 }), image: "i", containerName: "z" }),
+            /config\.http\.debugAddr must use another port than the registry itself \(5001\)/,
+        );
         resetRecords(run);
         const on5001 = new C.Registry("r5001", { config: draft({ port: 5001 }), image: "i", containerName: "y" });
         await done(on5001.configYaml);

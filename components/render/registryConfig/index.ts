@@ -6,4 +6,4 @@
 export { registryConfigPath, registryVersionFromImage } from "./image";
 export { renderRegistryConfig } from "./render";
 export * from "./rules";
-export { RegistryConfigError, validateRegistryConfigModel } from "./validate";
+export { RegistryConfigError, type RegistryConfigProblem, registryConfigProblems, validateRegistryConfigModel } from "./validate";

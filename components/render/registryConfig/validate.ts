@@ -73,8 +73,23 @@ const V2_CIPHER_SUITES = [
 /** v3 dropped the RC4 and CBC-SHA256 names (registry/registry.go `cipherSuites`); naming one is a start-up error. */
 const V3_CIPHER_SUITES = V2_CIPHER_SUITES.filter((c) => !c.includes("RC4") && !c.endsWith("CBC_SHA256"));
 
-function fail(field: string, message: string): never {
-    throw new RegistryConfigError(field, message);
+/** One thing wrong with a model: the model path and what is wrong there. */
+export interface RegistryConfigProblem {
+    field: string;
+    message: string;
+}
+
+// Where the checks below record problems; set for the duration of one registryConfigProblems call
+// (synchronous, so calls never interleave).
+let problems: RegistryConfigProblem[] = [];
+
+function fail(field: string, message: string): void {
+    problems.push({ field, message });
+}
+
+/** The port of a listen address such as `:5000` or `127.0.0.1:5001`. */
+function listenPort(addr: string | undefined): string | undefined {
+    return typeof addr === "string" ? /:([0-9]+)$/.exec(addr)?.[1] : undefined;
 }
 
 function requireText(field: string, value: unknown): void {
@@ -131,12 +146,12 @@ function validateStorage(v: RegistryMajorVersion, s: StorageDriver): void {
     const driver = (s as { driver: unknown }).driver;
     if (!(STORAGE_DRIVERS as readonly unknown[]).includes(driver)) {
         fail("storage.driver", `unknown driver ${JSON.stringify(driver)}; expected one of ${STORAGE_DRIVERS.join(", ")}`);
+        return;
     }
     if (versionLacks(v, "swiftDriver") && s.driver === "swift") {
         fail(
             "storage.driver",
-            "the swift storage driver was removed in distribution v3; for Ceph RGW use its S3 API " +
-                "(driver s3 with regionEndpoint), or pin a 2.x registry image",
+            `"swift" was removed in distribution v3: use the S3 API of Ceph RGW (driver s3 with regionEndpoint), or a 2.x image such as registry:2.8.3`,
         );
     }
     const rules = STORAGE_RULES[s.driver];
@@ -153,7 +168,8 @@ function validateStorage(v: RegistryMajorVersion, s: StorageDriver): void {
     switch (s.driver) {
         case "s3": {
             if (onlyOneOf(s.accessKey, s.secretKey)) {
-                fail("storage.accessKey", "set accessKey and secretKey together, or neither (instance role)");
+                const [missing, given] = s.accessKey === undefined ? ["accessKey", "secretKey"] : ["secretKey", "accessKey"];
+                fail(`storage.${missing}`, `is required with storage.${given} (or give neither, to use the instance role)`);
             }
             if (s.regionEndpoint !== undefined) {
                 requireText("storage.regionEndpoint", s.regionEndpoint);
@@ -162,12 +178,11 @@ function validateStorage(v: RegistryMajorVersion, s: StorageDriver): void {
             if (pathStyle === "false-with-endpoint") {
                 fail(
                     "storage.forcePathStyle",
-                    "distribution v2 always uses path-style addressing with a regionEndpoint and has no " +
-                        "forcepathstyle key, so virtual-hosted style is impossible; use a 3.x image or drop forcePathStyle: false",
+                    "cannot be false on distribution v2: it always uses path-style addressing with a regionEndpoint (use a 3.x image, or drop it)",
                 );
             }
             if (pathStyle === "true-without-endpoint") {
-                fail("storage.forcePathStyle", "distribution v2 has no forcepathstyle key; it uses path style only with a regionEndpoint");
+                fail("storage.forcePathStyle", "does not exist on distribution v2, which uses path style only with a regionEndpoint");
             }
             break;
         }
@@ -179,7 +194,7 @@ function validateStorage(v: RegistryMajorVersion, s: StorageDriver): void {
             break;
         case "azure":
             if (versionLacks(v, "azureRootDirectory") && s.rootDirectory !== undefined) {
-                fail("storage.rootDirectory", "the azure driver of distribution v2 has no rootdirectory (added in v3)");
+                fail("storage.rootDirectory", "is not supported by the azure driver of distribution v2 (added in v3)");
             }
             break;
         case "gcs":
@@ -191,14 +206,34 @@ function validateStorage(v: RegistryMajorVersion, s: StorageDriver): void {
 }
 
 /**
- * Checks a model against what the registry of `model.version` accepts, throwing a
- * {@link RegistryConfigError} naming the first offending field. {@link renderRegistryConfig}
- * calls it; call it yourself to fail before anything is created.
+ * Everything the registry of `model.version` would refuse, ignore or misread in `model`, each
+ * problem naming its model field; empty when the model is fine. The settings parser maps these onto
+ * config keys, so each rule is written here once.
+ */
+export function registryConfigProblems(model: RegistryConfigModel): RegistryConfigProblem[] {
+    problems = [];
+    try {
+        checkModel(model);
+        return problems;
+    } finally {
+        problems = [];
+    }
+}
+
+/**
+ * Throws a {@link RegistryConfigError} naming the first problem {@link registryConfigProblems}
+ * finds. {@link renderRegistryConfig} calls it.
  */
 export function validateRegistryConfigModel(model: RegistryConfigModel): void {
+    const [first] = registryConfigProblems(model);
+    if (first) throw new RegistryConfigError(first.field, first.message);
+}
+
+function checkModel(model: RegistryConfigModel): void {
     const v = model.version;
     if (v !== 2 && v !== 3) {
         fail("version", `must be 2 or 3, got ${JSON.stringify(v)}`);
+        return;
     }
 
     if (model.log !== undefined) {
@@ -218,15 +253,16 @@ export function validateRegistryConfigModel(model: RegistryConfigModel): void {
 
     if (model.storage === undefined || model.storage === null) {
         fail("storage", "is required");
+    } else {
+        validateStorage(v, model.storage);
     }
-    validateStorage(v, model.storage);
 
     const so = model.storageOptions ?? {};
     if (so.blobDescriptorCache !== undefined && !BLOB_DESCRIPTOR_CACHES.includes(so.blobDescriptorCache)) {
         fail("storageOptions.blobDescriptorCache", `must be "inmemory" or "redis"`);
     }
     if (so.blobDescriptorCache === "redis" && model.redis === undefined) {
-        fail("storageOptions.blobDescriptorCache", `"redis" needs the redis section`);
+        fail("storageOptions.blobDescriptorCache", `"redis" needs the redis section as well, got "redis"`);
     }
     if (so.uploadPurging !== undefined) {
         checkDuration("storageOptions.uploadPurging.age", so.uploadPurging.age);
@@ -236,6 +272,7 @@ export function validateRegistryConfigModel(model: RegistryConfigModel): void {
     const http = model.http;
     if (http === undefined || http === null) {
         fail("http", "is required");
+        return;
     }
     requireText("http.addr", http.addr);
     if (http.host !== undefined) {
@@ -257,6 +294,10 @@ export function validateRegistryConfigModel(model: RegistryConfigModel): void {
     }
     if (http.debugAddr !== undefined) {
         requireText("http.debugAddr", http.debugAddr);
+        const port = listenPort(http.addr);
+        if (port !== undefined && listenPort(http.debugAddr) === port) {
+            fail("http.debugAddr", `must use another port than the registry itself (${port}), got ${JSON.stringify(http.debugAddr)}`);
+        }
     }
     if (http.tls !== undefined) {
         const tls = http.tls;
@@ -306,7 +347,7 @@ export function validateRegistryConfigModel(model: RegistryConfigModel): void {
             const f = `notifications.endpoints[${i}]`;
             requireText(`${f}.name`, e.name);
             if (names.has(e.name)) {
-                fail(`${f}.name`, `${JSON.stringify(e.name)} appears twice`);
+                fail(`${f}.name`, `repeats endpoint ${JSON.stringify(e.name)}`);
             }
             names.add(e.name);
             checkHttpUrl(`${f}.url`, e.url);
@@ -321,10 +362,13 @@ export function validateRegistryConfigModel(model: RegistryConfigModel): void {
         const p = model.proxy;
         checkHttpUrl("proxy.remoteUrl", p.remoteUrl);
         if (onlyOneOf(p.username, p.password)) {
-            fail("proxy.username", "set username and password together, or neither (anonymous upstream)");
+            fail(
+                p.username === undefined ? "proxy.username" : "proxy.password",
+                "is required with the other of username/password (or give neither, for an anonymous upstream)",
+            );
         }
         if (p.ttl !== undefined && versionLacks(v, "proxyTtl")) {
-            fail("proxy.ttl", "distribution v2 has no proxy ttl (added in v3; v2 always expires after 168h)");
+            fail("proxy.ttl", `is supported only by distribution v3 (v2 always expires after 168h), got ${JSON.stringify(p.ttl)}`);
         }
         checkDuration("proxy.ttl", p.ttl);
     }
@@ -334,12 +378,12 @@ export function validateRegistryConfigModel(model: RegistryConfigModel): void {
         if (!Array.isArray(r.addrs) || r.addrs.length === 0) {
             fail("redis.addrs", "needs at least one host:port");
         }
-        for (const a of r.addrs) requireText("redis.addrs", a);
+        for (const a of Array.isArray(r.addrs) ? r.addrs : []) requireText("redis.addrs", a);
         if (versionLacks(v, "redisAddrList") && r.addrs.length > 1) {
-            fail("redis.addrs", `distribution v2 takes exactly one redis addr, got ${r.addrs.length} (v3 takes a list)`);
+            fail("redis.addrs", `takes exactly one address on distribution v2 (v3 takes a list), got ${JSON.stringify(r.addrs)}`);
         }
         if (versionLacks(v, "redisUsername") && r.username !== undefined) {
-            fail("redis.username", "distribution v2 has no redis username (ACL users need v3)");
+            fail("redis.username", "is supported only by distribution v3 (ACL users)");
         }
         checkInt("redis.db", r.db, 0);
         checkDuration("redis.dialTimeout", r.dialTimeout);
