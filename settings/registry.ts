@@ -1,5 +1,5 @@
 /** The registry section: `registry` (storage options, debug server, headers, notifications, proxy, redis). */
-import type { NotificationEndpoint, ProxySection, RedisSection, RegistryMajorVersion, StorageOptions } from "../components/render/registryConfigModel";
+import type { NotificationEndpoint, ProxySection, RedisSection, StorageOptions } from "../components/render/registryConfigModel";
 import { BLOB_DESCRIPTOR_CACHES, LOG_LEVELS } from "../components/render/registryConfig";
 import type { RegistryBehaviourSettings } from "./types";
 import { BAD, type Reader, show } from "./reader";
