@@ -2,7 +2,7 @@
 import { Secret, type ClientSettings, type DaemonJsonSettings, type UserSettings } from "./types";
 import { sshKey } from "./pem";
 import { BAD, NAMESPACE, type Reader, show } from "./reader";
-import { hostProblem } from "./rules";
+import { canonicalHost, hostProblem, urlHasUserinfo } from "./rules";
 
 export const DAEMON_JSON_KEYS = ["registryMirrors", "maxConcurrentDownloads", "maxConcurrentUploads", "liveRestore", "logOpts", "debug"];
 export const CLIENT_KEYS = ["name", "host", "port", "user", "privateKey", "sudo", "login", "daemonJson"];
@@ -18,8 +18,14 @@ export function parseDaemonJson(r: Reader, key: string, raw: unknown): DaemonJso
     const set = <K extends keyof DaemonJsonSettings>(k: K, value: DaemonJsonSettings[K] | undefined) => {
         if (value !== undefined) d[k] = value;
     };
-    // Docker accepts only a registry root as a mirror, and only for Docker Hub (moby#18818).
-    const mirror = (s: string) => (/^https?:\/\/[^\s/?#]+\/?$/.test(s) ? undefined : "must be the http(s) URL of a registry root (no path)");
+    // Docker accepts only a registry root as a mirror, and only for Docker Hub (moby#18818). It
+    // prints mirror URLs in its logs and `docker info`, so credentials in one would leak even from a secret.
+    const mirror = (s: string) =>
+        urlHasUserinfo(s)
+            ? "must not hold credentials (user:password@): dockerd shows mirror URLs in its logs and docker info; log in to the mirror with docker login instead"
+            : /^https?:\/\/[^\s/?#]+\/?$/.test(s)
+              ? undefined
+              : "must be the http(s) URL of a registry root (no path)";
     if (o.registryMirrors !== undefined) set("registryMirrors", r.stringList(`${key}.registryMirrors`, o.registryMirrors, mirror, "URLs"));
     if (o.maxConcurrentDownloads !== undefined) set("maxConcurrentDownloads", r.int(`${key}.maxConcurrentDownloads`, o.maxConcurrentDownloads, 1, 1000));
     if (o.maxConcurrentUploads !== undefined) set("maxConcurrentUploads", r.int(`${key}.maxConcurrentUploads`, o.maxConcurrentUploads, 1, 1000));
@@ -56,13 +62,15 @@ export function parseClients(r: Reader, users: UserSettings[], tlsEnabled: boole
                 seen.add(name);
             }
             const host = r.required(key, o, "host", " (the SSH address of the client host)") ? r.str(`${key}.host`, o.host) : undefined;
-            if (host !== undefined && hostProblem(host)) r.fail(`${key}.host`, `must be a DNS name or an IP address, got ${show(host)}`);
+            const badHost = host === undefined ? undefined : hostProblem(host);
+            if (badHost !== undefined) r.fail(`${key}.host`, `${badHost}, got ${show(host)}`);
             const port = o.port === undefined ? 22 : r.int(`${key}.port`, o.port, 1, 65535);
-            if (host !== undefined && port !== undefined) {
-                // Two clients on one host would edit the same daemon.json and certs.d concurrently.
-                const at = `${host.toLowerCase()}:${port}`;
+            if (host !== undefined && badHost === undefined && port !== undefined) {
+                // Two clients on one host would edit the same daemon.json and certs.d concurrently;
+                // fd00::5 and fd00:0:0:0:0:0:0:5 are one host.
+                const at = `${canonicalHost(host)} port ${port}`;
                 const other = endpoints.get(at);
-                if (other !== undefined) r.fail(`${key}.host`, `is the same host and port as ${other}, got ${show(at)}`);
+                if (other !== undefined) r.fail(`${key}.host`, `is the same host and port as ${other} (${at}), got ${show(host)}`);
                 endpoints.set(at, key);
             }
             const user = o.user === undefined ? "root" : r.str(`${key}.user`, o.user);

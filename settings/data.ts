@@ -7,6 +7,49 @@ import { REGISTRY_DEFAULTS } from "../components/defaults";
 
 export const DATA_KEYS = ["volumeName", "keepOnDestroy", "hostPath"];
 
+/**
+ * Host folders the registry must not write into, nor below: kernel interfaces, device nodes,
+ * system configuration, runtime sockets (`/var/run/docker.sock`), the boot loader, Docker's own
+ * state, and the system's programs and libraries.
+ */
+const SYSTEM_TREES = [
+    "/proc",
+    "/sys",
+    "/dev",
+    "/etc",
+    "/run",
+    "/var/run",
+    "/boot",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/lib",
+];
+/** Folders that are fine to hold a data folder, but are not one themselves (the registry would mix its data into them). */
+const SYSTEM_FOLDERS = ["/", "/usr", "/usr/local", "/var", "/var/lib", "/home", "/root", "/opt", "/srv", "/tmp", "/mnt", "/media"];
+
+/** Why `p` cannot be the registry's data folder on the Docker host, or undefined. */
+function hostPathProblem(p: string): string | undefined {
+    if (!path.posix.isAbsolute(p)) return "must be an absolute path on the Docker host";
+    // Docker's bind syntax is src:dst[:opts], and --mount takes comma-separated fields.
+    if (/[:,]/.test(p)) return "must not contain ':' or ',' (Docker's bind-mount separators)";
+    if (p.split("/").includes("..")) return "must not contain '..'";
+    if (p !== path.posix.normalize(p) || (p.length > 1 && p.endsWith("/"))) {
+        return `must be written normalised (no '//', '.' segments or trailing '/'), such as ${show(path.posix.normalize(p).replace(/(.)\/$/, "$1"))}`;
+    }
+    const tree = SYSTEM_TREES.find((t) => p === t || p.startsWith(`${t}/`));
+    if (tree !== undefined) return `must not be in the system folder ${tree}: give a dedicated folder such as /srv/registry`;
+    if (SYSTEM_FOLDERS.includes(p)) return "must be a dedicated folder, not a system folder: give one such as /srv/registry";
+    return undefined;
+}
+
 export function parseData(r: Reader, containerName: string | undefined, driver: string | undefined): DataSettings {
     const dflt: DataSettings = { kind: "volume", volumeName: `${containerName ?? REGISTRY_DEFAULTS.containerName}-data`, keepOnDestroy: true };
     if (!r.has("data")) return dflt;
@@ -22,11 +65,10 @@ export function parseData(r: Reader, containerName: string | undefined, driver: 
         return dflt;
     }
     if (o.hostPath !== undefined) {
-        const p = o.hostPath;
-        if (typeof p !== "string" || !path.posix.isAbsolute(p)) r.fail("data.hostPath", `must be an absolute path on the Docker host, got ${show(p)}`);
-        else if (path.posix.normalize(p) === "/" || p.split("/").includes(".."))
-            r.fail("data.hostPath", `must be a dedicated directory (not / and without ..), got ${show(p)}`);
-        else return { kind: "hostPath", hostPath: p };
+        const p = r.str("data.hostPath", o.hostPath);
+        const problem = p === undefined ? undefined : hostPathProblem(p);
+        if (problem !== undefined) r.fail("data.hostPath", `${problem}, got ${show(p)}`);
+        else if (p !== undefined) return { kind: "hostPath", hostPath: p };
         return dflt;
     }
     const volumeName = o.volumeName === undefined ? dflt.volumeName : r.str("data.volumeName", o.volumeName);

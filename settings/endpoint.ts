@@ -2,7 +2,7 @@
 import * as net from "node:net";
 import type { Settings } from "./types";
 import { BAD, type Reader, show } from "./reader";
-import { isDnsName } from "./rules";
+import { canonicalHost, ipProblem, ipVersion, isDnsName, ZONE_ID_PROBLEM } from "./rules";
 
 const NETWORK_KEYS = ["name", "ipv4Address", "aliases"];
 
@@ -15,12 +15,14 @@ export function parseEndpoint(r: Reader) {
     };
     const names = readList("hostnames", "DNS names", ["localhost"], (s) =>
         net.isIP(s)
-            ? "is an IP address: list it in ipAddresses (an IP in a DNS SAN never matches)"
+            ? ipVersion(s)
+                ? "is an IP address: list it in ipAddresses (an IP in a DNS SAN never matches)"
+                : ZONE_ID_PROBLEM
             : isDnsName(s)
               ? undefined
               : "must be a DNS name (letters, digits and inner hyphens; labels of 1-63; no trailing dot or underscore)",
     );
-    const ips = readList("ipAddresses", "IP addresses", ["127.0.0.1"], (s) => (net.isIP(s) ? undefined : "must be an IPv4 or IPv6 address"));
+    const ips = readList("ipAddresses", "IP addresses", ["127.0.0.1"], (s) => ipProblem(s));
     const hostnames = names.list;
     const ipAddresses = ips.list;
     if (names.given === 0 && ips.given === 0) {
@@ -33,14 +35,14 @@ export function parseEndpoint(r: Reader) {
             seen.add(norm(s));
         });
     };
-    dup("hostnames", hostnames, (s) => s.toLowerCase());
+    dup("hostnames", hostnames, canonicalHost);
     // ::1 and 0:0:0:0:0:0:0:1 are the same address.
-    dup("ipAddresses", ipAddresses, (s) => (net.isIPv6(s) ? new URL(`http://[${s}]/`).hostname : s));
+    dup("ipAddresses", ipAddresses, canonicalHost);
 
     const port = r.has("port") ? r.int("port", r.text("port"), 1, 65535) : 5000;
     const bindAddress = r.has("bindAddress") ? r.str("bindAddress", r.text("bindAddress")) : "0.0.0.0";
-    if (bindAddress !== undefined && !net.isIP(bindAddress))
-        r.fail("bindAddress", `must be an IP address of the Docker host (0.0.0.0 for all), got ${show(bindAddress)}`);
+    const bindProblem = bindAddress === undefined ? undefined : ipProblem(bindAddress, "must be an IP address of the Docker host (0.0.0.0 for all)");
+    if (bindProblem !== undefined) r.fail("bindAddress", `${bindProblem}, got ${show(bindAddress)}`);
 
     let networks: Settings["networks"] = [];
     if (r.has("networks")) {

@@ -21,6 +21,7 @@ import { parseImage } from "./image";
 import { type RawConfig, Reader, SettingsError, unknownKey } from "./reader";
 import { parseRegistry } from "./registry";
 import { checkRegistryConfig } from "./registryChecks";
+import { isLoopback } from "./rules";
 import { parseStorage } from "./storage";
 import { parseTls } from "./tls";
 import { parseUsers } from "./users";
@@ -34,6 +35,7 @@ export interface ParseOptions {
     now?: Date;
 }
 
+/** The top-level keys of the `private-registry` namespace. */
 export const TOP_KEYS = [
     "dockerHost",
     "dockerSshOpts",
@@ -63,7 +65,8 @@ export const TOP_KEYS = [
 
 /**
  * Parses and checks a stack's config. Throws a {@link SettingsError} listing every problem, each
- * with its full key; secret values are never quoted.
+ * with its full key; secret values are never quoted. What is allowed but probably not meant is
+ * returned in `warnings`.
  */
 export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings {
     const r = new Reader(raw);
@@ -82,6 +85,13 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
     const clients = parseClients(r, users, tls.enabled);
     if (registryVersion !== undefined && port !== undefined && storage !== undefined) {
         checkRegistryConfig(r, { registryVersion, port, storage, registry, tls });
+    }
+    const endpoint = hostnames[0] ?? ipAddresses[0];
+    if (clients.length > 0 && endpoint !== undefined && isLoopback(endpoint)) {
+        r.warn(
+            hostnames.length > 0 ? "hostnames" : "ipAddresses",
+            `starts with ${endpoint}, a loopback name, and that is the endpoint client hosts log in to and pull from: on a remote client it is the client itself. Put a name or address the clients reach first`,
+        );
     }
 
     if (r.problems.length > 0) throw new SettingsError(r.problems);
@@ -107,5 +117,6 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         data,
         registry,
         clients,
+        warnings: r.warnings,
     };
 }

@@ -38,10 +38,23 @@ function certBlocks(text: string): string[] {
     return text.match(PEM_CERT) ?? [];
 }
 
-/** Parses the certificates of a PEM value (a leaf may be followed by its intermediates), or records why it cannot. */
+/** Any private key block: PKCS#1, SEC1, PKCS#8 (plain or encrypted), OpenSSH. */
+const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
+
+/**
+ * Parses the certificates of a PEM value (a leaf may be followed by its intermediates), or records
+ * why it cannot. Messages never quote the value: a private key pasted here is plain config, and it
+ * would be installed on every client and exported with the CA certificate.
+ */
 export function readCertificates(r: Reader, key: string, pem: string, now: Date): crypto.X509Certificate[] | undefined {
+    if (PRIVATE_KEY_BLOCK.test(pem)) {
+        return r.fail(
+            key,
+            "holds a private key, not a certificate (keys go in caPrivateKey or serverPrivateKey, set as secrets): remove it from this value and the stack file",
+        );
+    }
     const blocks = certBlocks(pem);
-    if (blocks.length === 0) return r.fail(key, `must be a PEM certificate (-----BEGIN CERTIFICATE-----), got ${r.got(key, pem)}`);
+    if (blocks.length === 0) return r.fail(key, "must be a PEM certificate (-----BEGIN CERTIFICATE-----), and holds none");
     const certs: crypto.X509Certificate[] = [];
     for (const b of blocks) {
         try {

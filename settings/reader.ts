@@ -2,8 +2,9 @@
  * The raw-config reader: the raw config and error types, how values are quoted (`show`), typo
  * suggestions for unknown keys, `BAD`, and {@link Reader}, which collects every problem.
  */
-import { HEADER_NAME, httpUrlProblem, isDurationSetting, isIntIn, isSingleLine, sameHeader } from "../components/render/registryConfig";
-import { isObj, type Obj } from "./rules";
+import { headerNameProblem, httpUrlProblem, isDurationSetting, isIntIn, isSingleLine, SINGLE_LINE_RULE, sameHeader } from "../components/render/registryConfig";
+import { maxBytesOf, MAX_NESTING, nestingDepth, shortKey } from "./limits";
+import { isObj, type Obj, urlHasUserinfo } from "./rules";
 
 /** The config namespace (the Pulumi project name). */
 export const NAMESPACE = "private-registry";
@@ -24,20 +25,35 @@ export interface SettingsProblem {
     message: string;
 }
 
+/** How many problems the message lists (all of them are in `problems`). */
+const LISTED_PROBLEMS = 50;
+
 /** Every problem found in a stack's config. */
 export class SettingsError extends Error {
     constructor(readonly problems: SettingsProblem[]) {
+        const more = problems.length - LISTED_PROBLEMS;
         super(
             `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-                problems.map((p) => `  ${p.key} ${p.message}`).join("\n"),
+                problems
+                    .slice(0, LISTED_PROBLEMS)
+                    .map((p) => `  ${p.key} ${p.message}`)
+                    .join("\n") +
+                (more > 0 ? `\n  … and ${more} more` : ""),
         );
         this.name = "SettingsError";
     }
 }
 
-/** A value quoted in a message: JSON, cut short. */
+/**
+ * A value quoted in a message: JSON, cut short. PEM text is never quoted (it may be a private key
+ * pasted into the wrong key), credentials in a URL are masked, and characters a terminal would
+ * take as line breaks are escaped.
+ */
 export function show(v: unknown): string {
-    const s = JSON.stringify(v) ?? String(v);
+    const s = (JSON.stringify(v) ?? String(v))
+        .replace(/:\/\/[^/\s?#]*@/g, "://***@")
+        .replace(/[\u0080-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    if (/-----BEGIN [A-Z0-9 ]+-----|PRIVATE KEY/.test(s)) return "PEM text (not shown)";
     return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
@@ -46,7 +62,7 @@ const topKey = (key: string) => key.split(/[.[]/, 1)[0];
 const join = (key: string, field: string) => (key === "" ? field : `${key}.${field}`);
 
 /** Edit distance counting a swap of two neighbours as one edit (`prot` → `port`). */
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
     const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
     for (let i = 1; i <= a.length; i++) {
         for (let j = 1; j <= b.length; j++) {
@@ -65,12 +81,15 @@ function suggest(k: string, allowed: readonly string[]): string | undefined {
     let best: string | undefined;
     let bestD = Infinity;
     for (const a of allowed) {
+        // No suggestion is further than 2 edits, and the distance is at least the length difference.
+        if (Math.abs(a.length - k.length) > 2) continue;
         const d = editDistance(lower, a.toLowerCase());
         if (d < bestD) [best, bestD] = [a, d];
     }
     return bestD <= Math.max(1, Math.min(2, Math.floor(k.length / 4))) ? best : undefined;
 }
 
+/** The message for an unknown key `k`: the likely typo, and the keys allowed there. */
 export function unknownKey(k: string, allowed: readonly string[]): string {
     const s = suggest(k, allowed);
     return `is not a known key${s ? ` (did you mean ${show(s)}?)` : ""}; allowed: ${allowed.join(", ")}`;
@@ -83,13 +102,33 @@ export function unknownKey(k: string, allowed: readonly string[]): string {
 /** Marks a top-level value that could not be read at all (its problem is already recorded). */
 export const BAD = Symbol("bad");
 
-/** Collects problems while reading; every reader returns undefined when the value is bad. */
+/**
+ * Collects problems (and warnings) while reading; every reader returns undefined when the value is
+ * bad. A top-level value over its size limit, or nested too deep, is refused whole: it reads as
+ * absent or {@link BAD}, and no further problem is recorded under its key.
+ */
 export class Reader {
     readonly problems: SettingsProblem[] = [];
-    constructor(private readonly raw: RawConfig) {}
+    /** Things that work but are probably not meant, each `<full key> <what and why>`. */
+    readonly warnings: string[] = [];
+    /** Top-level keys whose value was refused whole. */
+    private readonly refused = new Set<string>();
+
+    constructor(private readonly raw: RawConfig) {
+        for (const [key, text] of Object.entries(raw.values)) {
+            const bytes = Buffer.byteLength(text, "utf8");
+            if (bytes > maxBytesOf(key)) this.refuse(key, `is ${bytes} bytes long; a value may hold at most ${maxBytesOf(key)} bytes`);
+        }
+    }
+
+    /** Records why a top-level value is refused whole, and keeps quiet about it from then on. */
+    private refuse(key: string, message: string): void {
+        this.fail(key, message);
+        this.refused.add(key);
+    }
 
     has(key: string): boolean {
-        return this.raw.values[key] !== undefined;
+        return Object.hasOwn(this.raw.values, key) && this.raw.values[key] !== undefined;
     }
 
     isSecret(key: string): boolean {
@@ -101,27 +140,39 @@ export class Reader {
         return this.isSecret(topKey(key)) ? "a value" : show(v);
     }
 
-    /** `users[1].name` → `private-registry:users[1].name`, as problems name it. */
+    /** `users[1].name` → `private-registry:users[1].name`, as problems name it (an over-long name cut short). */
     fullKey(key: string): string {
-        return `${NAMESPACE}:${key}`;
+        return `${NAMESPACE}:${shortKey(key)}`;
     }
 
     fail(key: string, message: string): undefined {
+        if (this.refused.has(topKey(key))) return undefined;
         // Belt and braces: whatever a message quotes after "got" is hidden under a secret key.
         const m = this.isSecret(topKey(key)) ? message.replace(/, got [\s\S]*$/, ", got a value") : message;
         this.problems.push({ key: this.fullKey(key), message: m });
         return undefined;
     }
 
-    /** A top-level value as the string Pulumi gives. */
+    /** Records a warning about `key`: the config works, but probably not as meant. */
+    warn(key: string, message: string): void {
+        this.warnings.push(`${this.fullKey(key)} ${message}`);
+    }
+
+    /** A top-level value as the string Pulumi gives (undefined when it was refused whole). */
     text(key: string): string | undefined {
-        return this.raw.values[key];
+        return this.has(key) && !this.refused.has(key) ? this.raw.values[key] : undefined;
     }
 
     /** A top-level object or list (Pulumi hands both over as JSON text). */
     json(key: string, what: string): unknown {
-        const text = this.raw.values[key];
+        if (this.refused.has(key)) return BAD;
+        const text = this.text(key);
         if (text === undefined) return undefined;
+        // Counted before parsing: JSON.parse and every reader after it recurse.
+        if (nestingDepth(text) > MAX_NESTING) {
+            this.refuse(key, `nests objects and lists more than ${MAX_NESTING} deep`);
+            return BAD;
+        }
         try {
             return JSON.parse(text);
         } catch {
@@ -136,9 +187,15 @@ export class Reader {
         return false;
     }
 
-    str(key: string, v: unknown, opts: { allowEmpty?: boolean } = {}): string | undefined {
-        if (typeof v !== "string") return this.fail(key, `must be a string, got ${this.got(key, v)}`);
-        if (!opts.allowEmpty && v.trim() === "") return this.fail(key, `must not be empty, got ${this.got(key, v)}`);
+    /**
+     * A string: not empty, and one line of text (every string but a PEM block ends up in a file or
+     * command line). `secret` never quotes it, whatever the key.
+     */
+    str(key: string, v: unknown, opts: { allowEmpty?: boolean; multiline?: boolean; secret?: boolean } = {}): string | undefined {
+        const got = opts.secret ? "a value" : this.got(key, v);
+        if (typeof v !== "string") return this.fail(key, `must be a string, got ${got}`);
+        if (!opts.allowEmpty && v.trim() === "") return this.fail(key, `must not be empty, got ${got}`);
+        if (!opts.multiline && !isSingleLine(v)) return this.fail(key, `${SINGLE_LINE_RULE}, got ${got}`);
         return v;
     }
 
@@ -184,7 +241,7 @@ export class Reader {
         });
     }
 
-    /** An object whose keys must all be in `allowed`. */
+    /** An object whose keys must all be in `allowed` (a name such as `constructor` is an unknown key like any other). */
     obj(key: string, v: unknown, allowed: readonly string[], what = "an object"): Obj | undefined {
         if (!isObj(v)) return this.fail(key, `must be ${what}, got ${this.got(key, v)}`);
         for (const k of Object.keys(v)) {
@@ -200,17 +257,36 @@ export class Reader {
         return v;
     }
 
+    /**
+     * An http(s) URL. Credentials in it (`https://user:pass@host`) are refused unless its top-level
+     * key is a secret: otherwise they would sit in plain text in the stack file.
+     */
     url(key: string, v: unknown): string | undefined {
-        if (typeof v === "string" && httpUrlProblem(v) === undefined) return v;
-        return this.fail(key, `must be an http:// or https:// URL, got ${this.got(key, v)}`);
+        if (typeof v !== "string" || httpUrlProblem(v) !== undefined) {
+            return this.fail(key, `must be an http:// or https:// URL, got ${this.got(key, v)}`);
+        }
+        if (urlHasUserinfo(v) && !this.isSecret(topKey(key))) {
+            return this.fail(
+                key,
+                `holds credentials (user:password@ in the URL), which would be stored in plain text: use the username/password fields, or set the value as a secret: pulumi config set --secret --path '${key}' <url>`,
+            );
+        }
+        return v;
     }
 
-    /** A string map such as daemon.json `log-opts`. */
+    /** A string map such as daemon.json `log-opts`: one-line names and values. */
     stringMap(key: string, v: unknown, example: string): Record<string, string> | undefined {
         if (!isObj(v) || !Object.values(v).every((x) => typeof x === "string")) {
             return this.fail(key, `must be a map of strings (e.g. ${example}), got ${this.got(key, v)}`);
         }
-        return { ...(v as Record<string, string>) };
+        const out: Record<string, string> = {};
+        for (const [name, value] of Object.entries(v as Record<string, string>)) {
+            // Assigning __proto__ sets the prototype: the entry would vanish.
+            if (name === "__proto__") this.fail(`${key}.${name}`, "is a reserved name");
+            else if (!isSingleLine(name) || name.trim() === "") this.fail(key, `has a name that is empty or not one line of text, got ${this.got(key, name)}`);
+            else if (this.str(`${key}.${name}`, value, { allowEmpty: true }) !== undefined) out[name] = value;
+        }
+        return out;
     }
 
     /** HTTP headers: name → list of single-line values, names unique ignoring case. */
@@ -220,13 +296,14 @@ export class Reader {
         const seen = new Map<string, string>();
         for (const [name, values] of Object.entries(v)) {
             const k = `${key}.${name}`;
-            if (!HEADER_NAME.test(name)) {
-                this.fail(k, "is not a valid HTTP header name");
+            const problem = headerNameProblem(name);
+            if (problem !== undefined) {
+                this.fail(k, problem);
                 continue;
             }
             const other = sameHeader(seen, name);
             if (other !== undefined) this.fail(k, `is the same header as ${show(other)} (names ignore case)`);
-            const list = this.stringList(k, values, (s) => (isSingleLine(s) ? undefined : "must be a single line"));
+            const list = this.stringList(k, values);
             if (list) out[name] = list;
         }
         return out;

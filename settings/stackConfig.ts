@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { NAMESPACE, parseSettings, type RawConfig } from ".";
+import { foreignKeyWarnings } from "./namespaces";
 import type { Settings } from "./types";
 
 // The SDK knows which keys were set with --secret but exports that only internally. We need it to
@@ -13,22 +14,35 @@ const runtimeConfig: { isConfigSecret?: (key: string) => boolean } = require("@p
 /** The raw config of this project's namespace, with which keys were set as secrets. */
 export function readRawConfig(): RawConfig {
     const prefix = `${NAMESPACE}:`;
-    const values: Record<string, string> = {};
+    // Entries, not assignments: a key named `__proto__` must reach the parser (and be refused there).
+    const values: [string, string][] = [];
     const secretKeys = new Set<string>();
     for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
         if (!fullKey.startsWith(prefix)) {
             continue;
         }
         const key = fullKey.slice(prefix.length);
-        values[key] = value;
+        values.push([key, value]);
         if (runtimeConfig.isConfigSecret?.(fullKey)) {
             secretKeys.add(key);
         }
     }
-    return { values, secretKeys };
+    return { values: Object.fromEntries(values), secretKeys };
 }
 
-/** Parses this stack's config; throws a `SettingsError` naming every bad key before anything is created. */
+/**
+ * Parses this stack's config; throws a `SettingsError` naming every bad key before anything is
+ * created. Keys under another namespace that look meant for this program are warnings: in
+ * `warnings` of the result, or logged here when the config is refused.
+ */
 export function loadSettings(): Settings {
-    return parseSettings(readRawConfig());
+    const foreign = foreignKeyWarnings(Object.keys(pulumi.runtime.allConfig()));
+    let settings: Settings;
+    try {
+        settings = parseSettings(readRawConfig());
+    } catch (e) {
+        for (const w of foreign) pulumi.log.warn(w);
+        throw e;
+    }
+    return { ...settings, warnings: [...foreign, ...settings.warnings] };
 }

@@ -19,6 +19,7 @@ interface FieldSpec {
 }
 
 const plain: FieldReader = (r, k, v) => r.str(k, v);
+const credential: FieldReader = (r, k, v) => r.str(k, v, { secret: true });
 const flag: FieldReader = (r, k, v) => r.bool(k, v);
 const link: FieldReader = (r, k, v) => r.url(k, v);
 const absPath: FieldReader = (r, k, v) => (typeof v === "string" && isAbsolutePath(v) ? v : r.fail(k, `${ABSOLUTE_PATH_RULE}, got ${r.got(k, v)}`));
@@ -26,8 +27,9 @@ const absPath: FieldReader = (r, k, v) => (typeof v === "string" && isAbsolutePa
 /** How a field is read: its own reader, else by its rule in STORAGE_RULES (integer limits, absolute path), else as a string. */
 function readerFor(driver: Driver, k: string, spec: FieldSpec): FieldReader {
     const rules = STORAGE_RULES[driver];
-    const limits = rules.ints[k];
+    const limits = Object.hasOwn(rules.ints, k) ? rules.ints[k] : undefined;
     if (spec.read) return spec.read;
+    if (spec.credential) return credential;
     if (limits) return (r, key, v) => r.int(key, v, limits[0], limits[1] ?? Number.MAX_SAFE_INTEGER);
     return rules.absolutePaths.includes(k) ? absPath : plain;
 }
@@ -121,9 +123,10 @@ export function parseStorage(r: Reader, version: RegistryMajorVersion | undefine
     for (const [k, v] of Object.entries(raw)) {
         if (k === "driver") continue;
         const key = `storage.${k}`;
-        const field = spec[k];
+        // Own fields only: `constructor` or `toString` must not find Object.prototype's.
+        const field = Object.hasOwn(spec, k) ? spec[k] : undefined;
         if (!field) {
-            const owners = STORAGE_DRIVERS.filter((d) => STORAGE_FIELDS[d][k] !== undefined);
+            const owners = STORAGE_DRIVERS.filter((d) => Object.hasOwn(STORAGE_FIELDS[d], k));
             const takes = ["driver", ...Object.keys(spec)].join(", ");
             r.fail(
                 key,
@@ -139,5 +142,11 @@ export function parseStorage(r: Reader, version: RegistryMajorVersion | undefine
     }
     for (const k of STORAGE_RULES[driver].required) r.required("storage", raw, k, ` for the ${driver} driver`);
     if (credentials.length > 0) r.requireSecret("storage", "a credential", credentials[0]);
+    if (driver === "s3" && raw.regionEndpoint !== undefined && raw.accessKey === undefined && raw.secretKey === undefined) {
+        r.warn(
+            "storage.regionEndpoint",
+            "is set but accessKey/secretKey are not: the registry then takes credentials from its environment or an EC2 instance role, which a custom endpoint such as Ceph RGW or MinIO does not have",
+        );
+    }
     return out as unknown as StorageDriver<Secret>;
 }

@@ -41,7 +41,7 @@ export function parseTls(r: Reader, hostnames: string[], ipAddresses: string[], 
     // Supplied PEMs: an existing CA and/or a bring-your-own server certificate.
     const text = (key: string) => {
         const v = r.text(key);
-        return v === undefined ? undefined : r.str(key, v);
+        return v === undefined ? undefined : r.str(key, v, { multiline: true });
     };
     for (const k of ["caPrivateKey", "serverPrivateKey"]) if (r.has(k)) r.requireSecret(k, "a private key");
     const caCertText = text("caCertificate");

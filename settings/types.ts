@@ -144,4 +144,6 @@ export interface Settings {
     /** Registry behaviour; proxy and redis passwords and webhook headers are secrets. */
     registry: RegistryBehaviourSettings;
     clients: ClientSettings[];
+    /** What the config does that is probably not meant, each `<full key> <what and why>`; the program logs them. */
+    warnings: string[];
 }

@@ -7,6 +7,8 @@ export const USER_KEYS = ["name", "password", "passwordLength"];
 
 /** bcrypt reads only the first 72 bytes of a password. */
 const BCRYPT_MAX_BYTES = 72;
+/** The shortest supplied password: basic auth has no rate limit, so a short one can be guessed online. */
+export const MIN_PASSWORD_CHARS = 12;
 
 export function parseUsers(r: Reader): UserSettings[] {
     const raw = r.has("users") ? r.json("users", "a list of {name, password?, passwordLength?}") : [{ name: "admin" }];
@@ -20,6 +22,8 @@ export function parseUsers(r: Reader): UserSettings[] {
             if (name !== undefined) {
                 if (name.length > 64) r.fail(`${key}.name`, `must be at most 64 characters, got ${show(name)}`);
                 else if (name.includes(":")) r.fail(`${key}.name`, `must not contain ':' (the htpasswd separator), got ${show(name)}`);
+                // The registry's htpasswd reader skips lines that start with '#'.
+                else if (name.startsWith("#")) r.fail(`${key}.name`, `must not start with '#' (htpasswd would read the line as a comment), got ${show(name)}`);
                 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
                 else if (/[\s\u0000-\u001f\u007f]/.test(name)) r.fail(`${key}.name`, `must not contain whitespace or control characters, got ${show(name)}`);
                 else if (seen.has(name)) r.fail(`${key}.name`, `repeats user ${show(name)}`);
@@ -28,12 +32,13 @@ export function parseUsers(r: Reader): UserSettings[] {
             let password: Secret | undefined;
             if (o.password !== undefined) {
                 r.requireSecret("users", "a password", `users[${i}].password`);
-                const p = r.str(`${key}.password`, o.password);
+                // One line: docker login --password-stdin strips line breaks.
+                const p = r.str(`${key}.password`, o.password, { secret: true });
                 if (p !== undefined) {
                     if (Buffer.byteLength(p, "utf8") > BCRYPT_MAX_BYTES)
                         r.fail(`${key}.password`, `must be at most ${BCRYPT_MAX_BYTES} bytes (bcrypt ignores the rest), got a value`);
-                    else if (/[\r\n]/.test(p))
-                        r.fail(`${key}.password`, "must not contain line breaks (docker login --password-stdin strips them), got a value");
+                    else if ([...p].length < MIN_PASSWORD_CHARS)
+                        r.fail(`${key}.password`, `must be at least ${MIN_PASSWORD_CHARS} characters (or leave it out to have one generated), got a value`);
                     else password = new Secret(p);
                 }
             }

@@ -102,3 +102,14 @@ describe("invalid-config corpus", () => {
         );
     });
 });
+
+describe("config under another namespace", () => {
+    it("is not silently ignored: loadSettings warns, naming the key and the namespace this program reads", async () => {
+        const { loadSettings } = await import("../settings/stackConfig");
+        pulumi.runtime.setAllConfig({ "private_registry:port": "5001", "other-project:clients": "[]", "docker:host": "unix:///x", "aws:region": "r" }, []);
+        assert.deepStrictEqual(loadSettings().warnings, [
+            "private_registry:port is not read: this program reads only the private-registry namespace (did you mean private-registry:port?)",
+            "other-project:clients is not read: this program reads only the private-registry namespace (did you mean private-registry:clients?)",
+        ]);
+    });
+});

@@ -51,6 +51,7 @@ export function devSettings(overrides: Partial<Settings> = {}): Settings {
             notifications: [],
         },
         clients: [],
+        warnings: [],
         ...overrides,
     };
 }

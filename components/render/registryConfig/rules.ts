@@ -74,8 +74,54 @@ export function isDurationSetting(text: string): boolean {
 /** An RFC 7230 header field name (a token). */
 export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** A header value the registry can send: one line (a CR or LF would inject headers). */
-export const isSingleLine = (s: string): boolean => !/[\r\n]/.test(s);
+/**
+ * Headers that frame the message or concern one connection (RFC 9110 §7.6.1, RFC 9112): Go's
+ * server computes them itself, so a configured one would contradict the real length or encoding
+ * and break responses (or smuggle a second one past a proxy). Lower case.
+ */
+export const FRAMING_HEADERS = [
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "host",
+    "te",
+    "trailer",
+    "proxy-connection",
+] as const;
+
+/**
+ * Why `name` cannot be a header the registry sends (response headers, notification headers),
+ * worded to follow the header's name or key; undefined when it can be. `__proto__` is a token, but
+ * a JavaScript object cannot hold it as data (assigning it sets the prototype), so it would vanish
+ * on the way to `config.yml`.
+ */
+export function headerNameProblem(name: string): string | undefined {
+    if (!HEADER_NAME.test(name)) return "is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~)";
+    if (name === "__proto__") return "is a reserved name, not a header";
+    if ((FRAMING_HEADERS as readonly string[]).includes(name.toLowerCase())) {
+        return `is a framing or hop-by-hop header, which the registry's HTTP server sets itself (refused: ${FRAMING_HEADERS.join(", ")})`;
+    }
+    return undefined;
+}
+
+// YAML 1.1 (the registry's go-yaml) breaks lines at LF, CR, NEL (U+0085), LS (U+2028) and PS
+// (U+2029); the `yaml` library writes the last three raw inside quotes, where go-yaml folds them
+// into a space. Other control characters are not printable YAML: go-yaml refuses a file holding
+// them raw. Tab is allowed (HTTP header values may hold it, and it is escaped).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+const NOT_ONE_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/**
+ * A string the registry can be given: one line of text, with no line break of any kind (LF, CR,
+ * VT, FF, NEL, LS, PS) and no other control character but tab. Every string rendered into
+ * `config.yml` must be one (a line break in a header value would inject headers).
+ */
+export const isSingleLine = (s: string): boolean => !NOT_ONE_LINE.test(s);
+
+/** What a string that is not {@link isSingleLine} is told (followed by `, got <value>` where it may be quoted). */
+export const SINGLE_LINE_RULE = "must be one line of text (no line breaks such as LF, CR, U+0085, U+2028 or U+2029, and no control characters)";
 
 /**
  * The last spelling of `name` recorded in `seen` ignoring case, if any (Go canonicalises header
@@ -96,6 +142,9 @@ export function httpUrlProblem(s: string): "syntax" | "scheme" | undefined {
         return "syntax";
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") return "scheme";
+    // The URL parser drops tabs and line breaks and trims spaces, but the text is rendered as given
+    // (and Go's url.Parse refuses control characters).
+    if (!isSingleLine(s) || /\s/.test(s)) return "syntax";
     return url.hostname === "" ? "syntax" : undefined;
 }
 
@@ -114,6 +163,38 @@ export const BLOB_DESCRIPTOR_CACHES = ["inmemory", "redis"] as const;
 export const TLS_VERSIONS = ["tls1.0", "tls1.1", "tls1.2", "tls1.3"] as const;
 /** The minimum TLS versions distribution v3 accepts; it refuses older ones at start-up ("unknown minimum TLS level"). */
 export const V3_TLS_VERSIONS = ["tls1.2", "tls1.3"] as const;
+
+/** Cipher suite names distribution v2.8 accepts (docs/configuration.md, "Available cipher suites"). */
+export const V2_CIPHER_SUITES = [
+    "TLS_RSA_WITH_RC4_128_SHA",
+    "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+];
+
+/** v3 dropped the RC4 and CBC-SHA256 names (registry/registry.go `cipherSuites`); naming one is a start-up error. */
+export const V3_CIPHER_SUITES = V2_CIPHER_SUITES.filter((c) => !c.includes("RC4") && !c.endsWith("CBC_SHA256"));
 
 /** True when exactly one of a pair (a key and its secret, a user name and password) is given. */
 export const onlyOneOf = (a: unknown, b: unknown): boolean => (a === undefined) !== (b === undefined);

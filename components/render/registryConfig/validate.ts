@@ -10,7 +10,7 @@ import { STORAGE_DRIVERS, type RegistryConfigModel, type RegistryMajorVersion, t
 import {
     ABSOLUTE_PATH_RULE,
     BLOB_DESCRIPTOR_CACHES,
-    HEADER_NAME,
+    headerNameProblem,
     httpUrlProblem,
     isAbsolutePath,
     isGcsChunkAligned,
@@ -22,9 +22,12 @@ import {
     onlyOneOf,
     s3PathStyleProblem,
     sameHeader,
+    SINGLE_LINE_RULE,
     STORAGE_RULES,
     SWIFT_AUTH_VERSIONS,
     TLS_VERSIONS,
+    V2_CIPHER_SUITES,
+    V3_CIPHER_SUITES,
     V3_TLS_VERSIONS,
     versionLacks,
 } from "./rules";
@@ -40,38 +43,6 @@ export class RegistryConfigError extends Error {
         this.field = field;
     }
 }
-
-/** Cipher suite names distribution v2.8 accepts (docs/configuration.md, "Available cipher suites"). */
-const V2_CIPHER_SUITES = [
-    "TLS_RSA_WITH_RC4_128_SHA",
-    "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
-    "TLS_RSA_WITH_AES_128_CBC_SHA",
-    "TLS_RSA_WITH_AES_256_CBC_SHA",
-    "TLS_RSA_WITH_AES_128_CBC_SHA256",
-    "TLS_RSA_WITH_AES_128_GCM_SHA256",
-    "TLS_RSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-    "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
-    "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
-    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
-    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
-    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-    "TLS_AES_128_GCM_SHA256",
-    "TLS_AES_256_GCM_SHA384",
-    "TLS_CHACHA20_POLY1305_SHA256",
-];
-
-/** v3 dropped the RC4 and CBC-SHA256 names (registry/registry.go `cipherSuites`); naming one is a start-up error. */
-const V3_CIPHER_SUITES = V2_CIPHER_SUITES.filter((c) => !c.includes("RC4") && !c.endsWith("CBC_SHA256"));
 
 /** One thing wrong with a model: the model path and what is wrong there. */
 export interface RegistryConfigProblem {
@@ -129,15 +100,39 @@ function checkHttpUrl(field: string, value: string): void {
 function checkHeaders(field: string, headers: Record<string, string[]> | undefined): void {
     const seen = new Map<string, string>();
     for (const [name, values] of Object.entries(headers ?? {})) {
-        if (!HEADER_NAME.test(name)) {
-            fail(field, `${JSON.stringify(name)} is not a valid header name`);
+        const problem = headerNameProblem(name);
+        if (problem !== undefined) {
+            fail(`${field}.${name}`, problem);
         }
         const other = sameHeader(seen, name);
         if (other !== undefined) {
             fail(field, `${JSON.stringify(other)} and ${JSON.stringify(name)} are the same header`);
         }
-        if (!Array.isArray(values) || values.some((v) => typeof v !== "string" || !isSingleLine(v))) {
-            fail(`${field}.${name}`, "must be a list of single-line strings");
+        // Line breaks in the values are refused by checkText, with every other string.
+        if (!Array.isArray(values) || values.some((v) => typeof v !== "string")) {
+            fail(`${field}.${name}`, "must be a list of strings");
+        }
+    }
+}
+
+/**
+ * Every string of the model, map keys included, is rendered into `config.yml`, so each must be one
+ * line. Values are not quoted: some are credentials.
+ */
+function checkText(field: string, value: unknown): void {
+    const at = (k: string) => (field === "" ? k : `${field}.${k}`);
+    if (typeof value === "string") {
+        if (!isSingleLine(value)) {
+            fail(field, SINGLE_LINE_RULE);
+        }
+    } else if (Array.isArray(value)) {
+        for (const [i, v] of value.entries()) checkText(`${field}[${i}]`, v);
+    } else if (value !== null && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) {
+            if (!isSingleLine(k)) {
+                fail(field, `has a key that is not one line of text (${SINGLE_LINE_RULE.replace(/^must be one line of text /, "")})`);
+            }
+            checkText(at(k), v);
         }
     }
 }
@@ -214,6 +209,7 @@ export function registryConfigProblems(model: RegistryConfigModel): RegistryConf
     problems = [];
     try {
         checkModel(model);
+        checkText("", model);
         return problems;
     } finally {
         problems = [];
