@@ -13,5 +13,16 @@ export const CERTIFICATE_DEFAULTS = { rsaBits: 2048, validityHours: 8760, earlyR
 /** Generated passwords (`RegistryUsers`). */
 export const USER_DEFAULTS = { passwordLength: 32 } as const;
 
-/** The registry container (`Registry`) and its config. */
-export const REGISTRY_DEFAULTS = { containerName: "private-registry", keepImage: true, realm: "private-registry" } as const;
+/**
+ * The registry container (`Registry`) and its config. It runs as a dedicated uid/gid that owns
+ * nothing else on the host, which is also what makes the nproc ulimit a per-container process
+ * limit (the Docker provider has no `pids_limit`).
+ */
+export const REGISTRY_DEFAULTS = {
+    containerName: "private-registry",
+    keepImage: true,
+    realm: "private-registry",
+    runAs: { uid: 10000, gid: 10000 },
+    memoryMb: 1024,
+    pidsLimit: 1024,
+} as const;

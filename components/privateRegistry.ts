@@ -103,7 +103,10 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         this.passwords = users.passwords;
         this.loginCommands = pulumi.output(
             Object.fromEntries(
-                args.users.map((u) => [u.name, `printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shQuote(u.name)} --password-stdin ${endpoint}`]),
+                args.users.map((u) => [
+                    u.name,
+                    `printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shQuote(u.name)} --password-stdin ${shQuote(endpoint)}`,
+                ]),
             ),
         );
         this.clientStatus = clientStatus;

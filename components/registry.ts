@@ -1,9 +1,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { registryConfigPath, registryConfigProblems, renderRegistryConfig } from "./render/registryConfig";
+import { registryConfigProblems, renderRegistryConfig } from "./render/registryConfig";
+import { FILES_DIR, type RunAs } from "./render/registryFiles";
 import { CONTAINER_PATHS, type RegistryConfigDraft, withHttpSecret } from "./render/registryModel";
 import { REGISTRY_DEFAULTS } from "./defaults";
+import { type RegistryFileContent, RegistryFiles } from "./registryFiles";
 
 const TYPE = "private-registry:registry:Registry";
 
@@ -36,12 +38,22 @@ export interface RegistryArgs {
     healthcheck?: string[];
     /** Seconds to wait for the container to become healthy. Defaults to 60. */
     waitTimeout?: number;
+    /** The uid and gid the registry runs as (a dedicated pair). Defaults to 10000:10000. */
+    runAs?: RunAs;
+    /** Memory limit in MiB. Defaults to 1024. */
+    memoryMb?: number;
+    /** Most processes and threads (an nproc ulimit for `runAs`). Defaults to 1024. */
+    pidsLimit?: number;
 }
 
 /** The port of a `:<port>` listen address. */
 const portOf = (addr: string | undefined): number | undefined => (addr === undefined ? undefined : Number(addr.slice(addr.lastIndexOf(":") + 1)));
 
-/** The registry itself: image, data volume, rendered `config.yml` and the container. */
+/**
+ * The registry itself: image, data volume, rendered `config.yml`, its files on a volume of their
+ * own ({@link RegistryFiles}) and the container: a non-root user, a read-only root filesystem,
+ * memory and process limits.
+ */
 export class Registry extends pulumi.ComponentResource {
     /** The rendered `config.yml`. Secret: it holds the HTTP secret and any storage credentials. */
     public readonly configYaml: pulumi.Output<string>;
@@ -78,17 +90,31 @@ export class Registry extends pulumi.ComponentResource {
             volumes.push({ hostPath: fsData.hostPath, containerPath: CONTAINER_PATHS.data });
         }
 
-        this.configPath = registryConfigPath(config.version);
+        this.configPath = CONTAINER_PATHS.config;
         this.configYaml = pulumi.secret(httpSecret.result.apply((secret) => renderRegistryConfig(withHttpSecret(config, secret))));
 
-        const uploads: docker.types.input.ContainerUpload[] = [{ file: this.configPath, content: this.configYaml }];
+        const restartOnChange: RegistryFileContent[] = [{ path: CONTAINER_PATHS.config, mode: "0600", content: this.configYaml }];
         if (args.tls) {
-            uploads.push({ file: CONTAINER_PATHS.certificate, content: args.tls.certPem });
-            uploads.push({ file: CONTAINER_PATHS.key, content: pulumi.secret(args.tls.keyPem), permissions: "0600" });
+            restartOnChange.push({ path: CONTAINER_PATHS.certificate, mode: "0644", content: args.tls.certPem });
+            restartOnChange.push({ path: CONTAINER_PATHS.key, mode: "0600", content: pulumi.secret(args.tls.keyPem) });
         }
-        if (args.htpasswd !== undefined) {
-            uploads.push({ file: CONTAINER_PATHS.htpasswd, content: pulumi.secret(args.htpasswd), permissions: "0600" });
-        }
+        const runAs = args.runAs ?? REGISTRY_DEFAULTS.runAs;
+        const files = new RegistryFiles(
+            `${name}-files`,
+            {
+                imageId: image.imageId,
+                volumeName: `${args.containerName}-files`,
+                installerName: `${args.containerName}-installer`,
+                restartOnChange,
+                liveReload: args.htpasswd === undefined ? [] : [{ path: CONTAINER_PATHS.htpasswd, mode: "0600", content: pulumi.secret(args.htpasswd) }],
+                owner: runAs,
+                data: volume ? { volumeName: volume.name } : fsData,
+                dataPath: CONTAINER_PATHS.data,
+            },
+            { ...child, dependsOn: volume ? [volume] : [] },
+        );
+        volumes.push({ volumeName: files.volumeName, containerPath: FILES_DIR, readOnly: true });
+        const pidsLimit = args.pidsLimit ?? REGISTRY_DEFAULTS.pidsLimit;
 
         const ports: docker.types.input.ContainerPort[] = [{ internal: port, external: port, ip: args.bindAddress ?? "0.0.0.0" }];
         if (args.publishDebugPort) {
@@ -101,9 +127,16 @@ export class Registry extends pulumi.ComponentResource {
                 name: args.containerName,
                 image: image.imageId,
                 restart: "always",
+                command: ["serve", CONTAINER_PATHS.config],
+                user: `${runAs.uid}:${runAs.gid}`,
+                readOnly: true,
+                tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
+                memory: args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb,
+                ulimits: [{ name: "nproc", soft: pidsLimit, hard: pidsLimit }],
+                // The files the registry reads only at start: a change replaces the container.
+                labels: [{ label: "private-registry.files-digest", value: files.restartDigest }],
                 ports,
                 volumes,
-                uploads,
                 networksAdvanced: args.networks?.map((n) => ({
                     name: n.name,
                     ipv4Address: n.ipv4Address,
@@ -112,7 +145,10 @@ export class Registry extends pulumi.ComponentResource {
                 // The official image has OpenTelemetry on by default (v3) and would try to export
                 // traces to localhost:4318.
                 envs: config.version === 3 ? ["OTEL_TRACES_EXPORTER=none"] : [],
-                capabilities: { drops: ["ALL"], adds: port < 1024 ? ["NET_BIND_SERVICE"] : [] },
+                capabilities: { drops: ["ALL"] },
+                // A non-root process gets no ambient capabilities from cap-add, so a port below
+                // 1024 is opened up in the container's own network namespace instead.
+                sysctls: port < 1024 ? { "net.ipv4.ip_unprivileged_port_start": String(port) } : undefined,
                 securityOpts: ["no-new-privileges:true"],
                 logDriver: "json-file",
                 logOpts: { "max-size": "10m", "max-file": "3" },
@@ -130,7 +166,7 @@ export class Registry extends pulumi.ComponentResource {
             },
             {
                 ...child,
-                dependsOn: volume ? [volume] : [],
+                dependsOn: [files.installer, ...(volume ? [volume] : [])],
                 // dockerd merges its own daemon.json log-opts into the container's, and the provider
                 // reads the merged map back: without this, such a host would replace the registry
                 // whenever the state is refreshed. The program sets logOpts itself, never the user.

@@ -30,14 +30,24 @@ export interface RegistryUsersArgs {
 }
 
 /**
- * A stable bcrypt hash of a supplied password. The random provider can only hash passwords it
- * generates, and a fresh salt per run would change the htpasswd file and so replace the registry
- * container on every `up`. The salt is therefore derived from the username and password with a
- * keyed hash: the same pair always gives the same hash, a different one a different salt.
+ * bcrypt cost of generated passwords: the lowest the registry accepts (Go's `bcrypt.MinCost`). A
+ * password of 32 random characters (about 190 bits) cannot be guessed however fast the hash is,
+ * and the registry checks the password on every request, so a slow hash only costs CPU.
  */
-export function stableBcrypt(username: string, password: string): string {
-    const digest = crypto.createHmac("sha256", "private-registry/htpasswd").update(`${username}\0${password}`).digest();
-    const salt = `$2a$10$${bcrypt.encodeBase64(digest.subarray(0, 16), 16)}`;
+export const GENERATED_PASSWORD_COST = 4;
+
+/** bcrypt cost of supplied passwords, which people choose and which a slow hash protects. */
+export const SUPPLIED_PASSWORD_COST = 10;
+
+/**
+ * A stable bcrypt hash. A fresh salt per run would change the htpasswd file on every `up`, so the
+ * salt is derived from the username and password with a key kept in this installation's state:
+ * the same pair always gives the same hash here, and another installation a different one (no
+ * precomputed table fits them all).
+ */
+export function stableBcrypt(saltKey: string, username: string, password: string, cost: number): string {
+    const digest = crypto.createHmac("sha256", saltKey).update(`${username}\0${password}`).digest();
+    const salt = `$2b$${String(cost).padStart(2, "0")}$${bcrypt.encodeBase64(digest.subarray(0, 16), 16)}`;
     return bcrypt.hashSync(password, salt);
 }
 
@@ -56,10 +66,13 @@ export class RegistryUsers extends pulumi.ComponentResource {
         if (args.users.length === 0) {
             throw new pulumi.ResourceError("RegistryUsers needs at least one user", this);
         }
+        const saltKey = new random.RandomPassword(`${name}-salt-key`, { length: 43, special: false }, child).result;
+        const hashed = (username: string, password: pulumi.Output<string>, cost: number) =>
+            pulumi.secret(pulumi.all([saltKey, password]).apply(([key, p]) => stableBcrypt(key, username, p, cost)));
         const entries = args.users.map((u) => {
             if (u.password !== undefined) {
                 const password = pulumi.secret(u.password);
-                return { name: u.name, password, hash: password.apply((p) => stableBcrypt(u.name, p)) };
+                return { name: u.name, password, hash: hashed(u.name, password, SUPPLIED_PASSWORD_COST) };
             }
             const length = u.passwordLength ?? USER_DEFAULTS.passwordLength;
             if (!Number.isInteger(length) || length < 16 || length > 72) {
@@ -77,7 +90,8 @@ export class RegistryUsers extends pulumi.ComponentResource {
                 },
                 child,
             );
-            return { name: u.name, password: pulumi.secret(generated.result), hash: pulumi.secret(generated.bcryptHash) };
+            const password = pulumi.secret(generated.result);
+            return { name: u.name, password, hash: hashed(u.name, password, GENERATED_PASSWORD_COST) };
         });
         this.usernames = pulumi.output(args.users.map((u) => u.name));
         this.passwords = pulumi.secret(pulumi.all(entries.map((e) => e.password)).apply((ps) => Object.fromEntries(entries.map((e, i) => [e.name, ps[i]]))));

@@ -75,10 +75,15 @@ describe("the program on each stack file", () => {
         );
         assert.match(run.get("command:remote:Command", "registry-client-app-01-poll").inputs.create, /^sudo -n /);
         assert.deepEqual(run.get("tls:index/privateKey:PrivateKey", "registry-ca-key").inputs, { algorithm: "ECDSA", ecdsaCurve: "P384" });
-        const config = run.get("docker:index/container:Container", "registry-registry-container").inputs.uploads[0].content as string;
+        const uploads = run.get("docker:index/container:Container", "registry-registry-files-installer").inputs.uploads as { file: string; content: string }[];
+        const config = uploads.find((u) => u.file === "/staging/config.yml")?.content ?? "";
         assert.match(config, /forcepathstyle: true/);
         assert.match(config, /secretkey: SK-very-secret/);
-        assert.equal(run.ofType("docker:index/volume:Volume").length, 0);
+        assert.deepEqual(
+            run.ofType("docker:index/volume:Volume").map((v) => v.name),
+            ["registry-registry-files-volume"],
+            "no data volume for object storage",
+        );
     });
 
     it("e2e: the test network, fixed IP and alias, two clients (one through sudo)", async () => {
@@ -87,7 +92,7 @@ describe("the program on each stack file", () => {
         assert.equal(await promiseOf(out.endpoint), "registry.test:5000");
         const c = run.get("docker:index/container:Container", "registry-registry-container");
         assert.deepEqual(c.inputs.networksAdvanced, [{ name: "pr-e2e-net", ipv4Address: "10.231.77.2", aliases: ["registry.test"] }]);
-        assert.ok(c.inputs.uploads.some((u: { file: string }) => u.file === "/etc/docker/registry/config.yml"));
+        assert.deepEqual(c.inputs.command, ["serve", "/etc/private-registry/config.yml"]);
     });
 });
 

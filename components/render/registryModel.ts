@@ -8,6 +8,8 @@ import type { RegistryConfigModel } from "./registryConfigModel";
 
 /** Where the container finds what the program uploads into it, and its data. */
 export const CONTAINER_PATHS = {
+    /** The same for every registry version: the container is started with `serve <this path>`. */
+    config: "/etc/private-registry/config.yml",
     certificate: "/etc/private-registry/tls/registry.crt",
     key: "/etc/private-registry/tls/registry.key",
     htpasswd: "/etc/private-registry/auth/htpasswd",
@@ -54,7 +56,9 @@ export function registryConfigDraft(s: RegistryModelSettings): RegistryConfigDra
             addr: `:${s.port}`,
             headers: r.headers,
             tls: s.tls ? { certificatePath: CONTAINER_PATHS.certificate, keyPath: CONTAINER_PATHS.key, minimumTls: s.tls.minimumTls } : undefined,
-            debugAddr: `:${debugPortFor(s.port, r.debugPort)}`,
+            // pprof and /debug/vars (which on v3 shows notification headers) must not be reachable
+            // from other containers on the same network unless the operator publishes the port.
+            debugAddr: `${r.debugPort === undefined ? "127.0.0.1" : ""}:${debugPortFor(s.port, r.debugPort)}`,
             prometheusPath: r.prometheus ? "/metrics" : undefined,
         },
         auth: s.htpasswd ? { htpasswd: { realm: r.realm, path: CONTAINER_PATHS.htpasswd } } : undefined,

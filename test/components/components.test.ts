@@ -93,17 +93,23 @@ describe("RegistryCertificate", () => {
 });
 
 describe("RegistryUsers", () => {
-    it("makes one RandomPassword per generated user and keeps passwords and htpasswd secret", async () => {
+    it("makes one RandomPassword per generated user and one salt key, and keeps passwords and htpasswd secret", async () => {
         resetRecords(run);
         const u = new C.RegistryUsers("users", { users: [{ name: "a" }, { name: "b", passwordLength: 20 }, { name: "c", password: "given" }] });
         await done(u.htpasswd, u.passwords);
         assert.deepEqual(
             run.ofType("random:index/randomPassword:RandomPassword").map((r) => [r.name, r.inputs.length]),
             [
+                ["users-salt-key", 43],
                 ["users-password-a", 32],
                 ["users-password-b", 20],
             ],
         );
+        const costs = (await promiseOf(u.htpasswd))
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => l.split("$")[2]);
+        assert.deepEqual(costs, ["04", "04", "10"], "generated passwords at cost 4, the supplied one at 10");
         assert.equal(await isSecret(u.passwords), true);
         assert.equal(await isSecret(u.htpasswd), true);
         assert.deepEqual(
@@ -139,7 +145,7 @@ function draft(o: { port: number; debugPort?: number; prometheus?: boolean }) {
 }
 
 describe("Registry", () => {
-    it("publishes the debug port on 127.0.0.1 only, needs NET_BIND_SERVICE below 1024, and uploads no TLS files without TLS", async () => {
+    it("publishes the debug port on 127.0.0.1 only, opens a port below 1024 to its non-root user, and installs no TLS files without TLS", async () => {
         resetRecords(run);
         const r = new C.Registry("reg", {
             config: draft({ port: 443, debugPort: 5001, prometheus: true }),
@@ -153,18 +159,33 @@ describe("Registry", () => {
             { internal: 443, external: 443, ip: "0.0.0.0" },
             { internal: 5001, external: 5001, ip: "127.0.0.1" },
         ]);
-        assert.deepEqual(c.capabilities.adds, ["NET_BIND_SERVICE"]);
+        assert.deepEqual(c.capabilities, { drops: ["ALL"] });
+        assert.deepEqual(c.sysctls, { "net.ipv4.ip_unprivileged_port_start": "443" });
+        assert.equal(c.user, "10000:10000");
+        assert.equal(c.readOnly, true);
+        assert.deepEqual(Object.keys(c.tmpfs), ["/tmp"]);
+        assert.equal(c.memory, 1024);
+        assert.deepEqual(c.ulimits, [{ name: "nproc", soft: 1024, hard: 1024 }]);
+        assert.deepEqual(c.command, ["serve", "/etc/private-registry/config.yml"]);
+        assert.equal(c.uploads, undefined, "nothing is uploaded into a read-only root");
+        const installer = run.get("docker:index/container:Container", "reg-files-installer").inputs;
         assert.deepEqual(
-            c.uploads.map((u: { file: string }) => u.file),
-            ["/etc/docker/registry/config.yml"],
+            installer.uploads.map((u: { file: string; permissions: string }) => [u.file, u.permissions]),
+            [["/staging/config.yml", "0600"]],
         );
-        assert.deepEqual(c.volumes, [], "no data volume for inmemory storage");
+        assert.equal(installer.user, "0:0");
+        assert.equal(installer.networkMode, "none");
+        assert.deepEqual(installer.capabilities, { drops: ["ALL"], adds: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] });
+        assert.deepEqual(c.volumes, [{ volumeName: "r-files", containerPath: "/etc/private-registry", readOnly: true }], "no data volume for inmemory storage");
         assert.equal(c.destroyGraceSeconds, 10);
         const config = parseYaml(await promiseOf(r.configYaml));
         assert.equal(config.http.tls, undefined);
         assert.equal(config.auth, undefined);
         assert.deepEqual(config.http.debug, { addr: ":5001", prometheus: { enabled: true, path: "/metrics" } });
-        assert.equal(run.ofType("docker:index/volume:Volume").length, 0);
+        assert.deepEqual(
+            run.ofType("docker:index/volume:Volume").map((v) => v.name),
+            ["reg-files-volume"],
+        );
         assert.throws(
             () => new C.Registry("same-port", { config: draft({ port: 5001, debugPort: 5001 }), image: "i", containerName: "z" }),
             /config\.http\.debugAddr must use another port than the registry itself \(5001\)/,
@@ -172,7 +193,11 @@ describe("Registry", () => {
         resetRecords(run);
         const on5001 = new C.Registry("r5001", { config: draft({ port: 5001 }), image: "i", containerName: "y" });
         await done(on5001.configYaml);
-        assert.equal(parseYaml(await promiseOf(on5001.configYaml)).http.debug.addr, ":5002", "the internal debug server moves off the registry's port");
+        assert.equal(
+            parseYaml(await promiseOf(on5001.configYaml)).http.debug.addr,
+            "127.0.0.1:5002",
+            "the unpublished debug server moves off the registry's port and listens on loopback only",
+        );
     });
 });
 

@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
@@ -30,6 +34,12 @@ before(async () => {
     ({ PrivateRegistry } = await import("../../components/privateRegistry"));
 });
 
+/** The files the installer container puts where the registry reads them: final path → upload. */
+function installed(): Record<string, { file: string; content: string; permissions: string }> {
+    const uploads = run.get(T.container, "registry-registry-files-installer").inputs.uploads as { file: string; content: string; permissions: string }[];
+    return Object.fromEntries(uploads.map((u) => [u.file.replace(/^\/staging\//, "/etc/private-registry/"), u]));
+}
+
 async function deploy(settings = devSettings()) {
     resetRecords(run);
     const r = new PrivateRegistry("registry", settings);
@@ -46,7 +56,9 @@ describe("PrivateRegistry on the dev settings", () => {
         for (const r of regs) {
             assert.ok(r.name.startsWith("registry"), `${r.type}::${r.name} is not prefixed`);
             if (r.type !== "private-registry:index:PrivateRegistry") {
-                assert.ok(r.parent.includes("private-registry:index:PrivateRegistry"), `${r.name} is not under PrivateRegistry: ${r.parent}`);
+                let parent = regs.find((p) => p.urn === r.parent);
+                while (parent && parent.type !== "private-registry:index:PrivateRegistry") parent = regs.find((p) => p.urn === parent?.parent);
+                assert.ok(parent, `${r.name} is not under PrivateRegistry: ${r.parent}`);
             }
         }
         assert.deepEqual(
@@ -60,6 +72,7 @@ describe("PrivateRegistry on the dev settings", () => {
                 "private-registry:pki:CertificateAuthority::registry-ca",
                 "private-registry:pki:RegistryCertificate::registry-cert",
                 "private-registry:registry:Registry::registry-registry",
+                "private-registry:registry:RegistryFiles::registry-registry-files",
             ],
         );
     });
@@ -82,28 +95,32 @@ describe("PrivateRegistry on the dev settings", () => {
         assert.ok(leaf.secretInputs.includes("caPrivateKeyPem"), "the CA key reaches the engine as a secret");
     });
 
-    it("runs the container with the rendered config, certificate, key and htpasswd uploaded", async () => {
+    it("runs the container on the rendered config, certificate, key and htpasswd, installed on their own volume", async () => {
         const r = await deploy();
         const c = run.get(T.container, "registry-registry-container");
         assert.equal(c.inputs.name, "private-registry");
         assert.equal(c.inputs.restart, "always");
         assert.deepEqual(c.inputs.ports, [{ internal: 5000, external: 5000, ip: "127.0.0.1" }]);
-        assert.deepEqual(c.inputs.volumes, [{ volumeName: "private-registry-data", containerPath: "/var/lib/registry" }]);
+        assert.deepEqual(c.inputs.volumes, [
+            { volumeName: "private-registry-data", containerPath: "/var/lib/registry" },
+            { volumeName: "private-registry-files", containerPath: "/etc/private-registry", readOnly: true },
+        ]);
         assert.equal(c.inputs.privileged, undefined);
-        assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"], adds: [] });
+        assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"] });
+        assert.equal(c.inputs.sysctls, undefined);
         assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
         assert.equal(c.inputs.wait, true);
         assert.ok(c.inputs.healthcheck.tests.join(" ").includes("/debug/health"));
         assert.deepEqual(c.inputs.envs, ["OTEL_TRACES_EXPORTER=none"]);
 
-        const files = Object.fromEntries(c.inputs.uploads.map((u: { file: string; content: string }) => [u.file, u]));
+        const files = installed();
         assert.deepEqual(Object.keys(files).sort(), [
-            "/etc/distribution/config.yml",
             "/etc/private-registry/auth/htpasswd",
+            "/etc/private-registry/config.yml",
             "/etc/private-registry/tls/registry.crt",
             "/etc/private-registry/tls/registry.key",
         ]);
-        const config = parseYaml(files["/etc/distribution/config.yml"].content);
+        const config = parseYaml(files["/etc/private-registry/config.yml"].content);
         assert.equal(config.http.addr, ":5000");
         assert.equal(config.http.tls.certificate, "/etc/private-registry/tls/registry.crt");
         assert.equal(config.http.tls.key, "/etc/private-registry/tls/registry.key");
@@ -112,10 +129,24 @@ describe("PrivateRegistry on the dev settings", () => {
         assert.equal(config.storage.delete.enabled, true);
         assert.equal(config.http.secret.length, 48);
         assert.equal(files["/etc/private-registry/tls/registry.crt"].content, await promiseOf(r.serverCertPem));
-        assert.match(files["/etc/private-registry/auth/htpasswd"].content, /^admin:\$2a\$/);
-        assert.equal(files["/etc/private-registry/tls/registry.key"].permissions, "0600");
-        assert.ok(c.secretInputs.includes("uploads"), "uploads hold the key, htpasswd and http secret: secret");
-        assert.equal(await promiseOf(r.configYaml), files["/etc/distribution/config.yml"].content);
+        assert.match(files["/etc/private-registry/auth/htpasswd"].content, /^admin:\$2b\$04\$/);
+        for (const f of Object.values(files)) assert.equal(f.permissions, "0600", `${f.file} is staged 0600`);
+        const installer = run.get(T.container, "registry-registry-files-installer");
+        assert.ok(installer.secretInputs.includes("uploads"), "uploads hold the key, htpasswd and http secret: secret");
+        assert.match(installer.inputs.entrypoints[2], /chmod 0600 '\/etc\/private-registry\/config\.yml\.tmp'/);
+        assert.ok(c.secretInputs.includes("labels"), "the files digest is derived from secrets");
+        assert.equal(await promiseOf(r.configYaml), files["/etc/private-registry/config.yml"].content);
+    });
+
+    it("quotes the endpoint in loginCommands: an IPv6 literal's brackets would be a glob to the shell", async () => {
+        const r = await deploy(devSettings({ hostnames: [], ipAddresses: ["fd00::5"] }));
+        const cmd = (await promiseOf(r.loginCommands)).admin;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "login-"));
+        fs.writeFileSync(path.join(dir, "f:5000"), "");
+        const out = execFileSync("sh", ["-c", `docker() { printf '<%s>' "$@"; }; cd ${dir} && ${cmd}`], {
+            env: { ...process.env, REGISTRY_PASSWORD: "pw" },
+        }).toString();
+        assert.equal(out, "<login><--username><admin><--password-stdin><[fd00::5]:5000>");
     });
 
     it("uses an explicit Docker provider, keeps the data volume on destroy, and the image locally", async () => {
@@ -145,7 +176,7 @@ describe("PrivateRegistry on the dev settings", () => {
         assert.equal(await isSecret(r.endpoint), false);
         assert.deepEqual(await promiseOf(r.usernames), ["admin"]);
         assert.equal(await promiseOf(r.endpoint), "localhost:5000");
-        assert.match((await promiseOf(r.loginCommands)).admin, /--password-stdin localhost:5000$/);
+        assert.match((await promiseOf(r.loginCommands)).admin, /--password-stdin 'localhost:5000'$/);
         assert.doesNotMatch((await promiseOf(r.loginCommands)).admin, /pw-/);
     });
 
@@ -159,8 +190,7 @@ describe("PrivateRegistry on the dev settings", () => {
 describe("PrivateRegistry on prod-like settings", () => {
     it("renders S3 credentials only into the secret config and never into plain inputs", async () => {
         const r = await deploy(prodSettings());
-        const c = run.get(T.container, "registry-registry-container");
-        const config = parseYaml(c.inputs.uploads[0].content);
+        const config = parseYaml(installed()["/etc/private-registry/config.yml"].content);
         assert.equal(config.storage.s3.secretkey, "s3-secret-key-value");
         assert.equal(config.storage.s3.forcepathstyle, true);
         assert.equal(await isSecret(r.configYaml), true);
@@ -170,7 +200,11 @@ describe("PrivateRegistry on prod-like settings", () => {
             assert.ok(!plain.includes("supplied-ops-password"), `${rec.name} leaks a supplied password`);
             assert.ok(!plain.includes("OPENSSH PRIVATE KEY"), `${rec.name} leaks the SSH key`);
         }
-        assert.equal(run.ofType(T.volume).length, 0, "no data volume for object storage");
+        assert.deepEqual(
+            run.ofType(T.volume).map((v) => v.name),
+            ["registry-registry-files-volume"],
+            "no data volume for object storage",
+        );
         assert.equal(run.get(T.dockerProvider, "registry-docker").inputs.host, "ssh://deploy@registry-host.example:22");
     });
 
@@ -181,12 +215,12 @@ describe("PrivateRegistry on prod-like settings", () => {
                 .ofType(T.password)
                 .map((p) => p.name)
                 .sort(),
-            ["registry-registry-http-secret", "registry-users-password-ci"],
+            ["registry-registry-http-secret", "registry-users-password-ci", "registry-users-salt-key"],
         );
         const pws = await promiseOf(r.passwords);
         assert.equal(pws.ops, "supplied-ops-password");
         assert.equal(pws.ci.length, 40);
-        assert.match(await promiseOf(r.htpasswd), /^ci:\$2a\$.*\nops:\$2a\$10\$/s);
+        assert.match(await promiseOf(r.htpasswd), /^ci:\$2b\$04\$.*\nops:\$2b\$10\$/s);
     });
 
     it("configures each client over SSH: poll, trust, daemon.json, login; secrets on stdin only", async () => {
@@ -257,8 +291,9 @@ describe("PrivateRegistry on prod-like settings", () => {
         assert.equal(run.ofType(T.command).filter((c) => c.name.endsWith("-trust")).length, 0);
         const daemon = run.get(T.command, "registry-client-node-b-daemon-json");
         assert.deepEqual(JSON.parse(daemon.inputs.stdin)["insecure-registries"], ["registry.example.internal:5000", "10.20.0.10:5000"]);
-        const config = parseYaml(run.get(T.container, "registry-registry-container").inputs.uploads[0].content);
+        const config = parseYaml(installed()["/etc/private-registry/config.yml"].content);
         assert.equal(config.http.tls, undefined);
+        assert.deepEqual(Object.keys(installed()).sort(), ["/etc/private-registry/auth/htpasswd", "/etc/private-registry/config.yml"]);
     });
 });
 
@@ -287,9 +322,9 @@ describe("PrivateRegistry PKI choices", () => {
         };
         const r = await deploy(s);
         assert.equal(run.ofType(T.key).length + run.ofType(T.signed).length + run.ofType(T.selfSigned).length, 0);
-        const files = run.get(T.container, "registry-registry-container").inputs.uploads;
-        assert.equal(files.find((f: { file: string }) => f.file.endsWith("registry.crt")).content, "LEAF-PEM");
-        assert.equal(files.find((f: { file: string }) => f.file.endsWith("registry.key")).content, "LEAF-KEY");
+        const files = installed();
+        assert.equal(files["/etc/private-registry/tls/registry.crt"].content, "LEAF-PEM");
+        assert.equal(files["/etc/private-registry/tls/registry.key"].content, "LEAF-KEY");
         assert.equal(await promiseOf(r.caCertPem), "ISSUER-PEM");
         assert.equal(await isSecret(r.serverKeyPem), true);
     });
@@ -306,18 +341,29 @@ describe("PrivateRegistry PKI choices", () => {
         assert.deepEqual(run.get(T.key, "registry-cert-key").inputs, { algorithm: "ECDSA", ecdsaCurve: "P256" });
     });
 
-    it("writes the v2 config path on a 2.x image and drops the v3-only environment", async () => {
+    it("serves the same config path on a 2.x image and drops the v3-only environment", async () => {
         await deploy(devSettings({ image: "registry:2.8.3", registryVersion: 2 }));
         const c = run.get(T.container, "registry-registry-container");
-        assert.ok(c.inputs.uploads.some((u: { file: string }) => u.file === "/etc/docker/registry/config.yml"));
+        assert.deepEqual(c.inputs.command, ["serve", "/etc/private-registry/config.yml"]);
+        assert.equal(parseYaml(installed()["/etc/private-registry/config.yml"].content).version, 0.1);
         assert.deepEqual(c.inputs.envs, []);
     });
 
     it("binds a host path instead of a volume when asked", async () => {
         await deploy(devSettings({ data: { kind: "hostPath", hostPath: "/srv/registry" } }));
-        assert.equal(run.ofType(T.volume).length, 0);
+        assert.deepEqual(
+            run.ofType(T.volume).map((v) => v.name),
+            ["registry-registry-files-volume"],
+        );
         assert.deepEqual(run.get(T.container, "registry-registry-container").inputs.volumes, [
             { hostPath: "/srv/registry", containerPath: "/var/lib/registry" },
+            { volumeName: "private-registry-files", containerPath: "/etc/private-registry", readOnly: true },
         ]);
+        const installer = run.get(T.container, "registry-registry-files-installer").inputs;
+        assert.deepEqual(
+            installer.volumes[1],
+            { hostPath: "/srv/registry", containerPath: "/var/lib/registry" },
+            "the installer hands the folder to the registry's user",
+        );
     });
 });

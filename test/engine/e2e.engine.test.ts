@@ -55,9 +55,16 @@ async function up(): Promise<StepLog> {
     return steps;
 }
 
-async function setConfig(key: string, value: unknown): Promise<void> {
-    await ts.stack.setConfig(`private-registry:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value) });
+async function setConfig(key: string, value: unknown, secret = false): Promise<void> {
+    await ts.stack.setConfig(`private-registry:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value), secret });
 }
+
+/** The registry container's ID and start time: unchanged means it was neither replaced nor restarted. */
+function containerRun(): string {
+    return execFileSync("docker", ["inspect", "-f", "{{.Id}} {{.State.StartedAt}}", REGISTRY.container]).toString().trim();
+}
+
+const INSTALLER = `${CONTAINER}::registry-registry-files-installer`;
 
 before(async () => {
     await timed("infrastructure: network and 3 client hosts", async () => {
@@ -124,6 +131,29 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
             stdio: ["ignore", "pipe", "ignore"],
         }).toString();
         await assert.rejects(api({ ...target, ca: other }, "GET", "/v2/"), /self[- ]signed|unable to verify|certificate/i);
+    });
+
+    it("the container: non-root, read-only root, memory and process limits, its files 0600 and its own; the debug server unreachable from the network", async () => {
+        const info = JSON.parse(execFileSync("docker", ["inspect", REGISTRY.container]).toString())[0];
+        assert.equal(info.Config.User, "10000:10000");
+        assert.equal(info.HostConfig.ReadonlyRootfs, true);
+        assert.equal(info.HostConfig.Memory, 1024 * 1048576);
+        assert.deepEqual(info.HostConfig.Ulimits, [{ Name: "nproc", Soft: 1024, Hard: 1024 }]);
+        assert.deepEqual(info.HostConfig.CapDrop, ["ALL"]);
+        const top = execFileSync("docker", ["top", REGISTRY.container, "-o", "pid,uid,comm"]).toString();
+        assert.match(top, /^\s*\d+\s+10000\s+registry$/m, `the registry process runs as uid 10000:\n${top}`);
+        const files = "/etc/private-registry/config.yml /etc/private-registry/auth/htpasswd /etc/private-registry/tls/registry.key";
+        const modes = execFileSync("docker", ["exec", REGISTRY.container, "sh", "-c", `stat -c '%a %u:%g' ${files}`]).toString();
+        assert.deepEqual(modes.trim().split("\n"), ["600 10000:10000", "600 10000:10000", "600 10000:10000"]);
+        const write = spawnSync("docker", ["exec", REGISTRY.container, "sh", "-c", "echo x > /etc/x"], { encoding: "utf8" });
+        assert.notEqual(write.status, 0, "the root filesystem is read-only");
+        assert.match(write.stderr, /Read-only file system/);
+        // Another container on the same network: the registry port answers, the debug port does not.
+        const reg = await sshExec(infra, hostC, `curl -sk -o /dev/null -w '%{http_code}' https://${REGISTRY.ip}:${REGISTRY.port}/v2/`);
+        assert.equal(reg.stdout, "401", "positive control: the network path to the registry works");
+        const debug = await sshExec(infra, hostC, `curl -s -m 5 -o /dev/null http://${REGISTRY.ip}:5001/debug/vars; echo "exit $?"`);
+        assert.match(debug.stdout, /exit 7/, "connection refused: the debug server listens on the container's loopback only");
+        assert.equal(info.State.Health.Status, "healthy", "the healthcheck still reaches the debug server inside");
     });
 
     it("host A pushes with the program's login; host B pulls the same digest; an unconfigured host is refused", async () => {
@@ -281,12 +311,12 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
         });
     });
 
-    it("logLevel: only the container is replaced, and the data survives (same digest pulled)", async () => {
+    it("logLevel: only the container and its files installer are replaced, and the data survives (same digest pulled)", async () => {
         await timed("logLevel change", async () => {
             const idBefore = execFileSync("docker", ["inspect", "-f", "{{.Id}}", REGISTRY.container]).toString().trim();
             await setConfig("registry", { deleteEnabled: true, logLevel: "debug" });
             const steps = await up();
-            assert.deepEqual(steps.changes(), [`replace ${CONTAINER}::registry-registry-container`]);
+            assert.deepEqual(steps.changes().sort(), [`replace ${CONTAINER}::registry-registry-container`, `replace ${INSTALLER}`]);
             const idAfter = execFileSync("docker", ["inspect", "-f", "{{.Id}}", REGISTRY.container]).toString().trim();
             assert.notEqual(idAfter, idBefore);
             const pull = await sshExec(
@@ -299,16 +329,55 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
         });
     });
 
-    it("a new user: its password is created and the container replaced (new htpasswd), nothing else; the new user gets 200", async () => {
-        await timed("new user", async () => {
-            await setConfig("users", [{ name: "pusher" }, { name: "puller" }, { name: "extra" }]);
-            const steps = await up();
-            assert.deepEqual(steps.changes().sort(), [
-                `create random:index/randomPassword:RandomPassword::registry-users-password-extra`,
-                `replace ${CONTAINER}::registry-registry-container`,
-            ]);
+    it("users change without a restart: a pull loop sees 0 errors while a user is added and a password changed; the container's start time is unchanged", async () => {
+        await timed("users without restart", async () => {
+            const before = containerRun();
+            const manifest = "/v2/e2e/hello/manifests/1";
+            const accept = { accept: "application/vnd.docker.distribution.manifest.v2+json" };
+            let stop = false;
+            const results: number[] = [];
+            const loop = (async () => {
+                while (!stop) {
+                    const m = await api(target, "GET", manifest, { user: "pusher", password: passwords.pusher, headers: accept }).catch(() => ({
+                        status: 0,
+                        body: "",
+                    }));
+                    results.push(m.status);
+                    if (m.status === 200) {
+                        const layer = JSON.parse(String(m.body)).layers[0].digest;
+                        const blob = await api(target, "GET", `/v2/e2e/hello/blobs/${layer}`, { user: "pusher", password: passwords.pusher }).catch(() => ({
+                            status: 0,
+                        }));
+                        results.push(blob.status === 307 ? 200 : blob.status);
+                    }
+                }
+            })();
+            const oldPuller = passwords.puller;
+            try {
+                await setConfig("users", [{ name: "pusher" }, { name: "puller", password: "puller-supplied-password-1" }, { name: "extra" }], true);
+                const steps = await up();
+                assert.deepEqual(steps.changes().sort(), [
+                    `create random:index/randomPassword:RandomPassword::registry-users-password-extra`,
+                    `delete random:index/randomPassword:RandomPassword::registry-users-password-puller`,
+                    `replace ${INSTALLER}`,
+                    `update ${COMMAND}::registry-client-host-b-login`,
+                ]);
+            } finally {
+                stop = true;
+                await loop;
+            }
+            assert.equal(containerRun(), before, "the same container, never restarted");
+            const errors = results.filter((r) => r !== 200);
+            assert.ok(results.length >= 10, `the loop ran (${results.length} requests)`);
+            assert.deepEqual(errors, [], `${errors.length} of ${results.length} requests failed during the change`);
             assert.equal((await api(target, "GET", "/v2/", { user: "extra", password: passwords.extra })).status, 200);
-            assert.equal((await api(target, "GET", "/v2/", { user: "pusher", password: passwords.pusher })).status, 200);
+            assert.equal((await api(target, "GET", "/v2/", { user: "puller", password: "puller-supplied-password-1" })).status, 200);
+            assert.equal((await api(target, "GET", "/v2/", { user: "puller", password: oldPuller })).status, 401, "the old password no longer works");
+            const pull = await sshExec(infra, hostB, `docker rmi ${image} >/dev/null; docker pull ${image}`);
+            assert.equal(pull.code, 0, `host B logged in again with the new password: ${pull.stdout}`);
+            const htpasswd = execFileSync("docker", ["exec", REGISTRY.container, "cat", "/etc/private-registry/auth/htpasswd"]).toString();
+            assert.match(htpasswd, /^extra:\$2b\$04\$/m, "a generated password is hashed at the lowest cost");
+            assert.match(htpasswd, /^puller:\$2b\$10\$/m, "a supplied one at a slow cost");
         });
     });
 
@@ -324,6 +393,7 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
                 const steps = await up();
                 assert.deepEqual(steps.changes().sort(), [
                     `replace ${CONTAINER}::registry-registry-container`,
+                    `replace ${INSTALLER}`,
                     "replace docker:index/remoteImage:RemoteImage::registry-registry-image",
                 ]);
                 const ops = steps.steps.map((x) => `${x.op} ${x.name}`);
@@ -433,6 +503,11 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
             assert.equal(await etcDockerHash(hostA), etcBefore.a, "host A's /etc/docker is as it was");
             assert.equal(await etcDockerHash(hostB), etcBefore.b, "host B's /etc/docker is as it was");
             execFileSync("docker", ["volume", "inspect", REGISTRY.volume], { stdio: "ignore" });
+            assert.throws(
+                () => execFileSync("docker", ["volume", "inspect", `${REGISTRY.container}-files`], { stdio: "ignore" }),
+                "the files volume (secrets) is gone",
+            );
+            assert.throws(() => execFileSync("docker", ["inspect", `${REGISTRY.container}-installer`], { stdio: "ignore" }), "the installer is gone");
             const cfg = await sshExec(infra, hostA, "cat /root/.docker/config.json");
             assert.doesNotMatch(cfg.stdout, /registry\.test:5000/, "logged out");
         });

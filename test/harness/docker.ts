@@ -657,7 +657,8 @@ function containerOutputs(info: any, inputs: Inputs): Record<string, unknown> {
 /**
  * `docker.Container` create: findImage (a missing image is pulled, even without a RemoteImage),
  * create, networksAdvanced (after leaving `bridge`), uploads (before start), start, `wait` on the
- * healthcheck (1 s polls, `waitTimeout`; "unhealthy" keeps polling), then Read (with `mustRun`, a
+ * healthcheck (1 s polls, `waitTimeout`; "unhealthy" keeps polling), with `attach` the wait for it
+ * to stop, then Read (with `mustRun`, a
  * container that already exited is deleted and fails `container exited immediately`).
  * `onCreated` hears the ID as soon as Docker has the container: a later failure leaves partial
  * state that can still be deleted.
@@ -719,6 +720,12 @@ export async function container(ep: DockerEndpoint, name: string, inputs: Inputs
                 await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
             }
         }
+    }
+    if (inputs.attach === true && startedAt) {
+        // The provider attaches and returns once the container has stopped (ContainerWait).
+        await dockerApi(ep, "POST", `/containers/${id}/wait?condition=not-running`, undefined, undefined, 10 * 60_000).catch((e) => {
+            throw new Error(`Unable to wait container end of execution: ${(e as Error).message}`);
+        });
     }
     // Read: a StateChangeConf with a 100 ms delay before its first refresh, then 100 ms polls.
     const readDeadline = Date.now() + Number(inputs.containerReadRefreshTimeoutMilliseconds ?? 15000);

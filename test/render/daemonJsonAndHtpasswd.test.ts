@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import bcrypt from "bcryptjs";
 import { DaemonJsonError, daemonJsonIsEmpty, mergeDaemonJson } from "../../components/render/daemonJson";
 import { renderHtpasswd } from "../../components/render/htpasswd";
-import { stableBcrypt } from "../../components/registryUsers";
+import { GENERATED_PASSWORD_COST, SUPPLIED_PASSWORD_COST, stableBcrypt } from "../../components/registryUsers";
 
 describe("mergeDaemonJson", () => {
     it("adds our keys and keeps every existing key and its order", () => {
@@ -90,14 +90,28 @@ describe("renderHtpasswd", () => {
     });
 });
 
-describe("stableBcrypt (supplied passwords)", () => {
-    it("is a $2a$10$ hash that verifies, and stable for the same user and password", () => {
-        const h = stableBcrypt("alice", "correct horse");
-        assert.match(h, /^\$2a\$10\$[./A-Za-z0-9]{53}$/);
+describe("stableBcrypt", () => {
+    const KEY = "installation-salt-key-1";
+    it("is a $2b$ hash at the given cost that verifies, and stable for the same key, user and password", () => {
+        const h = stableBcrypt(KEY, "alice", "correct horse", SUPPLIED_PASSWORD_COST);
+        assert.match(h, /^\$2b\$10\$[./A-Za-z0-9]{53}$/);
         assert.ok(bcrypt.compareSync("correct horse", h));
         assert.ok(!bcrypt.compareSync("wrong", h));
-        assert.equal(stableBcrypt("alice", "correct horse"), h);
-        assert.notEqual(stableBcrypt("bob", "correct horse"), h, "salt differs per user");
-        assert.notEqual(stableBcrypt("alice", "other"), h);
+        assert.equal(stableBcrypt(KEY, "alice", "correct horse", SUPPLIED_PASSWORD_COST), h);
+        assert.notEqual(stableBcrypt(KEY, "bob", "correct horse", SUPPLIED_PASSWORD_COST), h, "salt differs per user");
+        assert.notEqual(stableBcrypt(KEY, "alice", "other", SUPPLIED_PASSWORD_COST), h);
+    });
+
+    it("hashes the same password differently in another installation (the salt key is per installation)", () => {
+        const a = stableBcrypt(KEY, "alice", "correct horse", SUPPLIED_PASSWORD_COST);
+        const b = stableBcrypt("installation-salt-key-2", "alice", "correct horse", SUPPLIED_PASSWORD_COST);
+        assert.notEqual(a.slice(7, 29), b.slice(7, 29), "different salts");
+        assert.ok(bcrypt.compareSync("correct horse", b));
+    });
+
+    it("generated passwords use the lowest cost the registry accepts, supplied ones a slow one", () => {
+        assert.equal(GENERATED_PASSWORD_COST, 4);
+        assert.ok(SUPPLIED_PASSWORD_COST >= 10);
+        assert.match(stableBcrypt(KEY, "ci", "x".repeat(32), GENERATED_PASSWORD_COST), /^\$2b\$04\$/);
     });
 });

@@ -9,13 +9,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import {
-    RegistryConfigError,
-    registryConfigPath,
-    registryVersionFromImage,
-    renderRegistryConfig,
-    validateRegistryConfigModel,
-} from "../../components/render/registryConfig";
+import { RegistryConfigError, registryVersionFromImage, renderRegistryConfig, validateRegistryConfigModel } from "../../components/render/registryConfig";
 import type { RegistryConfigModel } from "../../components/render/registryConfigModel";
 
 const GOLDEN_DIR = path.join(__dirname, "..", "golden", "registry");
@@ -612,11 +606,4 @@ describe("registryVersionFromImage", () => {
             assert.equal(registryVersionFromImage(image), expected);
         });
     }
-});
-
-describe("registryConfigPath", () => {
-    test("v2 and v3 read their config from different paths", () => {
-        assert.equal(registryConfigPath(2), "/etc/docker/registry/config.yml");
-        assert.equal(registryConfigPath(3), "/etc/distribution/config.yml");
-    });
 });

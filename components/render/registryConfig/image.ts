@@ -1,10 +1,5 @@
-/** Image and path helpers: where the registry image reads its config, and which major version an image reference implies. */
+/** Which registry major version an image reference implies. */
 import type { RegistryMajorVersion } from "../registryConfigModel";
-
-/** Where the registry image reads its config: v2 `/etc/docker/registry/config.yml`, v3 `/etc/distribution/config.yml`. */
-export function registryConfigPath(version: RegistryMajorVersion): string {
-    return version === 2 ? "/etc/docker/registry/config.yml" : "/etc/distribution/config.yml";
-}
 
 /**
  * The registry major version an image reference implies, from its tag: `registry:2.8.3` → 2,

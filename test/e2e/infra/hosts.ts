@@ -101,7 +101,7 @@ export function isolate(container: string): void {
 /** Removes everything a (crashed) earlier run of the suite may have left. */
 export function cleanup(): void {
     const names = docker("ps", "-a", "--filter", "label=private-registry-e2e", "--format", "{{.Names}}").split("\n").filter(Boolean);
-    for (const n of [...names, REGISTRY.container]) {
+    for (const n of [...names, REGISTRY.container, `${REGISTRY.container}-installer`]) {
         try {
             docker("rm", "-f", "-v", n);
         } catch {
@@ -113,10 +113,12 @@ export function cleanup(): void {
     } catch {
         /* absent */
     }
-    try {
-        docker("volume", "rm", "-f", REGISTRY.volume);
-    } catch {
-        /* absent */
+    for (const v of [REGISTRY.volume, `${REGISTRY.container}-files`]) {
+        try {
+            docker("volume", "rm", "-f", v);
+        } catch {
+            /* absent */
+        }
     }
 }
 
