@@ -2,9 +2,31 @@
  * The whole program: settings from stack config, then one PrivateRegistry. `index.ts` exports
  * what this returns as stack outputs; tests call it under mocks.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { PrivateRegistry } from "./components/privateRegistry";
+import { SettingsError } from "./settings";
 import { loadSettings } from "./settings/stackConfig";
+import type { Settings } from "./settings/types";
+
+/**
+ * A bad config, as the engine should show it: the message alone, not a stack trace. The SDK prints
+ * a `pulumi.RunError` that way, recognising one by its `__pulumiRunError` marker (`RunError.isInstance`)
+ * rather than by its class; an error has one class, and callers and tests match this one as a
+ * SettingsError.
+ */
+class SettingsRunError extends SettingsError {
+    readonly __pulumiRunError = true;
+}
+
+/** {@link loadSettings}, a bad config thrown as a {@link SettingsRunError}. */
+function settingsFromConfig(): Settings {
+    try {
+        return loadSettings();
+    } catch (e) {
+        if (e instanceof SettingsError) throw new SettingsRunError(e.problems);
+        throw e;
+    }
+}
 
 /** The stack outputs. */
 export interface StackOutputs {
@@ -21,7 +43,8 @@ export interface StackOutputs {
 
 /** Reads the config (failing before any resource on a bad value) and declares the registry. */
 export function main(): StackOutputs {
-    const settings = loadSettings();
+    const settings = settingsFromConfig();
+    for (const warning of settings.warnings) pulumi.log.warn(warning);
     const registry = new PrivateRegistry("registry", settings);
     return {
         endpoint: registry.endpoint,

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Makes the Pulumi CLI available and prints the directory that holds it (stdout, one line); what it
 # does goes to stderr, step by step with times. In order:
-#   1. a `pulumi` on PATH whose version fits (3.x, not older than the @pulumi/pulumi SDK here);
+#   1. a `pulumi` on PATH whose version fits (3.x, not older than the @pulumi/pulumi SDK here), the
+#      npm package's wrapper aside (`npm run` puts it first on PATH; it is step 4);
 #   2. one in the npm package's cache ($PULUMI_HOME/versions/<v>/bin, default ~/.pulumi);
 #   3. one this script built before (cache keyed by the CLI version and engine/go.sum);
 #   4. the npm `pulumi` package's normal download (skipped with PULUMI_ENGINE_NO_DOWNLOAD=1);
 #   5. a build from the Go module proxy (engine/go.mod pins it), into that cache.
 # PULUMI_ENGINE_CACHE moves the cache (default ${XDG_CACHE_HOME:-~/.cache}/private-registry/engine).
 # PULUMI_ENGINE=build skips 1, 2 and 4 (the tests use it to run the engine built here).
+# When nothing works it says what each step found and what to do, and exits 1.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 t0=$SECONDS
 say() { printf 'engine: %s\n' "$*" >&2; }
+tried=()
+note() { tried+=("$*"); }
 elapsed() { printf '%s s' "$((SECONDS - t0))"; }
 
 # The CLI version the Go module builds (engine/go.mod), and the SDK version that is the floor.
@@ -22,12 +26,16 @@ sdk_version=$(node -p 'require(process.argv[1]).version' "$root/node_modules/@pu
 # fits <pulumi binary>: its version is 3.x and not older than the SDK.
 fits() {
   local v
-  v=$("$1" version 2>/dev/null | sed 's/^v//; s/[-+].*//') || return 1
-  [ -n "$v" ] || return 1
+  v=$(PULUMI_SKIP_UPDATE_CHECK=true "$1" version 2>/dev/null | head -n 1 | sed 's/^v//; s/[-+].*//') || true
+  [ -n "$v" ] || { note "$1 does not answer \`version\`"; say "  $1 does not answer \`version\`"; return 1; }
   node -e '
     const [a, b] = process.argv.slice(1).map((s) => s.split(".").map(Number));
     const ok = a[0] === 3 && (a[1] > b[1] || (a[1] === b[1] && a[2] >= b[2]));
-    process.exit(ok ? 0 : 1);' "$v" "$sdk_version" || { say "  $1 is v$v: older than the SDK v$sdk_version or not 3.x"; return 1; }
+    process.exit(ok ? 0 : 1);' "$v" "$sdk_version" || {
+    note "$1 is v$v: older than the SDK v$sdk_version or not 3.x"
+    say "  $1 is v$v: older than the SDK v$sdk_version or not 3.x"
+    return 1
+  }
   say "  $1 is v$v"
 }
 
@@ -37,21 +45,46 @@ found() {
   exit 0
 }
 
+# Nothing worked: what each step found, and the ways out.
+give_up() {
+  say "no Pulumi CLI >= v$sdk_version found or made ($(elapsed)). Tried:"
+  local t
+  for t in "${tried[@]}"; do say "  - $t"; done
+  say "What to do, any one of:"
+  say "  - install the Pulumi CLI (https://www.pulumi.com/docs/install/) and put the folder holding \`pulumi\` on PATH;"
+  say "    with no internet here, copy a \`pulumi\` >= v$sdk_version from another machine into ${PULUMI_HOME:-$HOME/.pulumi}/versions/<version>/bin/"
+  say "  - build one from the Go module proxy: install Go >= 1.25, then \`npm run engine\` (about 10 minutes once, then cached)"
+  exit 1
+}
+
 mode="${PULUMI_ENGINE:-auto}"
-key="v${cli_version}-$( (cat "$root/engine/go.mod" "$root/engine/go.sum"; go env GOOS GOARCH 2>/dev/null) | sha256sum | cut -c1-12)"
+key="v${cli_version}-$( (cat "$root/engine/go.mod" "$root/engine/go.sum"; go env GOOS GOARCH 2>/dev/null || true) | sha256sum | cut -c1-12)"
 cache="${PULUMI_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/private-registry/engine}/$key"
 
 if [ "$mode" != build ]; then
   say "1. pulumi on PATH"
-  if p=$(command -v pulumi 2>/dev/null) && fits "$p"; then found "$(dirname "$p")"; fi
+  # Every one in PATH order, except the npm package's wrapper, which npm puts first on PATH during
+  # `npm run` and which downloads a CLI (that is step 4): it would hide the operator's own CLI.
+  n=0
+  while read -r p; do
+    case "$(readlink -f "$p")" in */node_modules/pulumi/run.js) continue ;; esac
+    n=$((n + 1))
+    fits "$p" && found "$(dirname "$p")"
+  done < <(type -ap pulumi || true)
+  [ "$n" -gt 0 ] || note "no \`pulumi\` on PATH (the npm package's wrapper aside)"
   say "2. the npm package's cache (${PULUMI_HOME:-$HOME/.pulumi}/versions)"
   for d in "${PULUMI_HOME:-$HOME/.pulumi}"/versions/*/bin; do
     [ -x "$d/pulumi" ] && fits "$d/pulumi" && found "$d"
   done
+  [ -x "$d/pulumi" ] || note "no CLI in ${PULUMI_HOME:-$HOME/.pulumi}/versions/<version>/bin"
 fi
 
 say "3. a CLI built here before: $cache"
-if [ -x "$cache/bin/pulumi" ] && fits "$cache/bin/pulumi"; then found "$cache/bin"; fi
+if [ -x "$cache/bin/pulumi" ]; then
+  fits "$cache/bin/pulumi" && found "$cache/bin"
+else
+  note "no CLI built before in $cache/bin"
+fi
 
 if [ "$mode" != build ] && [ -z "${PULUMI_ENGINE_NO_DOWNLOAD:-}" ]; then
   npm_version=$(node -p 'require(process.argv[1]).version' "$root/node_modules/pulumi/package.json" 2>/dev/null || true)
@@ -60,26 +93,29 @@ if [ "$mode" != build ] && [ -z "${PULUMI_ENGINE_NO_DOWNLOAD:-}" ]; then
     d="${PULUMI_HOME:-$HOME/.pulumi}/versions/$npm_version/bin"
     [ -x "$d/pulumi" ] && fits "$d/pulumi" && found "$d"
   else
-    say "  the download failed: $(printf '%s' "${out:-no npm pulumi package}" | tail -n 3 | tr '\n' ' ')"
+    why=$(printf '%s' "${out:-no npm pulumi package in node_modules (npm ci)}" | tail -n 3 | tr '\n' ' ')
+    note "the npm package's download of v${npm_version:-?} from get.pulumi.com failed: $why"
+    say "  the download failed: $why"
+    say "  (next time: put a Pulumi CLI >= v$sdk_version on PATH, or set PULUMI_ENGINE_NO_DOWNLOAD=1 to go straight to the build)"
   fi
 fi
 
 say "5. building v$cli_version from the Go module proxy ($(go env GOPROXY 2>/dev/null || echo 'go not found'))"
 if ! command -v go >/dev/null; then
-  say "no Go toolchain: install Go >= 1.25, or install the Pulumi CLI (https://www.pulumi.com/docs/install/) and put it on PATH"
-  exit 1
+  note "the build from the Go module proxy: no Go toolchain (\`go\`) on PATH"
+  give_up
 fi
 mkdir -p "$cache/bin"
 t1=$SECONDS
 say "  go mod download (module cache: $(go env GOMODCACHE))"
-(cd "$root/engine" && go mod download) >&2 || { say "go mod download failed: see above; or put a Pulumi CLI >= v$sdk_version on PATH"; exit 1; }
+(cd "$root/engine" && go mod download) >&2 || { note "the build: \`go mod download\` in engine/ failed (see above)"; give_up; }
 say "  downloaded in $((SECONDS - t1)) s; go build (about 10-15 minutes on 2 cores when cold)"
 t1=$SECONDS
 (cd "$root/engine" && CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
   -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$cli_version" \
   -o "$cache/bin/pulumi.partial" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) >&2 ||
-  { say "go build failed: see above; or put a Pulumi CLI >= v$sdk_version on PATH"; exit 1; }
+  { note "the build: \`go build\` in engine/ failed (see above)"; give_up; }
 mv "$cache/bin/pulumi.partial" "$cache/bin/pulumi"
 say "  built in $((SECONDS - t1)) s"
-fits "$cache/bin/pulumi" || exit 1
+fits "$cache/bin/pulumi" || give_up
 found "$cache/bin"

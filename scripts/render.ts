@@ -1,5 +1,6 @@
 /**
- * `npm run render -- --stack <name> --out <dir> [--include-secrets] [--config k=v] [--secret k=v|k=@file]`
+ * `npm run render -- --stack <name> --out <dir> [--include-secrets] [--config-file f] [--config k=v] [--secret k=v|k=@file]`
+ * (`--help` says more).
  *
  * Evaluates the program without touching any host, like `helm template`: every provider is mocked,
  * but keys, certificates, random passwords and bcrypt hashes are real (scripts/offline/), and writes
@@ -15,7 +16,7 @@ import { NAMESPACE, parseSettings } from "../settings";
 import { secretValues } from "../settings/secret";
 import { OFFLINE_REALIZERS } from "./offline";
 import { isWrappedSecret as isWrapped, unwrapSecrets as unwrap } from "./offline/rpcSecrets";
-import { readStackConfig } from "./stackFile";
+import { readStackConfig, type StackConfig, StackFileError } from "./stackFile";
 
 const REDACTED = "<redacted>";
 
@@ -47,30 +48,111 @@ function offlineOutputs(type: string, name: string, inputs: Record<string, any>)
     }
 }
 
-function main(): Promise<void> {
-    const { values } = parseArgs({
+const USAGE = `usage: npm run render -- --stack <name> --out <dir> [options]
+
+Evaluates the program for a stack with every provider mocked and writes what would land, without
+touching any host: registry/ (config.yml, htpasswd, certs), clients/<client>/ (each step's scripts,
+stdin and daemon.json), resources.json and outputs.json. Files are written 0600 (scripts 0700),
+folders 0700.
+
+  --stack <name>          the stack: reads Pulumi.<name>.yaml (default dev)
+  --out <dir>             a new or empty folder, or one an earlier render wrote (its files are replaced)
+  --include-secrets       write secret values (the server key too) instead of <redacted>
+  --config-file <file>    read this stack file instead of Pulumi.<name>.yaml
+  --config <key>=<value>  set a plain value (YAML text); repeatable
+  --secret <key>=<value>  set a secret value (taken literally, JSON objects and lists parsed),
+  --secret <key>=@<file>  or read it from a file; repeatable. Use it for values the stack file
+                          holds encrypted, which only the Pulumi CLI can decrypt.
+  -h, --help              this text
+
+A key may be a path, as \`pulumi config set --path\` takes it: --secret storage.secretKey=…
+sets that field inside the stack file's storage object (and makes storage secret);
+users[1].password and headers["X-Key"] work too.`;
+
+/** A mistake in how render was called or in the stack file: one line, exit code 2. */
+class UsageError extends Error {}
+
+async function main(): Promise<void> {
+    let values: ReturnType<typeof parseOptions>;
+    try {
+        values = parseOptions();
+    } catch (e) {
+        const m = /^Unknown option '([^']+)'/.exec((e as Error).message);
+        throw new UsageError(m ? `unknown option ${m[1]} (npm run render -- --help)` : `${(e as Error).message.split(". ")[0]} (npm run render -- --help)`);
+    }
+    if (values.help) {
+        console.log(USAGE);
+        return;
+    }
+    if (!values.out) throw new UsageError("--out <dir> is required (npm run render -- --help)");
+    const root = path.resolve(__dirname, "..");
+    const stackFile = values["config-file"] ? path.resolve(values["config-file"]) : path.join(root, `Pulumi.${values.stack}.yaml`);
+    if (!fs.existsSync(stackFile)) {
+        if (values["config-file"]) throw new UsageError(`no stack file ${stackFile}`);
+        const stacks = fs
+            .readdirSync(root)
+            .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+            .filter((s) => s !== undefined);
+        throw new UsageError(`no stack ${values.stack}: ${stackFile} does not exist (stacks here: ${stacks.join(", ")})`);
+    }
+    const pairs = (option: string, list: string[]) =>
+        Object.fromEntries(
+            list.map((kv) => {
+                const i = kv.indexOf("=");
+                if (i < 1) throw new UsageError(`--${option} expects key=value, got ${JSON.stringify(kv)}`);
+                const v = kv.slice(i + 1);
+                if (!v.startsWith("@")) return [kv.slice(0, i), v];
+                try {
+                    return [kv.slice(0, i), fs.readFileSync(v.slice(1), "utf8")];
+                } catch (e) {
+                    throw new UsageError(
+                        `--${option} ${kv.slice(0, i)}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+                    );
+                }
+            }),
+        );
+    let cfg: StackConfig;
+    try {
+        cfg = readStackConfig(stackFile, { namespace: NAMESPACE, set: pairs("config", values.config), setSecret: pairs("secret", values.secret) });
+    } catch (e) {
+        throw e instanceof StackFileError ? new UsageError(e.message) : e;
+    }
+    return render(cfg, values.stack, path.resolve(values.out), values["include-secrets"]);
+}
+
+function parseOptions() {
+    return parseArgs({
         options: {
             stack: { type: "string", default: "dev" },
             out: { type: "string" },
             "include-secrets": { type: "boolean", default: false },
+            "config-file": { type: "string" },
             config: { type: "string", multiple: true, default: [] },
             secret: { type: "string", multiple: true, default: [] },
+            help: { type: "boolean", short: "h", default: false },
         },
-    });
-    if (!values.out) throw new Error("--out <dir> is required");
-    const pairs = (list: string[]) =>
-        Object.fromEntries(
-            list.map((kv) => {
-                const i = kv.indexOf("=");
-                if (i < 1) throw new Error(`expected key=value, got ${kv}`);
-                const v = kv.slice(i + 1);
-                return [kv.slice(0, i), v.startsWith("@") ? fs.readFileSync(v.slice(1), "utf8") : v];
-            }),
-        );
-    const stackFile = path.resolve(__dirname, "..", `Pulumi.${values.stack}.yaml`);
-    if (!fs.existsSync(stackFile)) throw new Error(`no stack file ${stackFile}`);
-    const cfg = readStackConfig(stackFile, { namespace: NAMESPACE, set: pairs(values.config!), setSecret: pairs(values.secret!) });
-    return render(cfg, values.stack!, path.resolve(values.out), values["include-secrets"]!);
+    }).values;
+}
+
+/** Folders and files that an earlier render wrote into `out`. */
+const RENDERED = ["registry", "clients", "resources.json", "outputs.json"];
+
+/**
+ * Makes `out` ready: a new or empty folder, or one an earlier render wrote, whose files go (a key
+ * from an earlier --include-secrets run must not stay behind). Refuses anything else, as it is
+ * about to be made private to the user (0700).
+ */
+function prepareOut(out: string): void {
+    if (fs.existsSync(out)) {
+        if (!fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is not a folder`);
+        const entries = fs.readdirSync(out);
+        if (entries.length > 0 && !entries.includes("resources.json")) {
+            throw new UsageError(`--out ${out} holds other files: give a new or empty folder (or one an earlier render wrote)`);
+        }
+        for (const e of RENDERED) fs.rmSync(path.join(out, e), { recursive: true, force: true });
+    }
+    fs.mkdirSync(out, { recursive: true, mode: 0o700 });
+    fs.chmodSync(out, 0o700);
 }
 
 /** Renders one stack's config into `out`. Exported for tests. */
@@ -80,6 +162,7 @@ export async function render(
     out: string,
     includeSecrets: boolean,
 ): Promise<void> {
+    prepareOut(out);
     // The same settings the program will parse, for the list of secret values to redact.
     const short = (k: string) => k.slice(NAMESPACE.length + 1);
     const settings = parseSettings({
@@ -148,15 +231,25 @@ export async function render(
         }
         return v;
     };
-    const write = (rel: string, content: string, mode = 0o644) => {
+    // Every file private to the user (the scripts executable by them), whatever it holds: with
+    // --include-secrets most of them hold one, and a reader should not have to know which.
+    const write = (rel: string, content: string, mode = 0o600) => {
         const file = path.join(out, rel);
-        fs.mkdirSync(path.dirname(file), { recursive: true });
+        let dir = out;
+        for (const part of path
+            .dirname(rel)
+            .split(path.sep)
+            .filter((p) => p !== ".")) {
+            dir = path.join(dir, part);
+            if (!fs.existsSync(dir)) fs.mkdirSync(dir, { mode: 0o700 });
+            fs.chmodSync(dir, 0o700);
+        }
         fs.writeFileSync(file, content, { mode });
         fs.chmodSync(file, mode);
     };
 
-    // The registry's files, from what the container uploads.
-    const container = seen.find((r) => r.type === "docker:index/container:Container");
+    // The registry's files, from what the installer container uploads.
+    const container = seen.find((r) => r.type === "docker:index/container:Container" && r.name.endsWith("-files-installer"));
     const uploads = (container ? (unwrap(container.inputs.uploads) as { file: string; content: string }[]) : []) ?? [];
     const byFile = (suffix: string) => uploads.find((u) => u.file.endsWith(suffix));
     const configYml = byFile("/config.yml");
@@ -172,11 +265,11 @@ export async function render(
         write("registry/config.yml", includeSecrets ? configYml.content : doc.toString({ lineWidth: 0 }));
     }
     const htpasswd = byFile("/htpasswd");
-    if (htpasswd) write("registry/htpasswd", htpasswd.content, 0o600);
+    if (htpasswd) write("registry/htpasswd", htpasswd.content);
     const cert = byFile("/registry.crt");
     if (cert) write("registry/certs/registry.crt", cert.content);
     const key = byFile("/registry.key");
-    if (key && includeSecrets) write("registry/certs/registry.key", key.content, 0o600);
+    if (key && includeSecrets) write("registry/certs/registry.key", key.content);
     const ca = resolved.caCertPem?.value;
     if (typeof ca === "string" && ca !== "") write("registry/certs/ca.crt", ca);
 
@@ -191,9 +284,9 @@ export async function render(
         counters.set(client, n);
         const base = `clients/${client}/${String(n).padStart(2, "0")}-${step}`;
         const inputs = unwrap(s.inputs) as Record<string, string | undefined>;
-        if (inputs.create) write(`${base}.sh`, `${inputs.create}\n`, 0o755);
-        if (inputs.delete) write(`${base}.delete.sh`, `${inputs.delete}\n`, 0o755);
-        if (inputs.stdin !== undefined) write(`${base}.stdin`, String(redact(s.inputs.stdin)), 0o600);
+        if (inputs.create) write(`${base}.sh`, `${inputs.create}\n`, 0o700);
+        if (inputs.delete) write(`${base}.delete.sh`, `${inputs.delete}\n`, 0o700);
+        if (inputs.stdin !== undefined) write(`${base}.stdin`, String(redact(s.inputs.stdin)));
         if (step === "trust" && inputs.stdin) write(`clients/${client}/ca.crt`, inputs.stdin);
         if (step === "daemon-json" && inputs.stdin) write(`clients/${client}/daemon.json`, inputs.stdin);
         const conn = unwrap(s.inputs.connection) as Record<string, unknown>;
@@ -231,6 +324,6 @@ export async function render(
 if (require.main === module) {
     main().catch((e: Error) => {
         console.error(`render: ${e.message}`);
-        process.exit(1);
+        process.exit(e instanceof UsageError ? 2 : 1);
     });
 }

@@ -44,16 +44,16 @@ describe("npm run render", () => {
         assert.equal(config.http.secret, "<redacted>");
         assert.equal(config.http.tls.certificate, "/etc/private-registry/tls/registry.crt");
         assert.equal(config.auth.htpasswd.path, "/etc/private-registry/auth/htpasswd");
-        assert.match(read(dev, "registry/htpasswd"), /^admin:\$2a\$10\$[./A-Za-z0-9]{53}\n$/);
+        assert.match(read(dev, "registry/htpasswd"), /^admin:\$2b\$04\$[./A-Za-z0-9]{53}\n$/);
         assert.equal(json(dev, "outputs.json").passwords, "[secret]");
 
         const resources = json(dev, "resources.json") as { type: string; name: string; parent?: string; inputs: Record<string, any> }[];
-        const container = resources.find((r) => r.type === "docker:index/container:Container")!;
+        const container = resources.find((r) => r.name === "registry-registry-files-installer")!;
         assert.deepEqual(container.inputs.uploads.map((u: { file: string }) => u.file).sort(), [
-            "/etc/distribution/config.yml",
-            "/etc/private-registry/auth/htpasswd",
-            "/etc/private-registry/tls/registry.crt",
-            "/etc/private-registry/tls/registry.key",
+            "/staging/auth/htpasswd",
+            "/staging/config.yml",
+            "/staging/tls/registry.crt",
+            "/staging/tls/registry.key",
         ]);
         const key = container.inputs.uploads.find((u: { file: string }) => u.file.endsWith("registry.key"));
         assert.equal(key.content, "<redacted>");

@@ -1,0 +1,369 @@
+/**
+ * The operator's scripts, run as child processes the way `npm run` runs them: `scripts/engine.sh`
+ * (which CLI), `scripts/pulumi.ts` (which CLI, backend, passphrase and stack every command gets),
+ * `scripts/render.ts` (its errors, key paths and file modes), and a bad config through the program.
+ * Fake CLIs are shell scripts that log how they were called; the one real-engine test runs only
+ * when a Pulumi CLI not older than the SDK is already on this machine (it never downloads or
+ * builds one). Every state backend and PULUMI_HOME is a temporary folder.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { SettingsError } from "../settings";
+import { cliArgs } from "../scripts/pulumi";
+import { readStackConfig } from "../scripts/stackFile";
+
+const root = path.resolve(__dirname, "..");
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pr-scripts-"));
+const stackFiles: string[] = [];
+after(() => {
+    for (const f of stackFiles) fs.rmSync(f, { force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+const versionOf = (pkg: string) => JSON.parse(fs.readFileSync(path.join(root, "node_modules", pkg, "package.json"), "utf8")).version as string;
+const SDK = versionOf("@pulumi/pulumi");
+const NPM_CLI = versionOf("pulumi");
+/** What `npm run` puts first on PATH: among others the npm `pulumi` package's wrapper, which downloads. */
+const NPM_BIN = path.join(root, "node_modules", ".bin");
+const SYSTEM_PATH = [path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter);
+const LOG = path.join(scratch, "calls.log");
+
+let n = 0;
+/** A fresh folder under the scratch folder. */
+const tmp = (name: string) => fs.mkdtempSync(path.join(scratch, `${name}-${++n}-`));
+
+/** A fake `pulumi` that logs `name|args|backend|passphrase` and answers `version` with `version`. */
+function fakeCli(dir: string, name: string, version: string): string {
+    fs.mkdirSync(dir, { recursive: true });
+    const script = [
+        "#!/bin/sh",
+        `printf '%s|%s|%s|%s\\n' ${name} "$*" "\${PULUMI_BACKEND_URL-}" "\${PULUMI_CONFIG_PASSPHRASE-}" >> ${LOG}`,
+        `[ "$1" = version ] && echo v${version}`,
+        "exit 0",
+        "",
+    ].join("\n");
+    fs.writeFileSync(path.join(dir, "pulumi"), script, { mode: 0o755 });
+    return dir;
+}
+
+/** A PULUMI_HOME whose npm-package cache holds a fake, so the npm wrapper never downloads. */
+function pulumiHome(): string {
+    const home = tmp("home");
+    fakeCli(path.join(home, "versions", NPM_CLI, "bin"), "npm-cache", NPM_CLI);
+    return home;
+}
+
+/** The environment of a child: none of the caller's PULUMI_* or STACK, a temporary backend and home. */
+function env(pathDirs: string[], extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    const e: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of Object.keys(e)) if (k.startsWith("PULUMI_") || k === "STACK") delete e[k];
+    const state = tmp("state");
+    return {
+        ...e,
+        PATH: [...pathDirs, SYSTEM_PATH].join(path.delimiter),
+        PULUMI_HOME: pulumiHome(),
+        PULUMI_BACKEND_URL: `file://${state}`,
+        PULUMI_ENGINE_CACHE: tmp("engine-cache"),
+        PULUMI_ENGINE_NO_DOWNLOAD: "1",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        ...extra,
+    };
+}
+
+function run(cmd: string, args: string[], childEnv: NodeJS.ProcessEnv) {
+    fs.writeFileSync(LOG, "");
+    const r = spawnSync(cmd, args, { cwd: root, env: childEnv, encoding: "utf8", timeout: 300_000 });
+    const calls = fs
+        .readFileSync(LOG, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => {
+            const [name, argv, backend, passphrase] = l.split("|");
+            return { name, argv, backend, passphrase };
+        });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls };
+}
+const engineSh = (childEnv: NodeJS.ProcessEnv) => run("bash", [path.join(root, "scripts", "engine.sh")], childEnv);
+const script = (name: string, args: string[], childEnv: NodeJS.ProcessEnv) =>
+    run(process.execPath, ["--import", "tsx", path.join(root, "scripts", name), ...args], childEnv);
+
+/** The line(s) a script printed on stderr, the engine: progress lines aside. */
+const errorLines = (stderr: string) =>
+    stderr
+        .split("\n")
+        .filter((l) => l.trim() !== "" && !l.startsWith("engine:"))
+        .join("\n");
+const assertOneLine = (stderr: string, re: RegExp) => {
+    const text = errorLines(stderr);
+    assert.equal(text.split("\n").length, 1, `one line, got:\n${text}`);
+    assert.doesNotMatch(text, /^\s+at /m);
+    assert.match(text, re);
+};
+
+describe("scripts/engine.sh: which Pulumi CLI", () => {
+    it("takes a pulumi on PATH not older than the SDK, also where npm puts its own wrapper first", () => {
+        const mine = fakeCli(path.join(scratch, "opt", "pulumi"), "mine", "3.999.0");
+        const r = engineSh(env([NPM_BIN, mine]));
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim(), mine);
+    });
+
+    it("passes over a pulumi older than the SDK for the next one on PATH", () => {
+        const old = fakeCli(path.join(tmp("old"), "bin"), "old", "3.100.0");
+        const newer = fakeCli(path.join(tmp("newer"), "bin"), "newer", SDK);
+        const r = engineSh(env([old, newer]));
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim(), newer);
+        assert.match(r.stderr, /pulumi is v3\.100\.0: older than the SDK/);
+    });
+
+    it("after a failed download (no Go either) says what was tried and what to do", () => {
+        const bin = tmp("npx");
+        fs.writeFileSync(path.join(bin, "npx"), '#!/bin/sh\necho "pulumi: fetch failed" >&2\nexit 1\n', { mode: 0o755 });
+        const e: NodeJS.ProcessEnv = { ...env([bin]), PULUMI_HOME: tmp("empty-home") };
+        delete e.PULUMI_ENGINE_NO_DOWNLOAD;
+        const r = engineSh(e);
+        assert.equal(r.status, 1);
+        assert.equal(r.stdout, "");
+        assert.match(r.stderr, /download of v[\d.]+ from get\.pulumi\.com failed: pulumi: fetch failed/);
+        assert.match(r.stderr, /Tried:/);
+        assert.match(r.stderr, /no `pulumi` on PATH/);
+        assert.match(r.stderr, /no Go toolchain/);
+        assert.match(r.stderr, /put the folder holding `pulumi` on PATH/);
+        assert.match(r.stderr, /`npm run engine`/);
+    });
+});
+
+describe("scripts/pulumi.ts: every command on one CLI, backend, passphrase and stack", () => {
+    const mine = fakeCli(path.join(scratch, "tarball", "pulumi"), "mine", "3.999.0");
+
+    it("npm run preview runs the CLI engine.sh chose, also when its folder is not called bin; --replace reaches it", () => {
+        const e = env([NPM_BIN, mine]);
+        const r = script("pulumi.ts", ["preview", "--replace", "urn:pulumi:dev::x"], e);
+        const used = r.calls.filter((c) => !c.argv.startsWith("version"));
+        assert.ok(used.length > 0, `the CLI on PATH ran no command: ${JSON.stringify(r.calls)}\n${r.stderr}`);
+        assert.ok(
+            used.every((c) => c.name === "mine" && c.backend === e.PULUMI_BACKEND_URL && c.passphrase === "private-registry-dev"),
+            JSON.stringify(used),
+        );
+        assert.ok(
+            used.some((c) => /^preview .*--replace urn:pulumi:dev::x /.test(c.argv)),
+            JSON.stringify(used),
+        );
+    });
+
+    it("npm run pulumi -- stack output passwords --show-secrets: same CLI, backend, passphrase, and the stack", () => {
+        const e = env([NPM_BIN, mine]);
+        const r = script("pulumi.ts", ["cli", "stack", "output", "passwords", "--show-secrets"], e);
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(r.calls.at(-1), {
+            name: "mine",
+            argv: "stack output passwords --show-secrets --stack dev",
+            backend: e.PULUMI_BACKEND_URL,
+            passphrase: "private-registry-dev",
+        });
+        const prod = script("pulumi.ts", ["cli", "config", "get", "port"], { ...e, STACK: "prod", PULUMI_CONFIG_PASSPHRASE: "p" });
+        assert.equal(prod.calls.at(-1)?.argv, "config get port --stack prod");
+        assert.equal(prod.calls.at(-1)?.passphrase, "p");
+    });
+
+    it("adds --stack only where the CLI takes it: stack init <name>, version", () => {
+        assert.deepEqual(cliArgs(["stack", "init", "staging"], "dev"), ["stack", "init", "staging"]);
+        assert.deepEqual(cliArgs(["stack", "init"], "staging"), ["stack", "init", "--stack", "staging"]);
+        assert.deepEqual(cliArgs(["stack", "init", "--secrets-provider", "passphrase"], "qa"), [
+            "stack",
+            "init",
+            "--secrets-provider",
+            "passphrase",
+            "--stack",
+            "qa",
+        ]);
+        assert.deepEqual(cliArgs(["version"], "dev"), ["version"]);
+        assert.deepEqual(cliArgs(["plugin", "ls"], "dev"), ["plugin", "ls"]);
+        assert.deepEqual(cliArgs(["config", "set", "--secret", "--path", "storage.secretKey", "x"], "dev").slice(-2), ["--stack", "dev"]);
+        assert.deepEqual(cliArgs(["stack", "export", "-s", "prod"], "dev"), ["stack", "export", "-s", "prod"]);
+    });
+
+    it("a stack other than dev without a passphrase ends with one line, no stack trace", () => {
+        const r = script("pulumi.ts", ["cli", "stack", "output"], env([mine], { STACK: "prod" }));
+        assert.equal(r.status, 1);
+        assertOneLine(r.stderr, /set PULUMI_CONFIG_PASSPHRASE .* for stack 'prod'/);
+    });
+});
+
+describe("program.ts: a bad config", () => {
+    it("is thrown as a RunError (the engine prints its message, no stack trace) that is still a SettingsError", async () => {
+        await pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs }, "private-registry", "t", false);
+        const cfg = readStackConfig(path.join(root, "Pulumi.dev.yaml"), { namespace: "private-registry", set: { port: "88a" } });
+        pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
+        const { main } = await import("../program");
+        assert.throws(main, (e: unknown) => {
+            assert.ok(pulumi.RunError.isInstance(e), "a RunError");
+            assert.ok(e instanceof SettingsError);
+            assert.match((e as Error).message, /private-registry:port must be an integer 1-65535, got "88a"/);
+            return true;
+        });
+    });
+});
+
+describe("scripts/render.ts", () => {
+    const render = (args: string[]) => script("render.ts", args, env([]));
+    const sshKey = path.join(scratch, "id_ed25519");
+    fs.writeFileSync(sshKey, crypto.generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }).toString(), { mode: 0o600 });
+    const prodSecrets = ["--secret", `sshPrivateKey=@${sshKey}`, "--secret", "storage.accessKey=AKIAEXAMPLE", "--secret", "storage.secretKey=rgw-secret-key"];
+
+    it("--help prints the usage and exits 0", () => {
+        const r = render(["--help"]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^usage: npm run render -- --stack <name> --out <dir>/);
+        assert.match(r.stdout, /--secret <key>=<value>/);
+        assert.equal(r.stderr, "");
+    });
+
+    it("an unknown stack, a missing --out, an unknown option: one line each, exit 2", () => {
+        let r = render(["--stack", "nope", "--out", path.join(tmp("o"), "x")]);
+        assert.equal(r.status, 2);
+        assertOneLine(r.stderr, /^render: no stack nope: .*Pulumi\.nope\.yaml does not exist \(stacks here: dev, e2e, prod\)$/);
+        r = render(["--stack", "dev"]);
+        assert.equal(r.status, 2);
+        assertOneLine(r.stderr, /^render: --out <dir> is required/);
+        r = render(["--stack", "dev", "--out", tmp("o"), "--bogus"]);
+        assert.equal(r.status, 2);
+        assertOneLine(r.stderr, /^render: unknown option --bogus/);
+    });
+
+    it("a key twice in the stack file: one line naming it and its line, exit 2", () => {
+        const file = path.join(tmp("dup"), "Pulumi.dup.yaml");
+        fs.writeFileSync(file, "config:\n  private-registry:port: 5000\n  private-registry:image: registry:3.1.2\n  private-registry:port: 5001\n");
+        const r = render(["--config-file", file, "--out", tmp("o")]);
+        assert.equal(r.status, 2);
+        assertOneLine(r.stderr, /Pulumi\.dup\.yaml:4: the key private-registry:port appears twice/);
+    });
+
+    it("an encrypted secret nested inside an object: one line naming its path and the --secret that replaces it, exit 2", () => {
+        const file = path.join(tmp("nested"), "Pulumi.nested.yaml");
+        const prod = fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8");
+        fs.writeFileSync(file, prod.replace(/^( {4})bucket: .*$/m, "$&\n$1secretKey:\n$1  secure: v1:AAAA:BBBB"));
+        const r = render(["--config-file", file, "--out", tmp("o"), "--secret", `sshPrivateKey=@${sshKey}`]);
+        assert.equal(r.status, 2, r.stderr);
+        assertOneLine(r.stderr, /private-registry:storage\.secretKey is encrypted in the stack file.*--secret storage\.secretKey=<value>/);
+        // The path form replaces exactly that value; the rest of the object stays the file's.
+        const ok = render(["--config-file", file, "--stack", "prod", "--out", tmp("o"), ...prodSecrets]);
+        assert.equal(ok.status, 0, ok.stderr);
+    });
+
+    it("--secret storage.secretKey=… merges into the stack file's storage object and makes storage secret", () => {
+        const cfg = readStackConfig(path.join(root, "Pulumi.prod.yaml"), {
+            namespace: "private-registry",
+            setSecret: { "storage.accessKey": "AK", "private-registry:storage.secretKey": "SK", 'registry.notifications[0].headers["X-Key"][0]': "h" },
+        });
+        const storage = JSON.parse(cfg.values["private-registry:storage"]);
+        assert.equal(storage.driver, "s3");
+        assert.equal(storage.bucket, "registry-prod");
+        assert.equal(storage.accessKey, "AK");
+        assert.equal(storage.secretKey, "SK");
+        assert.deepEqual(JSON.parse(cfg.values["private-registry:registry"]).notifications[0].headers, { "X-Key": ["h"] });
+        assert.ok(cfg.secretKeys.includes("private-registry:storage"));
+        assert.ok(cfg.secretKeys.includes("private-registry:registry"));
+        assert.ok(!cfg.secretKeys.includes("private-registry:port"));
+
+        const out = path.join(tmp("o"), "prod");
+        const r = render(["--stack", "prod", "--out", out, "--include-secrets", ...prodSecrets]);
+        assert.equal(r.status, 0, r.stderr);
+        const config = fs.readFileSync(path.join(out, "registry", "config.yml"), "utf8");
+        assert.match(config, /secretkey: rgw-secret-key/);
+        assert.match(config, /bucket: registry-prod/);
+    });
+
+    it("with --include-secrets every file is 0600 (scripts 0700) and every folder 0700; a re-render drops what it no longer writes", () => {
+        const out = path.join(tmp("o"), "prod");
+        const r = render(["--stack", "prod", "--out", out, "--include-secrets", ...prodSecrets]);
+        assert.equal(r.status, 0, r.stderr);
+        const walk = (p: string): string[] => [p, ...(fs.statSync(p).isDirectory() ? fs.readdirSync(p).flatMap((e) => walk(path.join(p, e))) : [])];
+        const all = walk(out);
+        for (const f of ["registry/certs/registry.key", "registry/htpasswd", "registry/config.yml", "resources.json", "outputs.json"]) {
+            assert.ok(all.includes(path.join(out, f)), f);
+        }
+        assert.ok(all.some((f) => f.endsWith("connection.json")) && all.some((f) => f.endsWith("-login.stdin")));
+        for (const p of all) {
+            const st = fs.statSync(p);
+            const want = st.isDirectory() || p.endsWith(".sh") ? 0o700 : 0o600;
+            assert.equal((st.mode & 0o777).toString(8), want.toString(8), path.relative(out, p) || "the --out folder");
+        }
+        const again = render(["--stack", "prod", "--out", out, ...prodSecrets]);
+        assert.equal(again.status, 0, again.stderr);
+        assert.equal(fs.existsSync(path.join(out, "registry/certs/registry.key")), false, "the key of the earlier run is gone");
+        // A folder of someone else's files is neither mixed into nor made private.
+        const foreign = tmp("foreign");
+        fs.writeFileSync(path.join(foreign, "notes.txt"), "mine");
+        fs.chmodSync(foreign, 0o755);
+        const refused = render(["--stack", "prod", "--out", foreign, ...prodSecrets]);
+        assert.equal(refused.status, 2);
+        assertOneLine(refused.stderr, /holds other files/);
+        assert.equal(fs.statSync(foreign).mode & 0o777, 0o755);
+    });
+});
+
+/** A Pulumi CLI not older than the SDK already on this machine (PATH, the npm cache, engine.sh's build cache). */
+function realCli(): string | undefined {
+    const home = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
+    const cache = process.env.PULUMI_ENGINE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "private-registry", "engine");
+    const under = (dir: string, rel: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).map((d) => path.join(dir, d, rel)) : []);
+    const candidates = [
+        ...(process.env.PATH ?? "").split(path.delimiter).map((d) => path.join(d, "pulumi")),
+        ...under(cache, "bin/pulumi"),
+        ...under(path.join(home, "versions"), "bin/pulumi"),
+    ];
+    const [major, minor, patch] = SDK.split(".").map(Number);
+    for (const c of candidates) {
+        if (!fs.existsSync(c) || fs.realpathSync(c).endsWith(path.join("node_modules", "pulumi", "run.js"))) continue;
+        const v = spawnSync(c, ["version"], { encoding: "utf8", env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" }, timeout: 30_000 }).stdout ?? "";
+        const m = /^v(\d+)\.(\d+)\.(\d+)/.exec(v.trim());
+        if (m && Number(m[1]) === major && (Number(m[2]) > minor || (Number(m[2]) === minor && Number(m[3]) >= patch))) return path.dirname(c);
+    }
+    return undefined;
+}
+
+/** Why the real-engine test does not run: the fast lane runs no engine, and it never fetches a CLI. */
+function realCliSkip(): string | false {
+    if (process.env.npm_lifecycle_event === "test:unit") return "npm run test:unit runs no engine";
+    return realCli() === undefined && "no Pulumi CLI >= the SDK on this machine";
+}
+
+describe("the real Pulumi CLI through npm run pulumi and npm run preview", { skip: realCliSkip() }, () => {
+    it("stack init, config set --secret, config get reach one state with one passphrase; a bad config previews as its message only", () => {
+        const stack = `scripts-test-${process.pid}`;
+        stackFiles.push(path.join(root, `Pulumi.${stack}.yaml`));
+        const e = env([NPM_BIN, realCli() as string], { STACK: stack, PULUMI_CONFIG_PASSPHRASE: "scripts-test" });
+        const cli = (...args: string[]) => script("pulumi.ts", ["cli", ...args], e);
+        let r = cli("stack", "init");
+        assert.equal(r.status, 0, r.stderr);
+        r = cli("config", "set", "--secret", "--path", "storage.secretKey", "s3cr3t");
+        assert.equal(r.status, 0, r.stderr);
+        r = cli("config", "get", "storage");
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(JSON.parse(r.stdout), { secretKey: "s3cr3t" });
+        r = script("pulumi.ts", ["cli", "config", "get", "storage"], { ...e, PULUMI_CONFIG_PASSPHRASE: "wrong" });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /incorrect passphrase/);
+
+        // The file the CLI wrote holds the nested encrypted value render cannot read.
+        const rendered = script("render.ts", ["--stack", stack, "--out", tmp("o")], e);
+        assert.equal(rendered.status, 2);
+        assertOneLine(rendered.stderr, /storage\.secretKey is encrypted in the stack file/);
+
+        r = cli("config", "set", "port", "88a");
+        assert.equal(r.status, 0, r.stderr);
+        r = script("pulumi.ts", ["preview"], e);
+        assert.equal(r.status, 1);
+        assert.match(r.stdout, /private-registry:port must be an integer 1-65535, got "88a"/);
+        assert.doesNotMatch(r.stdout, /Unhandled exception|^\s+at /m);
+    });
+});
