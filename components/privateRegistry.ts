@@ -188,6 +188,9 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 data: args.data,
                 tls: pki ? { certPem: pki.certPem, keyPem: pki.keyPem } : undefined,
                 htpasswd: users.htpasswd,
+                runAs: args.container.runAs,
+                memoryMb: args.container.memoryMb,
+                pidsLimit: args.container.pidsLimit,
             },
             { parent: this, providers: [dockerProvider] },
         );

@@ -14,6 +14,7 @@
  */
 import type { Settings } from "./types";
 import { parseClients } from "./clients";
+import { parseContainer } from "./container";
 import { parseData } from "./data";
 import { parseDockerHost } from "./docker";
 import { parseEndpoint } from "./endpoint";
@@ -57,6 +58,7 @@ export const TOP_KEYS = [
     "users",
     "storage",
     "data",
+    "container",
     "registry",
     "sshPrivateKey",
     "daemonJson",
@@ -81,6 +83,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
     const users = parseUsers(r);
     const storage = parseStorage(r, registryVersion);
     const data = parseData(r, containerName, storage?.driver);
+    const container = parseContainer(r);
     const registry = parseRegistry(r);
     const clients = parseClients(r, users, tls.enabled);
     if (registryVersion !== undefined && port !== undefined && storage !== undefined) {
@@ -115,6 +118,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         users,
         storage: defined(storage),
         data,
+        container,
         registry,
         clients,
         warnings: r.warnings,

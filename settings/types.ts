@@ -73,6 +73,16 @@ export interface UserSettings {
     passwordLength: number;
 }
 
+/** The registry container's user and limits. */
+export interface ContainerSettings {
+    /** The uid and gid it runs as: a dedicated pair, never root. */
+    runAs: { uid: number; gid: number };
+    /** Memory limit in MiB. */
+    memoryMb: number;
+    /** Most processes and threads (an nproc ulimit for `runAs`). */
+    pidsLimit: number;
+}
+
 /** Where registry data lives on the Docker host. It survives every container replacement. */
 export type DataSettings = { kind: "volume"; volumeName: string; keepOnDestroy: boolean } | { kind: "hostPath"; hostPath: string };
 
@@ -141,6 +151,8 @@ export interface Settings {
     /** The storage backend; its credentials are secrets. */
     storage: StorageDriver<Secret>;
     data: DataSettings;
+    /** The container's user and limits. */
+    container: ContainerSettings;
     /** Registry behaviour; proxy and redis passwords and webhook headers are secrets. */
     registry: RegistryBehaviourSettings;
     clients: ClientSettings[];

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { CLIENT_KEYS, DAEMON_JSON_KEYS } from "../settings/clients";
+import { CONTAINER_KEYS } from "../settings/container";
 import { DATA_KEYS } from "../settings/data";
 import { TOP_KEYS as TOP } from "../settings/index";
 import { REGISTRY_KEYS } from "../settings/registry";
@@ -33,6 +34,7 @@ const parsed = [
     ...CERT_KEYS.map((k) => `tls.certificate.${k}`),
     ...USER_KEYS.map((k) => `users[].${k}`),
     ...DATA_KEYS.map((k) => `data.${k}`),
+    ...CONTAINER_KEYS.map((k) => `container.${k}`),
     ...CLIENT_KEYS.map((k) => `clients[].${k}`),
     ...REGISTRY_KEYS,
     ...DAEMON_JSON_KEYS,

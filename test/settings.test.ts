@@ -89,6 +89,7 @@ const DEFAULTS: Settings = {
     users: [{ name: "admin", password: undefined, passwordLength: 32 }],
     storage: { driver: "filesystem" },
     data: { kind: "volume", volumeName: "private-registry-data", keepOnDestroy: true },
+    container: { runAs: { uid: 10000, gid: 10000 }, memoryMb: 1024, pidsLimit: 1024 },
     registry: {
         logLevel: "info",
         realm: "private-registry",
@@ -490,6 +491,16 @@ describe("storage, per driver", () => {
         });
         assert.deepStrictEqual(ok({ data: { hostPath: "/srv/registry" } }).data, { kind: "hostPath", hostPath: "/srv/registry" });
         assert.deepStrictEqual(ok({ data: {} }).data, DEFAULTS.data);
+    });
+
+    it("the container's user and limits, each overridable", () => {
+        assert.deepStrictEqual(ok({ container: { user: "20000:20001", memoryMb: 512, pidsLimit: 256 } }).container, {
+            runAs: { uid: 20000, gid: 20001 },
+            memoryMb: 512,
+            pidsLimit: 256,
+        });
+        assert.deepStrictEqual(ok({ container: { memoryMb: 2048 } }).container, { ...DEFAULTS.container, memoryMb: 2048 });
+        assert.deepStrictEqual(ok({ container: {} }).container, DEFAULTS.container);
     });
 });
 

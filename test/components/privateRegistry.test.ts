@@ -349,6 +349,17 @@ describe("PrivateRegistry PKI choices", () => {
         assert.deepEqual(c.inputs.envs, []);
     });
 
+    it("runs the container as the configured user with the configured limits, and hands its files to that user", async () => {
+        await deploy(devSettings({ container: { runAs: { uid: 20000, gid: 20001 }, memoryMb: 512, pidsLimit: 256 } }));
+        const c = run.get(T.container, "registry-registry-container").inputs;
+        assert.equal(c.user, "20000:20001");
+        assert.equal(c.memory, 512);
+        assert.deepEqual(c.ulimits, [{ name: "nproc", soft: 256, hard: 256 }]);
+        const script = run.get(T.container, "registry-registry-files-installer").inputs.entrypoints[2];
+        assert.match(script, /chown 20000:20001 '\/etc\/private-registry\/config\.yml\.tmp'/);
+        assert.match(script, /chown -R 20000:20001 '\/var\/lib\/registry'/);
+    });
+
     it("binds a host path instead of a volume when asked", async () => {
         await deploy(devSettings({ data: { kind: "hostPath", hostPath: "/srv/registry" } }));
         assert.deepEqual(
