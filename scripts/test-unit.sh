@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 t0=$SECONDS
 npx --no-install tsc --noEmit -p tsconfig.json
 npx --no-install tsc --noEmit -p tsconfig.test.json
-mapfile -t files < <(find test -maxdepth 1 -name '*.test.ts'; find test/components test/render -name '*.test.ts' ! -name 'registryBinary*' | sort)
+# test/scripts.test.ts runs the user scripts as processes (render, the CLI wrapper): `npm test` has it.
+mapfile -t files < <(find test -maxdepth 1 -name '*.test.ts' ! -name 'scripts.test.ts'; find test/components test/render -name '*.test.ts' ! -name 'registryBinary*' | sort)
 node --import tsx --test --test-reporter=spec "${files[@]}"
 echo "== ${#files[@]} unit test files in $((SECONDS - t0)) s"
