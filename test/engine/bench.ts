@@ -1,11 +1,17 @@
 /**
- * `npm run bench`: wall time of the engine's operations on this machine, measured side by side in
- * one run: preview, first up, no-change up and destroy, for the dev stack and for the e2e stack
- * with two client hosts. Prints a table; ratios are against the dev stack's preview. Needs what
- * `npm test` sets up (dockerd, the test images): run `bash test/e2e/infra/setup.sh` first.
+ * `npm run bench`: two sections, each measured side by side in one run.
+ * - engine: wall time of the engine's operations on this machine: preview, first up, no-change up
+ *   and destroy, for the dev stack and for the e2e stack with two client hosts. Ratios are against
+ *   the dev stack's preview.
+ * - transfer (benchTransfer.ts): push, pull and ten concurrent pulls of a 512 MiB image through the
+ *   registry as deployed and through the same image run bare; ratios deployed/bare against goals.
+ * `npm run bench -- engine` or `-- transfer` runs one section; `BENCH_ROUNDS` (default 3, at
+ * least 2) sets the transfer rounds. Needs what `npm test` sets up (dockerd, the test images): run
+ * `bash test/e2e/infra/setup.sh` first.
  */
 import { execFileSync } from "node:child_process";
 import { isolate, REGISTRY, startInfra, stopInfra } from "../e2e/infra/hosts";
+import { benchTransfer } from "./benchTransfer";
 import { createStack, type TestStack } from "./engine";
 
 type Row = { stack: string; op: string; seconds: number };
@@ -23,7 +29,7 @@ async function measure(stack: string, ts: TestStack, rows: Row[], afterUp?: () =
     await time("destroy", () => ts.stack.destroy({ color: "never" }));
 }
 
-async function bench(): Promise<void> {
+async function benchEngine(): Promise<void> {
     const rows: Row[] = [];
     const { main } = await import("../../program");
     const program = () => ({ ...main() });
@@ -63,6 +69,19 @@ async function bench(): Promise<void> {
         ...rows.map((r) => `| ${r.stack} | ${r.op} | ${r.seconds.toFixed(1)} | ${(r.seconds / base).toFixed(2)} |`),
     ];
     console.log(lines.join("\n"));
+}
+
+async function bench(): Promise<void> {
+    const sections = process.argv.slice(2);
+    const unknown = sections.filter((s) => s !== "engine" && s !== "transfer");
+    if (unknown.length > 0) throw new Error(`unknown section(s) ${unknown.join(", ")}: use engine and/or transfer`);
+    const run = (s: string) => sections.length === 0 || sections.includes(s);
+    const rounds = Math.max(2, Number(process.env.BENCH_ROUNDS ?? 3) || 3);
+    if (run("engine")) await benchEngine();
+    if (run("transfer")) {
+        if (run("engine")) console.log("");
+        console.log(await benchTransfer(rounds));
+    }
 }
 
 bench().catch((e) => {

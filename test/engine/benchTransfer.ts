@@ -1,0 +1,285 @@
+/**
+ * The transfer section of `npm run bench`: push and pull throughput of a 512 MiB image, and the
+ * wall time of ten concurrent pulls of it, through the registry as the program deploys it (a stack
+ * `pulumi up` makes: TLS with the program's CA, htpasswd basic auth with a generated user) and
+ * through the same image run bare (`docker run`: its default config, plain HTTP, no auth), in one
+ * run, each step on both sides back to back; medians and deployed/bare ratios against the goals.
+ *
+ * The client (benchClient.ts, in Go) speaks the registry HTTP API v2 like Docker: an anonymous
+ * `GET /v2/` ping, then basic auth on every request (the registry checks the bcrypt hash each
+ * time), one keep-alive connection per push or pull. A push is, per blob, HEAD, POST, one streamed
+ * PATCH, PUT `?digest=` and HEAD, then the manifest PUT; a pull is the manifest's HEAD and GET and
+ * the config's and the layer's GET, all digests verified (in the concurrent pulls, the layer's of
+ * one). The image is one uncompressed tar layer of fresh random bytes per push, so no push is ever
+ * deduplicated. No host configuration is touched; all traffic goes to 127.0.0.1.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { buildClient, type ClientResult, type ClientTarget, runClient } from "./benchClient";
+import { type Cpu, cpuMeter } from "./benchCpu";
+import { createStack, type TestStack } from "./engine";
+
+/** Every Docker object and stack this section creates: its names only, and its ports only. */
+const OWN = {
+    stack: "bench-transfer",
+    deployed: { container: "bench-registry", volume: "bench-registry-data", port: 5111 },
+    bare: { container: "bench-registry-bare", volume: "bench-registry-bare-data", port: 5112 },
+};
+/** The prefix of every container and volume name this section makes (directly or through the stack). */
+const PREFIX = "bench-registry";
+const IMAGE = "registry:3.1.2";
+const FILE_BYTES = 512 * 1024 * 1024;
+const CONCURRENT = 10;
+const GOALS = { push: 0.9, pull: 0.9, concurrent: 1.15 };
+const MIB = 1024 * 1024;
+const log = (m: string) => console.error(`[bench] ${m}`);
+
+type Side = "bare" | "deployed";
+type Figure = "pushMiBs" | "pullMiBs" | "concurrentSeconds" | "requestMs";
+
+/** One registry under test. */
+interface Target extends ClientTarget {
+    side: Side;
+    /** CPU spent by the registry container and its docker-proxy. */
+    meter: ReturnType<typeof cpuMeter>;
+}
+
+/** One side's figures in one round. */
+interface Figures extends Record<Figure, number> {
+    pushRequests: number;
+    pullRequests: number;
+    cpu: { push: Cpu; pull: Cpu; concurrent: Cpu };
+}
+
+/** Runs the client and returns its result with the CPU the registry, its proxy and the client spent. */
+async function metered(bin: string, target: Target, mode: "push" | "pull", flags: Record<string, string>): Promise<[ClientResult, Cpu]> {
+    const c0 = target.meter.sample();
+    const r = await runClient(bin, mode, target, flags);
+    return [r, { ...target.meter.since(c0), client: r.cpu }];
+}
+
+/**
+ * One round. Each step runs on both sides back to back (their order alternating round by round),
+ * so that load from elsewhere on the machine falls on both sides alike.
+ */
+async function round(bin: string, r: number, targets: Record<Side, Target>): Promise<Record<Side, Figures>> {
+    const tag = `round-${r}`;
+    const order: Side[] = r % 2 ? ["bare", "deployed"] : ["deployed", "bare"];
+    const both = async <T>(f: (t: Target) => Promise<T>): Promise<Record<Side, T>> => {
+        const out: Partial<Record<Side, T>> = {};
+        for (const side of order) out[side] = await f(targets[side]);
+        return out as Record<Side, T>;
+    };
+    const pushes = await both((t) => metered(bin, t, "push", { tag, size: String(FILE_BYTES) }));
+    const digest = (t: Target) => String(pushes[t.side][0].manifest);
+    const pulls = await both((t) => metered(bin, t, "pull", { tag, manifest: digest(t), n: "1" }));
+    const concurrent = await both((t) => metered(bin, t, "pull", { tag, manifest: digest(t), n: String(CONCURRENT) }));
+    const latency = await both((t) => runClient(bin, "latency", t));
+    const figures = (side: Side): Figures => {
+        const mib = (x: ClientResult) => x.bytes / MIB / x.seconds;
+        const f = {
+            pushMiBs: mib(pushes[side][0]),
+            pullMiBs: mib(pulls[side][0]),
+            concurrentSeconds: concurrent[side][0].seconds,
+            requestMs: Number(latency[side].ms),
+            pushRequests: pushes[side][0].requests,
+            pullRequests: pulls[side][0].requests,
+            cpu: { push: pushes[side][1], pull: pulls[side][1], concurrent: concurrent[side][1] },
+        };
+        log(
+            `round ${r} ${side}: push ${f.pushMiBs.toFixed(0)} MiB/s, pull ${f.pullMiBs.toFixed(0)} MiB/s, ` +
+                `${CONCURRENT} pulls ${f.concurrentSeconds.toFixed(1)} s, request ${f.requestMs.toFixed(1)} ms`,
+        );
+        return f;
+    };
+    return { bare: figures("bare"), deployed: figures("deployed") };
+}
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function docker(...args: string[]): string {
+    return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+}
+
+/**
+ * Removes what this section makes, and only that: containers and volumes named `bench-registry*`
+ * (ours, and the stack's, which the program names after its container), and any container still
+ * using one of those volumes (such as a helper the program runs).
+ */
+function removeOwn(): void {
+    const quiet = (...args: string[]) => {
+        try {
+            return docker(...args);
+        } catch {
+            return "";
+        }
+    };
+    const ours = (out: string) => out.split("\n").filter((n) => n.startsWith(PREFIX));
+    const volumes = ours(quiet("volume", "ls", "--format", "{{.Name}}"));
+    const users = volumes.flatMap((v) => quiet("ps", "-a", "--filter", `volume=${v}`, "--format", "{{.Names}}").split("\n"));
+    for (const c of new Set([...ours(quiet("ps", "-a", "--format", "{{.Names}}")), ...users.filter(Boolean)])) quiet("rm", "-f", "-v", c);
+    for (const v of volumes) quiet("volume", "rm", "-f", v);
+}
+
+/** Waits until the registry answers the ping. */
+async function waitReady(bin: string, target: Target): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+        try {
+            await runClient(bin, "ping", target);
+            return;
+        } catch (e) {
+            if (Date.now() > deadline) throw new Error(`${target.side} registry did not answer: ${(e as Error).message}`);
+            await new Promise((r) => setTimeout(r, 300));
+        }
+    }
+}
+
+/** The bare registry: the same image, its own default config, a fresh volume, HTTP on 127.0.0.1 only. */
+async function startBare(bin: string): Promise<Target> {
+    docker("volume", "create", OWN.bare.volume);
+    docker("run", "-d", "--name", OWN.bare.container, "-p", `127.0.0.1:${OWN.bare.port}:5000`, "-v", `${OWN.bare.volume}:/var/lib/registry`, IMAGE);
+    const target: Target = { side: "bare", port: OWN.bare.port, meter: cpuMeter(OWN.bare.container, OWN.bare.port) };
+    await waitReady(bin, target);
+    return target;
+}
+
+/** The deployed registry: `up` of the dedicated stack; its outputs say how to reach it. */
+async function startDeployed(bin: string, stack: TestStack, caFile: string): Promise<Target & { bcrypt: string }> {
+    const res = await stack.stack.up({ color: "never" });
+    const out = (k: string) => res.outputs[k]?.value;
+    const endpoint = String(out("endpoint"));
+    const user = (out("usernames") as string[])[0];
+    const password = (out("passwords") as Record<string, string>)[user];
+    const port = Number(endpoint.slice(endpoint.lastIndexOf(":") + 1));
+    if (port !== OWN.deployed.port) throw new Error(`the stack's endpoint is ${endpoint}, expected port ${OWN.deployed.port}`);
+    fs.writeFileSync(caFile, String(out("caCertPem")));
+    let bcrypt = "?";
+    try {
+        const line = docker("exec", OWN.deployed.container, "cat", "/etc/private-registry/auth/htpasswd").split("\n")[0];
+        bcrypt = /:(\$2[abxy]\$\d\d)\$/.exec(line)?.[1] ?? "?";
+    } catch {
+        /* the cost is informational */
+    }
+    const target = {
+        side: "deployed" as const,
+        port,
+        tls: { servername: endpoint.slice(0, endpoint.lastIndexOf(":")), caFile },
+        auth: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
+        meter: cpuMeter(OWN.deployed.container, port),
+        bcrypt,
+    };
+    await waitReady(bin, target);
+    return target;
+}
+
+/**
+ * Runs the section, `rounds` rounds, and returns its tables. Everything it creates is removed
+ * again, on failure and on SIGINT/SIGTERM too.
+ */
+export async function benchTransfer(rounds: number): Promise<string> {
+    const { main } = await import("../../program");
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-transfer-"));
+    let stack: TestStack | undefined;
+    let client: { dir: string; bin: string } | undefined;
+    const removeDirs = () => {
+        for (const dir of [tmp, stack?.dir, client?.dir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    };
+    // Interrupted: no time for a destroy, so the stack's containers and volumes go by name.
+    const onSignal = (sig: NodeJS.Signals) => {
+        removeOwn();
+        removeDirs();
+        process.exit(sig === "SIGINT" ? 130 : 143);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    removeOwn();
+    try {
+        client = buildClient();
+        const bin = client.bin;
+        stack = await createStack({
+            from: "dev",
+            name: OWN.stack,
+            config: {
+                "private-registry:image": { value: IMAGE },
+                "private-registry:containerName": { value: OWN.deployed.container },
+                "private-registry:port": { value: String(OWN.deployed.port) },
+                "private-registry:bindAddress": { value: "127.0.0.1" },
+                "private-registry:hostnames": { value: JSON.stringify(["localhost"]) },
+                "private-registry:ipAddresses": { value: JSON.stringify(["127.0.0.1"]) },
+                "private-registry:data": { value: JSON.stringify({ volumeName: OWN.deployed.volume, keepOnDestroy: false }) },
+                "private-registry:users": { value: JSON.stringify([{ name: "bench" }]) },
+            },
+            program: () => ({ ...main() }),
+        });
+        log(`up ${OWN.stack} (${OWN.deployed.container} on localhost:${OWN.deployed.port}), docker run ${OWN.bare.container} on 127.0.0.1:${OWN.bare.port}`);
+        const deployed = await startDeployed(bin, stack, path.join(tmp, "ca.crt"));
+        const bare = await startBare(bin);
+        const results: Record<Side, Figures[]> = { bare: [], deployed: [] };
+        for (let r = 1; r <= rounds; r++) {
+            const figures = await round(bin, r, { bare, deployed });
+            results.bare.push(figures.bare);
+            results.deployed.push(figures.deployed);
+        }
+        return table(results, rounds, deployed.bcrypt);
+    } finally {
+        process.removeListener("SIGINT", onSignal);
+        process.removeListener("SIGTERM", onSignal);
+        if (stack) await stack.stack.destroy({ color: "never" }).catch((e) => log(`destroy ${OWN.stack}: ${(e as Error).message}`));
+        removeOwn();
+        removeDirs();
+    }
+}
+
+function table(results: Record<Side, Figures[]>, rounds: number, bcrypt: string): string {
+    const med = (side: Side, k: Figure) => median(results[side].map((f) => f[k]));
+    const row = (name: string, k: Figure, digits: number, goal?: { min?: number; max?: number }) => {
+        const b = med("bare", k);
+        const d = med("deployed", k);
+        const ratio = median(results.deployed.map((f, i) => f[k] / results.bare[i][k]));
+        const goalText = goal ? (goal.min !== undefined ? `≥ ${goal.min.toFixed(2)}` : `≤ ${goal.max?.toFixed(2)}`) : "";
+        const met = goal ? ((goal.min !== undefined ? ratio >= goal.min : ratio <= (goal.max ?? Infinity)) ? "met" : "**MISSED**") : "";
+        return `| ${name} | ${b.toFixed(digits)} | ${d.toFixed(digits)} | ${ratio.toFixed(2)} | ${goalText} | ${met} |`;
+    };
+    const list = (side: Side, k: Figure, digits: number) => results[side].map((f) => f[k].toFixed(digits)).join(" / ");
+    const ratios = (k: Figure) => results.deployed.map((f, i) => (f[k] / results.bare[i][k]).toFixed(2)).join(" / ");
+    const cpu = (side: Side, phase: keyof Figures["cpu"]) =>
+        (["registry", "proxy", "client"] as const).map((who) => {
+            const x = median(results[side].map((f) => f.cpu[phase][who]));
+            return Number.isNaN(x) ? "?" : x.toFixed(1);
+        });
+    const cpuRow = (name: string, phase: keyof Figures["cpu"]) => `| ${name} | ${[...cpu("bare", phase), ...cpu("deployed", phase)].join(" | ")} |`;
+    const d = results.deployed[0];
+    return [
+        `Transfer: one ${(FILE_BYTES / MIB).toFixed(0)} MiB layer, ${rounds} rounds, each step on both sides back to back (order alternating); ` +
+            "figures are medians, deployed/bare the median of the rounds' paired ratios. " +
+            `bare = docker run ${IMAGE}, HTTP, no auth (127.0.0.1:${OWN.bare.port}); ` +
+            `deployed = stack ${OWN.stack}, TLS + htpasswd ${bcrypt} (localhost:${OWN.deployed.port}).`,
+        "",
+        "| figure | bare | deployed | deployed/bare | goal | |",
+        "|---|---:|---:|---:|---:|---|",
+        row("push (MiB/s)", "pushMiBs", 0, { min: GOALS.push }),
+        row("pull (MiB/s)", "pullMiBs", 0, { min: GOALS.pull }),
+        row(`${CONCURRENT} concurrent pulls (s)`, "concurrentSeconds", 1, { max: GOALS.concurrent }),
+        row("one API request (ms)", "requestMs", 1),
+        "",
+        "| CPU s (median) | bare registry | bare docker-proxy | bare client (Go) | deployed registry | deployed docker-proxy | deployed client (Go) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        cpuRow("push", "push"),
+        cpuRow("pull", "pull"),
+        cpuRow(`${CONCURRENT} concurrent pulls`, "concurrent"),
+        "",
+        `Rounds: push MiB/s bare ${list("bare", "pushMiBs", 0)}, deployed ${list("deployed", "pushMiBs", 0)}, ratio ${ratios("pushMiBs")}; ` +
+            `pull MiB/s bare ${list("bare", "pullMiBs", 0)}, deployed ${list("deployed", "pullMiBs", 0)}, ratio ${ratios("pullMiBs")}; ` +
+            `${CONCURRENT} pulls s bare ${list("bare", "concurrentSeconds", 1)}, deployed ${list("deployed", "concurrentSeconds", 1)}, ratio ${ratios("concurrentSeconds")}.`,
+        `Requests: a push makes ${d.pushRequests} (a ping, then per blob HEAD, POST, PATCH, PUT, HEAD; the manifest PUT), a pull ${d.pullRequests} ` +
+            "(a ping, manifest HEAD and GET, config and layer GET); on the deployed side every one but the ping carries basic auth.",
+        "The client (Go, benchClient.ts) shares this machine's CPUs with the registry: its TLS decryption weighs on the deployed side's times too.",
+    ].join("\n");
+}
