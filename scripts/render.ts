@@ -264,8 +264,9 @@ export async function render(
         }
         write("registry/config.yml", includeSecrets ? configYml.content : doc.toString({ lineWidth: 0 }));
     }
+    // A bcrypt hash is a secret too: offline guessing needs nothing else.
     const htpasswd = byFile("/htpasswd");
-    if (htpasswd) write("registry/htpasswd", htpasswd.content);
+    if (htpasswd) write("registry/htpasswd", includeSecrets ? htpasswd.content : htpasswd.content.replace(/:.*$/gm, `:${REDACTED}`));
     const cert = byFile("/registry.crt");
     if (cert) write("registry/certs/registry.crt", cert.content);
     const key = byFile("/registry.key");
