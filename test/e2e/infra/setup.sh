@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares the real infrastructure the tests use, idempotently (fast when everything is there):
-#   - Debian packages: docker.io, docker-registry (the real distribution 2.8), openssh, debootstrap…
+#   - Debian packages: docker.io, docker-registry (the real distribution 2.8), openssh, debootstrap,
+#     ceph-mon/ceph-osd/radosgw/ceph-common (a throw-away Ceph RGW: test/e2e/infra/ceph.ts)…
 #   - a Docker engine (dockerd --storage-driver=vfs) when none answers;
 #   - private-registry-test/registry:2.8 — Debian's registry binary + libc + a static busybox (for
 #     the healthcheck's wget), imported with `docker import`: no hub is reachable here;
@@ -22,7 +23,7 @@ REGISTRY3_IMAGE=private-registry-test/registry:$REGISTRY3_VERSION
 REGISTRY3_BINARY=${XDG_CACHE_HOME:-$HOME/.cache}/private-registry/registry-$REGISTRY3_VERSION/registry
 CLIENT_IMAGE=private-registry-test/client-host:bookworm
 PACKAGES=(docker.io docker-registry openssh-server openssh-client debootstrap iproute2 openssl curl
-  apache2-utils busybox-static ca-certificates util-linux)
+  apache2-utils busybox-static ca-certificates util-linux ceph-mon ceph-osd radosgw ceph-common)
 
 step() { printf '   %-52s' "$1"; }
 t() { local s=$SECONDS; "$@"; echo "$((SECONDS - s)) s"; }
