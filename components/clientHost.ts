@@ -18,8 +18,22 @@ const TYPE = "private-registry:host:ClientHost";
 
 /** Arguments of {@link ClientHost}. */
 export interface ClientHostArgs {
-    /** SSH connection. The private key is treated as a secret. */
-    connection: { host: string; port?: number; user?: string; privateKey: pulumi.Input<string> };
+    /** SSH connection (@pulumi/command's `connection`). The key and its passphrase are treated as secrets. */
+    connection: {
+        host: string;
+        port?: number;
+        user?: string;
+        /** Secret. Absent when only the agent logs in. */
+        privateKey?: pulumi.Input<string>;
+        /** Secret. Decrypts `privateKey`. */
+        privateKeyPassword?: pulumi.Input<string>;
+        /** The ssh-agent socket. Unset, the provider uses `$SSH_AUTH_SOCK` of its own process when that is set. */
+        agentSocketPath?: string;
+        /** The host's public key, `<type> <base64>`; unset, the provider accepts any host key. */
+        hostKey?: string;
+        /** A bastion reached first, with the same key, passphrase and agent. */
+        proxy?: { host: string; port?: number; user?: string; hostKey?: string };
+    };
     /** Run host-side steps through `sudo -n` (needs NOPASSWD; there is no TTY). Defaults to false. */
     sudo?: boolean;
     /** The CA to trust, PEM; omit when the registry serves plain HTTP. */
@@ -47,12 +61,20 @@ export class ClientHost extends pulumi.ComponentResource {
         super(TYPE, name, {}, opts);
         const child = { parent: this };
         const sudo = args.sudo ?? false;
-        const connection = {
-            host: args.connection.host,
-            port: args.connection.port ?? 22,
-            user: args.connection.user ?? "root",
-            privateKey: pulumi.secret(args.connection.privateKey),
+        const c = args.connection;
+        const auth = {
+            privateKey: c.privateKey === undefined ? undefined : pulumi.secret(c.privateKey),
+            privateKeyPassword: c.privateKeyPassword === undefined ? undefined : pulumi.secret(c.privateKeyPassword),
+            agentSocketPath: c.agentSocketPath,
             dialErrorLimit: args.dialErrorLimit,
+        };
+        const connection = {
+            host: c.host,
+            port: c.port ?? 22,
+            user: c.user ?? "root",
+            hostKey: c.hostKey,
+            ...auth,
+            proxy: c.proxy && { host: c.proxy.host, port: c.proxy.port ?? 22, user: c.proxy.user ?? "root", hostKey: c.proxy.hostKey, ...auth },
         };
         const paths = { stateDir: args.stateDir };
 

@@ -216,7 +216,17 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             const host = new ClientHost(
                 `${name}-client-${c.name}`,
                 {
-                    connection: { host: c.host, port: c.port, user: c.user, privateKey: secret(c.privateKey) },
+                    connection: {
+                        host: c.host,
+                        port: c.port,
+                        user: c.user,
+                        hostKey: c.hostKey,
+                        privateKey: c.privateKey && secret(c.privateKey),
+                        privateKeyPassword: c.privateKeyPassword && secret(c.privateKeyPassword),
+                        // `true` leaves the path unset: the provider then dials $SSH_AUTH_SOCK of its own process.
+                        agentSocketPath: typeof c.sshAgent === "string" ? c.sshAgent : undefined,
+                        proxy: c.proxy,
+                    },
                     sudo: c.sudo,
                     caCertPem: pki?.caCertPem,
                     certDirs: addresses,

@@ -1,15 +1,30 @@
 /** The client hosts section: `clients`, `daemonJson` (their shared daemon.json defaults) and `sshPrivateKey`. */
-import { Secret, type ClientSettings, type DaemonJsonSettings, type UserSettings } from "./types";
+import type { ClientSettings, DaemonJsonSettings, UserSettings } from "./types";
 import { sshKey } from "./pem";
 import { BAD, NAMESPACE, type Reader, show } from "./reader";
-import { canonicalHost, hostProblem, urlHasUserinfo } from "./rules";
+import { canonicalHost, urlHasUserinfo } from "./rules";
+import { parseAddress, parseSshAccess } from "./ssh";
 
 export const DAEMON_JSON_KEYS = ["registryMirrors", "maxConcurrentDownloads", "maxConcurrentUploads", "liveRestore", "logOpts", "debug"];
-export const CLIENT_KEYS = ["name", "host", "port", "user", "privateKey", "sudo", "login", "daemonJson"];
+export const CLIENT_KEYS = [
+    "name",
+    "host",
+    "port",
+    "user",
+    "hostKey",
+    "insecureSkipHostKeyCheck",
+    "privateKey",
+    "privateKeyPassword",
+    "sshAgent",
+    "proxy",
+    "sudo",
+    "login",
+    "daemonJson",
+];
+const CLIENT_SHAPE =
+    "{name, host, hostKey, port?, user?, privateKey?, privateKeyPassword?, sshAgent?, proxy?, insecureSkipHostKeyCheck?, sudo?, login?, daemonJson?}";
 
 const CLIENT_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
-/** A login name `ssh` and `sudo` accept. */
-const UNIX_USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/;
 
 export function parseDaemonJson(r: Reader, key: string, raw: unknown): DaemonJsonSettings {
     const o = r.obj(key, raw, DAEMON_JSON_KEYS, `an object {${DAEMON_JSON_KEYS.map((k) => `${k}?`).join(", ")}}`);
@@ -51,8 +66,8 @@ export function parseClients(r: Reader, users: UserSettings[], tlsEnabled: boole
     const seen = new Set<string>();
     const endpoints = new Map<string, string>();
     return (
-        r.list("clients", raw, "client hosts {name, host, port?, user?, privateKey?, sudo?, login?, daemonJson?}", (key, c, i) => {
-            const o = r.obj(key, c, CLIENT_KEYS, "an object {name, host, port?, user?, privateKey?, sudo?, login?, daemonJson?}");
+        r.list("clients", raw, `client hosts ${CLIENT_SHAPE}`, (key, c, i) => {
+            const o = r.obj(key, c, CLIENT_KEYS, `an object ${CLIENT_SHAPE}`);
             if (!o) return undefined;
             const name = r.required(key, o, "name") ? r.str(`${key}.name`, o.name) : undefined;
             if (name !== undefined) {
@@ -61,11 +76,8 @@ export function parseClients(r: Reader, users: UserSettings[], tlsEnabled: boole
                 else if (seen.has(name)) r.fail(`${key}.name`, `repeats client ${show(name)}`);
                 seen.add(name);
             }
-            const host = r.required(key, o, "host", " (the SSH address of the client host)") ? r.str(`${key}.host`, o.host) : undefined;
-            const badHost = host === undefined ? undefined : hostProblem(host);
-            if (badHost !== undefined) r.fail(`${key}.host`, `${badHost}, got ${show(host)}`);
-            const port = o.port === undefined ? 22 : r.int(`${key}.port`, o.port, 1, 65535);
-            if (host !== undefined && badHost === undefined && port !== undefined) {
+            const { host, port, user, valid } = parseAddress(r, key, o, " (the SSH address of the client host)");
+            if (valid && host !== undefined && port !== undefined) {
                 // Two clients on one host would edit the same daemon.json and certs.d concurrently;
                 // fd00::5 and fd00:0:0:0:0:0:0:5 are one host.
                 const at = `${canonicalHost(host)} port ${port}`;
@@ -73,16 +85,7 @@ export function parseClients(r: Reader, users: UserSettings[], tlsEnabled: boole
                 if (other !== undefined) r.fail(`${key}.host`, `is the same host and port as ${other} (${at}), got ${show(host)}`);
                 endpoints.set(at, key);
             }
-            const user = o.user === undefined ? "root" : r.str(`${key}.user`, o.user);
-            if (user !== undefined && !UNIX_USER.test(user))
-                r.fail(`${key}.user`, `must be a login name (letters, digits, _ . -; at most 32), got ${show(user)}`);
-            let privateKey = defaultKey;
-            if (o.privateKey !== undefined) {
-                r.requireSecret("clients", "an SSH private key", `clients[${i}].privateKey`);
-                privateKey = sshKey(r, `${key}.privateKey`, o.privateKey);
-            } else if (!r.has("sshPrivateKey")) {
-                r.fail(`${key}.privateKey`, `is required unless ${NAMESPACE}:sshPrivateKey is set (pulumi config set --secret sshPrivateKey < key)`);
-            }
+            const ssh = parseSshAccess(r, key, i, o, defaultKey, `${name ?? key} (${host}:${port ?? 22})`);
             const sudo = o.sudo === undefined ? user !== "root" : r.bool(`${key}.sudo`, o.sudo);
             let loginAs: string | undefined;
             const login = o.login;
@@ -106,8 +109,8 @@ export function parseClients(r: Reader, users: UserSettings[], tlsEnabled: boole
                 loginAs = undefined;
             }
             const daemonJson = { ...defaults, ...(o.daemonJson === undefined ? {} : parseDaemonJson(r, `${key}.daemonJson`, o.daemonJson)) };
-            if (name === undefined || host === undefined || privateKey === undefined || user === undefined) return undefined;
-            return { name, host, port: port ?? 22, user, privateKey: new Secret(privateKey), sudo: sudo ?? false, loginAs, daemonJson };
+            if (name === undefined || host === undefined || ssh === undefined || user === undefined) return undefined;
+            return { name, host, port: port ?? 22, user, ...ssh, sudo: sudo ?? false, loginAs, daemonJson };
         }) ?? []
     );
 }

@@ -18,19 +18,21 @@ export function sshKey(r: Reader, key: string, v: unknown): string | undefined {
     if (typeof v !== "string" || !SSH_KEY.test(v)) {
         return r.fail(key, "must be an unencrypted OpenSSH or PEM private key (-----BEGIN OPENSSH PRIVATE KEY----- or -----BEGIN RSA/EC PRIVATE KEY-----)");
     }
-    const body = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]+)-----END/.exec(v)?.[1];
-    if (body !== undefined) {
-        // openssh-key-v1: magic, then the cipher name ("none" when not encrypted).
-        const b = Buffer.from(body.replace(/\s+/g, ""), "base64");
-        const magic = "openssh-key-v1\0";
-        if (b.subarray(0, magic.length).toString("latin1") === magic && b.length >= magic.length + 4) {
-            const len = b.readUInt32BE(magic.length);
-            const cipher = b.subarray(magic.length + 4, magic.length + 4 + len).toString("latin1");
-            if (cipher !== "none")
-                return r.fail(key, `is passphrase-protected (${cipher}); give an unencrypted key (ssh-keygen -p -N '' -f <copy of the key>)`);
-        }
-    }
+    const cipher = opensshCipher(v);
+    if (cipher !== undefined && cipher !== "none")
+        return r.fail(key, `is passphrase-protected (${cipher}); give an unencrypted key (ssh-keygen -p -N '' -f <copy of the key>)`);
     return v;
+}
+
+/** The cipher an OpenSSH private key is encrypted with ("none" when it is not), or undefined for another format. */
+export function opensshCipher(v: string): string | undefined {
+    const body = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]+)-----END/.exec(v)?.[1];
+    if (body === undefined) return undefined;
+    // openssh-key-v1: magic, then the cipher name as a length-prefixed string.
+    const b = Buffer.from(body.replace(/\s+/g, ""), "base64");
+    const magic = "openssh-key-v1\0";
+    if (b.subarray(0, magic.length).toString("latin1") !== magic || b.length < magic.length + 4) return undefined;
+    return b.subarray(magic.length + 4, magic.length + 4 + b.readUInt32BE(magic.length)).toString("latin1");
 }
 
 /** The PEM certificates in a text (a bundle may hold several). */

@@ -103,7 +103,18 @@ export interface ClientSettings {
     host: string;
     port: number;
     user: string;
-    privateKey: Secret;
+    /** The login key (its own or `sshPrivateKey`); absent when only the agent logs in. */
+    privateKey?: Secret;
+    /** Decrypts `privateKey` (the client's own, passphrase-protected). */
+    privateKeyPassword?: Secret;
+    /** Log in through ssh-agent: `true` for `$SSH_AUTH_SOCK` of the `pulumi up` process, or the socket's path. */
+    sshAgent?: true | string;
+    /** The host's public key, `<type> <base64>` (authorized_keys form); absent only with `insecureSkipHostKeyCheck`. */
+    hostKey?: string;
+    /** Connect without checking host keys (the client's and its bastion's); warned about on every run. */
+    insecureSkipHostKeyCheck: boolean;
+    /** A bastion reached first; the same login is used on it. */
+    proxy?: { host: string; port: number; user: string; hostKey?: string };
     /** Run the host-side steps through `sudo -n` (needs NOPASSWD). Defaults to user != root. */
     sudo: boolean;
     /** Run `docker login` on the host with this user's credentials (password on stdin). */

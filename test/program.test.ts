@@ -16,8 +16,11 @@ before(async () => {
     ({ main } = await import("../program"));
 });
 
-function useStack(file: string, setSecret: Record<string, string> = {}) {
-    const cfg = readStackConfig(file, { namespace: "private-registry", setSecret });
+/** A well-formed ed25519 host key (32 zero bytes). */
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+function useStack(file: string, setSecret: Record<string, string> = {}, set: Record<string, string> = {}) {
+    const cfg = readStackConfig(file, { namespace: "private-registry", setSecret, set });
     pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
 }
 
@@ -87,7 +90,8 @@ describe("the program on each stack file", () => {
     });
 
     it("e2e: the test network, fixed IP and alias, two clients (one through sudo)", async () => {
-        useStack("Pulumi.e2e.yaml", { sshPrivateKey: sshKey });
+        // The suite sets the host keys at run time, as it does here.
+        useStack("Pulumi.e2e.yaml", { sshPrivateKey: sshKey }, { "clients[0].hostKey": HOST_KEY, "clients[1].hostKey": HOST_KEY });
         const out = await runMain();
         assert.equal(await promiseOf(out.endpoint), "registry.test:5000");
         const c = run.get("docker:index/container:Container", "registry-registry-container");

@@ -23,10 +23,24 @@ const validDir = path.join(__dirname, "fixtures", "valid-configs");
 const SSH_KEY = crypto.generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }).toString();
 const SSH_KEY_2 = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----\n";
 
-/** A RawConfig from short keys; objects and lists become JSON, other values their text. */
+/** A well-formed ed25519 host key (32 zero bytes). */
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/**
+ * Clients that say nothing about host keys get {@link HOST_KEY}, as any real stack must give one:
+ * the cases about other keys stay as they are. The host-key cases say what they mean.
+ */
+function pinned(clients: unknown): unknown {
+    if (!Array.isArray(clients)) return clients;
+    const isBare = (c: unknown) => typeof c === "object" && c !== null && !Array.isArray(c) && !("hostKey" in c) && !("insecureSkipHostKeyCheck" in c);
+    return clients.map((c) => (isBare(c) ? { ...c, hostKey: HOST_KEY } : c));
+}
+
+/** A RawConfig from short keys; objects and lists become JSON, other values their text; clients {@link pinned}. */
 function raw(values: Record<string, unknown>, secretKeys: string[] = []): RawConfig {
+    const withKeys = values.clients === undefined ? values : { ...values, clients: pinned(values.clients) };
     return {
-        values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+        values: Object.fromEntries(Object.entries(withKeys).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
         secretKeys: new Set(secretKeys),
     };
 }
@@ -51,11 +65,13 @@ function problems(values: Record<string, unknown>, secretKeys: string[] = [], no
     assert.fail("the config was accepted");
 }
 
+/** A stack file as the program reads it, with `setSecret` set; its clients {@link pinned}. */
 function stackFile(file: string, setSecret: Record<string, string> = {}): RawConfig {
     const cfg = readStackConfig(file, { namespace: NAMESPACE, secureIsPlaintext: true, setSecret });
     const short = (k: string) => k.slice(NAMESPACE.length + 1);
+    const value = (k: string, v: string) => (k === "clients" ? JSON.stringify(pinned(JSON.parse(v))) : v);
     return {
-        values: Object.fromEntries(Object.entries(cfg.values).map(([k, v]) => [short(k), v])),
+        values: Object.fromEntries(Object.entries(cfg.values).map(([k, v]) => [short(k), value(short(k), v)])),
         secretKeys: new Set(cfg.secretKeys.map(short)),
     };
 }
@@ -168,7 +184,10 @@ describe("example stacks", () => {
         assert.equal(s.registry.debugPort, 5001);
         assert.equal(s.registry.prometheus, true);
         assert.deepStrictEqual(
-            s.clients.map((c) => ({ ...c, privateKey: c.privateKey.reveal().includes("QVBQMDEtS0VZ") ? "own" : "default" })),
+            s.clients.map(({ hostKey, insecureSkipHostKeyCheck, ...c }) => ({
+                ...c,
+                privateKey: c.privateKey?.reveal().includes("QVBQMDEtS0VZ") ? "own" : "default",
+            })),
             [
                 {
                     name: "build-01",
@@ -230,7 +249,11 @@ describe("example stacks", () => {
 
     it("the project's own stack files parse (prod and e2e with their secrets set)", () => {
         assert.doesNotThrow(() => parseSettings(stackFile(path.join(root, "Pulumi.dev.yaml"))));
-        assert.doesNotThrow(() => parseSettings(stackFile(path.join(root, "Pulumi.prod.yaml"), { sshPrivateKey: SSH_KEY })));
+        const prod = parseSettings(stackFile(path.join(root, "Pulumi.prod.yaml"), { sshPrivateKey: SSH_KEY }));
+        assert.ok(
+            prod.clients.every((c) => c.hostKey?.endsWith(" replace-with-the-host-key")),
+            "prod pins every client to a placeholder the operator replaces",
+        );
         assert.doesNotThrow(() => parseSettings(stackFile(path.join(root, "Pulumi.e2e.yaml"), { sshPrivateKey: SSH_KEY })));
     });
 });
@@ -593,13 +616,15 @@ describe("clients and daemon.json", () => {
             ["sshPrivateKey"],
         );
         assert.deepStrictEqual(
-            { ...s.clients[0], privateKey: s.clients[0].privateKey.reveal() },
+            { ...s.clients[0], privateKey: s.clients[0].privateKey?.reveal() },
             {
                 name: "a",
                 host: "a.example",
                 port: 22,
                 user: "root",
                 privateKey: SSH_KEY,
+                hostKey: HOST_KEY,
+                insecureSkipHostKeyCheck: false,
                 sudo: false,
                 loginAs: "first",
                 daemonJson: { debug: true, registryMirrors: ["https://mirror.example:5000"] },
@@ -627,7 +652,7 @@ describe("clients and daemon.json", () => {
             ["clients"],
         );
         assert.deepStrictEqual(
-            s.clients.map((c) => [c.name, c.port, c.user, c.sudo, c.loginAs, c.privateKey.reveal() === SSH_KEY_2]),
+            s.clients.map((c) => [c.name, c.port, c.user, c.sudo, c.loginAs, c.privateKey?.reveal() === SSH_KEY_2]),
             [
                 ["a", 22, "deploy", true, "puller", false],
                 ["b", 2222, "ops", false, "pusher", true],
@@ -647,6 +672,146 @@ describe("clients and daemon.json", () => {
         const rsa = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
         const ec = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "sec1", format: "pem" }).toString();
         for (const key of [rsa, ec, SSH_KEY, SSH_KEY_2]) assert.equal(ok({ sshPrivateKey: key }, ["sshPrivateKey"]).clients.length, 0);
+    });
+});
+
+describe("client SSH: host keys, logins, bastion", () => {
+    /** The SSH wire encoding of a public key blob. */
+    const wire = (...parts: Buffer[]) => Buffer.concat(parts.flatMap((p) => [Buffer.from([0, 0, 0, p.length]), p]));
+    const ecdsa = (curve: "P-256" | "P-384" | "P-521", name: string) => {
+        const jwk = crypto.generateKeyPairSync("ec", { namedCurve: curve }).publicKey.export({ format: "jwk" });
+        const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x ?? "", "base64url"), Buffer.from(jwk.y ?? "", "base64url")]);
+        return `ecdsa-sha2-${name} ${wire(Buffer.from(`ecdsa-sha2-${name}`), Buffer.from(name), point).toString("base64")}`;
+    };
+    const ed25519 = () => {
+        const der = crypto.generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" });
+        return `ssh-ed25519 ${wire(Buffer.from("ssh-ed25519"), der.subarray(-32)).toString("base64")}`;
+    };
+    /** Exactly these clients: nothing pinned for them. */
+    const parse = (clients: unknown[], extra: Record<string, unknown> = { sshPrivateKey: SSH_KEY }, secret = ["sshPrivateKey"]) =>
+        parseSettings({
+            values: Object.fromEntries(Object.entries({ ...extra, clients }).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+            secretKeys: new Set(secret),
+        });
+    const refused = (clients: unknown[], key: string, re: RegExp, extra?: Record<string, unknown>, secret?: string[]) => {
+        try {
+            parse(clients, extra, secret);
+        } catch (e) {
+            assert.ok(e instanceof SettingsError, String(e));
+            const p = e.problems.find((x) => x.key === `private-registry:${key}`);
+            assert.ok(p, `no problem at ${key}: ${e.message}`);
+            assert.match(p.message, re);
+            return;
+        }
+        assert.fail(`accepted: ${JSON.stringify(clients)}`);
+    };
+    const encrypted = `-----BEGIN OPENSSH PRIVATE KEY-----\n${Buffer.concat([Buffer.from("openssh-key-v1\0"), wire(Buffer.from("aes256-ctr"), Buffer.from("bcrypt"))]).toString("base64")}\n-----END OPENSSH PRIVATE KEY-----\n`;
+
+    it("takes ed25519 and ECDSA host keys in authorized_keys form, with or without a comment, not as a secret", () => {
+        for (const key of [
+            ed25519(),
+            `${ed25519()} root@build-01`,
+            ecdsa("P-256", "nistp256"),
+            ecdsa("P-384", "nistp384"),
+            ecdsa("P-521", "nistp521"),
+            `  ${HOST_KEY}  `,
+        ]) {
+            const c = parse([{ name: "a", host: "10.0.0.5", hostKey: key }]).clients[0];
+            assert.equal(c.hostKey, key.trim());
+            assert.equal(c.insecureSkipHostKeyCheck, false);
+        }
+    });
+
+    it("requires a host key and refuses anything but one public key, naming the key", () => {
+        refused([{ name: "a", host: "10.0.0.5" }], "clients[0].hostKey", /is required .*ssh-keyscan -t ed25519.*insecureSkipHostKeyCheck: true/);
+        refused([{ name: "a", host: "10.0.0.5", hostKey: `10.0.0.5 ${HOST_KEY}` }], "clients[0].hostKey", /starts with a host name/);
+        refused([{ name: "a", host: "10.0.0.5", hostKey: "ssh-rsa AAAAB3NzaC1yc2E" }], "clients[0].hostKey", /ssh-rsa .*OpenSSH 8\.8/);
+        refused([{ name: "a", host: "10.0.0.5", hostKey: "ssh-dss AAAAB3NzaC1kc3M=" }], "clients[0].hostKey", /must be a public host key/);
+        refused([{ name: "a", host: "10.0.0.5", hostKey: "ssh-ed25519" }], "clients[0].hostKey", /has no key/);
+        refused([{ name: "a", host: "10.0.0.5", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAA" }], "clients[0].hostKey", /not a valid ssh-ed25519/);
+        const ec = ecdsa("P-256", "nistp256").split(" ")[1];
+        refused([{ name: "a", host: "10.0.0.5", hostKey: `ssh-ed25519 ${ec}` }], "clients[0].hostKey", /encoded type differs/);
+        refused([{ name: "a", host: "10.0.0.5", hostKey: `${HOST_KEY}\n${HOST_KEY}` }], "clients[0].hostKey", /one line/);
+        refused([{ name: "a", host: "10.0.0.5", hostKey: 5 }], "clients[0].hostKey", /must be a string/);
+    });
+
+    it("insecureSkipHostKeyCheck: true connects unchecked and warns naming the host and its bastion; it contradicts a pinned key", () => {
+        const s = parse([{ name: "a", host: "10.0.0.5", port: 2222, insecureSkipHostKeyCheck: true, proxy: { host: "10.0.0.1" } }], {
+            sshPrivateKey: SSH_KEY,
+            hostnames: ["registry.example"],
+        });
+        assert.equal(s.clients[0].hostKey, undefined);
+        assert.equal(s.clients[0].insecureSkipHostKeyCheck, true);
+        assert.deepStrictEqual(s.warnings, [
+            "private-registry:clients[0].insecureSkipHostKeyCheck is true: the SSH host key of a (10.0.0.5:2222) is not checked, nor that of its bastion 10.0.0.1:22, so whoever answers at that address gets the steps' commands and the registry password (docker login's stdin); set clients[0].hostKey instead (ssh-keyscan -t ed25519 <host>, without the leading host name)",
+        ]);
+        assert.equal(parse([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, insecureSkipHostKeyCheck: false }]).warnings.length, 1, "only the loopback one");
+        refused([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, insecureSkipHostKeyCheck: true }], "clients[0].hostKey", /contradicts/);
+        refused(
+            [{ name: "a", host: "10.0.0.5", insecureSkipHostKeyCheck: true, proxy: { host: "b", hostKey: HOST_KEY } }],
+            "clients[0].proxy.hostKey",
+            /contradicts/,
+        );
+        refused([{ name: "a", host: "10.0.0.5", insecureSkipHostKeyCheck: "maybe" }], "clients[0].insecureSkipHostKeyCheck", /must be true or false/);
+    });
+
+    it("a bastion: host, port 22 and root by default, its own host key required", () => {
+        const c = parse([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, proxy: { host: "bastion.example", hostKey: HOST_KEY } }]).clients[0];
+        assert.deepStrictEqual(c.proxy, { host: "bastion.example", port: 22, user: "root", hostKey: HOST_KEY });
+        const d = parse([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, proxy: { host: "fd00::1", port: 2200, user: "jump", hostKey: HOST_KEY } }])
+            .clients[0];
+        assert.deepStrictEqual(d.proxy, { host: "fd00::1", port: 2200, user: "jump", hostKey: HOST_KEY });
+        refused([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, proxy: { host: "b" } }], "clients[0].proxy.hostKey", /is required .*bastion's public key/);
+        refused([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, proxy: { hostKey: HOST_KEY } }], "clients[0].proxy.host", /is required/);
+        refused(
+            [{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, proxy: { host: "b", hostKey: HOST_KEY, hostkey: 1 } }],
+            "clients[0].proxy.hostkey",
+            /not a known key/,
+        );
+        refused([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, proxy: "b" }], "clients[0].proxy", /must be an object/);
+    });
+
+    it("logins: a key (own or sshPrivateKey), ssh-agent by $SSH_AUTH_SOCK or a path; one of them is required", () => {
+        const agentOnly = parse([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, sshAgent: true }], {}).clients[0];
+        assert.equal(agentOnly.privateKey, undefined);
+        assert.equal(agentOnly.sshAgent, true);
+        const path = parse([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, sshAgent: "/run/user/1000/agent.sock" }]).clients[0];
+        assert.equal(path.sshAgent, "/run/user/1000/agent.sock");
+        assert.equal(path.privateKey?.reveal(), SSH_KEY, "the key is still offered first");
+        assert.equal(parse([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, sshAgent: false }]).clients[0].sshAgent, undefined);
+        refused([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY }], "clients[0].privateKey", /sshPrivateKey or clients\[0\]\.sshAgent/, {});
+        refused([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, sshAgent: false }], "clients[0].privateKey", /is required/, {});
+        refused([{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, sshAgent: "agent.sock" }], "clients[0].sshAgent", /absolute path/);
+    });
+
+    it("privateKeyPassword: a secret, for the client's own passphrase-protected key only", () => {
+        const own = (extra: Record<string, unknown>) => [{ name: "a", host: "10.0.0.5", hostKey: HOST_KEY, ...extra }];
+        const c = parse(own({ privateKey: encrypted, privateKeyPassword: "correct horse" }), {}, ["clients"]).clients[0];
+        assert.ok(c.privateKeyPassword instanceof Secret);
+        assert.equal(c.privateKeyPassword.reveal(), "correct horse");
+        assert.equal(c.privateKey?.reveal(), encrypted);
+        const pem = crypto
+            .generateKeyPairSync("rsa", {
+                modulusLength: 2048,
+                publicKeyEncoding: { type: "spki", format: "pem" },
+                privateKeyEncoding: { type: "pkcs1", format: "pem", cipher: "aes-256-cbc", passphrase: "pw" },
+            })
+            .privateKey.toString();
+        assert.equal(parse(own({ privateKey: pem, privateKeyPassword: "pw" }), {}, ["clients"]).clients[0].privateKey?.reveal(), pem);
+        refused(own({ privateKey: encrypted, privateKeyPassword: "correct horse" }), "clients[0].privateKeyPassword", /must be set as a secret/, {});
+        refused(own({ privateKeyPassword: "correct horse" }), "clients[0].privateKeyPassword", /own privateKey/, { sshPrivateKey: SSH_KEY }, [
+            "sshPrivateKey",
+            "clients",
+        ]);
+        refused(own({ privateKey: SSH_KEY, privateKeyPassword: "x" }), "clients[0].privateKey", /not passphrase-protected/, {}, ["clients"]);
+        refused(own({ privateKey: encrypted }), "clients[0].privateKey", /set clients\[0\]\.privateKeyPassword/, {}, ["clients"]);
+        const pkcs8 = crypto
+            .generateKeyPairSync("ed25519", {
+                privateKeyEncoding: { type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "pw" },
+                publicKeyEncoding: { type: "spki", format: "pem" },
+            })
+            .privateKey.toString();
+        refused(own({ privateKey: pkcs8, privateKeyPassword: "pw" }), "clients[0].privateKey", /PKCS#8/, {}, ["clients"]);
     });
 });
 
@@ -919,9 +1084,13 @@ describe("hostile input", () => {
                 assert.deepStrictEqual(s.registry.headers[name], ["x"]);
                 const n = ok({ registry: at('{"notifications": [{"name": "n", "url": "https://n.example", "headers": {NAME: ["y"]}}]}', name) }, ["registry"]);
                 assert.ok(Object.hasOwn(n.registry.notifications[0].headers ?? {}, name), name);
-                const c = ok({ sshPrivateKey: SSH_KEY, clients: at('[{"name": "a", "host": "10.0.0.5", "daemonJson": {"logOpts": {NAME: "z"}}}]', name) }, [
-                    "sshPrivateKey",
-                ]);
+                const c = ok(
+                    {
+                        sshPrivateKey: SSH_KEY,
+                        clients: at(`[{"name": "a", "host": "10.0.0.5", "hostKey": "${HOST_KEY}", "daemonJson": {"logOpts": {NAME: "z"}}}]`, name),
+                    },
+                    ["sshPrivateKey"],
+                );
                 assert.ok(Object.hasOwn(c.clients[0].daemonJson.logOpts ?? {}, name), name);
                 assert.equal(c.clients[0].daemonJson.logOpts?.[name], "z");
             }

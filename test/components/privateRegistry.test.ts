@@ -7,7 +7,7 @@ import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { isSecret, promiseOf, resetRecords, settle, setupMocks, type MockRun } from "../support/mocks";
-import { devSettings, prodSettings } from "../support/settingsFixtures";
+import { devSettings, FAKE_HOST_KEY, FAKE_SSH_KEY, prodSettings } from "../support/settingsFixtures";
 import { Secret } from "../../settings/types";
 
 const T = {
@@ -280,6 +280,40 @@ describe("PrivateRegistry on prod-like settings", () => {
         assert.ok(poll.dependencies.includes(registryUrn) || poll.dependencies.includes(containerUrn));
         const status = await promiseOf(r.clientStatus);
         assert.match(status["node-a"], /docker 20\.10\.24/);
+    });
+
+    it("hands every step the connection pulumi-command checks: host keys, passphrase, agent, bastion; the connection secret", async () => {
+        const s = prodSettings();
+        const bastion = FAKE_HOST_KEY.replace("AAAAAAAA fake", "AAAAAAAB bastion");
+        s.clients[0] = {
+            ...s.clients[0],
+            privateKeyPassword: new Secret("key-passphrase-value"),
+            sshAgent: "/run/agent.sock",
+            proxy: { host: "bastion.example.internal", port: 2200, user: "jump", hostKey: bastion },
+        };
+        s.clients[1] = { ...s.clients[1], privateKey: undefined, hostKey: undefined, insecureSkipHostKeyCheck: true, sshAgent: true };
+        await deploy(s);
+        const a = run.get(T.command, "registry-client-node-a-poll");
+        assert.ok(a.secretInputs.includes("connection"), "the SDK wraps the whole connection in a secret");
+        const login = { privateKey: FAKE_SSH_KEY, privateKeyPassword: "key-passphrase-value", agentSocketPath: "/run/agent.sock" };
+        assert.deepEqual(a.inputs.connection, {
+            host: "10.20.0.21",
+            port: 22,
+            user: "root",
+            hostKey: FAKE_HOST_KEY,
+            ...login,
+            dialErrorLimit: 10,
+            perDialTimeout: 15,
+            proxy: { host: "bastion.example.internal", port: 2200, user: "jump", hostKey: bastion, ...login, dialErrorLimit: 10, perDialTimeout: 15 },
+        });
+        const b = run.get(T.command, "registry-client-node-b-poll");
+        // sshAgent: true leaves the path to the provider, which takes $SSH_AUTH_SOCK of its own process.
+        assert.deepEqual(b.inputs.connection, { host: "node-b.example.internal", port: 2222, user: "deploy", dialErrorLimit: 10, perDialTimeout: 15 });
+        for (const c of run.ofType(T.command)) {
+            assert.equal(c.inputs.connection.hostKey, c.name.includes("node-a") ? FAKE_HOST_KEY : undefined, c.name);
+            const plain = JSON.stringify(Object.fromEntries(Object.entries(c.inputs).filter(([k]) => !c.secretInputs.includes(k))));
+            assert.ok(!plain.includes("key-passphrase-value"), `${c.name} leaks the key passphrase in a plain input`);
+        }
     });
 
     it("adds the registry to insecure-registries only when TLS is off, and then installs no CA", async () => {

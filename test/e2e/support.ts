@@ -70,3 +70,8 @@ export async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> 
         console.log(`  [e2e] ${label}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
 }
+
+/** A line of test progress, printed only with E2E_VERBOSE=1. */
+export function e2eLog(m: string): void {
+    if (process.env.E2E_VERBOSE) console.log(`    ${m}`);
+}

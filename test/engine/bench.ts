@@ -10,7 +10,7 @@
  * `bash test/e2e/infra/setup.sh` first.
  */
 import { execFileSync } from "node:child_process";
-import { isolate, REGISTRY, startInfra, stopInfra } from "../e2e/infra/hosts";
+import { hostKeyOf, isolate, REGISTRY, startInfra, stopInfra } from "../e2e/infra/hosts";
 import { benchTransfer } from "./benchTransfer";
 import { createStack, type TestStack } from "./engine";
 
@@ -48,7 +48,7 @@ async function benchEngine(): Promise<void> {
 
     const infra = await startInfra(2);
     try {
-        const clients = infra.hosts.map((h, i) => ({ name: h.name, host: h.ip, login: i === 0 ? "pusher" : "puller" }));
+        const clients = infra.hosts.map((h, i) => ({ name: h.name, host: h.ip, hostKey: hostKeyOf(h), login: i === 0 ? "pusher" : "puller" }));
         const e2e = await createStack({
             from: "e2e",
             config: {

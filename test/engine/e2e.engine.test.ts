@@ -9,13 +9,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { isolate, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
-import { api, timed, type RegistryTarget } from "../e2e/support";
+import { hostKeyOf, isolate, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
+import { api, e2eLog as log, timed, type RegistryTarget } from "../e2e/support";
 import { createStack, engineEnv, StepLog, type TestStack } from "./engine";
-
-const log = (m: string) => {
-    if (process.env.E2E_VERBOSE) console.log(`    ${m}`);
-};
 
 let infra: TestInfra;
 let hostA: TestHost;
@@ -55,8 +51,13 @@ async function up(): Promise<StepLog> {
     return steps;
 }
 
+/** Each host's real ed25519 host key (`clients[].hostKey` must pin it), by address. */
+const hostKeys: Record<string, string> = {};
+
 async function setConfig(key: string, value: unknown, secret = false): Promise<void> {
-    await ts.stack.setConfig(`private-registry:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value), secret });
+    // A client list set here gets its host's real key, as an operator's stack file would carry it.
+    const v = key === "clients" ? (value as { host: string }[]).map((c) => ({ hostKey: hostKeys[c.host], ...c })) : value;
+    await ts.stack.setConfig(`private-registry:${key}`, { value: typeof v === "string" ? v : JSON.stringify(v), secret });
 }
 
 /** The registry container's ID and start time: unchanged means it was neither replaced nor restarted. */
@@ -71,6 +72,7 @@ before(async () => {
         infra = await startInfra(3, log);
     });
     [hostA, hostB, hostC] = infra.hosts;
+    for (const h of infra.hosts) hostKeys[h.ip] = hostKeyOf(h);
     // Keys an operator already had in daemon.json must survive the merge.
     const pre = await sshExec(infra, hostA, `mkdir -p /etc/docker && cat > /etc/docker/daemon.json && kill -HUP $(pidof dockerd)`, {
         stdin: '{\n  "labels": ["e2e=existing"],\n  "max-download-attempts": 4\n}\n',
@@ -87,6 +89,9 @@ before(async () => {
             log,
         }),
     );
+    // Pulumi.e2e.yaml lists host-a and host-b; their keys exist only now.
+    await ts.stack.setConfig("private-registry:clients[0].hostKey", { value: hostKeys[hostA.ip] }, true);
+    await ts.stack.setConfig("private-registry:clients[1].hostKey", { value: hostKeys[hostB.ip] }, true);
 });
 
 after(async () => {

@@ -4,7 +4,8 @@
  * - a new connection per run, dialled with the provider's retry policy (100 ms ×1.5 up to 5 s, until
  *   more than `dialErrorLimit` dials failed: `after N failed attempts: <err>`); auth by key, password,
  *   keyboard-interactive and agent (`agentSocketPath`, else `$SSH_AUTH_SOCK`, which must dial);
- *   the host key ignored unless `hostKey` pins it; an optional `proxy` (bastion);
+ *   the host key ignored unless `hostKey` pins it (ParseAuthorizedKey, FixedHostKey, only that key's
+ *   algorithm offered); an optional `proxy` (bastion), its errors prefixed `proxy: ` (all in sshDial.ts);
  * - one session, NO PTY; every `environment` entry is an `env` request WITH want-reply, as
  *   `Session.Setenv` sends it, and a refusal fails the run before the command starts
  *   (ssh2's `exec({env})` sends them without a reply, which would drop refused names silently, so the
@@ -15,180 +16,10 @@
  * Dial and handshake errors are worded as Go words them (`dial tcp …: connect: connection refused`,
  * `ssh: handshake failed: ssh: unable to authenticate, …`), not as ssh2 does.
  */
-import * as crypto from "node:crypto";
-import * as net from "node:net";
-import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import type { Client, ClientChannel } from "ssh2";
+import { dial, type Connection, type Log, noLog } from "./sshDial";
 
-/** The `connection` input after the SDK's defaults (`connectionArgsProvideDefaults`). */
-export interface Connection {
-    host: string;
-    port?: number;
-    user?: string;
-    password?: string;
-    privateKey?: string;
-    privateKeyPassword?: string;
-    agentSocketPath?: string;
-    /** authorized_keys form (`ssh-ed25519 AAAA…`); pins the host key. Without it the key is ignored. */
-    hostKey?: string;
-    /** Failed dials allowed before giving up; -1: unlimited. Defaults to 10. */
-    dialErrorLimit?: number;
-    /** Seconds; the TCP connect timeout. 0: none. Defaults to 15. */
-    perDialTimeout?: number;
-    proxy?: Omit<Connection, "proxy">;
-}
-
-type Log = (m: string) => void;
-const noLog: Log = () => undefined;
-
-/** Go's wording for the network and handshake errors that ssh2 words differently. */
-export function goDialError(e: Error & { code?: string; level?: string }, c: Connection): Error {
-    const hp = `${c.host.includes(":") ? `[${c.host}]` : c.host}:${c.port ?? 22}`;
-    switch (e.code) {
-        case "ECONNREFUSED":
-            return new Error(`dial tcp ${hp}: connect: connection refused`);
-        case "EHOSTUNREACH":
-            return new Error(`dial tcp ${hp}: connect: no route to host`);
-        case "ENETUNREACH":
-            return new Error(`dial tcp ${hp}: connect: network is unreachable`);
-        case "ETIMEDOUT":
-            return new Error(`dial tcp ${hp}: i/o timeout`);
-        case "ENOTFOUND":
-        case "EAI_AGAIN":
-            return new Error(`dial tcp: lookup ${c.host}: no such host`);
-        case "ECONNRESET":
-            return new Error(`ssh: handshake failed: read tcp ${hp}: read: connection reset by peer`);
-    }
-    if (e.level === "client-authentication") {
-        const methods = [c.privateKey !== undefined ? "publickey" : "", c.password !== undefined ? "password keyboard-interactive" : ""]
-            .filter(Boolean)
-            .join(" ");
-        return new Error(
-            `ssh: handshake failed: ssh: unable to authenticate, attempted methods [none${methods ? ` ${methods}` : ""}], no supported methods remain`,
-        );
-    }
-    if (/Host denied \(verification failed\)/.test(e.message)) return new Error("ssh: handshake failed: ssh: host key mismatch");
-    if (/Timed out while waiting for handshake/.test(e.message)) return new Error(`dial tcp ${hp}: i/o timeout`);
-    return e;
-}
-
-/** What `SSHConfig()` does before any dial (its errors are not retried): key parsing, the agent socket. */
-async function clientConfig(c: Connection): Promise<ConnectConfig> {
-    const perDial = c.perDialTimeout ?? 15;
-    const cfg: ConnectConfig = {
-        host: c.host,
-        port: c.port ?? 22,
-        username: c.user ?? "root",
-        // Go's Timeout bounds the TCP connect; ssh2's readyTimeout bounds connect + handshake.
-        readyTimeout: perDial > 0 ? perDial * 1000 : 24 * 3600_000,
-    };
-    if (c.privateKey !== undefined) {
-        let key: crypto.KeyObject | undefined;
-        if (!c.privateKey.includes("OPENSSH PRIVATE KEY")) {
-            try {
-                key = crypto.createPrivateKey({ key: c.privateKey, passphrase: c.privateKeyPassword });
-            } catch {
-                throw new Error(
-                    /ENCRYPTED/.test(c.privateKey) && c.privateKeyPassword === undefined
-                        ? "ssh: this private key is passphrase protected"
-                        : "ssh: no key found",
-                );
-            }
-        }
-        // x/crypto/ssh has no P-224: the tls provider's default ECDSA curve cannot log in.
-        if (key?.asymmetricKeyDetails?.namedCurve === "secp224r1") throw new Error("ssh: only P-256, P-384 and P-521 EC keys are supported");
-        cfg.privateKey = c.privateKey;
-        if (c.privateKeyPassword !== undefined) cfg.passphrase = c.privateKeyPassword;
-    }
-    if (c.password !== undefined) {
-        cfg.password = c.password;
-        cfg.tryKeyboard = true;
-    }
-    // The provider dials the agent socket while building its config: a stale one is fatal.
-    const agent = c.agentSocketPath ?? (process.env.SSH_AUTH_SOCK || undefined);
-    if (agent !== undefined) {
-        await new Promise<void>((resolve, reject) => {
-            const s = net.connect(agent, () => {
-                s.end();
-                resolve();
-            });
-            s.on("error", (e: Error & { code?: string }) =>
-                reject(
-                    new Error(
-                        `dial unix ${agent}: connect: ${e.code === "ENOENT" ? "no such file or directory" : e.code === "ECONNREFUSED" ? "connection refused" : e.message}`,
-                    ),
-                ),
-            );
-        });
-        cfg.agent = agent;
-    }
-    if (c.hostKey) {
-        const want = Buffer.from(c.hostKey.trim().split(/\s+/)[1] ?? "", "base64");
-        cfg.hostVerifier = (key: Buffer) => key.equals(want);
-    } else {
-        cfg.hostVerifier = () => true;
-    }
-    return cfg;
-}
-
-function connectOnce(cfg: ConnectConfig, c: Connection, sock?: ClientChannel): Promise<Client> {
-    return new Promise((resolve, reject) => {
-        const client = new Client();
-        let done = false;
-        client
-            .on("ready", () => {
-                done = true;
-                resolve(client);
-            })
-            .on("error", (e) => {
-                if (done) return;
-                done = true;
-                client.end();
-                reject(goDialError(e, c));
-            })
-            .on("close", () => {
-                if (done) return;
-                done = true;
-                reject(new Error("ssh: handshake failed: EOF"));
-            })
-            .connect(sock ? { ...cfg, sock: sock as unknown as ConnectConfig["sock"] } : cfg);
-    });
-}
-
-/** Through a bastion: dial it, open a direct-tcpip channel to the target, handshake over that. */
-async function connectViaProxy(c: Connection, cfg: ConnectConfig): Promise<Client> {
-    const pc = { ...c.proxy!, port: c.proxy!.port ?? 22, user: c.proxy!.user ?? "root" };
-    const proxy = await connectOnce(await clientConfig(pc), pc);
-    try {
-        const stream = await new Promise<ClientChannel>((resolve, reject) =>
-            proxy.forwardOut("127.0.0.1", 0, c.host, c.port ?? 22, (err, s) =>
-                err ? reject(new Error(`ssh: rejected: connect failed (${err.message})`)) : resolve(s),
-            ),
-        );
-        const client = await connectOnce(cfg, c, stream);
-        client.on("close", () => proxy.end());
-        return client;
-    } catch (e) {
-        proxy.end();
-        throw e;
-    }
-}
-
-/** Dials with the provider's retry policy; auth failures are retried too (they are dial errors in Go). */
-export async function dial(c: Connection, log: Log = noLog): Promise<Client> {
-    const cfg = await clientConfig(c);
-    const limit = c.dialErrorLimit ?? 10;
-    let delay = 100;
-    for (let dials = 1; ; dials++) {
-        try {
-            return c.proxy ? await connectViaProxy(c, cfg) : await connectOnce(cfg, c);
-        } catch (e) {
-            if (limit > -1 && dials > limit) throw new Error(`after ${dials - 1} failed attempts: ${(e as Error).message}`);
-            log(`Dial ${dials}/${limit} failed: retrying`);
-            await new Promise((r) => setTimeout(r, delay));
-            delay = Math.min(delay * 1.5, 5000);
-        }
-    }
-}
+export { type Connection, dial, goDialError, parseAuthorizedKey } from "./sshDial";
 
 // --- One session, driven the way x/crypto/ssh drives it -----------------------------------------
 

@@ -1,6 +1,9 @@
 /** Hand-built `Settings` for component tests, independent of the config parser. */
 import { Secret, type Settings } from "../../settings/types";
 
+/** A well-formed ed25519 host key (32 zero bytes; the layer-2 mocks never dial). */
+export const FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA fake";
+
 /** A fake but well-formed SSH key (the layer-2 mocks never dial). */
 export const FAKE_SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nZmFrZQ==\n-----END OPENSSH PRIVATE KEY-----\n";
 
@@ -83,6 +86,8 @@ export function prodSettings(): Settings {
                 port: 22,
                 user: "root",
                 privateKey: new Secret(FAKE_SSH_KEY),
+                hostKey: FAKE_HOST_KEY,
+                insecureSkipHostKeyCheck: false,
                 sudo: false,
                 loginAs: "ci",
                 daemonJson: { maxConcurrentDownloads: 6, liveRestore: true },
@@ -93,6 +98,8 @@ export function prodSettings(): Settings {
                 port: 2222,
                 user: "deploy",
                 privateKey: new Secret(FAKE_SSH_KEY),
+                hostKey: FAKE_HOST_KEY,
+                insecureSkipHostKeyCheck: false,
                 sudo: true,
                 loginAs: undefined,
                 daemonJson: {},

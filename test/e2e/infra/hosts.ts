@@ -98,6 +98,11 @@ export function isolate(container: string): void {
     if (routes.trim() !== "") execFileSync("nsenter", ["-n", "-t", pid, "ip", "route", "del", "default"]);
 }
 
+/** A client host's real ed25519 host key, one line (`ssh-ed25519 AAAA…`), read without SSH. */
+export function hostKeyOf(h: TestHost): string {
+    return docker("exec", h.container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub").trim();
+}
+
 /** Removes everything a (crashed) earlier run of the suite may have left. */
 export function cleanup(): void {
     const names = docker("ps", "-a", "--filter", "label=private-registry-e2e", "--format", "{{.Names}}").split("\n").filter(Boolean);

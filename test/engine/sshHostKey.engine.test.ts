@@ -1,0 +1,180 @@
+/**
+ * SSH connections that verify who answers, on the real engine with the stand-in command provider
+ * (test/harness/sshDial.ts does what pulumi-command 1.2.1 does with `hostKey` and `proxy`): the e2e
+ * stack against client-host containers with real sshd, each host's real ed25519 host key read from
+ * the container.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { hostKeyOf, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
+import { runRemote } from "../harness/ssh";
+import { e2eLog as log, timed } from "../e2e/support";
+import { createStack, StepLog, type TestStack } from "./engine";
+
+let infra: TestInfra;
+let hostA: TestHost, hostB: TestHost, hostC: TestHost;
+let ts: TestStack;
+const keys: Record<string, string> = {};
+/** An ssh-agent of this test's own; it outlives the destroy, which runs the deletes over the stored connections. */
+let agent: ChildProcess | undefined;
+
+/** sshd's own log (sshd -e writes it to the container's stderr). */
+function sshdLog(h: TestHost): string[] {
+    const r = spawnSync("docker", ["logs", h.container], { encoding: "utf8" });
+    return `${r.stdout}\n${r.stderr}`.split("\n");
+}
+
+/** Whether `path` exists on the host, looked at without SSH (an SSH check would itself be a session). */
+const exists = (h: TestHost, path: string) => spawnSync("docker", ["exec", h.container, "test", "-e", path]).status === 0;
+
+async function setClients(clients: Record<string, unknown>[]): Promise<void> {
+    await ts.stack.setConfig("private-registry:clients", { value: JSON.stringify(clients) });
+}
+
+async function up(): Promise<StepLog> {
+    const steps = new StepLog();
+    await ts.stack.up({ onEvent: steps.onEvent, color: "never" });
+    return steps;
+}
+
+const CA = "/etc/docker/certs.d/registry.test:5000/ca.crt";
+const clientA = () => ({ name: "host-a", host: hostA.ip, login: "pusher", hostKey: keys.a });
+
+before(async () => {
+    await timed("infrastructure: network and 3 client hosts", async () => {
+        infra = await startInfra(3, log);
+    });
+    [hostA, hostB, hostC] = infra.hosts;
+    keys.a = hostKeyOf(hostA);
+    keys.b = hostKeyOf(hostB);
+    keys.c = hostKeyOf(hostC);
+    assert.notEqual(keys.a, keys.b, "each host has a key of its own");
+    const { main } = await import("../../program");
+    ts = await createStack({
+        from: "e2e",
+        name: "ssh-host-key",
+        config: { "private-registry:sshPrivateKey": { value: infra.sshKey.privateKeyPem, secret: true } },
+        program: () => ({ ...main() }),
+        log,
+    });
+    await setClients([clientA()]);
+});
+
+after(async () => {
+    if (ts) await ts.stack.destroy({ color: "never" }).catch((e) => console.error(`destroy: ${(e as Error).message}`));
+    agent?.kill();
+    stopInfra();
+});
+
+describe("client hosts reached only when they show the pinned host key", () => {
+    it("the right hostKey: the up configures the host", async () => {
+        await timed("up with host-a pinned", async () => {
+            const steps = await up();
+            assert.deepEqual(
+                steps.diagnostics.filter((d) => /insecureSkipHostKeyCheck/.test(d)),
+                [],
+            );
+        });
+        assert.ok(exists(hostA, CA), "host-a trusts the registry's CA");
+    });
+
+    it("another host's key: the step fails naming the host before any command ran there, and the pinned host is left alone", async () => {
+        const accepted = sshdLog(hostB).filter((l) => /Accepted publickey/.test(l)).length;
+        const preauth = sshdLog(hostB).filter((l) => /\[preauth\]/.test(l)).length;
+        await setClients([clientA(), { name: "host-b", host: hostB.ip, sudo: true, login: "puller", hostKey: keys.a }]);
+        await timed("up with host-b pinned to host-a's key", async () => {
+            await assert.rejects(up(), (e: Error) => {
+                assert.match(e.message, /registry-client-host-b-poll/);
+                assert.match(e.message, /after 10 failed attempts: ssh: handshake failed: ssh: host key mismatch/);
+                assert.doesNotMatch(e.message, /registry-client-host-a/);
+                return true;
+            });
+        });
+        const lines = sshdLog(hostB);
+        assert.equal(lines.filter((l) => /Accepted publickey/.test(l)).length, accepted, "no session was accepted on host-b: no command could run");
+        assert.ok(lines.filter((l) => /\[preauth\]/.test(l)).length > preauth, "the provider did reach host-b's sshd, and left before authenticating");
+        assert.ok(!exists(hostB, "/var/lib/private-registry"), "host-b has none of the steps' bookkeeping");
+        assert.ok(!exists(hostB, CA), "host-b has no CA from us");
+    });
+
+    it("the opt-out: the up runs, with a warning naming the host in the engine's output", async () => {
+        await setClients([clientA(), { name: "host-b", host: hostB.ip, sudo: true, login: "puller", insecureSkipHostKeyCheck: true }]);
+        await timed("up with host-b unchecked", async () => {
+            const steps = await up();
+            const warnings = steps.diagnostics.filter((d) => d.startsWith("warning") && /insecureSkipHostKeyCheck/.test(d));
+            assert.equal(warnings.length, 1, steps.diagnostics.join("\n"));
+            assert.match(warnings[0], /clients\[1\]\.insecureSkipHostKeyCheck is true: the SSH host key of host-b \(10\.231\.77\.12:22\) is not checked/);
+        });
+        assert.ok(exists(hostB, CA), "host-b is configured");
+    });
+
+    it("the stand-in's bastion fails as pulumi-command's does: the bastion's key first, then the target's over the one channel", async () => {
+        const key = infra.sshKey.privateKeyPem;
+        const viaA = (hostKey: string, bastionKey: string) => ({
+            host: hostC.ip,
+            hostKey,
+            privateKey: key,
+            dialErrorLimit: 1,
+            proxy: { host: hostA.ip, hostKey: bastionKey, privateKey: key, dialErrorLimit: 0 },
+        });
+        const message = (re: RegExp) => (e: Error) => {
+            assert.match(e.message, re);
+            return true;
+        };
+        await assert.rejects(
+            runRemote(viaA(keys.c, keys.b), "touch /tmp/marker"),
+            message(/^proxy: after 0 failed attempts: ssh: handshake failed: ssh: host key mismatch$/),
+        );
+        // A failed handshake closes the forwarded channel; the retry over it can only read EOF.
+        await assert.rejects(runRemote(viaA(keys.a, keys.a), "touch /tmp/marker"), message(/^proxy: after 1 failed attempts: ssh: handshake failed: EOF$/));
+        await assert.rejects(runRemote({ ...viaA(keys.c, keys.a), hostKey: "no key" }, "true"), message(/^failed to parse host key: ssh: no key found$/));
+        assert.ok(!exists(hostC, "/tmp/marker"), "no command ran on host-c");
+    });
+
+    it("every login pulumi-command offers: an own key, ssh-agent alone, a passphrase-protected key through a bastion (host-a)", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-ssh-login-"));
+        const plain = path.join(dir, "id");
+        fs.writeFileSync(plain, infra.sshKey.privateKeyPem, { mode: 0o600 });
+        const socket = path.join(dir, "agent.sock");
+        agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
+        for (let i = 0; i < 50 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 100));
+        execFileSync("ssh-add", ["-q", plain], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: "ignore" });
+        const encrypted = path.join(dir, "id-encrypted");
+        fs.copyFileSync(plain, encrypted);
+        execFileSync("ssh-keygen", ["-p", "-q", "-P", "", "-N", "correct horse battery", "-f", encrypted]);
+        const encryptedKey = fs.readFileSync(encrypted, "utf8");
+        assert.match(encryptedKey, /BEGIN OPENSSH PRIVATE KEY/);
+
+        const fromA = () => sshdLog(hostC).filter((l) => l.includes(`Accepted publickey for root from ${hostA.ip} `)).length;
+        assert.equal(fromA(), 0);
+        await ts.stack.removeConfig("private-registry:sshPrivateKey");
+        const clients = [
+            { ...clientA(), privateKey: infra.sshKey.privateKeyPem },
+            { name: "host-b", host: hostB.ip, sudo: true, login: "puller", hostKey: keys.b, sshAgent: socket },
+            {
+                name: "host-c",
+                host: hostC.ip,
+                login: false,
+                hostKey: keys.c,
+                privateKey: encryptedKey,
+                privateKeyPassword: "correct horse battery",
+                proxy: { host: hostA.ip, hostKey: keys.a },
+            },
+        ];
+        await ts.stack.setConfig("private-registry:clients", { value: JSON.stringify(clients), secret: true });
+        await timed("up: own key, agent, passphrase through a bastion", async () => {
+            const steps = await up();
+            assert.deepEqual(
+                steps.diagnostics.filter((d) => d.startsWith("warning")),
+                [],
+            );
+        });
+        assert.ok(exists(hostB, CA), "host-b (agent only) is configured");
+        assert.ok(exists(hostC, CA), "host-c (passphrase key, through host-a) is configured");
+        assert.ok(fromA() > 0, "host-c was reached from host-a");
+    });
+});
