@@ -119,7 +119,8 @@ export class ClientHost extends pulumi.ComponentResource {
             const read = new command.remote.Command(
                 `${name}-daemon-read`,
                 { connection, create: runScript(renderDaemonRead(paths), sudo), logging: "stderr" },
-                { ...child, dependsOn: after },
+                // The host's daemon.json can hold proxy or mirror credentials: never plain in the state.
+                { ...child, dependsOn: after, additionalSecretOutputs: ["stdout"] },
             );
             // A daemon.json we cannot merge fails this host's step with a message naming host and
             // file, rather than throwing inside the apply, so the other hosts still converge.

@@ -256,6 +256,10 @@ describe("PrivateRegistry on prod-like settings", () => {
         assert.match(login.inputs.create, /docker login --username '\\''ci'\\'' --password-stdin '\\''registry\.example\.internal:5000'\\''/);
         assert.match(login.inputs.delete, /docker logout/);
 
+        assert.ok(
+            run.engine(T.command, "registry-client-node-a-daemon-read").additionalSecretOutputs.includes("stdout"),
+            "the host's daemon.json is a secret in the state (the engine applies it; the SDK's mocks do not)",
+        );
         const daemon = run.get(T.command, "registry-client-node-a-daemon-json");
         const merged = JSON.parse(daemon.inputs.stdin);
         assert.deepEqual(merged, { "data-root": "/srv/docker", "max-concurrent-downloads": 6, "live-restore": true });

@@ -281,6 +281,8 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
         assert.doesNotMatch(state, /-----BEGIN (RSA |EC )?PRIVATE KEY-----/, "no private key in plaintext");
         assert.doesNotMatch(state, /\$2[aby]\$\d\d\$/, "no bcrypt hash in plaintext");
         assert.doesNotMatch(state, /secret: [A-Za-z0-9+/=_-]{16,}/, "no http.secret in plaintext");
+        // Host A's daemon.json had the operator's own keys before up: what we read there stays secret.
+        assert.ok(!state.includes("e2e=existing"), "the host's daemon.json is not in the state in plaintext");
         const shown = JSON.parse(
             execFileSync(`${ts.engine.binDir}/pulumi`, ["stack", "output", "passwords", "--show-secrets", "--json", "--stack", "e2e"], {
                 cwd: ts.dir,
