@@ -1,10 +1,11 @@
 /**
  * The dev stack, rendered as `npm run render` renders it, run in the real distribution v3: the image
  * test/e2e/infra/setup.sh builds from Go modules (test/e2e/infra/registry3/go.mod) and tags as the
- * dev stack's own image (`registry:3.1.2`). The container gets what the program's Container
- * resource gives it: the same uploads (config.yml, certificate, key, htpasswd) at the same paths,
- * envs, dropped capabilities, no-new-privileges and healthcheck. Only the published host port
- * differs (a free one, on 127.0.0.1 as rendered).
+ * dev stack's own image (`registry:3.1.2`). As the program does it: the installer container's script
+ * puts the rendered files (config.yml, certificate, key, htpasswd) on a files volume, then the
+ * registry container runs as the program's Container resource says: its user, read-only root, tmpfs,
+ * memory and nproc limits, command, envs, dropped capabilities, no-new-privileges and healthcheck.
+ * Only the published host port differs (a free one, on 127.0.0.1 as rendered).
  *
  * It catches what the v3 binary refuses or silently ignores in the rendered config, which the 2.8
  * test (registryBinary.test.ts) and golden files cannot. Talks to 127.0.0.1 and its own container
@@ -59,9 +60,17 @@ interface Upload {
 
 interface ContainerInputs {
     uploads: Upload[];
+    entrypoints: string[];
+    command: string[];
+    user: string;
+    readOnly: boolean;
+    tmpfs: Record<string, string>;
+    memory: number;
+    ulimits: { name: string; soft: number; hard: number }[];
+    volumes: { volumeName?: string; hostPath?: string; containerPath: string; readOnly?: boolean }[];
     envs: string[];
     ports: { internal: number; external: number; ip: string }[];
-    capabilities: { drops: string[]; adds: string[] };
+    capabilities: { drops: string[]; adds?: string[] };
     securityOpts: string[];
     healthcheck: { tests: string[] };
 }
@@ -86,12 +95,19 @@ test("distribution v3 (built from Go modules) runs the rendered dev stack: TLS, 
         timeout: 120_000,
     });
     assert.equal(r.status, 0, `render failed: ${r.stderr}${r.stdout}`);
-    const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as { type: string; inputs: Record<string, unknown> }[];
+    const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as {
+        type: string;
+        name: string;
+        inputs: Record<string, unknown>;
+    }[];
     const outputs = JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8")) as { passwords: Record<string, string>; usernames: string[] };
     const ca = fs.readFileSync(path.join(out, "registry/certs/ca.crt"), "utf8");
     const image = resources.find((x) => x.type === "docker:index/remoteImage:RemoteImage")?.inputs.name;
-    const inputs = resources.find((x) => x.type === "docker:index/container:Container")?.inputs as unknown as ContainerInputs;
-    assert.ok(inputs, "the dev stack renders a Container");
+    const container = (suffix: string) =>
+        resources.find((x) => x.type === "docker:index/container:Container" && x.name.endsWith(suffix))?.inputs as unknown as ContainerInputs;
+    const inputs = container("-registry-container");
+    const installer = container("-files-installer");
+    assert.ok(inputs && installer, "the dev stack renders the registry container and its files installer");
     const [user] = outputs.usernames;
     const password = outputs.passwords[user];
     assert.ok(password && password !== "[secret]", "outputs.json holds the generated password (--include-secrets)");
@@ -100,34 +116,66 @@ test("distribution v3 (built from Go modules) runs the rendered dev stack: TLS, 
         assert.equal(image, `registry:${version}`, "Pulumi.dev.yaml's image is the version registry3/go.mod pins");
         const labels = JSON.parse(docker("image", "inspect", "--format", "{{json .Config.Labels}}", `registry:${version}`));
         assert.match(labels["org.opencontainers.image.description"] ?? "", /local test build of github\.com\/distribution\/distribution\/v3/);
-        const cmd = JSON.parse(docker("image", "inspect", "--format", "{{json .Config.Cmd}}", `registry:${version}`));
-        assert.deepEqual(cmd, ["serve", "/etc/distribution/config.yml"]);
+        const entrypoint = JSON.parse(docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", `registry:${version}`));
+        assert.deepEqual(entrypoint, ["/bin/registry"]);
+        assert.deepEqual(inputs.command, ["serve", "/etc/private-registry/config.yml"], "the container names its config path");
         assert.ok(
-            inputs.uploads.some((u) => u.file === "/etc/distribution/config.yml"),
-            "config.yml is uploaded to the image's config path",
+            installer.uploads.some((u) => u.file === "/staging/config.yml"),
+            "config.yml is staged for the installer",
         );
         const v = docker("run", "--rm", "--network", "none", `registry:${version}`, "--version");
         assert.match(v, new RegExp(` github\\.com/distribution/distribution/v3 ${version.replace(/\./g, "\\.")}\\n$`));
     });
 
-    // The container, as the Container resource describes it. Each upload is bind-mounted read-only
-    // with the rendered permissions (the provider copies it in as root with those permissions).
-    const mounts: string[] = [];
-    for (const [i, u] of inputs.uploads.entries()) {
-        const host = path.join(dir, `upload-${i}-${path.basename(u.file)}`);
+    // The files volume, filled by the installer's own script from the staged uploads (the provider
+    // copies them in as root with their permissions before the installer starts).
+    const staging = path.join(dir, "staging");
+    for (const u of installer.uploads) {
+        const host = path.join(staging, u.file.slice("/staging/".length));
+        fs.mkdirSync(path.dirname(host), { recursive: true });
         fs.writeFileSync(host, u.content, { mode: parseInt(u.permissions ?? "0644", 8) });
-        fs.chmodSync(host, parseInt(u.permissions ?? "0644", 8));
-        mounts.push("--mount", `type=bind,source=${host},target=${u.file},readonly`);
     }
+    const name = `pr-registry3-test-${process.pid}`;
+    const filesVolume = `${name}-files`;
+    const dataVolume = `${name}-data`;
+    const cleanup = () => {
+        spawnSync("docker", ["rm", "-f", "-v", name], { stdio: "ignore" });
+        spawnSync("docker", ["volume", "rm", "-f", filesVolume, dataVolume], { stdio: "ignore" });
+    };
+    cleanup();
+    t.after(cleanup);
+    const volumeFor = (v: ContainerInputs["volumes"][number]) => (v.containerPath === "/var/lib/registry" ? dataVolume : filesVolume);
+    // Created, then the uploads copied in, then started and waited for: what the provider does.
+    const installerName = `${name}-installer`;
+    spawnSync("docker", ["rm", "-f", installerName], { stdio: "ignore" });
+    t.after(() => spawnSync("docker", ["rm", "-f", installerName], { stdio: "ignore" }));
+    docker(
+        "create",
+        "--name",
+        installerName,
+        "--network",
+        "none",
+        "--user",
+        installer.user,
+        ...installer.capabilities.drops.flatMap((c) => ["--cap-drop", c]),
+        ...(installer.capabilities.adds ?? []).flatMap((c) => ["--cap-add", c]),
+        ...installer.volumes.flatMap((v) => ["--mount", `type=volume,source=${volumeFor(v)},target=${v.containerPath}`]),
+        "--entrypoint",
+        installer.entrypoints[0],
+        `registry:${version}`,
+        ...installer.entrypoints.slice(1),
+    );
+    docker("cp", `${staging}/.`, `${installerName}:/staging`);
+    const installed = spawnSync("docker", ["start", "-a", installerName], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(installed.status, 0, `the installer failed: ${installed.stdout}${installed.stderr}`);
+
+    // The registry container, as the Container resource describes it.
     assert.equal(inputs.ports.length, 1);
     const [published] = inputs.ports;
     assert.equal(published.ip, "127.0.0.1", "the dev stack publishes on loopback only");
     const port = await freePort();
     const [kind, ...health] = inputs.healthcheck.tests;
     assert.equal(kind, "CMD");
-    const name = `pr-registry3-test-${process.pid}`;
-    spawnSync("docker", ["rm", "-f", "-v", name], { stdio: "ignore" });
-    t.after(() => spawnSync("docker", ["rm", "-f", "-v", name], { stdio: "ignore" }));
     docker(
         "run",
         "-d",
@@ -135,9 +183,16 @@ test("distribution v3 (built from Go modules) runs the rendered dev stack: TLS, 
         name,
         "--publish",
         `127.0.0.1:${port}:${published.internal}`,
+        "--user",
+        inputs.user,
+        ...(inputs.readOnly ? ["--read-only"] : []),
+        ...Object.entries(inputs.tmpfs).flatMap(([p, o]) => ["--tmpfs", `${p}:${o}`]),
+        "--memory",
+        `${inputs.memory}m`,
+        ...inputs.ulimits.flatMap((u) => ["--ulimit", `${u.name}=${u.soft}:${u.hard}`]),
+        ...inputs.volumes.flatMap((v) => ["--mount", `type=volume,source=${volumeFor(v)},target=${v.containerPath}${v.readOnly ? ",readonly" : ""}`]),
         ...inputs.envs.flatMap((e) => ["--env", e]),
         ...inputs.capabilities.drops.flatMap((c) => ["--cap-drop", c]),
-        ...inputs.capabilities.adds.flatMap((c) => ["--cap-add", c]),
         ...inputs.securityOpts.flatMap((o) => ["--security-opt", o]),
         // --health-cmd is a shell command line; the rendered test is an exec list of plain words.
         "--health-cmd",
@@ -148,8 +203,8 @@ test("distribution v3 (built from Go modules) runs the rendered dev stack: TLS, 
         "3s",
         "--health-retries",
         "3",
-        ...mounts,
         `registry:${version}`,
+        ...inputs.command,
     );
     const logs = () => {
         const l = spawnSync("docker", ["logs", name], { encoding: "utf8" });
