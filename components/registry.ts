@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { registryConfigProblems, renderRegistryConfig } from "./render/registryConfig";
+import { listenPort, registryConfigProblems, renderRegistryConfig } from "./render/registryConfig";
 import { FILES_DIR, type RunAs } from "./render/registryFiles";
 import { CONTAINER_PATHS, type RegistryConfigDraft, withHttpSecret } from "./render/registryModel";
 import { REGISTRY_DEFAULTS } from "./defaults";
@@ -46,9 +46,6 @@ export interface RegistryArgs {
     pidsLimit?: number;
 }
 
-/** The port of a `:<port>` listen address. */
-const portOf = (addr: string | undefined): number | undefined => (addr === undefined ? undefined : Number(addr.slice(addr.lastIndexOf(":") + 1)));
-
 /**
  * The registry itself: image, data volume, rendered `config.yml`, its files on a volume of their
  * own ({@link RegistryFiles}) and the container: a non-root user, a read-only root filesystem,
@@ -68,10 +65,10 @@ export class Registry extends pulumi.ComponentResource {
         super(TYPE, name, {}, opts);
         const child = { parent: this };
         const config = args.config;
-        const port = portOf(config.http.addr) ?? 5000;
+        const port = listenPort(config.http.addr) ?? 5000;
         const [problem] = registryConfigProblems(withHttpSecret(config, "-"));
         if (problem) throw new pulumi.ResourceError(`config.${problem.field} ${problem.message}`, this);
-        const debugPort = portOf(config.http.debugAddr);
+        const debugPort = listenPort(config.http.debugAddr);
         if (debugPort === undefined) throw new pulumi.ResourceError("config.http.debugAddr is required: the healthcheck uses the debug server", this);
 
         const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: args.keepImage ?? REGISTRY_DEFAULTS.keepImage }, child);

@@ -38,16 +38,12 @@ interface Pki {
 function makePki(dir: string): Pki {
     const p = (f: string) => path.join(dir, f);
     const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
+    /** A new P-256 key, unencrypted, written to `keyFile`. */
+    const newKey = (keyFile: string) => ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", p(keyFile)];
     openssl(
         "req",
         "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        p("ca.key"),
+        ...newKey("ca.key"),
         "-out",
         p("ca.crt"),
         "-days",
@@ -59,20 +55,7 @@ function makePki(dir: string): Pki {
         "-addext",
         "keyUsage=critical,keyCertSign,cRLSign",
     );
-    openssl(
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        p("server.key"),
-        "-out",
-        p("server.csr"),
-        "-subj",
-        "/CN=localhost",
-    );
+    openssl("req", ...newKey("server.key"), "-out", p("server.csr"), "-subj", "/CN=localhost");
     fs.writeFileSync(
         p("server.ext"),
         "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n" + "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",

@@ -275,3 +275,9 @@ const LACKS: Record<RegistryMajorVersion, readonly VersionFeature[]> = {
 export function versionLacks(version: RegistryMajorVersion | undefined, feature: VersionFeature): boolean {
     return version !== undefined && LACKS[version].includes(feature);
 }
+
+/** The port of a listen address such as `:5000` or `127.0.0.1:5001`. */
+export function listenPort(addr: string | undefined): number | undefined {
+    const digits = typeof addr === "string" ? /:([0-9]+)$/.exec(addr)?.[1] : undefined;
+    return digits === undefined ? undefined : Number(digits);
+}

@@ -17,6 +17,7 @@ import {
     isDurationSetting,
     isIntIn,
     isSingleLine,
+    listenPort,
     LOG_FORMATTERS,
     LOG_LEVELS,
     onlyOneOf,
@@ -56,11 +57,6 @@ let problems: RegistryConfigProblem[] = [];
 
 function fail(field: string, message: string): void {
     problems.push({ field, message });
-}
-
-/** The port of a listen address such as `:5000` or `127.0.0.1:5001`. */
-function listenPort(addr: string | undefined): string | undefined {
-    return typeof addr === "string" ? /:([0-9]+)$/.exec(addr)?.[1] : undefined;
 }
 
 function requireText(field: string, value: unknown): void {
