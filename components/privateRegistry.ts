@@ -1,12 +1,14 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { Secret, Settings, TlsSettings } from "../settings/types";
 import { CertificateAuthority } from "./certificateAuthority";
 import { ClientHost } from "./clientHost";
 import { Registry } from "./registry";
 import { RegistryCertificate } from "./registryCertificate";
 import { RegistryUsers } from "./registryUsers";
-import { certsDirName, shQuote } from "./render/clientScripts";
+import { certsDirName, dockerDaemonKeys } from "./host/runtimes";
+import { shQuote } from "./render/sh";
 import { registryConfigDraft } from "./render/registryModel";
 
 const TYPE = "private-registry:index:PrivateRegistry";
@@ -22,11 +24,6 @@ const secret = (s: Secret) => pulumi.secret(s.reveal());
 /** Every address clients use to reach the registry, endpoint first. */
 export function registryAddresses(s: Pick<Settings, "hostnames" | "ipAddresses" | "port">): string[] {
     return [...s.hostnames, ...s.ipAddresses].map((h) => certsDirName(h, s.port));
-}
-
-/** A host-side folder name for our bookkeeping, safe whatever the endpoint looks like. */
-function stateDirFor(endpoint: string): string {
-    return `/var/lib/private-registry/${endpoint.replace(/[^A-Za-z0-9.-]/g, "_")}`;
 }
 
 /** What the PKI step hands the registry and the clients (absent when TLS is off). */
@@ -89,7 +86,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             { parent: this },
         );
         const registry = this.registry(name, args, pki, users);
-        const clientStatus = this.clients(name, args, { addresses, endpoint, pki, users, registry });
+        const clientStatus = this.clients(name, args, { addresses, pki, users, registry });
 
         this.endpoint = pulumi.output(endpoint);
         this.endpoints = pulumi.output(addresses);
@@ -200,9 +197,9 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     private clients(
         name: string,
         args: PrivateRegistryArgs,
-        ctx: { addresses: string[]; endpoint: string; pki: Pki | undefined; users: RegistryUsers; registry: Registry },
+        ctx: { addresses: string[]; pki: Pki | undefined; users: RegistryUsers; registry: Registry },
     ): pulumi.Output<Record<string, string>> {
-        const { addresses, endpoint, pki, users, registry } = ctx;
+        const { addresses, pki, users, registry } = ctx;
         if (!pki && args.clients.length > 0) {
             pulumi.log.warn(
                 `TLS is off: ${addresses.join(", ")} will be added to insecure-registries on every client host; ` +
@@ -211,29 +208,33 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             );
         }
         const status: Record<string, pulumi.Output<string>> = {};
+        // The registry's identity on client hosts: kept in the state, so a new endpoint, port or
+        // address is the same registry changing, and another stack is another registry.
+        const id = args.clients.length > 0 ? new random.RandomId(`${name}-id`, { byteLength: 8 }, { parent: this }).hex : undefined;
         for (const c of args.clients) {
             const loginUser = c.loginAs;
             const host = new ClientHost(
                 `${name}-client-${c.name}`,
                 {
+                    owner: pulumi.interpolate`${id}/${c.name}@${c.host}:${c.port}`,
                     connection: {
                         host: c.host,
                         port: c.port,
                         user: c.user,
                         hostKey: c.hostKey,
-                        privateKey: c.privateKey && secret(c.privateKey),
-                        privateKeyPassword: c.privateKeyPassword && secret(c.privateKeyPassword),
-                        // `true` leaves the path unset: the provider then dials $SSH_AUTH_SOCK of its own process.
-                        agentSocketPath: typeof c.sshAgent === "string" ? c.sshAgent : undefined,
+                        privateKey: c.privateKey?.reveal(),
+                        privateKeyPassword: c.privateKeyPassword?.reveal(),
+                        // `true`: the agent of the process that runs \`pulumi up\`.
+                        agent: c.sshAgent === true ? process.env.SSH_AUTH_SOCK : c.sshAgent,
                         proxy: c.proxy,
+                        sudo: c.sudo,
                     },
-                    sudo: c.sudo,
+                    runtimes: c.runtimes,
+                    addresses,
                     caCertPem: pki?.caCertPem,
-                    certDirs: addresses,
-                    stateDir: stateDirFor(endpoint),
-                    daemonJson: c.daemonJson,
+                    daemonJson: dockerDaemonKeys(c.daemonJson),
                     insecureRegistries: pki ? [] : addresses,
-                    login: loginUser ? { endpoint, username: loginUser, password: users.passwords.apply((p) => p[loginUser]) } : undefined,
+                    login: loginUser ? { username: loginUser, password: users.passwords.apply((p) => p[loginUser]) } : undefined,
                 },
                 // Clients log in against the running registry.
                 { parent: this, dependsOn: [registry] },

@@ -40,6 +40,17 @@ fits() {
 }
 
 found() {
+  # The client hosts are a dynamic provider: the engine runs it through this script, which a
+  # release ships beside the CLI and @pulumi/pulumi carries; a CLI built here gets a copy.
+  local dyn=pulumi-resource-pulumi-nodejs
+  if [ ! -e "$1/$dyn" ]; then
+    if [ "$1" = "$cache/bin" ] && [ -f "$root/node_modules/@pulumi/pulumi/$dyn" ]; then
+      install -m 0755 "$root/node_modules/@pulumi/pulumi/$dyn" "$1/$dyn"
+      say "  added $dyn beside it (from @pulumi/pulumi)"
+    else
+      say "  warning: no $dyn beside $1/pulumi: client hosts (a dynamic provider) will fail; put that file (in node_modules/@pulumi/pulumi) there"
+    fi
+  fi
   say "using $1/pulumi ($(elapsed))"
   echo "$1"
   exit 0

@@ -12,6 +12,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { parseDocument, visit } from "yaml";
+import { type ClientWants, desiredItems } from "../components/host/runtimes";
+import { parseProbe } from "../components/host/shell";
 import { NAMESPACE, parseSettings } from "../settings";
 import { secretValues } from "../settings/secret";
 import { OFFLINE_REALIZERS } from "./offline";
@@ -51,8 +53,8 @@ function offlineOutputs(type: string, name: string, inputs: Record<string, any>)
 const USAGE = `usage: npm run render -- --stack <name> --out <dir> [options]
 
 Evaluates the program for a stack with every provider mocked and writes what would land, without
-touching any host: registry/ (config.yml, htpasswd, certs), clients/<client>/ (each step's scripts,
-stdin and daemon.json), resources.json and outputs.json. Files are written 0600 (scripts 0700),
+touching any host: registry/ (config.yml, htpasswd, certs), clients/<client>/ (every change the
+host would get, item by item, the daemon.json keys merged and the CA), resources.json and outputs.json. Files are written 0600 (scripts 0700),
 folders 0700.
 
   --stack <name>          the stack: reads Pulumi.<name>.yaml (default dev)
@@ -274,26 +276,32 @@ export async function render(
     const ca = resolved.caCertPem?.value;
     if (typeof ca === "string" && ca !== "") write("registry/certs/ca.crt", ca);
 
-    // Each client host's steps: the scripts and what they get on stdin.
-    const steps = seen.filter((r) => r.type === "command:remote:Command");
-    const counters = new Map<string, number>();
-    for (const s of steps) {
-        const m = /^.+?-client-(.+)-(poll|trust|daemon-read|daemon-json|login)$/.exec(s.name);
+    // Each client host: what it would get, item by item, for the runtimes the stack names (Docker
+    // when it names none: the real list is what \`up\` finds on the host).
+    for (const r of seen.filter((x) => x.type === "pulumi-nodejs:dynamic/private-registry:HostConfiguration")) {
+        const m = /^.+?-client-(.+)-config$/.exec(r.name);
         if (!m) continue;
-        const [, client, step] = m;
-        const n = (counters.get(client) ?? 0) + 1;
-        counters.set(client, n);
-        const base = `clients/${client}/${String(n).padStart(2, "0")}-${step}`;
-        const inputs = unwrap(s.inputs) as Record<string, string | undefined>;
-        if (inputs.create) write(`${base}.sh`, `${inputs.create}\n`, 0o700);
-        if (inputs.delete) write(`${base}.delete.sh`, `${inputs.delete}\n`, 0o700);
-        if (inputs.stdin !== undefined) write(`${base}.stdin`, String(redact(s.inputs.stdin)));
-        if (step === "trust" && inputs.stdin) write(`clients/${client}/ca.crt`, inputs.stdin);
-        if (step === "daemon-json" && inputs.stdin) write(`clients/${client}/daemon.json`, inputs.stdin);
-        const conn = unwrap(s.inputs.connection) as Record<string, unknown>;
-        if (step === "poll") {
-            write(`clients/${client}/connection.json`, `${JSON.stringify(redact({ ...conn }), null, 2)}\n`);
-        }
+        const client = m[1];
+        const inputs = unwrap(r.inputs) as { connection: Record<string, unknown>; wants: ClientWants; owner: string };
+        const wants = inputs.wants;
+        const user = String(inputs.connection.user ?? "root");
+        const home = user === "root" || inputs.connection.sudo ? "/root" : `/home/${user}`;
+        const runtimes = wants.runtimes ?? ["docker"];
+        const items = desiredItems(wants, runtimes, { ...parseProbe(""), home }).map((i) =>
+            i.kind === "file"
+                ? { ...i, content: i.path.endsWith("ca.crt") ? "(ca.crt)" : i.content }
+                : i.kind === "key" && i.secret && !includeSecrets
+                  ? { ...i, value: REDACTED }
+                  : i,
+        );
+        write(`clients/${client}/connection.json`, `${JSON.stringify(redact({ ...inputs.connection }), null, 2)}\n`);
+        write(
+            `clients/${client}/changes.json`,
+            `${JSON.stringify(redact({ owner: inputs.owner, runtimes, detected: wants.runtimes === undefined, items }), null, 2)}\n`,
+        );
+        if (wants.caCertPem) write(`clients/${client}/ca.crt`, wants.caCertPem);
+        const daemon = { ...wants.daemonJson, ...(wants.insecureRegistries.length > 0 ? { "insecure-registries": wants.insecureRegistries } : {}) };
+        if (Object.keys(daemon).length > 0) write(`clients/${client}/daemon.json`, `${JSON.stringify(daemon, null, 2)}\n`);
     }
 
     const regs = tap.tappedRegistrations();

@@ -1,4 +1,5 @@
 /** The client hosts section: `clients`, `daemonJson` (their shared daemon.json defaults) and `sshPrivateKey`. */
+import { RUNTIMES, type Runtime } from "../components/host/runtimes";
 import type { ClientSettings, DaemonJsonSettings, UserSettings } from "./types";
 import { sshKey } from "./pem";
 import { BAD, NAMESPACE, type Reader, show } from "./reader";
@@ -20,11 +21,29 @@ export const CLIENT_KEYS = [
     "sudo",
     "login",
     "daemonJson",
+    "runtimes",
 ];
 const CLIENT_SHAPE =
-    "{name, host, hostKey, port?, user?, privateKey?, privateKeyPassword?, sshAgent?, proxy?, insecureSkipHostKeyCheck?, sudo?, login?, daemonJson?}";
+    "{name, host, hostKey, port?, user?, privateKey?, privateKeyPassword?, sshAgent?, proxy?, insecureSkipHostKeyCheck?, sudo?, login?, daemonJson?, runtimes?}";
 
 const CLIENT_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/** Why dockerd would refuse a mirror URL: it must be an http(s) registry root with a valid host and port. */
+function mirrorProblem(s: string): string | undefined {
+    if (!/^https?:\/\/[^\s/?#]+\/?$/.test(s)) return "must be the http(s) URL of a registry root (no path)";
+    const authority = s.replace(/^https?:\/\//, "").replace(/\/$/, "");
+    let url: URL;
+    try {
+        url = new URL(s);
+    } catch {
+        return `has an invalid host or port (${authority})`;
+    }
+    // URL() accepts ports up to 65535 only, but drops a default port silently: check what was written.
+    const port = authority.match(/:(\d+)$/)?.[1];
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return `has port ${port}, outside 1-65535`;
+    if (url.hostname === "") return "has no host";
+    return undefined;
+}
 
 export function parseDaemonJson(r: Reader, key: string, raw: unknown): DaemonJsonSettings {
     const o = r.obj(key, raw, DAEMON_JSON_KEYS, `an object {${DAEMON_JSON_KEYS.map((k) => `${k}?`).join(", ")}}`);
@@ -38,9 +57,7 @@ export function parseDaemonJson(r: Reader, key: string, raw: unknown): DaemonJso
     const mirror = (s: string) =>
         urlHasUserinfo(s)
             ? "must not hold credentials (user:password@): dockerd shows mirror URLs in its logs and docker info; log in to the mirror with docker login instead"
-            : /^https?:\/\/[^\s/?#]+\/?$/.test(s)
-              ? undefined
-              : "must be the http(s) URL of a registry root (no path)";
+            : mirrorProblem(s);
     if (o.registryMirrors !== undefined) set("registryMirrors", r.stringList(`${key}.registryMirrors`, o.registryMirrors, mirror, "URLs"));
     if (o.maxConcurrentDownloads !== undefined) set("maxConcurrentDownloads", r.int(`${key}.maxConcurrentDownloads`, o.maxConcurrentDownloads, 1, 1000));
     if (o.maxConcurrentUploads !== undefined) set("maxConcurrentUploads", r.int(`${key}.maxConcurrentUploads`, o.maxConcurrentUploads, 1, 1000));
@@ -108,9 +125,20 @@ export function parseClients(r: Reader, users: UserSettings[], tlsEnabled: boole
                 }
                 loginAs = undefined;
             }
+            let runtimes: Runtime[] | undefined;
+            if (o.runtimes !== undefined) {
+                runtimes = r.stringList(
+                    `${key}.runtimes`,
+                    o.runtimes,
+                    (v) => ((RUNTIMES as readonly string[]).includes(v) ? undefined : `must be one of ${RUNTIMES.join(", ")}`),
+                    "runtime names",
+                ) as Runtime[] | undefined;
+                if (runtimes?.length === 0)
+                    r.fail(`${key}.runtimes`, `must name at least one runtime (${RUNTIMES.join(", ")}), or be left out to use those found on the host`);
+            }
             const daemonJson = { ...defaults, ...(o.daemonJson === undefined ? {} : parseDaemonJson(r, `${key}.daemonJson`, o.daemonJson)) };
             if (name === undefined || host === undefined || ssh === undefined || user === undefined) return undefined;
-            return { name, host, port: port ?? 22, user, ...ssh, sudo: sudo ?? false, loginAs, daemonJson };
+            return { name, host, port: port ?? 22, user, ...ssh, sudo: sudo ?? false, loginAs, daemonJson, ...(runtimes ? { runtimes } : {}) };
         }) ?? []
     );
 }

@@ -5,7 +5,7 @@ import type { Reader } from "./reader";
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 /** The key formats the TLS provider and the registry read: PKCS#1, SEC1, unencrypted PKCS#8. */
 const TLS_KEY = /^\s*-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END \1?PRIVATE KEY-----\s*$/;
-/** The key formats `pulumi-command` (golang.org/x/crypto/ssh) reads without a passphrase. */
+/** The private key formats the SSH client (ssh2) reads without a passphrase. */
 const SSH_KEY = /^\s*-----BEGIN (OPENSSH |RSA |EC )?PRIVATE KEY-----[\s\S]+-----END \1?PRIVATE KEY-----\s*$/;
 /** PKCS#8 encrypted, or a legacy OpenSSL-encrypted PEM. */
 const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m;

@@ -1,7 +1,7 @@
 /**
  * How a client host is reached over SSH: its pinned host key (or the explicit opt-out), the login
- * (private key, its passphrase, the ssh-agent) and an optional bastion. The values become
- * @pulumi/command's `connection` (docs/engine.md says what the provider does with each).
+ * (private key, its passphrase, the ssh-agent) and an optional bastion. The values become the
+ * client host resource's connection (components/host/ssh.ts, with ssh2).
  */
 import * as crypto from "node:crypto";
 import { opensshCipher, sshKey } from "./pem";
@@ -36,6 +36,8 @@ const HOST_KEY_TYPES: Record<string, { curve?: string; length: number }> = {
     "ecdsa-sha2-nistp256": { curve: "P-256", length: 65 },
     "ecdsa-sha2-nistp384": { curve: "P-384", length: 97 },
     "ecdsa-sha2-nistp521": { curve: "P-521", length: 133 },
+    // Checked with rsa-sha2-512/256 signatures (never SHA-1 ssh-rsa); length: at least a 2048-bit modulus.
+    "ssh-rsa": { length: 256 },
 };
 const KEYSCAN = "ssh-keyscan -t ed25519 <host>, without the leading host name";
 
@@ -56,14 +58,9 @@ function wireStrings(blob: Buffer): Buffer[] | undefined {
 export function hostKeyProblem(v: string): string | undefined {
     const [type = "", b64 = ""] = v.trim().split(/[ \t]+/);
     if (/PRIVATE KEY/.test(v)) return "is a private key; give the host's public key";
-    // pulumi-command pins the key's own algorithm name only: for RSA that is ssh-rsa (SHA-1),
-    // which OpenSSH 8.8 and later no longer offers, so the handshake could never agree.
-    if (type === "ssh-rsa")
-        return `is an ssh-rsa key, which pulumi-command can only check with ssh-rsa signatures (SHA-1) that OpenSSH 8.8+ refuses; give the ed25519 or ECDSA host key (${KEYSCAN})`;
     const spec = HOST_KEY_TYPES[type];
     if (!spec) {
-        if (HOST_KEY_TYPES[b64] || b64 === "ssh-rsa")
-            return `starts with a host name or options (${show(type)}); give only "<type> <base64 key>", e.g. from ${KEYSCAN}`;
+        if (HOST_KEY_TYPES[b64]) return `starts with a host name or options (${show(type)}); give only "<type> <base64 key>", e.g. from ${KEYSCAN}`;
         return `must be a public host key "<type> <base64 key>" of type ${Object.keys(HOST_KEY_TYPES).join(", ")} (${KEYSCAN}), got ${show(v)}`;
     }
     if (b64 === "") return `has no key after ${type}; give "${type} <base64 key>"`;
@@ -71,6 +68,11 @@ export function hostKeyProblem(v: string): string | undefined {
     const parts = blob && wireStrings(blob);
     const bad = `has a key that is not a valid ${type} public key`;
     if (!parts || parts[0].toString("latin1") !== type) return `${bad} (its encoded type differs or it is not base64)`;
+    if (type === "ssh-rsa") {
+        if (parts.length !== 3) return bad;
+        const modulus = parts[2][0] === 0 ? parts[2].subarray(1) : parts[2];
+        return modulus.length >= spec.length ? undefined : `is an RSA key of ${modulus.length * 8} bits; a host key needs at least 2048`;
+    }
     if (spec.curve === undefined) return parts.length === 2 && parts[1].length === spec.length ? undefined : bad;
     if (parts.length !== 3 || parts[1].toString("latin1") !== type.slice("ecdsa-sha2-".length) || parts[2].length !== spec.length || parts[2][0] !== 4)
         return bad;
@@ -97,12 +99,11 @@ function encryptedKey(r: Reader, key: string, v: unknown): string | undefined {
     if (enc === "pkcs8")
         return r.fail(
             key,
-            "is an encrypted PKCS#8 key, which pulumi-command cannot decrypt; convert it to the OpenSSH form (ssh-keygen -p -f <copy of the key>)",
+            "is an encrypted PKCS#8 key, which the SSH client (ssh2) cannot decrypt; convert it to the OpenSSH form (ssh-keygen -p -f <copy of the key>)",
         );
     if (enc === undefined || enc === "none") {
-        // An unencrypted key is still checked, then refused: the provider fails "ssh: not an encrypted key".
-        if (sshKey(r, key, v) !== undefined)
-            r.fail(key, "is not passphrase-protected, so privateKeyPassword must not be set (pulumi-command would fail: not an encrypted key)");
+        // An unencrypted key is still checked, then refused: a passphrase for it is a mistake in the stack.
+        if (sshKey(r, key, v) !== undefined) r.fail(key, "is not passphrase-protected, so privateKeyPassword must not be set (is this the key you meant?)");
         return undefined;
     }
     return v as string;

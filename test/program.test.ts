@@ -68,15 +68,17 @@ describe("the program on each stack file", () => {
         assert.equal(await promiseOf(out.endpoint), "registry.prod.example.internal:5000");
         assert.deepEqual(await promiseOf(out.usernames), ["ci", "ops"]);
         assert.equal(run.get("pulumi:providers:docker", "registry-docker").inputs.host, "ssh://deploy@registry-01.prod.example.internal");
-        assert.deepEqual(
-            run
-                .ofType("command:remote:Command")
-                .filter((c) => c.name.endsWith("-login"))
-                .map((c) => c.name)
-                .sort(),
-            ["registry-client-app-01-login", "registry-client-build-01-login", "registry-client-build-02-login"],
+        const hosts = run.ofType("pulumi-nodejs:dynamic/private-registry:HostConfiguration");
+        assert.deepEqual(hosts.map((c) => c.name).sort(), [
+            "registry-client-app-01-config",
+            "registry-client-build-01-config",
+            "registry-client-build-02-config",
+        ]);
+        assert.ok(
+            hosts.every((h) => h.inputs.wants.login !== undefined),
+            "every prod client logs in",
         );
-        assert.match(run.get("command:remote:Command", "registry-client-app-01-poll").inputs.create, /^sudo -n /);
+        assert.equal(run.get("pulumi-nodejs:dynamic/private-registry:HostConfiguration", "registry-client-app-01-config").inputs.connection.sudo, true);
         assert.deepEqual(run.get("tls:index/privateKey:PrivateKey", "registry-ca-key").inputs, { algorithm: "ECDSA", ecdsaCurve: "P384" });
         const uploads = run.get("docker:index/container:Container", "registry-registry-files-installer").inputs.uploads as { file: string; content: string }[];
         const config = uploads.find((u) => u.file === "/staging/config.yml")?.content ?? "";

@@ -9,7 +9,7 @@
  * temporary name and renamed, so the registry never reads half a file; a new htpasswd gets a new
  * modification time, which is what makes the running registry reload it without a restart.
  */
-import { shQuote } from "./clientScripts";
+import { shQuote } from "./sh";
 
 /** Where the installer container receives its uploads. */
 export const STAGING_DIR = "/staging";

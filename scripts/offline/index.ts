@@ -1,5 +1,5 @@
 /** The tls and random resources this project computes locally, by Pulumi type token. */
-import { randomPassword } from "./random";
+import { randomId, randomPassword } from "./random";
 import { certRequest, locallySignedCert, privateKey, selfSignedCert, type Realized } from "./tls";
 
 export type { Realized } from "./tls";
@@ -11,4 +11,5 @@ export const OFFLINE_REALIZERS: Record<string, (inputs: Record<string, any>) => 
     "tls:index/certRequest:CertRequest": certRequest,
     "tls:index/locallySignedCert:LocallySignedCert": locallySignedCert,
     "random:index/randomPassword:RandomPassword": randomPassword,
+    "random:index/randomId:RandomId": randomId,
 };

@@ -65,3 +65,22 @@ export function randomPassword(inputs: Inputs): Realized {
         secretOutputs: ["result", "bcryptHash"],
     };
 }
+
+/** `random.RandomId`: `byteLength` random bytes as hex, base64 (std and URL) and decimal; the id is b64Url. */
+export function randomId(inputs: Inputs): Realized {
+    const n = Number(inputs.byteLength);
+    if (!Number.isInteger(n) || n < 1) throw new Error("byteLength must be at least 1");
+    const bytes = crypto.randomBytes(n);
+    const prefix = String(inputs.prefix ?? "");
+    const b64Url = prefix + bytes.toString("base64url");
+    return {
+        id: b64Url,
+        outputs: {
+            b64Url,
+            b64Std: prefix + bytes.toString("base64"),
+            hex: prefix + bytes.toString("hex"),
+            dec: prefix + BigInt(`0x${bytes.toString("hex")}`).toString(10),
+        },
+        secretOutputs: [],
+    };
+}

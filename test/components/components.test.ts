@@ -202,50 +202,31 @@ describe("Registry", () => {
 });
 
 describe("ClientHost", () => {
-    it("polls first and chains every step after it; skips daemon.json when nothing is asked", async () => {
+    const DYNAMIC = "pulumi-nodejs:dynamic/private-registry:HostConfiguration";
+    it("is one host-side resource owned by registry and client, its credentials secret, after what it depends on", async () => {
         resetRecords(run);
         const h = new C.ClientHost("h1", {
-            connection: { host: "10.0.0.9", privateKey: FAKE_SSH_KEY },
+            owner: "0123abcd/h1@10.0.0.9:22",
+            connection: { host: "10.0.0.9", port: 22, user: "root", sudo: false, privateKey: FAKE_SSH_KEY, hostKey: "ssh-ed25519 AAAA" },
+            addresses: ["r:5000"],
             caCertPem: "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n",
-            certDirs: ["r:5000"],
-            stateDir: "/var/lib/private-registry/r_5000",
-            login: { endpoint: "r:5000", username: "u", password: "pw-secret" },
+            daemonJson: { "log-opts": { "max-size": "10m" } },
+            insecureRegistries: [],
+            login: { username: "u", password: "pw-secret" },
         });
         await done(h.status);
-        assert.deepEqual(
-            run.ofType("command:remote:Command").map((c) => c.name),
-            ["h1-poll", "h1-trust", "h1-login"],
+        const [config] = run.ofType(DYNAMIC);
+        assert.ok(config, `types: ${run.records.map((r) => r.type).join(", ")}`);
+        assert.equal(config.name, "h1-config");
+        assert.equal(config.inputs.owner, "0123abcd/h1@10.0.0.9:22");
+        assert.equal(config.inputs.wants.login.password, "pw-secret");
+        assert.deepEqual(config.inputs.wants.daemonJson, { "log-opts": { "max-size": "10m" } });
+        assert.ok(config.secretInputs.includes("connection") && config.secretInputs.includes("wants"), `secret inputs: ${config.secretInputs.join(", ")}`);
+        const provider = String(config.inputs.__provider);
+        assert.ok(
+            provider.length > 0 && !provider.includes("pw-secret") && !provider.includes("BEGIN OPENSSH"),
+            "the serialized provider carries code, no credential",
         );
-        const poll = run.engine("command:remote:Command", "h1-poll").urn;
-        for (const step of ["h1-trust", "h1-login"]) {
-            assert.ok(run.engine("command:remote:Command", step).dependencies.includes(poll), `${step} waits for the poll`);
-        }
-        const login = run.get("command:remote:Command", "h1-login");
-        assert.equal(login.inputs.stdin, "pw-secret");
-        assert.ok(login.secretInputs.includes("stdin"));
-        assert.ok(!login.inputs.create.includes("pw-secret"));
-        assert.deepEqual({ port: login.inputs.connection.port, user: login.inputs.connection.user }, { port: 22, user: "root" }, "the SSH defaults");
-    });
-
-    it("reads, merges and applies daemon.json with a restore on delete, through sudo when asked", async () => {
-        resetRecords(run);
-        const h = new C.ClientHost("h2", {
-            connection: { host: "h2.example", user: "deploy", privateKey: FAKE_SSH_KEY },
-            sudo: true,
-            certDirs: ["r:5000"],
-            stateDir: "/var/lib/private-registry/r_5000",
-            daemonJson: { logOpts: { "max-size": "10m" } },
-            insecureRegistries: ["r:5000"],
-        });
-        await done(h.status);
-        assert.deepEqual(
-            run.ofType("command:remote:Command").map((c) => c.name),
-            ["h2-poll", "h2-daemon-read", "h2-daemon-json"],
-        );
-        const apply = run.get("command:remote:Command", "h2-daemon-json").inputs;
-        assert.deepEqual(JSON.parse(apply.stdin), { "log-opts": { "max-size": "10m" }, "insecure-registries": ["r:5000"] });
-        assert.match(apply.create, /^sudo -n sh -c /);
-        assert.match(apply.create, /systemctl restart docker/, "log-opts need a restart");
-        assert.match(apply.delete, /daemon\.json\.orig/);
+        assert.equal(run.engine(DYNAMIC, "h1-config").parent, run.engine("private-registry:host:ClientHost", "h1").urn);
     });
 });

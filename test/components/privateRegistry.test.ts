@@ -20,7 +20,8 @@ const T = {
     csr: "tls:index/certRequest:CertRequest",
     signed: "tls:index/locallySignedCert:LocallySignedCert",
     password: "random:index/randomPassword:RandomPassword",
-    command: "command:remote:Command",
+    host: "pulumi-nodejs:dynamic/private-registry:HostConfiguration",
+    id: "random:index/randomId:RandomId",
 };
 
 let run: MockRun;
@@ -182,7 +183,8 @@ describe("PrivateRegistry on the dev settings", () => {
 
     it("creates no client steps without clients", async () => {
         const r = await deploy();
-        assert.equal(run.ofType(T.command).length, 0);
+        assert.equal(run.ofType(T.host).length, 0);
+        assert.equal(run.ofType(T.id).length, 0, "no registry id without clients");
         assert.deepEqual(await promiseOf(r.clientStatus), {});
     });
 });
@@ -223,70 +225,37 @@ describe("PrivateRegistry on prod-like settings", () => {
         assert.match(await promiseOf(r.htpasswd), /^ci:\$2b\$04\$.*\nops:\$2b\$10\$/s);
     });
 
-    it("configures each client over SSH: poll, trust, daemon.json, login; secrets on stdin only", async () => {
+    it("configures each client through one host resource owned by the registry's stable id and the client, its credentials secret", async () => {
         const r = await deploy(prodSettings());
-        const names = run
-            .ofType(T.command)
-            .map((c) => c.name)
-            .sort();
-        assert.deepEqual(names, [
-            "registry-client-node-a-daemon-json",
-            "registry-client-node-a-daemon-read",
-            "registry-client-node-a-login",
-            "registry-client-node-a-poll",
-            "registry-client-node-a-trust",
-            "registry-client-node-b-poll",
-            "registry-client-node-b-trust",
-        ]);
-        for (const c of run.ofType(T.command)) {
-            assert.ok(c.secretInputs.includes("connection"), `${c.name}: connection is secret`);
-            assert.ok(!String(c.inputs.create).includes("pw-") && !String(c.inputs.create).includes("PRIVATE KEY"));
-        }
-        const trust = run.get(T.command, "registry-client-node-a-trust");
-        assert.match(trust.inputs.stdin, /BEGIN CERTIFICATE/);
-        assert.match(trust.inputs.create, /registry\.example\.internal:5000/);
-        assert.match(trust.inputs.create, /10\.20\.0\.10:5000/);
-        assert.ok(trust.inputs.delete, "trust has a delete that undoes it");
-        assert.deepEqual(trust.inputs.triggers, ["registry.example.internal:5000", "10.20.0.10:5000"]);
-        assert.equal(run.engine(T.command, "registry-client-node-a-trust").deleteBeforeReplace, true);
-
-        const login = run.get(T.command, "registry-client-node-a-login");
-        assert.ok(login.secretInputs.includes("stdin"));
-        assert.equal(login.inputs.stdin, (await promiseOf(r.passwords)).ci);
-        assert.match(login.inputs.create, /docker login --username '\\''ci'\\'' --password-stdin '\\''registry\.example\.internal:5000'\\''/);
-        assert.match(login.inputs.delete, /docker logout/);
-
-        assert.ok(
-            run.engine(T.command, "registry-client-node-a-daemon-read").additionalSecretOutputs.includes("stdout"),
-            "the host's daemon.json is a secret in the state (the engine applies it; the SDK's mocks do not)",
-        );
-        const daemon = run.get(T.command, "registry-client-node-a-daemon-json");
-        const merged = JSON.parse(daemon.inputs.stdin);
-        assert.deepEqual(merged, { "data-root": "/srv/docker", "max-concurrent-downloads": 6, "live-restore": true });
-        assert.match(daemon.inputs.create, /kill -HUP/);
-        assert.match(daemon.inputs.delete, /restored|daemon\.json\.orig/);
-
-        const b = run.get(T.command, "registry-client-node-b-poll");
+        const hosts = run.ofType(T.host);
+        assert.deepEqual(hosts.map((h) => h.name).sort(), ["registry-client-node-a-config", "registry-client-node-b-config"]);
+        const id = run.get(T.id, "registry-id");
+        assert.equal(id.inputs.byteLength, 8);
+        const a = run.get(T.host, "registry-client-node-a-config");
+        assert.match(a.inputs.owner, /^.+\/node-a@10\.20\.0\.21:22$/, "owner: registry id / client @ host:port");
+        assert.ok(a.secretInputs.includes("connection") && a.secretInputs.includes("wants"));
+        assert.deepEqual(a.inputs.wants.addresses, ["registry.example.internal:5000", "10.20.0.10:5000"]);
+        assert.match(a.inputs.wants.caCertPem, /BEGIN CERTIFICATE/);
+        assert.deepEqual(a.inputs.wants.daemonJson, { "max-concurrent-downloads": 6, "live-restore": true });
+        assert.deepEqual(a.inputs.wants.insecureRegistries, []);
+        assert.deepEqual(a.inputs.wants.login, { username: "ci", password: (await promiseOf(r.passwords)).ci });
+        const b = run.get(T.host, "registry-client-node-b-config");
         assert.deepEqual(
-            { host: b.inputs.connection.host, port: b.inputs.connection.port, user: b.inputs.connection.user },
-            {
-                host: "node-b.example.internal",
-                port: 2222,
-                user: "deploy",
-            },
+            { host: b.inputs.connection.host, port: b.inputs.connection.port, user: b.inputs.connection.user, sudo: b.inputs.connection.sudo },
+            { host: "node-b.example.internal", port: 2222, user: "deploy", sudo: true },
         );
-        assert.match(b.inputs.create, /^sudo -n sh -c /);
-
-        // Every client step waits for the registry container.
-        const containerUrn = run.engine(T.container, "registry-registry-container").urn;
+        assert.equal(b.inputs.wants.login, undefined);
+        // Every client waits for the registry container.
         const registryUrn = run.registrations().find((x) => x.type === "private-registry:registry:Registry")!.urn;
-        const poll = run.engine(T.command, "registry-client-node-a-poll");
-        assert.ok(poll.dependencies.includes(registryUrn) || poll.dependencies.includes(containerUrn));
+        const containerUrn = run.engine("docker:index/container:Container", "registry-registry-container").urn;
+        const deps = run.engine(T.host, "registry-client-node-a-config").dependencies;
+        assert.ok(deps.includes(registryUrn) || deps.includes(containerUrn), deps.join("\n"));
+        assert.ok(run.engine(T.host, "registry-client-node-a-config").additionalSecretOutputs.includes("connection"));
         const status = await promiseOf(r.clientStatus);
-        assert.match(status["node-a"], /docker 20\.10\.24/);
+        assert.match(String(status["node-a"]), /^runtimes: docker\nwrote /, JSON.stringify(status));
     });
 
-    it("hands every step the connection pulumi-command checks: host keys, passphrase, agent, bastion; the connection secret", async () => {
+    it("hands the host resource every login SSH offers: host keys, passphrase, agent, bastion", async () => {
         const s = prodSettings();
         const bastion = FAKE_HOST_KEY.replace("AAAAAAAA fake", "AAAAAAAB bastion");
         s.clients[0] = {
@@ -296,25 +265,30 @@ describe("PrivateRegistry on prod-like settings", () => {
             proxy: { host: "bastion.example.internal", port: 2200, user: "jump", hostKey: bastion },
         };
         s.clients[1] = { ...s.clients[1], privateKey: undefined, hostKey: undefined, insecureSkipHostKeyCheck: true, sshAgent: true };
-        await deploy(s);
-        const a = run.get(T.command, "registry-client-node-a-poll");
-        assert.ok(a.secretInputs.includes("connection"), "the SDK wraps the whole connection in a secret");
-        const login = { privateKey: FAKE_SSH_KEY, privateKeyPassword: "key-passphrase-value", agentSocketPath: "/run/agent.sock" };
+        const sock = process.env.SSH_AUTH_SOCK;
+        process.env.SSH_AUTH_SOCK = "/tmp/agent-of-pulumi-up";
+        try {
+            await deploy(s);
+        } finally {
+            if (sock === undefined) delete process.env.SSH_AUTH_SOCK;
+            else process.env.SSH_AUTH_SOCK = sock;
+        }
+        const a = run.get(T.host, "registry-client-node-a-config");
         assert.deepEqual(a.inputs.connection, {
             host: "10.20.0.21",
             port: 22,
             user: "root",
+            sudo: false,
             hostKey: FAKE_HOST_KEY,
-            ...login,
-            dialErrorLimit: 10,
-            perDialTimeout: 15,
-            proxy: { host: "bastion.example.internal", port: 2200, user: "jump", hostKey: bastion, ...login, dialErrorLimit: 10, perDialTimeout: 15 },
+            privateKey: FAKE_SSH_KEY,
+            privateKeyPassword: "key-passphrase-value",
+            agent: "/run/agent.sock",
+            proxy: { host: "bastion.example.internal", port: 2200, user: "jump", hostKey: bastion },
         });
-        const b = run.get(T.command, "registry-client-node-b-poll");
-        // sshAgent: true leaves the path to the provider, which takes $SSH_AUTH_SOCK of its own process.
-        assert.deepEqual(b.inputs.connection, { host: "node-b.example.internal", port: 2222, user: "deploy", dialErrorLimit: 10, perDialTimeout: 15 });
-        for (const c of run.ofType(T.command)) {
-            assert.equal(c.inputs.connection.hostKey, c.name.includes("node-a") ? FAKE_HOST_KEY : undefined, c.name);
+        const b = run.get(T.host, "registry-client-node-b-config");
+        // sshAgent: true is the agent of the process that runs `pulumi up`.
+        assert.deepEqual(b.inputs.connection, { host: "node-b.example.internal", port: 2222, user: "deploy", sudo: true, agent: "/tmp/agent-of-pulumi-up" });
+        for (const c of run.ofType(T.host)) {
             const plain = JSON.stringify(Object.fromEntries(Object.entries(c.inputs).filter(([k]) => !c.secretInputs.includes(k))));
             assert.ok(!plain.includes("key-passphrase-value"), `${c.name} leaks the key passphrase in a plain input`);
         }
@@ -326,9 +300,9 @@ describe("PrivateRegistry on prod-like settings", () => {
         s.clients = s.clients.map((c) => ({ ...c, loginAs: undefined }));
         await deploy(s);
         assert.equal(run.ofType(T.key).length, 0);
-        assert.equal(run.ofType(T.command).filter((c) => c.name.endsWith("-trust")).length, 0);
-        const daemon = run.get(T.command, "registry-client-node-b-daemon-json");
-        assert.deepEqual(JSON.parse(daemon.inputs.stdin)["insecure-registries"], ["registry.example.internal:5000", "10.20.0.10:5000"]);
+        const b = run.get(T.host, "registry-client-node-b-config");
+        assert.equal(b.inputs.wants.caCertPem, undefined);
+        assert.deepEqual(b.inputs.wants.insecureRegistries, ["registry.example.internal:5000", "10.20.0.10:5000"]);
         const config = parseYaml(installed()["/etc/private-registry/config.yml"].content);
         assert.equal(config.http.tls, undefined);
         assert.deepEqual(Object.keys(installed()).sort(), ["/etc/private-registry/auth/htpasswd", "/etc/private-registry/config.yml"]);

@@ -25,11 +25,20 @@ const image = `${REGISTRY.name}:${REGISTRY.port}/e2e/hello:1`;
 let pushedDigest = "";
 
 const CONTAINER = "docker:index/container:Container";
-const COMMAND = "command:remote:Command";
+const HOST = "pulumi-nodejs:dynamic/private-registry:HostConfiguration";
 
-/** A picture of /etc/docker on a host: every path with its type, mode and content hash. */
-async function etcDockerHash(h: TestHost): Promise<string> {
-    const r = await sshExec(infra, h, "cd /etc/docker && find . -printf '%y %m %p\\n' | sort && find . -type f -exec sha256sum {} + | sort");
+/** A picture of what we may touch on a host: /etc, root's ~/.docker and our state folder, every path with type, mode, owner, link target and content hash. */
+async function hostPicture(h: TestHost): Promise<string> {
+    const r = await sshExec(
+        infra,
+        h,
+        [
+            'cd / && set -- etc; for d in root/.docker var/lib/private-registry; do [ -e "$d" ] && set -- "$@" "$d"; done',
+            // What the container runtime itself rewrites is left out.
+            "find \"$@\" \\( -path etc/ssh -o -path etc/hostname -o -path etc/hosts -o -path etc/resolv.conf \\) -prune -o -printf '%y %m %u:%g %p %l\\n' | sort",
+            'find "$@" \\( -path etc/ssh -o -path etc/hostname -o -path etc/hosts -o -path etc/resolv.conf \\) -prune -o -type f -exec sha256sum {} + | sort',
+        ].join("\n"),
+    );
     assert.equal(r.code, 0, r.stderr);
     return r.stdout;
 }
@@ -78,8 +87,8 @@ before(async () => {
         stdin: '{\n  "labels": ["e2e=existing"],\n  "max-download-attempts": 4\n}\n',
     });
     assert.equal(pre.code, 0, pre.stderr);
-    etcBefore.a = await etcDockerHash(hostA);
-    etcBefore.b = await etcDockerHash(hostB);
+    etcBefore.a = await hostPicture(hostA);
+    etcBefore.b = await hostPicture(hostB);
     const { main } = await import("../../program");
     ts = await timed("engine and stack", () =>
         createStack({
@@ -262,16 +271,32 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
         });
     });
 
-    it("a daemon.json that dockerd rejects fails the step loudly instead of leaving the old config in force", async () => {
-        await timed("rejected daemon.json", async () => {
-            const { renderDaemonApply, renderDaemonRestore, runScript } = await import("../../components/render/clientScripts");
-            const p = { stateDir: "/var/lib/private-registry/e2e-bad", managedKeys: ["debug"], restart: false, expect: { debug: true } };
-            const r = await sshExec(infra, hostC, runScript(renderDaemonApply(p), false), { stdin: '{"debug": true, "labels": ["not-key-value"]}\n' });
-            assert.notEqual(r.code, 0);
-            assert.match(r.stdout, /dockerd did not apply the new daemon.json/);
-            const restore = await sshExec(infra, hostC, runScript(renderDaemonRestore(p), false));
-            assert.equal(restore.code, 0, restore.stdout);
-            assert.equal((await sshExec(infra, hostC, "test -e /etc/docker/daemon.json")).code, 1, "the host is back to no daemon.json");
+    it("a daemon.json that dockerd refuses on reload: the step fails naming the host, every file of the step is put back, dockerd runs on", async () => {
+        await timed("refused daemon.json, rolled back", async () => {
+            // dockerd started without a file; the operator then wrote one it will refuse at the next reload.
+            const pre = await sshExec(infra, hostC, "mkdir -p /etc/docker && printf '%s\\n' '{\"labels\": [\"not-key-value\"]}' > /etc/docker/daemon.json");
+            assert.equal(pre.code, 0, pre.stderr);
+            const etcC = await hostPicture(hostC);
+            await setConfig("clients", [
+                { name: "host-a", host: hostA.ip, login: "pusher" },
+                { name: "host-b", host: hostB.ip, sudo: true, login: "puller" },
+                { name: "host-c", host: hostC.ip, login: false },
+            ]);
+            await assert.rejects(up(), (e: Error) => {
+                assert.match(
+                    e.message,
+                    /registry-client-host-c \(10\.231\.77\.13\): dockerd did not come back with the new \/etc\/docker\/daemon\.json in force/,
+                );
+                assert.match(e.message, /the host is as it was before this step/);
+                return true;
+            });
+            assert.equal(await hostPicture(hostC), etcC, "host C is exactly as it was: ca.crt, daemon.json and the ledger all put back");
+            assert.equal((await sshExec(infra, hostC, "docker info --format '{{.ServerVersion}}'")).code, 0, "dockerd answers");
+            await setConfig("clients", [
+                { name: "host-a", host: hostA.ip, login: "pusher" },
+                { name: "host-b", host: hostB.ip, sudo: true, login: "puller" },
+            ]);
+            assert.equal((await sshExec(infra, hostC, "rm -f /etc/docker/daemon.json")).code, 0);
         });
     });
 
@@ -304,7 +329,7 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
 
     it("lost state: with the client steps dropped from the state, the next up runs them again over configured hosts and changes nothing there", async () => {
         await timed("lost state", async () => {
-            const hashA = await etcDockerHash(hostA);
+            const hashA = await hostPicture(hostA);
             const exported = await ts.stack.exportStack();
             const resources = (exported.deployment as { resources: { urn: string }[] }).resources;
             const kept = resources.filter((r) => !/::registry-client-host-[ab]-/.test(r.urn));
@@ -312,8 +337,8 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
             await ts.stack.importStack({ ...exported, deployment: { ...exported.deployment, resources: kept } });
             const steps = await up();
             const changed = steps.changes();
-            assert.ok(changed.length > 0 && changed.every((c) => c.startsWith(`create ${COMMAND}::registry-client-host-`)), changed.join("\n"));
-            assert.equal(await etcDockerHash(hostA), hashA, "re-applying the steps leaves /etc/docker as it was");
+            assert.ok(changed.length > 0 && changed.every((c) => c.startsWith(`create ${HOST}::registry-client-host-`)), changed.join("\n"));
+            assert.equal(await hostPicture(hostA), hashA, "re-applying the steps leaves /etc/docker as it was");
             assert.equal((await api(target, "GET", "/v2/", { user: "pusher", password: passwords.pusher })).status, 200);
         });
     });
@@ -367,7 +392,7 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
                     `create random:index/randomPassword:RandomPassword::registry-users-password-extra`,
                     `delete random:index/randomPassword:RandomPassword::registry-users-password-puller`,
                     `replace ${INSTALLER}`,
-                    `update ${COMMAND}::registry-client-host-b-login`,
+                    `update ${HOST}::registry-client-host-b-config`,
                 ]);
             } finally {
                 stop = true;
@@ -448,7 +473,7 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
                 { name: "host-b", host: hostB.ip, sudo: true, login: "puller" },
             ]);
             const steps = await up();
-            assert.deepEqual(steps.changes(), [`update ${COMMAND}::registry-client-host-a-daemon-json`]);
+            assert.deepEqual(steps.changes(), [`update ${HOST}::registry-client-host-a-config`]);
             const a = JSON.parse((await sshExec(infra, hostA, "cat /etc/docker/daemon.json")).stdout);
             assert.equal(a["max-concurrent-uploads"], 2);
             assert.deepEqual(a.labels, ["e2e=existing"], "the operator's keys are still there");
@@ -462,14 +487,11 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
                 { name: "host-b", host: hostB.ip, sudo: true, login: "puller" },
             ];
             assert.equal((await sshExec(infra, hostC, "rm -rf /etc/docker/certs.d && printf '{not json' > /etc/docker/daemon.json")).code, 0);
-            const etcC = await etcDockerHash(hostC);
+            const etcC = await hostPicture(hostC);
             await setConfig("clients", [...clients, { name: "host-c", host: hostC.ip }]);
             await setConfig("daemonJson", { debug: true, maxConcurrentDownloads: 3 });
             await assert.rejects(up(), (e: Error) => {
-                assert.match(
-                    e.message,
-                    /private-registry: registry-client-host-c \(10\.231\.77\.13\): \/etc\/docker\/daemon\.json: the existing daemon\.json is not valid JSON/,
-                );
+                assert.match(e.message, /registry-client-host-c \(10\.231\.77\.13\): \/etc\/docker\/daemon\.json is not valid JSON/);
                 return true;
             });
             const a = await sshExec(infra, hostA, "cat /etc/docker/daemon.json");
@@ -480,7 +502,7 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
             const steps = await up();
             const changed = steps.changes();
             assert.ok(changed.length > 0 && changed.every((x) => x.startsWith("delete ") && /host-c/.test(x)), changed.join("\n"));
-            assert.equal(await etcDockerHash(hostC), etcC, "host C's /etc/docker is as it was before it was added");
+            assert.equal(await hostPicture(hostC), etcC, "host C's /etc/docker is as it was before it was added");
         });
     });
 
@@ -507,8 +529,8 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
         await timed("destroy", async () => {
             await ts.stack.destroy({ color: "never" });
             assert.throws(() => execFileSync("docker", ["inspect", REGISTRY.container], { stdio: "ignore" }));
-            assert.equal(await etcDockerHash(hostA), etcBefore.a, "host A's /etc/docker is as it was");
-            assert.equal(await etcDockerHash(hostB), etcBefore.b, "host B's /etc/docker is as it was");
+            assert.equal(await hostPicture(hostA), etcBefore.a, "host A's /etc/docker is as it was");
+            assert.equal(await hostPicture(hostB), etcBefore.b, "host B's /etc/docker is as it was");
             execFileSync("docker", ["volume", "inspect", REGISTRY.volume], { stdio: "ignore" });
             assert.throws(
                 () => execFileSync("docker", ["volume", "inspect", `${REGISTRY.container}-files`], { stdio: "ignore" }),

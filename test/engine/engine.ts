@@ -95,6 +95,9 @@ export async function createStack(opts: {
     fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     fs.copyFileSync(path.join(root, `Pulumi.${opts.from}.yaml`), path.join(dir, `Pulumi.${name}.yaml`));
     fs.mkdirSync(path.join(dir, "state"));
+    // The dynamic provider host (`pulumi-resource-pulumi-nodejs`) resolves @pulumi/pulumi and the
+    // providers' libraries from its working directory, the stack's.
+    fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(eng.binDir), skipVersionCheck: true });
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName: name, projectName: "private-registry", program: async () => opts.program() },

@@ -1,8 +1,8 @@
 /**
- * SSH connections that verify who answers, on the real engine with the stand-in command provider
- * (test/harness/sshDial.ts does what pulumi-command 1.2.1 does with `hostKey` and `proxy`): the e2e
- * stack against client-host containers with real sshd, each host's real ed25519 host key read from
- * the container.
+ * SSH connections that verify who answers, on the real engine: the client hosts are the program's
+ * dynamic provider (components/host/ssh.ts, ssh2), run by the engine's real nodejs dynamic-provider
+ * host. The e2e stack against client-host containers with real sshd, each host's real ed25519 host
+ * key read from the container.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
@@ -11,7 +11,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hostKeyOf, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
-import { runRemote } from "../harness/ssh";
 import { e2eLog as log, timed } from "../e2e/support";
 import { createStack, StepLog, type TestStack } from "./engine";
 
@@ -88,8 +87,11 @@ describe("client hosts reached only when they show the pinned host key", () => {
         await setClients([clientA(), { name: "host-b", host: hostB.ip, sudo: true, login: "puller", hostKey: keys.a }]);
         await timed("up with host-b pinned to host-a's key", async () => {
             await assert.rejects(up(), (e: Error) => {
-                assert.match(e.message, /registry-client-host-b-poll/);
-                assert.match(e.message, /after 10 failed attempts: ssh: handshake failed: ssh: host key mismatch/);
+                assert.match(e.message, /registry-client-host-b-config/);
+                assert.match(
+                    e.message,
+                    /ssh root@10\.231\.77\.12:22: the host key is not the one pinned \(hostKey\): it presented ssh-ed25519 .*nothing was sent to it/,
+                );
                 assert.doesNotMatch(e.message, /registry-client-host-a/);
                 return true;
             });
@@ -112,30 +114,25 @@ describe("client hosts reached only when they show the pinned host key", () => {
         assert.ok(exists(hostB, CA), "host-b is configured");
     });
 
-    it("the stand-in's bastion fails as pulumi-command's does: the bastion's key first, then the target's over the one channel", async () => {
-        const key = infra.sshKey.privateKeyPem;
-        const viaA = (hostKey: string, bastionKey: string) => ({
+    it("a bastion that is not the one pinned: the step fails naming the bastion, and nothing runs on the target", async () => {
+        const viaWrongBastion = {
+            name: "host-c",
             host: hostC.ip,
-            hostKey,
-            privateKey: key,
-            dialErrorLimit: 1,
-            proxy: { host: hostA.ip, hostKey: bastionKey, privateKey: key, dialErrorLimit: 0 },
-        });
-        const message = (re: RegExp) => (e: Error) => {
-            assert.match(e.message, re);
-            return true;
+            login: false,
+            hostKey: keys.c,
+            proxy: { host: hostA.ip, hostKey: keys.b },
         };
-        await assert.rejects(
-            runRemote(viaA(keys.c, keys.b), "touch /tmp/marker"),
-            message(/^proxy: after 0 failed attempts: ssh: handshake failed: ssh: host key mismatch$/),
-        );
-        // A failed handshake closes the forwarded channel; the retry over it can only read EOF.
-        await assert.rejects(runRemote(viaA(keys.a, keys.a), "touch /tmp/marker"), message(/^proxy: after 1 failed attempts: ssh: handshake failed: EOF$/));
-        await assert.rejects(runRemote({ ...viaA(keys.c, keys.a), hostKey: "no key" }, "true"), message(/^failed to parse host key: ssh: no key found$/));
-        assert.ok(!exists(hostC, "/tmp/marker"), "no command ran on host-c");
+        await setClients([clientA(), { name: "host-b", host: hostB.ip, sudo: true, login: "puller", insecureSkipHostKeyCheck: true }, viaWrongBastion]);
+        await assert.rejects(up(), (e: Error) => {
+            assert.match(e.message, /registry-client-host-c-config/);
+            assert.match(e.message, /ssh root@10\.231\.77\.11:22: the host key is not the one pinned/);
+            return true;
+        });
+        assert.ok(!exists(hostC, "/var/lib/private-registry"), "host-c was never reached");
+        assert.ok(!exists(hostC, CA));
     });
 
-    it("every login pulumi-command offers: an own key, ssh-agent alone, a passphrase-protected key through a bastion (host-a)", async () => {
+    it("every login: an own key, ssh-agent alone, a passphrase-protected key through a bastion (host-a)", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-ssh-login-"));
         const plain = path.join(dir, "id");
         fs.writeFileSync(plain, infra.sshKey.privateKeyPem, { mode: 0o600 });

@@ -1,8 +1,9 @@
 /**
  * Properties of the pure renderers, over generated inputs (fast-check): shell quoting survives any
- * text, certs.d folder names read back as the address they name, the daemon.json merge is
- * idempotent and keeps what it does not manage, restore is the inverse of apply on a scratch tree,
- * and any text in a config.yml value reads back unchanged as YAML 1.1 (the registry's parser).
+ * text, certs.d folder names read back as the address they name, the client-host ledger is
+ * idempotent, keeps what it does not own, and puts every file back byte for byte whatever order
+ * its owners leave in, and any text in a config.yml value reads back unchanged as YAML 1.1 (the
+ * registry's parser).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -12,8 +13,10 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import fc from "fast-check";
 import { parse } from "yaml";
-import { certsDirName, renderDaemonApply, renderDaemonRestore, runScript, shQuote } from "../../components/render/clientScripts";
-import { mergeDaemonJson } from "../../components/render/daemonJson";
+import { type Ledger, type PathState, type Plan, type Snapshot, emptyLedger, plan } from "../../components/host/ledger";
+import { DIR_ROOTS, certsDirName, desiredItems, dockerDaemonKeys } from "../../components/host/runtimes";
+import { parseProbe } from "../../components/host/shell";
+import { shQuote } from "../../components/render/sh";
 import { renderRegistryConfig } from "../../components/render/registryConfig";
 import type { RegistryConfigModel } from "../../components/render/registryConfigModel";
 
@@ -76,60 +79,92 @@ const insecure = fc.array(
     { maxLength: 2 },
 );
 
-describe("mergeDaemonJson", () => {
-    it("is idempotent: merging again changes nothing and says so", () => {
+/** A host in memory: the plan's writes applied to the snapshot, as the commit script does. */
+function applyPlan(snap: Snapshot, p: Plan): Snapshot {
+    const paths = { ...snap.paths };
+    for (const d of p.mkdirs) paths[d] = { kind: "dir", mode: "0755", uid: 0, gid: 0 };
+    for (const w of p.writes) paths[w.path] = w.state;
+    for (const d of p.rmdirs) if (!Object.keys(paths).some((k) => k.startsWith(`${d}/`) && paths[k].kind !== "absent")) paths[d] = { kind: "absent" };
+    return { paths };
+}
+const present = (s: Snapshot) => Object.fromEntries(Object.entries(s.paths).filter(([, v]) => v.kind !== "absent"));
+const wantsOf = (want: Parameters<typeof dockerDaemonKeys>[0], regs: string[], address: string) => ({
+    addresses: [address],
+    caCertPem: `-----BEGIN CERTIFICATE-----\n${address}\n-----END CERTIFICATE-----\n`,
+    daemonJson: dockerDaemonKeys(want),
+    insecureRegistries: regs,
+    login: { username: "u", password: address },
+});
+const probe = parseProbe("home\t/root\ncommand\tdocker\n");
+
+describe("the client-host ledger", () => {
+    const hostOf = (before: Record<string, unknown> | undefined, mode: string): Snapshot => {
+        const dir: PathState = { kind: "dir", mode: "0755", uid: 0, gid: 0 };
+        const paths: Record<string, PathState> = { "/etc": dir, "/root": dir };
+        if (before !== undefined) paths["/etc/docker"] = dir;
+        if (before !== undefined)
+            paths["/etc/docker/daemon.json"] = {
+                kind: "file",
+                b64: Buffer.from(`${JSON.stringify(before, null, 4)}\n`).toString("base64"),
+                mode,
+                uid: 0,
+                gid: 0,
+            };
+        return { paths };
+    };
+    const step = (snap: Snapshot, ledger: Ledger, owner: string, wants: ReturnType<typeof wantsOf> | undefined) => {
+        const p = plan(owner, wants ? desiredItems(wants, ["docker"], probe) : [], snap, ledger, DIR_ROOTS);
+        return { snap: applyPlan(snap, p), ledger: p.ledger, plan: p };
+    };
+
+    it("is idempotent: a second apply of the same wants writes nothing", () => {
         fc.assert(
-            fc.property(existingObject, desired, insecure, (before, want, regs) => {
-                const once = mergeDaemonJson(JSON.stringify(before), want, regs);
-                const twice = mergeDaemonJson(once.text, want, regs);
-                assert.equal(twice.text, once.text);
-                assert.equal(twice.unchanged, true);
-                assert.equal(twice.restartNeeded, false);
+            fc.property(fc.option(existingObject, { nil: undefined }), desired, insecure, (before, want, regs) => {
+                const once = step(hostOf(before, "0644"), emptyLedger(), "o", wantsOf(want, regs, "r:5000"));
+                const twice = step(once.snap, once.ledger, "o", wantsOf(want, regs, "r:5000"));
+                assert.deepEqual(twice.plan.writes, []);
+                assert.deepEqual(twice.plan.report, []);
             }),
         );
     });
 
-    it("keeps every key it does not manage exactly as it was", () => {
+    it("keeps every key it does not own exactly as it was", () => {
         fc.assert(
             fc.property(existingObject, desired, insecure, (generated, want, regs) => {
-                const text = JSON.stringify(generated);
-                // The file as dockerd would read it (JSON has no -0, for one).
-                const before = JSON.parse(text) as Record<string, unknown>;
-                const merged = mergeDaemonJson(text, want, regs);
-                const after = JSON.parse(merged.text) as Record<string, unknown>;
-                for (const [k, v] of Object.entries(before)) {
-                    if (!merged.managedKeys.includes(k)) assert.deepEqual(after[k], v, k);
-                }
+                const before = JSON.parse(JSON.stringify(generated)) as Record<string, unknown>;
+                const wants = wantsOf(want, regs, "r:5000");
+                const once = step(hostOf(before, "0644"), emptyLedger(), "o", wants);
+                const file = once.snap.paths["/etc/docker/daemon.json"];
+                if (file?.kind !== "file") return;
+                const after = JSON.parse(Buffer.from(file.b64, "base64").toString("utf8")) as Record<string, unknown>;
+                const owned = new Set([...Object.keys(wants.daemonJson), ...(regs.length > 0 ? ["insecure-registries"] : [])]);
+                for (const [k, v] of Object.entries(before)) if (!owned.has(k)) assert.deepEqual(after[k], v, k);
             }),
         );
     });
-});
 
-describe("daemon.json apply and restore", () => {
-    it("restore is the inverse of apply: the file (or its absence) and its mode come back byte for byte", () => {
-        let n = 0;
+    it("two owners leaving in either order put every file back byte for byte, mode included", () => {
         fc.assert(
-            fc.property(fc.option(existingObject, { nil: undefined }), desired, fc.constantFrom(0o600, 0o644), (before, want, mode) => {
-                const root = path.join(scratch, `tree-${n++}`);
-                const file = path.join(root, "etc", "docker", "daemon.json");
-                const p = { stateDir: path.join(root, "state"), daemonJson: file, managedKeys: [], restart: false, controlDaemon: false };
-                fs.mkdirSync(path.dirname(file), { recursive: true });
-                const original = before === undefined ? undefined : `${JSON.stringify(before, null, 4)}\n`;
-                if (original !== undefined) fs.writeFileSync(file, original, { mode });
-                const merged = mergeDaemonJson(original ?? "", want);
-                const apply = sh(runScript(renderDaemonApply(p), false), merged.text);
-                assert.equal(apply.status, 0, apply.stderr);
-                assert.equal(fs.readFileSync(file, "utf8"), merged.text);
-                const restore = sh(runScript(renderDaemonRestore(p), false));
-                assert.equal(restore.status, 0, restore.stderr);
-                if (original === undefined) assert.equal(fs.existsSync(file), false);
-                else {
-                    assert.equal(fs.readFileSync(file, "utf8"), original);
-                    assert.equal(fs.statSync(file).mode & 0o777, mode);
-                }
-                assert.equal(fs.existsSync(p.stateDir), false, "no bookkeeping left behind");
-            }),
-            { numRuns: 40 },
+            fc.property(
+                fc.option(existingObject, { nil: undefined }),
+                desired,
+                desired,
+                insecure,
+                fc.constantFrom("0600", "0644"),
+                fc.boolean(),
+                (before, w1, w2, regs, mode, firstLeavesFirst) => {
+                    const start = hostOf(before === undefined ? undefined : JSON.parse(JSON.stringify(before)), mode);
+                    let h = step(start, emptyLedger(), "a", wantsOf(w1, regs, "r:5000"));
+                    h = step(h.snap, h.ledger, "b", wantsOf(w2, [], "s:5000"));
+                    const order = firstLeavesFirst ? ["a", "b"] : ["b", "a"];
+                    h = step(h.snap, h.ledger, order[0], undefined);
+                    h = step(h.snap, h.ledger, order[1], undefined);
+                    assert.deepEqual(present(h.snap), present(start));
+                    assert.deepEqual(h.ledger.entries, {});
+                    assert.deepEqual(h.ledger.dirs, {});
+                },
+            ),
+            { numRuns: 200 },
         );
     });
 });

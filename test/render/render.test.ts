@@ -100,29 +100,17 @@ describe("npm run render", () => {
         ]);
         assert.deepEqual(fs.readdirSync(path.join(prod, "clients")).sort(), ["app-01", "build-01", "build-02"]);
         const build = path.join(prod, "clients", "build-01");
-        const files = fs.readdirSync(build).sort();
-        for (const f of [
-            "01-poll.sh",
-            "02-trust.sh",
-            "02-trust.delete.sh",
-            "02-trust.stdin",
-            "03-daemon-read.sh",
-            "04-daemon-json.sh",
-            "04-daemon-json.delete.sh",
-            "05-login.sh",
-            "05-login.delete.sh",
-            "05-login.stdin",
-            "ca.crt",
-            "daemon.json",
-            "connection.json",
-        ]) {
-            assert.ok(files.includes(f), `${f} in ${files.join(", ")}`);
-        }
-        assert.equal(read(build, "05-login.stdin"), "<redacted>");
+        assert.deepEqual(fs.readdirSync(build).sort(), ["ca.crt", "changes.json", "connection.json", "daemon.json"]);
         assert.equal(json(build, "connection.json").privateKey, "<redacted>");
         assert.deepEqual(json(build, "daemon.json"), { "max-concurrent-downloads": 6, "max-concurrent-uploads": 3, "live-restore": true });
-        assert.match(read(build, "02-trust.sh"), /registry\.prod\.example\.internal:5000/);
-        assert.match(read(path.join(prod, "clients", "app-01"), "01-poll.sh"), /^sudo -n sh -c /);
+        const changes = json(build, "changes.json");
+        assert.deepEqual(changes.runtimes, ["docker"]);
+        assert.equal(changes.detected, true, "no runtimes in the stack: up uses those it finds");
+        const paths = changes.items.map((i: { path: string | string[]; file?: string }) => i.file ?? i.path);
+        assert.ok(paths.includes("/etc/docker/certs.d/registry.prod.example.internal:5000/ca.crt"), paths.join(", "));
+        const login = changes.items.find((i: { path: unknown }) => Array.isArray(i.path) && i.path[0] === "auths");
+        assert.equal(login.value, "<redacted>", "the credential is redacted");
+        assert.match(json(path.join(prod, "clients", "app-01"), "connection.json").sudo ? "sudo" : "", /sudo/);
         const config = read(prod, "registry/config.yml");
         assert.doesNotMatch(config, /rgw-secret-key|AKIAEXAMPLE/);
         assert.match(config, /forcepathstyle: true/);

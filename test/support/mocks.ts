@@ -55,6 +55,17 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, comm
             return { name: inputs.name ?? `${name}-abcdef0`, mountpoint: `/var/lib/docker/volumes/${inputs.name}/_data` };
         case "command:remote:Command":
             return { stdout: commandStdout(name), stderr: "" };
+        case "random:index/randomId:RandomId":
+            return {
+                hex: crypto
+                    .createHash("sha256")
+                    .update(name)
+                    .digest("hex")
+                    .slice(0, Number(inputs.byteLength) * 2),
+            };
+        case "pulumi-nodejs:dynamic/private-registry:HostConfiguration":
+            // What the provider reports for a Docker host it configured.
+            return { runtimes: inputs.wants?.runtimes ?? ["docker"], report: ["wrote /etc/docker/certs.d/…/ca.crt"] };
         default:
             return {};
     }

@@ -145,6 +145,7 @@ const randomDef: ProviderDef = {
     version: "4.21.2",
     types: {
         "random:index/randomPassword:RandomPassword": offline("random:index/randomPassword:RandomPassword"),
+        "random:index/randomId:RandomId": offline("random:index/randomId:RandomId"),
     },
 };
 

@@ -1,0 +1,215 @@
+/**
+ * One owner's changes on one client host, end to end: probe, lock and snapshot, plan in Node,
+ * commit on the host. The transport is anything that runs `sh -s` with a script on stdin (SSH in
+ * production, a local shell over a scratch root in tests).
+ */
+import { type DesiredItem, type Ledger, LedgerError, type PathState, emptyLedger, plan } from "./ledger";
+import {
+    type ClientWants,
+    CONFLICTING_FLAGS,
+    DIR_ROOTS,
+    PATHS,
+    RELOADABLE_DAEMON_KEYS,
+    type Runtime,
+    changedKeys,
+    desiredItems,
+    dockerInfoChecks,
+    runtimesFor,
+} from "./runtimes";
+import { type DaemonAction, type ServiceRestart, parseProbe, parseSnapshot, renderCommit, renderProbe, renderSnapshot, renderUnlock, shQuote } from "./shell";
+
+/** Runs a script on the host (`sh -s`, the script on stdin). */
+export type Run = (script: string) => Promise<{ stdout: string; stderr: string; code: number }>;
+
+/** A problem on the host that fails this host's step with a message naming it. */
+export class HostError extends Error {}
+
+/** Log options each log driver accepts (dockerd refuses the file for any other). */
+const LOG_OPTS: Record<string, string[]> = {
+    "json-file": ["max-size", "max-file", "labels", "labels-regex", "env", "env-regex", "compress", "tag"],
+    local: ["max-size", "max-file", "compress"],
+    journald: ["tag", "labels", "labels-regex", "env", "env-regex"],
+};
+const ANY_DRIVER_OPTS = ["mode", "max-buffer-size"];
+
+/** The result on the host. */
+export interface HostResult {
+    runtimes: Runtime[];
+    /** What changed, line by line (also what was left because someone changed it). */
+    report: string[];
+}
+
+async function must(run: Run, script: string, where: string, what: string): Promise<string> {
+    const r = await run(script);
+    if (r.code !== 0) throw new HostError(`${where}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+    return r.stdout;
+}
+
+/**
+ * Brings the host to what `owner` wants (or, with `wants` undefined, removes everything `owner`
+ * did), leaving every other owner's changes and everything else on the host as it is.
+ */
+export async function reconcile(run: Run, owner: string, wants: ClientWants | undefined, where: string): Promise<HostResult> {
+    const probe = parseProbe(await must(run, renderProbe(), where, "probing the host"));
+    const runtimes = wants ? runtimesFor(wants, probe) : [];
+    if (wants && runtimes.length === 0) {
+        throw new HostError(`${where}: no container runtime found (docker, containerd, podman/CRI-O, k3s/RKE2); install one or set runtimes`);
+    }
+    const desired = wants ? desiredItems(wants, runtimes, probe) : [];
+    const snapOut = await must(run, renderSnapshot(owner, []), where, "taking the host's lock and reading the ledger");
+    const snapLedger = parseSnapshot(snapOut).ledger;
+    const previous = snapLedger ?? emptyLedger();
+    try {
+        // Every path the plan may touch: what we want now and what the ledger says we had.
+        const paths = new Map<string, boolean>();
+        const structured = (f: string) => paths.set(f, true);
+        for (const d of desired) d.kind === "file" ? paths.set(d.path, false) : structured(d.file);
+        for (const e of Object.values(previous.entries)) e.item.kind === "file" ? paths.set(e.item.path, false) : structured(e.item.file);
+        for (const dir of Object.keys(previous.dirs)) paths.set(dir, false);
+        for (const d of desired) {
+            const p = d.kind === "file" ? d.path : d.file;
+            for (let q = p.slice(0, p.lastIndexOf("/")); q.length > 1; q = q.slice(0, q.lastIndexOf("/"))) paths.set(q, false);
+        }
+        const snap = parseSnapshot(
+            await must(
+                run,
+                renderSnapshot(
+                    undefined,
+                    [...paths].map(([path, follow]) => ({ path, follow })),
+                ),
+                where,
+                "reading files",
+            ),
+        );
+        checkBeforeWriting(desired, snap.paths, probe, where);
+        let p: ReturnType<typeof plan>;
+        try {
+            p = plan(owner, desired, { paths: snap.paths }, previous, DIR_ROOTS);
+        } catch (e) {
+            if (e instanceof LedgerError) throw new HostError(`${where}: ${e.message}`);
+            throw e;
+        }
+        const intent = intentLedger(owner, previous, p.ledger);
+        const daemon = daemonAction(p.changedDocs[PATHS.daemonJson], p.writes.find((w) => w.path === PATHS.daemonJson)?.state, probe, where);
+        const restarts: ServiceRestart[] = [];
+        for (const f of [PATHS.k3sRegistries, PATHS.rke2Registries]) {
+            if (!p.changedDocs[f]) continue;
+            const svc = probe.services.find((s) => s.startsWith(f === PATHS.k3sRegistries ? "k3s" : "rke2"));
+            if (svc) restarts.push({ service: svc, reason: `${f} changed` });
+        }
+        const structuredFiles = new Set([...paths].filter(([, f]) => f).map(([p]) => p));
+        const follow = (w: { path: string }) => structuredFiles.has(w.path);
+        const script = renderCommit({
+            intent,
+            final: p.ledger,
+            mkdirs: p.mkdirs,
+            writes: p.writes.map((w) => ({ ...w, follow: follow(w) })),
+            rmdirs: p.rmdirs,
+            cleanup: [...paths.keys()],
+            undo: {
+                writes: p.writes.map((w) => ({ path: w.path, state: snap.paths[w.path] ?? { kind: "absent" }, follow: follow(w) })).reverse(),
+                ledger: snapLedger,
+            },
+            daemon,
+            restarts,
+        });
+        const out = await must(run, script, where, "applying");
+        const daemonLines = out.split("\n").filter((l) => /dockerd|restarting/.test(l));
+        return { runtimes, report: [...p.report, ...daemonLines.map((l) => l.replace(/^private-registry: /, ""))] };
+    } catch (e) {
+        await run(renderUnlock()).catch(() => undefined);
+        throw e;
+    }
+}
+
+/**
+ * The ledger written before any file: the new one, except that an item keeps its old entry while
+ * our layer is being taken off it, so a run interrupted before the file is restored still knows
+ * what to put back.
+ */
+export function intentLedger(owner: string, previous: Ledger, next: Ledger): Ledger {
+    const entries = { ...next.entries };
+    for (const [id, e] of Object.entries(previous.entries)) {
+        const mine = e.layers.some((l) => l.owner === owner);
+        if (mine && !next.entries[id]?.layers.some((l) => l.owner === owner)) entries[id] = e;
+    }
+    return { ...next, entries, dirs: { ...previous.dirs, ...next.dirs }, files: { ...previous.files, ...next.files } };
+}
+
+function checkBeforeWriting(desired: DesiredItem[], paths: Record<string, PathState>, probe: ReturnType<typeof parseProbe>, where: string): void {
+    const daemonKeys = new Set(desired.flatMap((d) => (d.kind !== "file" && d.file === PATHS.daemonJson ? [d.path[0]] : [])));
+    if (daemonKeys.size > 0) {
+        for (const key of daemonKeys) {
+            for (const flag of CONFLICTING_FLAGS[key] ?? []) {
+                if (probe.dockerdArgs.some((a) => a === flag || a.startsWith(`${flag}=`))) {
+                    throw new HostError(
+                        `${where}: dockerd runs with ${flag}, which collides with daemon.json key "${key}" (dockerd would refuse the file); remove the flag or the key`,
+                    );
+                }
+            }
+        }
+        const live = paths[PATHS.daemonJson];
+        let driver = "json-file";
+        if (live?.kind === "file") {
+            try {
+                const doc = JSON.parse(Buffer.from(live.b64, "base64").toString("utf8") || "{}");
+                if (typeof doc?.["log-driver"] === "string") driver = doc["log-driver"];
+            } catch {
+                // reported by the plan, naming the file
+            }
+        }
+        const known = LOG_OPTS[driver];
+        for (const d of desired) {
+            if (
+                d.kind === "key" &&
+                d.file === PATHS.daemonJson &&
+                d.path[0] === "log-opts" &&
+                known &&
+                !known.includes(d.path[1]) &&
+                !ANY_DRIVER_OPTS.includes(d.path[1])
+            ) {
+                throw new HostError(
+                    `${where}: daemon.json log-opts "${d.path[1]}" is not an option of the "${driver}" log driver (known: ${[...known, ...ANY_DRIVER_OPTS].join(", ")}); dockerd would refuse the file`,
+                );
+            }
+        }
+    }
+    const config = desired.find((d) => d.kind === "key" && d.path[0] === "auths");
+    if (config && config.kind === "key") {
+        const live = paths[config.file];
+        if (live?.kind === "file") {
+            let doc: Record<string, unknown> = {};
+            try {
+                doc = JSON.parse(Buffer.from(live.b64, "base64").toString("utf8") || "{}");
+            } catch {
+                // reported by the plan, naming the file
+            }
+            const helpers = (doc.credHelpers ?? {}) as Record<string, unknown>;
+            if (typeof doc.credsStore === "string" || typeof helpers[config.path[1]] === "string") {
+                throw new HostError(
+                    `${where}: ${config.file} sends credentials for ${config.path[1]} to a credential helper (credsStore/credHelpers), where we cannot own them item by item; set login: false for this client and run docker login there yourself`,
+                );
+            }
+        }
+    }
+}
+
+function daemonAction(
+    change: { before: unknown; after: unknown } | undefined,
+    next: PathState | undefined,
+    probe: ReturnType<typeof parseProbe>,
+    where: string,
+): DaemonAction | undefined {
+    if (!change || !next) return undefined;
+    const before = change.before as Record<string, unknown>;
+    const after = change.after as Record<string, unknown>;
+    const keys = changedKeys(before, after);
+    return {
+        file: PATHS.daemonJson,
+        next,
+        validate: probe.dockerdValidates,
+        action: keys.every((k) => RELOADABLE_DAEMON_KEYS.includes(k)) ? "reload" : "restart",
+        checks: dockerInfoChecks(after, shQuote),
+        where,
+    };
+}

@@ -1,0 +1,198 @@
+/**
+ * What each container runtime on a client host needs to trust and use the registry, as ledger
+ * items. Pure. Formats and pitfalls: docs/clients.md.
+ */
+import type { DaemonJsonSettings } from "../../settings/types";
+import type { DesiredItem } from "./ledger";
+import type { Probe } from "./shell";
+
+/** The runtimes we configure. */
+export const RUNTIMES = ["docker", "containerd", "podman", "k3s"] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+/** Docker's daemon.json keys we may set (Docker's spelling) and their values. */
+export type DaemonJsonKeys = Record<string, unknown>;
+
+/** What one client host is asked to have. */
+export interface ClientWants {
+    /** Runtimes to configure; undefined: those found on the host. */
+    runtimes?: Runtime[];
+    /** `host:port` folder names, one per address clients use (first is the login endpoint). */
+    addresses: string[];
+    /** The CA to trust (PEM); undefined for a plain-HTTP registry. */
+    caCertPem?: string;
+    /** daemon.json keys (Docker spelling); lists are merged member by member, `log-opts` key by key. */
+    daemonJson: DaemonJsonKeys;
+    /** Registries to list under `insecure-registries` (plain HTTP only). */
+    insecureRegistries: string[];
+    /** Credentials to store for the first address. */
+    login?: { username: string; password: string };
+}
+
+/** Where each runtime reads its trust; `certs.d` folder names must match the image reference exactly. */
+export const PATHS = {
+    dockerCerts: "/etc/docker/certs.d",
+    daemonJson: "/etc/docker/daemon.json",
+    containerdCerts: "/etc/containerd/certs.d",
+    containersCerts: "/etc/containers/certs.d",
+    k3sRegistries: "/etc/rancher/k3s/registries.yaml",
+    k3sCa: "/etc/rancher/k3s/private-registry",
+    rke2Registries: "/etc/rancher/rke2/registries.yaml",
+} as const;
+
+/**
+ * The \`certs.d\` folder name for a registry address: \`<host>:<port>\`, just \`<host>\` on 443, and
+ * IPv6 literals in brackets (the form image references use).
+ */
+export function certsDirName(host: string, port: number): string {
+    const h = host.includes(":") ? `[${host}]` : host;
+    return port === 443 ? h : `${h}:${port}`;
+}
+
+/** The daemon.json keys we manage, in our camelCase and Docker's spelling. */
+const DAEMON_KEY_NAMES: Record<keyof DaemonJsonSettings, string> = {
+    registryMirrors: "registry-mirrors",
+    maxConcurrentDownloads: "max-concurrent-downloads",
+    maxConcurrentUploads: "max-concurrent-uploads",
+    liveRestore: "live-restore",
+    logOpts: "log-opts",
+    debug: "debug",
+};
+
+/** The stack's daemonJson settings in Docker's spelling. */
+export function dockerDaemonKeys(d: DaemonJsonSettings): DaemonJsonKeys {
+    const out: DaemonJsonKeys = {};
+    for (const [k, v] of Object.entries(d)) if (v !== undefined) out[DAEMON_KEY_NAMES[k as keyof DaemonJsonSettings]] = v;
+    return out;
+}
+
+/** Folders under which we may create parents (and remove them again). */
+export const DIR_ROOTS = ["/etc", "/root", "/home"];
+
+/** The runtimes configured on a host: the stack's list, or those the probe found. */
+export function runtimesFor(wants: ClientWants, probe: Probe): Runtime[] {
+    if (wants.runtimes) return wants.runtimes;
+    const has = (c: string) => probe.commands.includes(c);
+    const found: Runtime[] = [];
+    if (has("docker")) found.push("docker");
+    // Docker's own containerd serves Docker only; a containerd without Docker is a node runtime.
+    if (has("containerd") && !has("docker")) found.push("containerd");
+    if (has("podman") || has("crio") || has("skopeo") || has("buildah")) found.push("podman");
+    if (has("k3s") || has("rke2")) found.push("k3s");
+    return found;
+}
+
+/** The Docker CLI's credentials file for the user the steps run as. */
+export const dockerConfigPath = (home: string) => `${home.replace(/\/$/, "")}/.docker/config.json`;
+
+/** containerd's hosts.toml for one address: the registry itself, trusted through the CA beside it. */
+export function hostsToml(address: string, caPath: string | undefined): string {
+    const server = `${caPath ? "https" : "http"}://${address}`;
+    return [
+        "# Written by private-registry; removed again by its destroy.",
+        `server = "${server}"`,
+        "",
+        `[host."${server}"]`,
+        '  capabilities = ["pull", "resolve", "push"]',
+        ...(caPath ? [`  ca = "${caPath}"`] : []),
+        "",
+    ].join("\n");
+}
+
+/** Every item one client host should have, for the runtimes chosen. */
+export function desiredItems(wants: ClientWants, runtimes: Runtime[], probe: Probe): DesiredItem[] {
+    const items: DesiredItem[] = [];
+    const ca = wants.caCertPem;
+    const caFile = (root: string, a: string): DesiredItem[] => (ca ? [{ kind: "file", path: `${root}/${a}/ca.crt`, content: ca, mode: "0644" }] : []);
+    const endpoint = wants.addresses[0];
+    for (const r of runtimes) {
+        if (r === "docker") {
+            for (const a of wants.addresses) items.push(...caFile(PATHS.dockerCerts, a));
+            for (const [key, value] of Object.entries(wants.daemonJson)) {
+                if (key === "registry-mirrors" && Array.isArray(value)) {
+                    for (const m of value) items.push({ kind: "member", file: PATHS.daemonJson, format: "json", path: [key], value: m });
+                } else if (key === "log-opts" && value && typeof value === "object") {
+                    for (const [k, v] of Object.entries(value)) items.push({ kind: "key", file: PATHS.daemonJson, format: "json", path: [key, k], value: v });
+                } else items.push({ kind: "key", file: PATHS.daemonJson, format: "json", path: [key], value });
+            }
+            for (const a of wants.insecureRegistries)
+                items.push({ kind: "member", file: PATHS.daemonJson, format: "json", path: ["insecure-registries"], value: a });
+            if (wants.login && endpoint) {
+                const auth = Buffer.from(`${wants.login.username}:${wants.login.password}`).toString("base64");
+                items.push({ kind: "key", file: dockerConfigPath(probe.home), format: "json", path: ["auths", endpoint], value: { auth }, secret: true });
+            }
+        } else if (r === "containerd") {
+            for (const a of wants.addresses) {
+                items.push(...caFile(PATHS.containerdCerts, a));
+                const caPath = ca ? `${PATHS.containerdCerts}/${a}/ca.crt` : undefined;
+                items.push({ kind: "file", path: `${PATHS.containerdCerts}/${a}/hosts.toml`, content: hostsToml(a, caPath), mode: "0644" });
+            }
+        } else if (r === "podman") {
+            for (const a of wants.addresses) items.push(...caFile(PATHS.containersCerts, a));
+        } else if (r === "k3s") {
+            const file = probe.commands.includes("rke2") && !probe.commands.includes("k3s") ? PATHS.rke2Registries : PATHS.k3sRegistries;
+            for (const a of wants.addresses) {
+                items.push(...caFile(PATHS.k3sCa, a));
+                if (ca) items.push({ kind: "key", file, format: "yaml", path: ["configs", a, "tls", "ca_file"], value: `${PATHS.k3sCa}/${a}/ca.crt` });
+                if (wants.login) {
+                    items.push({ kind: "key", file, format: "yaml", path: ["configs", a, "auth", "username"], value: wants.login.username });
+                    items.push({ kind: "key", file, format: "yaml", path: ["configs", a, "auth", "password"], value: wants.login.password, secret: true });
+                }
+            }
+        }
+    }
+    return items;
+}
+
+/**
+ * daemon.json keys dockerd applies on SIGHUP (moby daemon/reload.go and the dockerd reference,
+ * "configuration reload behavior"); a change to any other key needs a restart.
+ */
+// Arrays and plain objects only at module level here and in the modules the host provider uses:
+// the engine runs a serialized copy of them, and serialization loses a Set's or a Symbol's identity.
+export const RELOADABLE_DAEMON_KEYS = [
+    "debug",
+    "labels",
+    "live-restore",
+    "max-concurrent-downloads",
+    "max-concurrent-uploads",
+    "max-download-attempts",
+    "default-runtime",
+    "runtimes",
+    "authorization-plugins",
+    "insecure-registries",
+    "registry-mirrors",
+    "shutdown-timeout",
+    "features",
+];
+
+/** Daemon flags that collide with a daemon.json key: dockerd then refuses to (re)load the file. */
+export const CONFLICTING_FLAGS: Record<string, string[]> = {
+    "registry-mirrors": ["--registry-mirror"],
+    "insecure-registries": ["--insecure-registry"],
+    "max-concurrent-downloads": ["--max-concurrent-downloads"],
+    "max-concurrent-uploads": ["--max-concurrent-uploads"],
+    "live-restore": ["--live-restore"],
+    "log-opts": ["--log-opt"],
+    debug: ["--debug", "-D"],
+};
+
+/** The top-level keys whose value differs between two daemon.json objects. */
+export function changedKeys(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+    return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+}
+
+/** `docker info` conditions (shell) that hold once `doc` is in force. */
+export function dockerInfoChecks(doc: Record<string, unknown>, q: (s: string) => string): string[] {
+    const checks: string[] = [];
+    if (typeof doc.debug === "boolean") checks.push(`[ "$(docker info --format '{{.Debug}}')" = ${q(String(doc.debug))} ]`);
+    if (typeof doc["live-restore"] === "boolean") checks.push(`[ "$(docker info --format '{{.LiveRestoreEnabled}}')" = ${q(String(doc["live-restore"]))} ]`);
+    for (const m of Array.isArray(doc["registry-mirrors"]) ? doc["registry-mirrors"] : []) {
+        if (typeof m === "string") checks.push(`docker info --format '{{range .RegistryConfig.Mirrors}}{{.}} {{end}}' | grep -qF -- ${q(m)}`);
+    }
+    for (const r of Array.isArray(doc["insecure-registries"]) ? doc["insecure-registries"] : []) {
+        if (typeof r === "string") checks.push(`docker info --format '{{range $k, $v := .RegistryConfig.IndexConfigs}}{{$k}} {{end}}' | grep -qF -- ${q(r)}`);
+    }
+    return checks;
+}

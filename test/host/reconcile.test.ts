@@ -1,0 +1,320 @@
+/**
+ * Client-host changes on scratch hosts (test/support/fakeHost.ts): the real host-side scripts
+ * under the real `sh`, planned by the real ledger. Each scenario ends with the host compared,
+ * path by path with modes, symlinks and bytes, to what it was before the first change.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { afterEach, describe, it } from "node:test";
+import type { ClientWants } from "../../components/host/runtimes";
+import { HostError, reconcile } from "../../components/host/reconcile";
+import { type FakeHost, fakeHost } from "../support/fakeHost";
+
+const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const CA2 = "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
+
+const wants = (over: Partial<ClientWants> = {}): ClientWants => ({
+    addresses: ["registry.test:5000", "10.0.0.2:5000"],
+    caCertPem: CA,
+    daemonJson: { "log-opts": { "max-size": "10m" }, "max-concurrent-downloads": 5 },
+    insecureRegistries: [],
+    login: { username: "pusher", password: "s3cret" },
+    ...over,
+});
+
+const hosts: FakeHost[] = [];
+const host = (commands?: string[]) => {
+    const h = fakeHost(commands);
+    hosts.push(h);
+    return h;
+};
+afterEach(() => {
+    for (const h of hosts.splice(0)) h.cleanup();
+});
+
+/** A host as an operator left it: a daemon.json with their keys, an existing login, a folder of theirs. */
+function lived(h: FakeHost): void {
+    h.write("/etc/docker/daemon.json", '{\n    "data-root": "/srv/docker",\n    "log-opts": {"max-file": "3"}\n}\n', 0o600);
+    h.write("/root/.docker/config.json", '{\n\t"auths": {\n\t\t"other.example": {\n\t\t\t"auth": "b3RoZXI6cHc="\n\t\t}\n\t}\n}', 0o600);
+    h.write("/etc/docker/certs.d/other.example/ca.crt", "theirs\n");
+}
+
+const daemon = (h: FakeHost) => JSON.parse(h.read("/etc/docker/daemon.json"));
+const config = (h: FakeHost) => JSON.parse(h.read("/root/.docker/config.json"));
+
+describe("client hosts: every change owned item by item, undone exactly", () => {
+    it("installs trust, daemon.json keys and the login over a lived-in host, and destroy leaves it byte-identical", async () => {
+        const h = host();
+        lived(h);
+        const before = h.tree();
+        const r = await reconcile(h.run, "reg1/a@h:22", wants(), "a (h)");
+        assert.deepEqual(r.runtimes, ["docker"]);
+        assert.equal(h.read("/etc/docker/certs.d/registry.test:5000/ca.crt"), CA);
+        assert.equal(h.read("/etc/docker/certs.d/10.0.0.2:5000/ca.crt"), CA);
+        assert.deepEqual(daemon(h), { "data-root": "/srv/docker", "log-opts": { "max-file": "3", "max-size": "10m" }, "max-concurrent-downloads": 5 });
+        assert.deepEqual(config(h).auths["registry.test:5000"], { auth: Buffer.from("pusher:s3cret").toString("base64") });
+        assert.equal(config(h).auths["other.example"].auth, "b3RoZXI6cHc=");
+        assert.match(h.read("/root/.docker/config.json"), /^\{\n\t"auths"/, "the file keeps its tab indentation");
+        assert.equal(h.tree()["/var/lib/private-registry"], "dir 700");
+        assert.match(h.tree()["/var/lib/private-registry/ledger.json"], /^file 600 /);
+        await reconcile(h.run, "reg1/a@h:22", undefined, "a (h)");
+        assert.deepEqual(h.tree(), before);
+    });
+
+    it("a second apply with nothing changed writes nothing", async () => {
+        const h = host();
+        await reconcile(h.run, "o", wants(), "h");
+        const tree = h.tree();
+        const r = await reconcile(h.run, "o", wants(), "h");
+        assert.deepEqual(r.report, []);
+        assert.deepEqual(h.tree(), tree);
+    });
+
+    for (const order of [
+        ["reg1", "reg2"],
+        ["reg2", "reg1"],
+    ]) {
+        it(`two registries on one host coexist and are destroyed in the order ${order.join(", ")}, leaving the host exact`, async () => {
+            const h = host();
+            lived(h);
+            const before = h.tree();
+            await reconcile(h.run, "reg1/a", wants(), "h");
+            await reconcile(h.run, "reg2/a", wants({ addresses: ["other.test"], caCertPem: CA2, daemonJson: { "log-opts": { "max-size": "20m" } } }), "h");
+            assert.equal(daemon(h)["log-opts"]["max-size"], "20m", "the later registry's value is in force");
+            await reconcile(h.run, `${order[0]}/a`, undefined, "h");
+            const expectSize = order[0] === "reg1" ? "20m" : "10m";
+            assert.equal(daemon(h)["log-opts"]["max-size"], expectSize, "the other registry's value stays in force");
+            const stillThere = order[0] === "reg1" ? "/etc/docker/certs.d/other.test/ca.crt" : "/etc/docker/certs.d/registry.test:5000/ca.crt";
+            assert.ok(h.tree()[stillThere], `${stillThere} of the remaining registry is kept`);
+            await reconcile(h.run, `${order[1]}/a`, undefined, "h");
+            assert.deepEqual(h.tree(), before);
+        });
+    }
+
+    it("rename: the new name's apply then the old name's removal leaves the host configured, and removing the new name restores it", async () => {
+        const h = host();
+        lived(h);
+        const before = h.tree();
+        await reconcile(h.run, "reg1/old@h:22", wants(), "h");
+        const configured = h.tree();
+        await reconcile(h.run, "reg1/new@h:22", wants(), "h");
+        await reconcile(h.run, "reg1/old@h:22", undefined, "h");
+        const after = h.tree();
+        delete after["/var/lib/private-registry/ledger.json"];
+        delete configured["/var/lib/private-registry/ledger.json"];
+        assert.deepEqual(after, configured);
+        await reconcile(h.run, "reg1/new@h:22", undefined, "h");
+        assert.deepEqual(h.tree(), before);
+    });
+
+    it("a port change moves trust and login to the new address and leaves nothing of the old one", async () => {
+        const h = host();
+        lived(h);
+        const before = h.tree();
+        await reconcile(h.run, "o", wants(), "h");
+        await reconcile(h.run, "o", wants({ addresses: ["registry.test:5443"] }), "h");
+        const t = h.tree();
+        assert.ok(!t["/etc/docker/certs.d/registry.test:5000"], "the old folder is gone");
+        assert.ok(!t["/etc/docker/certs.d/10.0.0.2:5000"]);
+        assert.ok(t["/etc/docker/certs.d/registry.test:5443/ca.crt"]);
+        assert.deepEqual(Object.keys(config(h).auths).sort(), ["other.example", "registry.test:5443"]);
+        await reconcile(h.run, "o", undefined, "h");
+        assert.deepEqual(h.tree(), before);
+    });
+
+    it("an existing login for the endpoint and an existing ca.crt are put back as they were", async () => {
+        const h = host();
+        h.write("/root/.docker/config.json", '{"auths":{"registry.test:5000":{"auth":"b2xkOm9sZA=="}}}', 0o640);
+        h.write("/etc/docker/certs.d/registry.test:5000/ca.crt", "an older CA\n", 0o600);
+        const before = h.tree();
+        await reconcile(h.run, "o", wants(), "h");
+        assert.notEqual(config(h).auths["registry.test:5000"].auth, "b2xkOm9sZA==");
+        assert.equal(h.read("/etc/docker/certs.d/registry.test:5000/ca.crt"), CA);
+        await reconcile(h.run, "o", undefined, "h");
+        assert.deepEqual(h.tree(), before);
+    });
+
+    it("a symlinked daemon.json stays a symlink: its target is edited, then restored", async () => {
+        const h = host();
+        h.write("/srv/conf/daemon.json", '{"debug": false}\n');
+        h.sh('mkdir -p "$R/etc/docker" && ln -s /srv/conf/daemon.json "$R/etc/docker/daemon.json"');
+        // The link is absolute on the host; in the scratch root it points outside, so point it inside.
+        h.sh('rm "$R/etc/docker/daemon.json" && ln -s "$R/srv/conf/daemon.json" "$R/etc/docker/daemon.json"');
+        const before = h.tree();
+        await reconcile(h.run, "o", wants(), "h");
+        assert.match(h.tree()["/etc/docker/daemon.json"], /^link /);
+        assert.equal(JSON.parse(h.read("/srv/conf/daemon.json"))["max-concurrent-downloads"], 5);
+        await reconcile(h.run, "o", undefined, "h");
+        assert.deepEqual(h.tree(), before);
+    });
+
+    it("admin edits between two ups are kept; a key of ours they changed is left as they set it, and reported", async () => {
+        const h = host();
+        await reconcile(h.run, "o", wants(), "h");
+        const d = daemon(h);
+        d.labels = ["admin"];
+        h.write("/etc/docker/daemon.json", `${JSON.stringify(d, null, 2)}\n`);
+        await reconcile(h.run, "o", wants({ daemonJson: { "log-opts": { "max-size": "10m" }, "max-concurrent-downloads": 7 } }), "h");
+        assert.deepEqual(daemon(h).labels, ["admin"], "the admin's key survives our next apply");
+        assert.equal(daemon(h)["max-concurrent-downloads"], 7);
+        const d2 = daemon(h);
+        d2["log-opts"]["max-size"] = "99m";
+        h.write("/etc/docker/daemon.json", `${JSON.stringify(d2, null, 2)}\n`);
+        const r = await reconcile(h.run, "o", undefined, "h");
+        assert.ok(
+            r.report.some((l) => /left \/etc\/docker\/daemon\.json key log-opts\.max-size as it is/.test(l)),
+            r.report.join("\n"),
+        );
+        assert.deepEqual(daemon(h), { "log-opts": { "max-size": "99m" }, labels: ["admin"] });
+    });
+
+    it("an apply cut off after any line of its commit, run again, then destroyed, leaves the host exact", async () => {
+        const base = host();
+        lived(base);
+        const before = base.tree();
+        // The commit script of a first apply, captured to know how many lines to cut at.
+        let commit = "";
+        await reconcile(
+            async (s) => {
+                if (s.includes("trap ")) commit = s;
+                return base.run(s);
+            },
+            "o",
+            wants(),
+            "h",
+        );
+        const n = commit.split("\n").length;
+        for (let cut = 1; cut < n; cut += 1) {
+            const h = host();
+            lived(h);
+            let first = true;
+            await reconcile(
+                (s) => {
+                    if (first && s.includes("trap ")) {
+                        first = false;
+                        return h.run(`${s.split("\n").slice(0, cut).join("\n")}\nexit 1\n`).then(() => ({ stdout: "", stderr: "", code: 0 }));
+                    }
+                    return h.run(s);
+                },
+                "o",
+                wants(),
+                "h",
+            );
+            await reconcile(h.run, "o", wants(), "h");
+            assert.equal(daemon(h)["max-concurrent-downloads"], 5, `cut at ${cut}: the rerun finishes the apply`);
+            await reconcile(h.run, "o", undefined, "h");
+            assert.deepEqual(h.tree(), before, `cut at line ${cut} of ${n}`);
+            h.cleanup();
+        }
+    });
+
+    it("dockerd that does not come back with the new daemon.json in force: every file of the step is put back and the step fails naming the host", async () => {
+        const h = host();
+        lived(h);
+        // A daemon of our own to signal (it ignores SIGHUP), and a docker CLI that reports the old config.
+        const daemon = spawn("sh", ["-c", 'trap "" HUP; sleep 60'], { stdio: "ignore" });
+        try {
+            h.command("pidof", `[ "$1" = dockerd ] && echo ${daemon.pid}`);
+            h.command("docker", 'case "$*" in *Debug*) echo false ;; *) exit 0 ;; esac');
+            const before = h.tree();
+            // The script waits 20 s for the reload; two tries are enough here.
+            const run = (s: string) => h.run(s.replace(/-ge 40 \]/g, "-ge 2 ]"));
+            await assert.rejects(reconcile(run, "o", wants({ daemonJson: { debug: true } }), "a (h)"), (e: Error) => {
+                assert.match(e.message, /a \(h\): dockerd did not come back with the new \/etc\/docker\/daemon\.json in force/);
+                assert.match(e.message, /the host is as it was before this step/);
+                return true;
+            });
+            assert.deepEqual(h.tree(), before);
+        } finally {
+            daemon.kill("SIGKILL");
+        }
+    });
+
+    it("dockerd is restarted only when a key it cannot reload changes, signalled when only reloadable ones do, and left alone otherwise", async () => {
+        const h = host();
+        const commits: string[] = [];
+        const run = (s: string) => {
+            if (s.includes("trap ")) commits.push(s);
+            return h.run(s);
+        };
+        const control = () => {
+            const c = commits.at(-1) ?? "";
+            return c.includes("systemctl restart docker") ? "restart" : c.includes('kill -HUP "$pid"') ? "reload" : "none";
+        };
+        await reconcile(run, "o", wants({ daemonJson: { "max-concurrent-downloads": 3 } }), "h");
+        assert.equal(control(), "reload");
+        await reconcile(run, "o", wants({ daemonJson: { "max-concurrent-downloads": 3, "log-opts": { "max-size": "5m" } } }), "h");
+        assert.equal(control(), "restart", "log-opts are not reloadable");
+        await reconcile(
+            run,
+            "o",
+            wants({ daemonJson: { "max-concurrent-downloads": 3, "log-opts": { "max-size": "5m" } }, login: { username: "pusher", password: "new" } }),
+            "h",
+        );
+        assert.equal(control(), "none", "a new password touches config.json only");
+        await reconcile(run, "o", wants({ daemonJson: { "max-concurrent-downloads": 4, "log-opts": { "max-size": "5m" } } }), "h");
+        assert.equal(control(), "reload", "log-opts unchanged: no restart, whatever the original had");
+    });
+
+    it("a daemon.json that is not JSON fails naming the file, and nothing is written", async () => {
+        const h = host();
+        h.write("/etc/docker/daemon.json", "{ not json");
+        const before = h.tree();
+        await assert.rejects(
+            reconcile(h.run, "o", wants(), "a (h)"),
+            (e: Error) => e instanceof HostError && /a \(h\): \/etc\/docker\/daemon\.json is not valid JSON/.test(e.message),
+        );
+        assert.deepEqual(h.tree(), before);
+    });
+
+    it("a log option the host's log driver does not know is refused before anything is written", async () => {
+        const h = host();
+        h.write("/etc/docker/daemon.json", '{"log-driver": "journald"}');
+        const before = h.tree();
+        await assert.rejects(reconcile(h.run, "o", wants(), "h"), /log-opts "max-size" is not an option of the "journald" log driver/);
+        assert.deepEqual(h.tree(), before);
+    });
+
+    it("credentials kept by a credential helper are not overwritten: the step says to log in by hand", async () => {
+        const h = host();
+        h.write("/root/.docker/config.json", '{"credsStore": "pass"}');
+        const before = h.tree();
+        await assert.rejects(reconcile(h.run, "o", wants(), "h"), /credential helper/);
+        assert.deepEqual(h.tree(), before);
+    });
+
+    it("containerd, Podman/CRI-O and k3s hosts get their own trust files and a merged registries.yaml, undone exactly", async () => {
+        const h = host(["containerd", "podman", "k3s"]);
+        h.write("/etc/rancher/k3s/registries.yaml", "mirrors:\n  docker.io:\n    endpoint:\n      - https://mirror.example\n");
+        const before = h.tree();
+        const r = await reconcile(h.run, "o", wants({ daemonJson: {} }), "h");
+        assert.deepEqual(r.runtimes, ["containerd", "podman", "k3s"]);
+        const toml = h.read("/etc/containerd/certs.d/registry.test:5000/hosts.toml");
+        assert.match(toml, /server = "https:\/\/registry\.test:5000"/);
+        assert.match(toml, /ca = "\/etc\/containerd\/certs.d\/registry\.test:5000\/ca\.crt"/);
+        assert.equal(h.read("/etc/containerd/certs.d/registry.test:5000/ca.crt"), CA);
+        assert.equal(h.read("/etc/containers/certs.d/registry.test:5000/ca.crt"), CA);
+        const yaml = h.read("/etc/rancher/k3s/registries.yaml");
+        assert.match(yaml, /mirror\.example/);
+        assert.match(yaml, /registry\.test:5000:\n\s+tls:\n\s+ca_file: \/etc\/rancher\/k3s\/private-registry\/registry\.test:5000\/ca\.crt/);
+        await reconcile(h.run, "o", undefined, "h");
+        assert.deepEqual(h.tree(), before);
+    });
+
+    it("secrets reach the host only on stdin: no script names a password outside what it pipes to a file", async () => {
+        const h = host();
+        const scripts: string[] = [];
+        await reconcile(
+            (s) => {
+                scripts.push(s);
+                return h.run(s);
+            },
+            "o",
+            wants(),
+            "h",
+        );
+        // The runner sends each script on stdin (`sh -s`); the command line is only that.
+        assert.ok(scripts.length >= 3);
+        assert.ok(!scripts.join("\n").includes("s3cret"), "the password is only inside base64 file contents");
+    });
+});
