@@ -85,8 +85,14 @@ export interface Plan {
     changedDocs: Record<string, { before: unknown; after: unknown }>;
 }
 
-/** Raised when a host's file cannot be taken over safely (not parseable, not an object). */
-export class LedgerError extends Error {}
+/**
+ * A host's file that cannot be taken over safely (not parseable, not an object): an Error named
+ * "LedgerError". Plain Errors, not subclasses: the engine runs a serialized copy of this code, and
+ * a serialized Error subclass loses its message.
+ */
+export function ledgerError(message: string): Error {
+    return Object.assign(new Error(message), { name: "LedgerError" });
+}
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 const unb64 = (s: string) => Buffer.from(s, "base64").toString("utf8");
@@ -128,11 +134,10 @@ export function parseDoc(path: string, format: Format, text: string | undefined)
     try {
         v = format === "json" ? JSON.parse(text) : parseDocument(text, { uniqueKeys: true }).toJS();
     } catch (e) {
-        throw new LedgerError(`${path} is not valid ${format.toUpperCase()} (${(e as Error).message.split("\n")[0]}); fix or remove it, then run up again`);
+        throw ledgerError(`${path} is not valid ${format.toUpperCase()} (${(e as Error).message.split("\n")[0]}); fix or remove it, then run up again`);
     }
     if (v === null || v === undefined) return {};
-    if (typeof v !== "object" || Array.isArray(v))
-        throw new LedgerError(`${path} is not a ${format.toUpperCase()} object; fix or remove it, then run up again`);
+    if (typeof v !== "object" || Array.isArray(v)) throw ledgerError(`${path} is not a ${format.toUpperCase()} object; fix or remove it, then run up again`);
     return v as Record<string, unknown>;
 }
 
@@ -166,8 +171,7 @@ function setAt(doc: Record<string, unknown>, file: string, path: string[], value
             Object.defineProperty(cur, k, { value: {}, enumerable: true, writable: true, configurable: true });
         }
         const next = cur[k];
-        if (next === null || typeof next !== "object" || Array.isArray(next))
-            throw new LedgerError(`${file}: "${path.join(".")}" needs "${k}" to be an object`);
+        if (next === null || typeof next !== "object" || Array.isArray(next)) throw ledgerError(`${file}: "${path.join(".")}" needs "${k}" to be an object`);
         cur = next as Record<string, unknown>;
     }
     const last = path[path.length - 1];
@@ -262,7 +266,7 @@ export function plan(owner: string, desired: DesiredItem[], snap: Snapshot, prev
         const list = getAt(d.doc, i.path);
         const items = Array.isArray(list) ? [...list] : [];
         if ((target as { present: boolean }).present) {
-            if (list !== ABSENT && !Array.isArray(list)) throw new LedgerError(`${i.file}: "${i.path.join(".")}" is not a list`);
+            if (list !== ABSENT && !Array.isArray(list)) throw ledgerError(`${i.file}: "${i.path.join(".")}" is not a list`);
             if (!items.some((x) => same(x, value))) setAt(d.doc, i.file, i.path, [...items, value], d.original);
         } else if (Array.isArray(list)) {
             const rest = items.filter((x) => !same(x, value));

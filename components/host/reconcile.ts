@@ -3,7 +3,7 @@
  * commit on the host. The transport is anything that runs `sh -s` with a script on stdin (SSH in
  * production, a local shell over a scratch root in tests).
  */
-import { type DesiredItem, type Ledger, LedgerError, type PathState, emptyLedger, plan } from "./ledger";
+import { type DesiredItem, type Ledger, type PathState, emptyLedger, plan } from "./ledger";
 import {
     type ClientWants,
     CONFLICTING_FLAGS,
@@ -21,8 +21,10 @@ import { type DaemonAction, type ServiceRestart, parseProbe, parseSnapshot, rend
 /** Runs a script on the host (`sh -s`, the script on stdin). */
 export type Run = (script: string) => Promise<{ stdout: string; stderr: string; code: number }>;
 
-/** A problem on the host that fails this host's step with a message naming it. */
-export class HostError extends Error {}
+/** A problem on the host that fails this host's step with a message naming it (an Error named "HostError"; see ledgerError). */
+export function hostError(message: string): Error {
+    return Object.assign(new Error(message), { name: "HostError" });
+}
 
 /** Log options each log driver accepts (dockerd refuses the file for any other). */
 const LOG_OPTS: Record<string, string[]> = {
@@ -41,7 +43,7 @@ export interface HostResult {
 
 async function must(run: Run, script: string, where: string, what: string): Promise<string> {
     const r = await run(script);
-    if (r.code !== 0) throw new HostError(`${where}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+    if (r.code !== 0) throw hostError(`${where}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
     return r.stdout;
 }
 
@@ -53,7 +55,7 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
     const probe = parseProbe(await must(run, renderProbe(), where, "probing the host"));
     const runtimes = wants ? runtimesFor(wants, probe) : [];
     if (wants && runtimes.length === 0) {
-        throw new HostError(`${where}: no container runtime found (docker, containerd, podman/CRI-O, k3s/RKE2); install one or set runtimes`);
+        throw hostError(`${where}: no container runtime found (docker, containerd, podman/CRI-O, k3s/RKE2); install one or set runtimes`);
     }
     const desired = wants ? desiredItems(wants, runtimes, probe) : [];
     const snapOut = await must(run, renderSnapshot(owner, []), where, "taking the host's lock and reading the ledger");
@@ -86,7 +88,7 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
         try {
             p = plan(owner, desired, { paths: snap.paths }, previous, DIR_ROOTS);
         } catch (e) {
-            if (e instanceof LedgerError) throw new HostError(`${where}: ${e.message}`);
+            if ((e as Error).name === "LedgerError") throw hostError(`${where}: ${(e as Error).message}`);
             throw e;
         }
         const intent = intentLedger(owner, previous, p.ledger);
@@ -142,7 +144,7 @@ function checkBeforeWriting(desired: DesiredItem[], paths: Record<string, PathSt
         for (const key of daemonKeys) {
             for (const flag of CONFLICTING_FLAGS[key] ?? []) {
                 if (probe.dockerdArgs.some((a) => a === flag || a.startsWith(`${flag}=`))) {
-                    throw new HostError(
+                    throw hostError(
                         `${where}: dockerd runs with ${flag}, which collides with daemon.json key "${key}" (dockerd would refuse the file); remove the flag or the key`,
                     );
                 }
@@ -168,7 +170,7 @@ function checkBeforeWriting(desired: DesiredItem[], paths: Record<string, PathSt
                 !known.includes(d.path[1]) &&
                 !ANY_DRIVER_OPTS.includes(d.path[1])
             ) {
-                throw new HostError(
+                throw hostError(
                     `${where}: daemon.json log-opts "${d.path[1]}" is not an option of the "${driver}" log driver (known: ${[...known, ...ANY_DRIVER_OPTS].join(", ")}); dockerd would refuse the file`,
                 );
             }
@@ -186,7 +188,7 @@ function checkBeforeWriting(desired: DesiredItem[], paths: Record<string, PathSt
             }
             const helpers = (doc.credHelpers ?? {}) as Record<string, unknown>;
             if (typeof doc.credsStore === "string" || typeof helpers[config.path[1]] === "string") {
-                throw new HostError(
+                throw hostError(
                     `${where}: ${config.file} sends credentials for ${config.path[1]} to a credential helper (credsStore/credHelpers), where we cannot own them item by item; set login: false for this client and run docker login there yourself`,
                 );
             }

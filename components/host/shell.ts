@@ -43,7 +43,9 @@ const PROBED = ["docker", "dockerd", "containerd", "podman", "crio", "skopeo", "
 export function renderProbe(): string {
     return lines(
         "set -eu",
-        'printf "home\\t%s\\n" "$HOME"',
+        // The home of the user the steps run as (root under sudo, whatever HOME sudo kept).
+        'home=$(getent passwd "$(id -u)" 2>/dev/null | cut -d: -f6 || true); [ -n "$home" ] || home=$HOME',
+        'printf "home\\t%s\\n" "$home"',
         'printf "uid\\t%s\\n" "$(id -u)"',
         `for c in ${PROBED.join(" ")}; do if command -v "$c" >/dev/null 2>&1; then printf "command\\t%s\\n" "$c"; fi; done`,
         'pid=$(pidof dockerd 2>/dev/null | cut -d" " -f1 || true)',

@@ -192,6 +192,41 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
         });
     });
 
+    it("containerd and the containers/image family on host A: each pulls the pushed image through the files the program installed, and fails without them with its own certificate error", async () => {
+        await timed("containerd and skopeo", async () => {
+            await setConfig("clients", [
+                { name: "host-a", host: hostA.ip, login: "pusher", runtimes: ["docker", "containerd", "podman"] },
+                { name: "host-b", host: hostB.ip, user: "deploy", login: "puller" },
+            ]);
+            const steps = await up();
+            assert.deepEqual(steps.changes(), [`update ${HOST}::registry-client-host-a-config`]);
+            const hosts = await sshExec(infra, hostA, `cat /etc/containerd/certs.d/${REGISTRY.name}:${REGISTRY.port}/hosts.toml`);
+            assert.match(hosts.stdout, /ca = "\/etc\/containerd\/certs\.d\/registry\.test:5000\/ca\.crt"/);
+            // ctr (containerd 1.6, Docker's own daemon here): hosts.toml with the CA, never skip_verify.
+            const ctr = (hostsDir: string) =>
+                sshExec(
+                    infra,
+                    hostA,
+                    `ctr --address /run/docker/containerd/containerd.sock -n e2e content fetch --hosts-dir ${hostsDir} --user pusher:"$(cat)" ${image} >/dev/null`,
+                    { stdin: passwords.pusher },
+                );
+            const fetched = await ctr("/etc/containerd/certs.d");
+            assert.equal(fetched.code, 0, fetched.stderr);
+            const untrusted = await ctr("/nonexistent");
+            assert.notEqual(untrusted.code, 0);
+            assert.match(untrusted.stderr, /x509: certificate signed by unknown authority/);
+            // skopeo reads /etc/containers/certs.d/<host:port>/ as Podman, CRI-O and Buildah do.
+            const skopeo = (extra: string) =>
+                sshExec(infra, hostA, `skopeo inspect ${extra} --creds pusher:"$(cat)" --format '{{.Digest}}' docker://${image}`, { stdin: passwords.pusher });
+            const inspected = await skopeo("");
+            assert.equal(inspected.code, 0, inspected.stderr);
+            assert.equal(inspected.stdout.trim(), pushedDigest);
+            const refused = await skopeo("--cert-dir /nonexistent");
+            assert.notEqual(refused.code, 0);
+            assert.match(refused.stderr, /x509: certificate signed by unknown authority/);
+        });
+    });
+
     it("negative control: with the CA trusted but no login, a push needs credentials", async () => {
         await timed("no login", async () => {
             const trust = await sshExec(
@@ -253,6 +288,13 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
             assert.match(r.stdout, /debug=true/, `the SIGHUP reload applied the new config; dockerd says:\n${dockerdLog}`);
             const b = await sshExec(infra, hostB, "cat /etc/docker/daemon.json");
             assert.deepEqual(JSON.parse(b.stdout), { debug: true, "max-concurrent-downloads": 4 });
+            // Host B is reached as the non-root user deploy, its steps run through sudo -n: root's login.
+            assert.ok(
+                spawnSync("docker", ["logs", hostB.container], { encoding: "utf8" }).stderr.includes("Accepted publickey for deploy"),
+                "host B's steps logged in as deploy",
+            );
+            const auth = await sshExec(infra, hostB, "cat /root/.docker/config.json");
+            assert.ok(JSON.parse(auth.stdout).auths[`${REGISTRY.name}:${REGISTRY.port}`]?.auth, "puller's credentials in root's config.json");
         });
     });
 
@@ -279,24 +321,27 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
             const etcC = await hostPicture(hostC);
             await setConfig("clients", [
                 { name: "host-a", host: hostA.ip, login: "pusher" },
-                { name: "host-b", host: hostB.ip, sudo: true, login: "puller" },
+                { name: "host-b", host: hostB.ip, user: "deploy", login: "puller" },
                 { name: "host-c", host: hostC.ip, login: false },
             ]);
-            await assert.rejects(up(), (e: Error) => {
-                assert.match(
-                    e.message,
-                    /registry-client-host-c \(10\.231\.77\.13\): dockerd did not come back with the new \/etc\/docker\/daemon\.json in force/,
-                );
-                assert.match(e.message, /the host is as it was before this step/);
-                return true;
-            });
-            assert.equal(await hostPicture(hostC), etcC, "host C is exactly as it was: ca.crt, daemon.json and the ledger all put back");
-            assert.equal((await sshExec(infra, hostC, "docker info --format '{{.ServerVersion}}'")).code, 0, "dockerd answers");
-            await setConfig("clients", [
-                { name: "host-a", host: hostA.ip, login: "pusher" },
-                { name: "host-b", host: hostB.ip, sudo: true, login: "puller" },
-            ]);
-            assert.equal((await sshExec(infra, hostC, "rm -f /etc/docker/daemon.json")).code, 0);
+            try {
+                await assert.rejects(up(), (e: Error) => {
+                    assert.match(
+                        e.message,
+                        /registry-client-host-c \(10\.231\.77\.13\): dockerd did not come back with the new \/etc\/docker\/daemon\.json in force/,
+                    );
+                    assert.match(e.message, /the host is as it was before this step/);
+                    return true;
+                });
+                assert.equal(await hostPicture(hostC), etcC, "host C is exactly as it was: ca.crt, daemon.json and the ledger all put back");
+                assert.equal((await sshExec(infra, hostC, "docker info --format '{{.ServerVersion}}'")).code, 0, "dockerd answers");
+            } finally {
+                await setConfig("clients", [
+                    { name: "host-a", host: hostA.ip, login: "pusher" },
+                    { name: "host-b", host: hostB.ip, user: "deploy", login: "puller" },
+                ]);
+                await sshExec(infra, hostC, "rm -f /etc/docker/daemon.json");
+            }
         });
     });
 
@@ -470,7 +515,7 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
         await timed("client daemonJson", async () => {
             await setConfig("clients", [
                 { name: "host-a", host: hostA.ip, login: "pusher", daemonJson: { maxConcurrentUploads: 2 } },
-                { name: "host-b", host: hostB.ip, sudo: true, login: "puller" },
+                { name: "host-b", host: hostB.ip, user: "deploy", login: "puller" },
             ]);
             const steps = await up();
             assert.deepEqual(steps.changes(), [`update ${HOST}::registry-client-host-a-config`]);
@@ -484,7 +529,7 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
         await timed("bad daemon.json, then removal", async () => {
             const clients = [
                 { name: "host-a", host: hostA.ip, login: "pusher" },
-                { name: "host-b", host: hostB.ip, sudo: true, login: "puller" },
+                { name: "host-b", host: hostB.ip, user: "deploy", login: "puller" },
             ];
             assert.equal((await sshExec(infra, hostC, "rm -rf /etc/docker/certs.d && printf '{not json' > /etc/docker/daemon.json")).code, 0);
             const etcC = await hostPicture(hostC);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { afterEach, describe, it } from "node:test";
 import type { ClientWants } from "../../components/host/runtimes";
-import { HostError, reconcile } from "../../components/host/reconcile";
+import { reconcile } from "../../components/host/reconcile";
 import { type FakeHost, fakeHost } from "../support/fakeHost";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -262,7 +262,7 @@ describe("client hosts: every change owned item by item, undone exactly", () => 
         const before = h.tree();
         await assert.rejects(
             reconcile(h.run, "o", wants(), "a (h)"),
-            (e: Error) => e instanceof HostError && /a \(h\): \/etc\/docker\/daemon\.json is not valid JSON/.test(e.message),
+            (e: Error) => e.name === "HostError" && /a \(h\): \/etc\/docker\/daemon\.json is not valid JSON/.test(e.message),
         );
         assert.deepEqual(h.tree(), before);
     });

@@ -61,6 +61,8 @@ export function fakeHost(commands: string[] = ["docker"]): FakeHost {
     }
     const command = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
     command("pidof", "exit 1");
+    // The host's users: root only, with its home where the scratch root has it.
+    command("getent", '[ "$1" = passwd ] && echo "root:x:0:0:root:/root:/bin/sh"');
     for (const c of commands) command(c, 'echo "stand-in $0 $*" >&2; exit 0');
     fs.mkdirSync(path.join(root, "root"), { recursive: true });
     fs.mkdirSync(path.join(root, "etc"), { recursive: true });

@@ -173,13 +173,14 @@ debian_mirror() {
 }
 
 build_client_image() {
-  if docker image inspect "$CLIENT_IMAGE" >/dev/null 2>&1; then return 0; fi
+  # rev 2: skopeo (the containers/image trust that Podman, CRI-O and Buildah share).
+  if [ "$(docker image inspect -f '{{index .Config.Labels "private-registry-test.rev"}}' "$CLIENT_IMAGE" 2>/dev/null)" = 2 ]; then return 0; fi
   need_root "building the client-host image"
   local root here
   here=$(cd "$(dirname "$0")" && pwd)
   root=$(mktemp -d /var/tmp/pr-client-root.XXXXXX)
   debootstrap --variant=minbase \
-    --include=openssh-server,openssh-sftp-server,docker.io,ca-certificates,iproute2,procps,curl,sudo \
+    --include=openssh-server,openssh-sftp-server,docker.io,skopeo,ca-certificates,iproute2,procps,curl,sudo \
     bookworm "$root" "$(debian_mirror)" >/var/log/private-registry-test-debootstrap.log 2>&1 ||
     { tail -n 30 /var/log/private-registry-test-debootstrap.log >&2; exit 1; }
   # Trim what a test host never reads, and the host keys (each container makes its own).
@@ -195,7 +196,7 @@ build_client_image() {
   chroot "$root" useradd -m -s /bin/bash -G docker -p '*' deploy
   echo 'deploy ALL=(ALL) NOPASSWD: ALL' >"$root"/etc/sudoers.d/deploy
   chmod 0440 "$root"/etc/sudoers.d/deploy
-  tar -C "$root" -c . | docker import -c 'ENTRYPOINT ["/usr/local/bin/client-host-entrypoint"]' - "$CLIENT_IMAGE" >/dev/null
+  tar -C "$root" -c . | docker import -c 'LABEL private-registry-test.rev=2' -c 'ENTRYPOINT ["/usr/local/bin/client-host-entrypoint"]' - "$CLIENT_IMAGE" >/dev/null
   rm -rf "$root"
 }
 
