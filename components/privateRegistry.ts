@@ -5,6 +5,8 @@ import type { Secret, Settings, TlsSettings } from "../settings/types";
 import { CertificateAuthority } from "./certificateAuthority";
 import { ClientHost } from "./clientHost";
 import { Registry } from "./registry";
+import { s3UsesPathStyle } from "./render/registryConfig";
+import { StorageBucket } from "./storageBucket";
 import { RegistryCertificate } from "./registryCertificate";
 import { RegistryUsers } from "./registryUsers";
 import { certsDirName, dockerDaemonKeys } from "./host/runtimes";
@@ -167,6 +169,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
 
     /** The registry container on its Docker host, with its config, certificate and htpasswd. */
     private registry(name: string, args: PrivateRegistryArgs, pki: Pki | undefined, users: RegistryUsers): Registry {
+        const bucket = this.bucket(name, args);
         const dockerProvider = new docker.Provider(
             `${name}-docker`,
             { host: args.docker.host, sshOpts: args.docker.sshOpts.length > 0 ? args.docker.sshOpts : undefined },
@@ -185,11 +188,36 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 data: args.data,
                 tls: pki ? { certPem: pki.certPem, keyPem: pki.keyPem } : undefined,
                 htpasswd: users.htpasswd,
+                storageCaPem: args.objectStore?.caCertPem,
+                waitFor: bucket ? [bucket.ready] : [],
                 runAs: args.container.runAs,
                 memoryMb: args.container.memoryMb,
                 pidsLimit: args.container.pidsLimit,
             },
             { parent: this, providers: [dockerProvider] },
+        );
+    }
+
+    /** The S3 bucket, made sure to exist before the registry starts (absent for other storage, or when the stack opts out). */
+    private bucket(name: string, args: PrivateRegistryArgs): StorageBucket | undefined {
+        const s = args.storage;
+        if (s.driver !== "s3" || !args.objectStore?.ensureBucket) return undefined;
+        return new StorageBucket(
+            `${name}-storage`,
+            {
+                target: {
+                    bucket: s.bucket,
+                    region: s.region,
+                    endpoint: s.regionEndpoint,
+                    forcePathStyle: s3UsesPathStyle(s),
+                    accessKey: s.accessKey && secret(s.accessKey),
+                    secretKey: s.secretKey && secret(s.secretKey),
+                    caCertPem: args.objectStore.caCertPem,
+                    skipVerify: s.skipVerify,
+                },
+                deleteOnDestroy: args.objectStore.deleteBucketOnDestroy,
+            },
+            { parent: this },
         );
     }
 

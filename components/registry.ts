@@ -29,6 +29,10 @@ export interface RegistryArgs {
     data?: { volumeName: string; keepOnDestroy: boolean } | { hostPath: string };
     /** Server certificate and key (secret), when `config` serves TLS. */
     tls?: { certPem: pulumi.Input<string>; keyPem: pulumi.Input<string> };
+    /** Resources the container must wait for (the storage bucket): a component's dependsOn does not reach its children. */
+    waitFor?: pulumi.Resource[];
+    /** The CA the object store's TLS chains to (PEM): trusted beside the image's system bundle. */
+    storageCaPem?: pulumi.Input<string>;
     /** htpasswd file content (secret), when `config` has basic auth. */
     htpasswd?: pulumi.Input<string>;
     /**
@@ -95,6 +99,9 @@ export class Registry extends pulumi.ComponentResource {
             restartOnChange.push({ path: CONTAINER_PATHS.certificate, mode: "0644", content: args.tls.certPem });
             restartOnChange.push({ path: CONTAINER_PATHS.key, mode: "0600", content: pulumi.secret(args.tls.keyPem) });
         }
+        if (args.storageCaPem !== undefined) {
+            restartOnChange.push({ path: `${CONTAINER_PATHS.storageCaDir}/ca.crt`, mode: "0644", content: args.storageCaPem });
+        }
         const runAs = args.runAs ?? REGISTRY_DEFAULTS.runAs;
         const files = new RegistryFiles(
             `${name}-files`,
@@ -141,7 +148,10 @@ export class Registry extends pulumi.ComponentResource {
                 })),
                 // The official image has OpenTelemetry on by default (v3) and would try to export
                 // traces to localhost:4318.
-                envs: config.version === 3 ? ["OTEL_TRACES_EXPORTER=none"] : [],
+                envs: [
+                    ...(config.version === 3 ? ["OTEL_TRACES_EXPORTER=none"] : []),
+                    ...(args.storageCaPem !== undefined ? [`SSL_CERT_DIR=${CONTAINER_PATHS.storageCaDir}`] : []),
+                ],
                 capabilities: { drops: ["ALL"] },
                 // A non-root process gets no ambient capabilities from cap-add, so a port below
                 // 1024 is opened up in the container's own network namespace instead.
@@ -163,7 +173,7 @@ export class Registry extends pulumi.ComponentResource {
             },
             {
                 ...child,
-                dependsOn: [files.installer, ...(volume ? [volume] : [])],
+                dependsOn: [files.installer, ...(volume ? [volume] : []), ...(args.waitFor ?? [])],
                 // dockerd merges its own daemon.json log-opts into the container's, and the provider
                 // reads the merged map back: without this, such a host would replace the registry
                 // whenever the state is refreshed. The program sets logOpts itself, never the user.

@@ -19,6 +19,7 @@ import { parseData } from "./data";
 import { parseDockerHost } from "./docker";
 import { parseEndpoint } from "./endpoint";
 import { parseImage } from "./image";
+import { parseObjectStore } from "./objectStore";
 import { type RawConfig, Reader, SettingsError, unknownKey } from "./reader";
 import { parseRegistry } from "./registry";
 import { checkRegistryConfig } from "./registryChecks";
@@ -57,6 +58,7 @@ export const TOP_KEYS = [
     "serverCaCertificate",
     "users",
     "storage",
+    "objectStore",
     "data",
     "container",
     "registry",
@@ -82,6 +84,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
     const tls = parseTls(r, hostnames, ipAddresses, now);
     const users = parseUsers(r);
     const storage = parseStorage(r, registryVersion);
+    const objectStore = parseObjectStore(r, storage?.driver, now);
     const data = parseData(r, containerName, storage?.driver);
     const container = parseContainer(r);
     const registry = parseRegistry(r);
@@ -121,6 +124,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         container,
         registry,
         clients,
+        ...(objectStore ? { objectStore } : {}),
         warnings: r.warnings,
     };
 }

@@ -139,6 +139,16 @@ export interface RegistryBehaviourSettings {
     redis?: RedisSection<Secret>;
 }
 
+/** Around S3/Swift storage: the bucket and the store's CA. */
+export interface ObjectStoreSettings {
+    /** The CA the object store's TLS certificate chains to (PEM), trusted by the registry. */
+    caCertPem?: string;
+    /** Make sure the S3 bucket exists (created when missing). Defaults to true on s3. */
+    ensureBucket: boolean;
+    /** Delete the bucket and every object in it on destroy. Defaults to false: the data outlives the stack. */
+    deleteBucketOnDestroy: boolean;
+}
+
 /** Everything one stack deploys. */
 export interface Settings {
     docker: DockerHostSettings;
@@ -169,6 +179,8 @@ export interface Settings {
     /** Registry behaviour; proxy and redis passwords and webhook headers are secrets. */
     registry: RegistryBehaviourSettings;
     clients: ClientSettings[];
+    /** Present when storage is s3 or swift. */
+    objectStore?: ObjectStoreSettings;
     /** What the config does that is probably not meant, each `<full key> <what and why>`; the program logs them. */
     warnings: string[];
 }

@@ -1423,3 +1423,68 @@ describe("hostile input", () => {
         });
     });
 });
+
+describe("objectStore", () => {
+    const s3 = { driver: "s3", region: "us-east-1", bucket: "b", regionEndpoint: "http://rgw.internal:7480", accessKey: "AK", secretKey: "SK" };
+    const swift = {
+        driver: "swift",
+        authUrl: "http://rgw.internal:7480/auth/v1",
+        username: "demo:swift",
+        password: "pw",
+        container: "registry",
+        authVersion: 1,
+    };
+    const base = { image: "registry:2.8.3" };
+    it("on s3: the bucket is made sure to exist and kept on destroy unless the stack says otherwise", () => {
+        assert.deepEqual(ok({ ...base, storage: s3 }, ["storage"]).objectStore, { ensureBucket: true, deleteBucketOnDestroy: false });
+        assert.deepEqual(ok({ ...base, storage: s3, objectStore: { deleteBucketOnDestroy: true } }, ["storage"]).objectStore, {
+            ensureBucket: true,
+            deleteBucketOnDestroy: true,
+        });
+        assert.deepEqual(ok({ ...base, storage: s3, objectStore: { ensureBucket: false } }, ["storage"]).objectStore, {
+            ensureBucket: false,
+            deleteBucketOnDestroy: false,
+        });
+    });
+
+    it("on swift the driver makes its container: no bucket keys; on filesystem no objectStore at all", () => {
+        assert.deepEqual(ok({ ...base, storage: swift }, ["storage"]).objectStore, { ensureBucket: false, deleteBucketOnDestroy: false });
+        assert.deepEqual(problems({ ...base, storage: swift, objectStore: { ensureBucket: true } }, ["storage"]), [
+            "private-registry:objectStore.ensureBucket applies to storage.driver s3 only (the Swift driver creates its container itself)",
+        ]);
+        assert.equal(ok({ ...base }).objectStore, undefined);
+        assert.deepEqual(problems({ ...base, objectStore: { ensureBucket: true } }), [
+            "private-registry:objectStore applies to storage.driver s3 or swift only, and storage.driver is filesystem",
+        ]);
+    });
+
+    it("refuses deleting a bucket it does not manage, a misspelt key, and anything but a certificate as the CA", () => {
+        assert.deepEqual(problems({ ...base, storage: s3, objectStore: { ensureBucket: false, deleteBucketOnDestroy: true } }, ["storage"]), [
+            "private-registry:objectStore.deleteBucketOnDestroy needs ensureBucket: the program deletes only a bucket it manages",
+        ]);
+        assert.match(
+            problems({ ...base, storage: s3, objectStore: { deleteBucket: true } }, ["storage"])[0],
+            /objectStore.*deleteBucket.*deleteBucketOnDestroy/,
+        );
+        assert.match(
+            problems({ ...base, storage: s3, objectStore: { caCertificate: "not pem" } }, ["storage"])[0],
+            /objectStore\.caCertificate must be a PEM certificate/,
+        );
+    });
+
+    it("takes the object store's CA", async () => {
+        const key = String((await privateKey({ algorithm: "ECDSA", ecdsaCurve: "P256" })).outputs.privateKeyPem);
+        const pem = String(
+            (
+                await selfSignedCert({
+                    privateKeyPem: key,
+                    isCaCertificate: true,
+                    subject: { commonName: "RGW CA" },
+                    validityPeriodHours: 24,
+                    allowedUses: ["cert_signing"],
+                })
+            ).outputs.certPem,
+        );
+        assert.equal(ok({ ...base, storage: s3, objectStore: { caCertificate: pem } }, ["storage"]).objectStore?.caCertPem, `${pem.trim()}\n`);
+    });
+});

@@ -13,6 +13,8 @@ export const CONTAINER_PATHS = {
     certificate: "/etc/private-registry/tls/registry.crt",
     key: "/etc/private-registry/tls/registry.key",
     htpasswd: "/etc/private-registry/auth/htpasswd",
+    /** The object store's CA: Go reads SSL_CERT_DIR besides the system bundle (the 2.8 S3 driver panics on AWS_CA_BUNDLE). */
+    storageCaDir: "/etc/private-registry/storage-ca",
     data: "/var/lib/registry",
 } as const;
 

@@ -21,6 +21,7 @@ const T = {
     signed: "tls:index/locallySignedCert:LocallySignedCert",
     password: "random:index/randomPassword:RandomPassword",
     host: "pulumi-nodejs:dynamic/private-registry:HostConfiguration",
+    bucket: "pulumi-nodejs:dynamic/private-registry:S3Bucket",
     id: "random:index/randomId:RandomId",
 };
 
@@ -208,6 +209,37 @@ describe("PrivateRegistry on prod-like settings", () => {
             "no data volume for object storage",
         );
         assert.equal(run.get(T.dockerProvider, "registry-docker").inputs.host, "ssh://deploy@registry-host.example:22");
+    });
+
+    it("makes sure the S3 bucket exists before the registry starts, its credentials secret, and keeps it on destroy unless asked", async () => {
+        const s = prodSettings();
+        const ca = "-----BEGIN CERTIFICATE-----\nRGW-CA\n-----END CERTIFICATE-----\n";
+        s.objectStore = { ensureBucket: true, deleteBucketOnDestroy: true, caCertPem: ca };
+        await deploy(s);
+        const bucket = run.get(T.bucket, "registry-storage-bucket");
+        assert.deepEqual(bucket.inputs.target, {
+            bucket: "registry",
+            region: "us-east-1",
+            endpoint: "http://rgw.example.internal:7480",
+            forcePathStyle: true,
+            accessKey: "AKIAFAKE",
+            secretKey: "s3-secret-key-value",
+            caCertPem: ca,
+        });
+        assert.equal(bucket.inputs.deleteOnDestroy, true);
+        assert.ok(bucket.secretInputs.includes("target"), "the credentials are secret");
+        assert.ok(!String(bucket.inputs.__provider).includes("s3-secret-key-value"));
+        const deps = run.engine(T.container, "registry-registry-container").dependencies;
+        assert.ok(deps.includes(run.engine(T.bucket, "registry-storage-bucket").urn), "the registry waits for the bucket");
+        // The store's CA beside the system bundle, read through SSL_CERT_DIR (AWS_CA_BUNDLE panics the 2.8 S3 driver).
+        assert.equal(installed()["/etc/private-registry/storage-ca/ca.crt"].content, ca);
+        const envs = run.get(T.container, "registry-registry-container").inputs.envs as string[];
+        assert.ok(envs.includes("SSL_CERT_DIR=/etc/private-registry/storage-ca"), envs.join(" "));
+        assert.ok(!envs.some((e) => e.startsWith("AWS_CA_BUNDLE")));
+
+        s.objectStore = { ensureBucket: false, deleteBucketOnDestroy: false };
+        await deploy(s);
+        assert.equal(run.ofType(T.bucket).length, 0, "ensureBucket: false leaves the bucket to the operator");
     });
 
     it("hashes a supplied password without a RandomPassword and generates the other", async () => {

@@ -126,11 +126,15 @@ export class StepLog {
     };
 
     /**
-     * Steps that changed something, as `op type::name`: not `same` or `read`, and a replacement once
-     * (as `replace`, without its `create-replacement` and `delete-replaced` halves).
+     * Steps that changed something, as `op type::name`: not `same` or `read`, a replacement once
+     * (as `replace`, without its `create-replacement` and `delete-replaced` halves), and not the
+     * dynamic providers' host taking new config.
      */
     changes(): string[] {
         const quiet = new Set(["same", "read", "create-replacement", "delete-replaced"]);
-        return this.steps.filter((s) => !quiet.has(s.op)).map((s) => `${s.op} ${s.type}::${s.name}`);
+        // The SDK hands the dynamic providers' host the stack's config as its own inputs, so any
+        // config change "updates" that provider; it configures nothing, so it is not a change.
+        const configOnly = (s: { op: OpType; type: string }) => s.op === "update" && s.type === "pulumi:providers:pulumi-nodejs";
+        return this.steps.filter((s) => !quiet.has(s.op) && !configOnly(s)).map((s) => `${s.op} ${s.type}::${s.name}`);
     }
 }

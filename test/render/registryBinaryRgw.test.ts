@@ -21,7 +21,8 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CreateBucketCommand, HeadBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { deleteBucket, ensureBucket } from "../../components/objectStore/s3Bucket";
 import bcrypt from "bcryptjs";
 import { renderHtpasswd } from "../../components/render/htpasswd";
 import { renderRegistryConfig } from "../../components/render/registryConfig";
@@ -278,6 +279,33 @@ const S3_CASES = [
     { name: "distribution 2.8", binary: V2_BINARY, image: "registry:2.8.3", version: 2, logVersion: /version="?2\.8\./ },
     { name: "distribution 3.1.2", binary: v3Binary(), image: "registry:3.1.2", version: 3, logVersion: /version="?3\.1\.2/ },
 ] as const;
+
+describe("the program's S3 bucket on a real Ceph RGW (components/objectStore/s3Bucket.ts)", () => {
+    it("is created when missing, adopted with its data when it exists, and deleted with every object only when asked", { timeout: 60_000 }, async () => {
+        const { ceph, s3 } = rgw();
+        const target = {
+            bucket: "pr-bucket-life",
+            region: "us-east-1",
+            endpoint: ceph.endpoint,
+            forcePathStyle: true,
+            accessKey: ceph.accessKey,
+            secretKey: ceph.secretKey,
+        };
+        await assert.rejects(s3.send(new HeadBucketCommand({ Bucket: target.bucket })), "absent before");
+        assert.deepEqual(await ensureBucket(target), { created: true });
+        assert.deepEqual(await ensureBucket(target), { created: false }, "a second run adopts it");
+        for (let i = 0; i < 3; i++) await s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: `docker/registry/v2/x${i}`, Body: `blob ${i}` }));
+        assert.deepEqual(await ensureBucket(target), { created: false }, "a bucket with data is adopted as is");
+        assert.equal((await listKeys(target.bucket)).size, 3, "and its data kept");
+        await assert.rejects(
+            ensureBucket({ ...target, secretKey: "wrong" }),
+            /s3 bucket pr-bucket-life at http:\/\/127\.0\.0\.1:\d+: checking it failed \(.*403.*\): the credentials are refused/,
+        );
+        assert.deepEqual(await deleteBucket(target), { objects: 3 });
+        await assert.rejects(s3.send(new HeadBucketCommand({ Bucket: target.bucket })), "gone after");
+        assert.deepEqual(await deleteBucket(target), { objects: 0 }, "deleting a missing bucket is fine");
+    });
+});
 
 describe("rendered object-storage configs on a real Ceph RGW", () => {
     for (const c of S3_CASES) {

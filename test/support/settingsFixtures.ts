@@ -75,6 +75,7 @@ export function prodSettings(): Settings {
             secretKey: new Secret("s3-secret-key-value"),
             regionEndpoint: "http://rgw.example.internal:7480",
         },
+        objectStore: { ensureBucket: true, deleteBucketOnDestroy: false },
         users: [
             { name: "ci", passwordLength: 40 },
             { name: "ops", password: new Secret("supplied-ops-password"), passwordLength: 32 },

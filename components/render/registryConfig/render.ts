@@ -11,6 +11,7 @@
  */
 import { Document, parse, Scalar, visit } from "yaml";
 import type { RegistryConfigModel, RegistryMajorVersion, StorageDriver } from "../registryConfigModel";
+import { s3UsesPathStyle } from "./rules";
 import { validateRegistryConfigModel } from "./validate";
 
 type Plain = string | number | boolean | Plain[] | { [key: string]: Plain };
@@ -88,7 +89,7 @@ function storageDriverSection(v: RegistryMajorVersion, s: StorageDriver): Draft 
                     regionendpoint: s.regionEndpoint,
                     // v3 made path style an explicit key that defaults to false, which breaks Ceph RGW and
                     // MinIO behind a regionendpoint (distribution#4528); v2 has no such key at all.
-                    forcepathstyle: v === 3 ? (s.forcePathStyle ?? (s.regionEndpoint !== undefined ? true : undefined)) : undefined,
+                    forcepathstyle: v === 3 && (s.forcePathStyle !== undefined || s.regionEndpoint !== undefined) ? s3UsesPathStyle(s) : undefined,
                     bucket: s.bucket,
                     encrypt: s.encrypt,
                     keyid: s.keyId,

@@ -257,6 +257,11 @@ export function s3PathStyleProblem(
     return undefined;
 }
 
+/** Whether the registry addresses the bucket path-style: v2 exactly with a regionEndpoint, v3 by forcePathStyle, which defaults to that. */
+export function s3UsesPathStyle(s: { forcePathStyle?: boolean; regionEndpoint?: string }): boolean {
+    return s.forcePathStyle ?? s.regionEndpoint !== undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Versions
 // ---------------------------------------------------------------------------------------------

@@ -26,6 +26,12 @@ export interface Ceph {
     swiftKey: string;
     /** The daemons' logs, last lines of each, for failure messages. */
     logs(): string;
+    /** The gateway's port (on 127.0.0.1, and on `alsoListenOn` when given). */
+    port: number;
+    /** Kills radosgw (the cluster stays up). */
+    stopGateway(): Promise<void>;
+    /** Starts radosgw again and waits until it answers. */
+    startGateway(): Promise<void>;
     /** Kills radosgw, the OSD and the mon by PID and removes the scratch directory. */
     stop(): Promise<void>;
 }
@@ -34,6 +40,11 @@ export interface Ceph {
 export interface CephOptions {
     /** Where progress and the retry notice go; default stderr. */
     log?: (line: string) => void;
+    /**
+     * A second address for the gateway: the gateway IP of a Docker network the test created, so
+     * that containers on that network (and only they) reach it. Loopback alone otherwise.
+     */
+    alsoListenOn?: string;
 }
 
 const ACCESS_KEY = "PRTESTACCESSKEY00001";
@@ -94,7 +105,7 @@ function httpStatus(url: string): Promise<number> {
 }
 
 /** One attempt: a fresh fsid and directory. Throws (after tearing everything down) when a step fails. */
-async function attempt(log: (line: string) => void): Promise<Ceph> {
+async function attempt(log: (line: string) => void, alsoListenOn?: string): Promise<Ceph> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-ceph-"));
     const conf = path.join(dir, "ceph.conf");
     const fsid = randomUUID();
@@ -161,7 +172,7 @@ async function attempt(log: (line: string) => void): Promise<Ceph> {
                 `rgw data = ${dir}/rgw`,
                 "",
                 "[client.rgw.a]",
-                `rgw frontends = beast endpoint=127.0.0.1:${rgwPort}`,
+                `rgw frontends = beast endpoint=127.0.0.1:${rgwPort}${alsoListenOn ? ` endpoint=${alsoListenOn}:${rgwPort}` : ""}`,
                 "",
             ].join("\n"),
         );
@@ -184,13 +195,23 @@ async function attempt(log: (line: string) => void): Promise<Ceph> {
             await sleep(250);
         }
 
-        const rgw = daemon("client.rgw.a", "radosgw", ["-n", "client.rgw.a"]);
         const endpoint = `http://127.0.0.1:${rgwPort}`;
-        const rgwDeadline = Date.now() + RGW_UP_TIMEOUT_MS;
-        while ((await httpStatus(`${endpoint}/`)) !== 200) {
-            if (rgw.exitCode !== null || Date.now() > rgwDeadline) throw new Error(`radosgw did not answer on ${endpoint} (exit ${rgw.exitCode})`);
-            await sleep(250);
-        }
+        const startGateway = async () => {
+            const rgw = daemon("client.rgw.a", "radosgw", ["-n", "client.rgw.a"]);
+            const rgwDeadline = Date.now() + RGW_UP_TIMEOUT_MS;
+            while ((await httpStatus(`${endpoint}/`)) !== 200) {
+                if (rgw.exitCode !== null || Date.now() > rgwDeadline) throw new Error(`radosgw did not answer on ${endpoint} (exit ${rgw.exitCode})`);
+                await sleep(250);
+            }
+        };
+        const stopGateway = async () => {
+            for (const d of daemons.filter((x) => x.name === "client.rgw.a" && x.proc.exitCode === null && x.proc.signalCode === null)) {
+                const exited = new Promise((r) => d.proc.once("exit", r));
+                d.proc.kill("SIGKILL");
+                await Promise.race([exited, sleep(5000)]);
+            }
+        };
+        await startGateway();
 
         const admin = (...args: string[]) => cli("radosgw-admin", ["-c", conf, ...args]);
         await admin("user", "create", "--uid=demo", "--display-name=demo", `--access-key=${ACCESS_KEY}`, `--secret-key=${SECRET_KEY}`);
@@ -203,6 +224,9 @@ async function attempt(log: (line: string) => void): Promise<Ceph> {
             swiftUser: SWIFT_USER,
             swiftKey: SWIFT_KEY,
             logs,
+            port: rgwPort,
+            stopGateway,
+            startGateway,
             stop,
         };
     } catch (e) {
@@ -220,9 +244,9 @@ async function attempt(log: (line: string) => void): Promise<Ceph> {
 export async function startCeph(opts: CephOptions = {}): Promise<Ceph> {
     const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     try {
-        return await attempt(log);
+        return await attempt(log, opts.alsoListenOn);
     } catch (e) {
         log(`ceph: start failed, retrying once with a fresh fsid: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
-        return await attempt(log);
+        return await attempt(log, opts.alsoListenOn);
     }
 }

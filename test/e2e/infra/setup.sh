@@ -173,14 +173,18 @@ debian_mirror() {
 }
 
 build_client_image() {
-  # rev 2: skopeo (the containers/image trust that Podman, CRI-O and Buildah share).
-  if [ "$(docker image inspect -f '{{index .Config.Labels "private-registry-test.rev"}}' "$CLIENT_IMAGE" 2>/dev/null)" = 2 ]; then return 0; fi
+  # rev 2: skopeo (the containers/image trust that Podman, CRI-O and Buildah share; its
+  # containers-common needs a container-network-stack, which containernetworking-plugins provides).
+  # rev 3: "/" 0755, so that a non-root user (deploy) can log in at all.
+  if [ "$(docker image inspect -f '{{index .Config.Labels "private-registry-test.rev"}}' "$CLIENT_IMAGE" 2>/dev/null)" = 3 ]; then return 0; fi
   need_root "building the client-host image"
   local root here
   here=$(cd "$(dirname "$0")" && pwd)
   root=$(mktemp -d /var/tmp/pr-client-root.XXXXXX)
+  # mktemp makes it 0700, and it becomes the image's "/": no other user could reach a file.
+  chmod 0755 "$root"
   debootstrap --variant=minbase \
-    --include=openssh-server,openssh-sftp-server,docker.io,skopeo,ca-certificates,iproute2,procps,curl,sudo \
+    --include=openssh-server,openssh-sftp-server,docker.io,skopeo,containernetworking-plugins,ca-certificates,iproute2,procps,curl,sudo \
     bookworm "$root" "$(debian_mirror)" >/var/log/private-registry-test-debootstrap.log 2>&1 ||
     { tail -n 30 /var/log/private-registry-test-debootstrap.log >&2; exit 1; }
   # Trim what a test host never reads, and the host keys (each container makes its own).
@@ -196,7 +200,7 @@ build_client_image() {
   chroot "$root" useradd -m -s /bin/bash -G docker -p '*' deploy
   echo 'deploy ALL=(ALL) NOPASSWD: ALL' >"$root"/etc/sudoers.d/deploy
   chmod 0440 "$root"/etc/sudoers.d/deploy
-  tar -C "$root" -c . | docker import -c 'LABEL private-registry-test.rev=2' -c 'ENTRYPOINT ["/usr/local/bin/client-host-entrypoint"]' - "$CLIENT_IMAGE" >/dev/null
+  tar -C "$root" -c . | docker import -c 'LABEL private-registry-test.rev=3' -c 'ENTRYPOINT ["/usr/local/bin/client-host-entrypoint"]' - "$CLIENT_IMAGE" >/dev/null
   rm -rf "$root"
 }
 

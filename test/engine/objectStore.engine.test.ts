@@ -1,0 +1,203 @@
+/**
+ * The registry on a real Ceph RADOS Gateway, end to end on the real engine: the e2e stack with
+ * S3 storage (distribution 2.8's shape), then Swift with v1 auth as the runbook sets it up. The
+ * gateway listens on loopback and on the gateway address of the test's own network, so only the
+ * test's containers reach it. Client host A pushes, host B pulls; the bucket is the program's own
+ * resource (created when missing, kept on destroy unless the stack asks).
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { HeadBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { deleteBucket } from "../../components/objectStore/s3Bucket";
+import { type Ceph, startCeph } from "../e2e/infra/ceph";
+import { hostKeyOf, isolate, NETWORK, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
+import { e2eLog as log, timed } from "../e2e/support";
+import { createStack, StepLog, type TestStack } from "./engine";
+
+let infra: TestInfra;
+let ceph: Ceph;
+let s3: S3Client;
+let ts: TestStack;
+let hostA: TestHost;
+let hostB: TestHost;
+const BUCKET = "pr-e2e-s3";
+const image = `${REGISTRY.name}:${REGISTRY.port}/e2e/on-rgw:1`;
+let pushed = "";
+
+const health = () =>
+    execFileSync("docker", ["inspect", "-f", "{{.State.Health.Status}} {{.State.StartedAt}}", REGISTRY.container]).toString().trim().split(" ");
+
+async function setConfig(key: string, value: unknown, secret = false): Promise<void> {
+    await ts.stack.setConfig(`private-registry:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value), secret });
+}
+
+async function up(): Promise<StepLog> {
+    const steps = new StepLog();
+    await ts.stack.up({ onEvent: steps.onEvent, color: "never" });
+    isolate(REGISTRY.container);
+    return steps;
+}
+
+async function pushFromA(tag: string): Promise<string> {
+    const marker = crypto.randomBytes(8).toString("hex");
+    const r = await sshExec(
+        infra,
+        hostA,
+        `set -e; d=$(mktemp -d); head -c 3000000 /dev/urandom > $d/blob; echo ${marker} > $d/m; tar -C $d -c . | docker import - ${tag} >/dev/null; docker push ${tag}`,
+    );
+    assert.equal(r.code, 0, r.stdout);
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(r.stdout)?.[1];
+    assert.ok(digest, r.stdout);
+    return digest;
+}
+
+async function pullOnB(tag: string): Promise<string> {
+    const r = await sshExec(
+        infra,
+        hostB,
+        `docker rmi -f ${tag} >/dev/null 2>&1; docker pull ${tag} >/dev/null && docker inspect --format '{{index .RepoDigests 0}}' ${tag}`,
+    );
+    assert.equal(r.code, 0, r.stdout);
+    return r.stdout.trim().split("@")[1];
+}
+
+const bucketExists = () =>
+    s3.send(new HeadBucketCommand({ Bucket: BUCKET })).then(
+        () => true,
+        () => false,
+    );
+const objectCount = async () => (await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount ?? 0;
+
+before(async () => {
+    await timed("infrastructure: network, 2 client hosts, Ceph", async () => {
+        infra = await startInfra(2, log);
+        ceph = await startCeph({ log, alsoListenOn: NETWORK.gateway });
+    });
+    [hostA, hostB] = infra.hosts;
+    s3 = new S3Client({
+        endpoint: ceph.endpoint,
+        region: "us-east-1",
+        forcePathStyle: true,
+        credentials: { accessKeyId: ceph.accessKey, secretAccessKey: ceph.secretKey },
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+    });
+    const { main } = await import("../../program");
+    ts = await createStack({
+        from: "e2e",
+        name: "rgw",
+        config: { "private-registry:sshPrivateKey": { value: infra.sshKey.privateKeyPem, secret: true } },
+        program: () => ({ ...main() }),
+        log,
+    });
+    await ts.stack.removeConfig("private-registry:data");
+    await setConfig("clients", [
+        { name: "host-a", host: hostA.ip, hostKey: hostKeyOf(hostA), login: "pusher" },
+        { name: "host-b", host: hostB.ip, hostKey: hostKeyOf(hostB), user: "deploy", login: "puller" },
+    ]);
+});
+
+after(async () => {
+    if (ts) await ts.stack.destroy({ color: "never" }).catch((e) => console.error(`destroy: ${(e as Error).message}`));
+    if (ceph)
+        await deleteBucket({
+            bucket: BUCKET,
+            region: "us-east-1",
+            endpoint: ceph.endpoint,
+            forcePathStyle: true,
+            accessKey: ceph.accessKey,
+            secretKey: ceph.secretKey,
+        }).catch(() => undefined);
+    s3?.destroy();
+    await ceph?.stop();
+    stopInfra();
+});
+
+describe("the registry on a real Ceph RGW, on the real engine", () => {
+    const rgwUrl = () => `http://${NETWORK.gateway}:${ceph.port}`;
+
+    it("S3: up creates the bucket; host A pushes, host B pulls the same digest; the layers are objects in the bucket", async () => {
+        assert.equal(await bucketExists(), false);
+        await setConfig(
+            "storage",
+            {
+                driver: "s3",
+                region: "us-east-1",
+                bucket: BUCKET,
+                regionEndpoint: rgwUrl(),
+                accessKey: ceph.accessKey,
+                secretKey: ceph.secretKey,
+                secure: false,
+            },
+            true,
+        );
+        await timed("up on S3", () => up());
+        assert.equal(await bucketExists(), true, "the program created the bucket");
+        pushed = await timed("push and pull", async () => {
+            const d = await pushFromA(image);
+            assert.equal(await pullOnB(image), d);
+            return d;
+        });
+        assert.ok((await objectCount()) > 0, "the registry's data is in the bucket");
+    });
+
+    it("radosgw down: the registry turns unhealthy; radosgw back: healthy again without a restart, the image intact", async () => {
+        const [, startedAt] = health();
+        await ceph.stopGateway();
+        const t0 = Date.now();
+        try {
+            await timed("until unhealthy", async () => {
+                while (health()[0] !== "unhealthy") {
+                    assert.ok(Date.now() - t0 < 120_000, `still ${health()[0]} after 120 s without the gateway`);
+                    await new Promise((r) => setTimeout(r, 1000));
+                }
+            });
+            log(`unhealthy ${((Date.now() - t0) / 1000).toFixed(0)} s after radosgw stopped`);
+        } finally {
+            await ceph.startGateway();
+        }
+        const t1 = Date.now();
+        await timed("until healthy", async () => {
+            while (health()[0] !== "healthy") {
+                assert.ok(Date.now() - t1 < 120_000, `still ${health()[0]} 120 s after the gateway came back`);
+                await new Promise((r) => setTimeout(r, 1000));
+            }
+        });
+        log(`healthy ${((Date.now() - t1) / 1000).toFixed(0)} s after radosgw came back`);
+        assert.equal(health()[1], startedAt, "the registry container was not restarted");
+        assert.equal(await pullOnB(image), pushed, "no image lost");
+    });
+
+    it("destroy keeps the bucket and its data; a new up adopts them (the image pulls again); with deleteBucketOnDestroy the next destroy removes them", async () => {
+        const objects = await objectCount();
+        await timed("destroy (bucket kept)", () => ts.stack.destroy({ color: "never" }));
+        assert.equal(await bucketExists(), true, "the bucket outlives the stack");
+        assert.equal(await objectCount(), objects, "and every object in it");
+        await timed("up again", () => up());
+        assert.equal(await pullOnB(image), pushed, "the image stored before the destroy pulls by the same digest");
+        await setConfig("objectStore", { deleteBucketOnDestroy: true });
+        const steps = await up();
+        assert.deepEqual(
+            steps.changes().filter((c) => /S3Bucket/.test(c)),
+            ["update pulumi-nodejs:dynamic/private-registry:S3Bucket::registry-storage-bucket"],
+        );
+        await timed("destroy (bucket deleted)", () => ts.stack.destroy({ color: "never" }));
+        assert.equal(await bucketExists(), false, "asked for, the bucket and its data are gone");
+        await ts.stack.removeConfig("private-registry:objectStore");
+    });
+
+    it("Swift (distribution 2.8, v1 auth, demo:swift): the driver creates its container; host A pushes, host B pulls", async () => {
+        await setConfig(
+            "storage",
+            { driver: "swift", authUrl: `${rgwUrl()}/auth/v1`, username: ceph.swiftUser, password: ceph.swiftKey, container: "pr-e2e-swift", authVersion: 1 },
+            true,
+        );
+        await timed("up on Swift", () => up());
+        const tag = `${REGISTRY.name}:${REGISTRY.port}/e2e/on-swift:1`;
+        const d = await pushFromA(tag);
+        assert.equal(await pullOnB(tag), d);
+        assert.ok(((await s3.send(new ListObjectsV2Command({ Bucket: "pr-e2e-swift" }))).KeyCount ?? 0) > 0, "the Swift container holds the data");
+    });
+});
