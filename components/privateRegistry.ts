@@ -83,6 +83,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                     name: u.name,
                     password: u.password ? secret(u.password) : undefined,
                     passwordLength: u.passwordLength,
+                    rotate: u.rotate,
                 })),
             },
             { parent: this },

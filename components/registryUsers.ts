@@ -21,6 +21,8 @@ export interface RegistryUserArgs {
     password?: pulumi.Input<string>;
     /** Length of a generated password, at most 72 (bcrypt's limit). Defaults to 32. */
     passwordLength?: number;
+    /** A generated password's generation: raising it replaces the password (its RandomPassword keeper). Defaults to 0. */
+    rotate?: number;
 }
 
 /** Arguments of {@link RegistryUsers}. */
@@ -87,6 +89,8 @@ export class RegistryUsers extends pulumi.ComponentResource {
                     minUpper: 1,
                     minLower: 1,
                     minNumeric: 1,
+                    // Absent at 0, so that stacks from before the counter keep their passwords.
+                    keepers: u.rotate ? { rotate: String(u.rotate) } : undefined,
                 },
                 child,
             );

@@ -11,14 +11,14 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 
 const root = path.resolve(__dirname, "..");
 const OPS = ["preview", "up", "refresh", "destroy"] as const;
 type Op = (typeof OPS)[number];
 
 /** A problem the user fixes (a missing passphrase, no CLI): one line, no stack trace. */
-class UserError extends Error {}
+export class UserError extends Error {}
 
 /** The stack, the CLI's directory, and the backend, passphrase and PATH every command gets. */
 function environment(): { stackName: string; binDir: string; env: Record<string, string> } {
@@ -58,18 +58,23 @@ function opOptions(op: Op, args: string[]): { diff: boolean; replace: string[] }
     }
 }
 
-async function run(op: Op, args: string[]): Promise<void> {
-    const { diff, replace } = opOptions(op, args);
+/** The stack (STACK, default dev) with the program inline, on the backend and CLI every command uses. */
+export async function openStack(): Promise<Stack> {
     const { stackName, binDir, env } = environment();
     process.env.PATH = env.PATH;
     // PulumiCommand.get takes an installation root and runs `<root>/bin/pulumi`; a CLI elsewhere
     // (a release tarball's `pulumi/` folder on PATH) is found through PATH instead.
     const pulumiCommand = await PulumiCommand.get({ root: path.basename(binDir) === "bin" ? path.dirname(binDir) : undefined, skipVersionCheck: true });
     const { main } = await import("../program");
-    const stack = await LocalWorkspace.createOrSelectStack(
+    return LocalWorkspace.createOrSelectStack(
         { stackName, projectName: "private-registry", program: async () => ({ ...main() }) },
         { workDir: root, pulumiCommand, secretsProvider: "passphrase", envVars: env },
     );
+}
+
+async function run(op: Op, args: string[]): Promise<void> {
+    const { diff, replace } = opOptions(op, args);
+    const stack = await openStack();
     const common = { onOutput: (s: string) => process.stdout.write(s), color: "auto" as const };
     switch (op) {
         case "preview":
@@ -79,7 +84,8 @@ async function run(op: Op, args: string[]): Promise<void> {
             await stack.up({ ...common, diff, replace });
             break;
         case "refresh":
-            await stack.refresh(common);
+            // The state against what exists; running the program would only add late registrations.
+            await stack.refresh({ ...common, runProgram: false });
             break;
         case "destroy":
             await stack.destroy(common);
@@ -114,7 +120,7 @@ function cli(args: string[]): never {
     process.exit(r.status ?? 1);
 }
 
-function fail(e: unknown, what: string): never {
+export function fail(e: unknown, what: string): never {
     if (e instanceof UserError) {
         console.error(`${what}: ${e.message}`);
         process.exit(1);

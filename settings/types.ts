@@ -71,6 +71,8 @@ export interface UserSettings {
     password?: Secret;
     /** Length of a generated password. Defaults to 32. */
     passwordLength: number;
+    /** Raise it to have a new password generated (the password's keeper). Defaults to 0. */
+    rotate: number;
 }
 
 /** The registry container's user and limits. */

@@ -3,7 +3,7 @@ import { Secret, type UserSettings } from "./types";
 import { BAD, type Reader, show } from "./reader";
 import { USER_DEFAULTS } from "../components/defaults";
 
-export const USER_KEYS = ["name", "password", "passwordLength"];
+export const USER_KEYS = ["name", "password", "passwordLength", "rotate"];
 
 /** bcrypt reads only the first 72 bytes of a password. */
 const BCRYPT_MAX_BYTES = 72;
@@ -11,12 +11,12 @@ const BCRYPT_MAX_BYTES = 72;
 export const MIN_PASSWORD_CHARS = 12;
 
 export function parseUsers(r: Reader): UserSettings[] {
-    const raw = r.has("users") ? r.json("users", "a list of {name, password?, passwordLength?}") : [{ name: "admin" }];
+    const raw = r.has("users") ? r.json("users", "a list of {name, password?, passwordLength?, rotate?}") : [{ name: "admin" }];
     if (raw === BAD) return [];
     const seen = new Set<string>();
     const users =
-        r.list("users", raw, "{name, password?, passwordLength?}", (key, u, i) => {
-            const o = r.obj(key, u, USER_KEYS, "an object {name, password?, passwordLength?}");
+        r.list("users", raw, "{name, password?, passwordLength?, rotate?}", (key, u, i) => {
+            const o = r.obj(key, u, USER_KEYS, "an object {name, password?, passwordLength?, rotate?}");
             if (!o) return undefined;
             const name = r.required(key, o, "name") ? r.str(`${key}.name`, o.name) : undefined;
             if (name !== undefined) {
@@ -46,7 +46,11 @@ export function parseUsers(r: Reader): UserSettings[] {
                 o.passwordLength === undefined ? USER_DEFAULTS.passwordLength : r.int(`${key}.passwordLength`, o.passwordLength, 16, BCRYPT_MAX_BYTES);
             if (o.password !== undefined && o.passwordLength !== undefined)
                 r.fail(`${key}.passwordLength`, "applies only to a generated password, and password is given");
-            return name === undefined ? undefined : { name, password, passwordLength: passwordLength ?? USER_DEFAULTS.passwordLength };
+            // A counter: raising it generates a new password on the next up (a RandomPassword keeper).
+            const rotate = o.rotate === undefined ? 0 : (r.int(`${key}.rotate`, o.rotate, 0, 1_000_000_000) ?? 0);
+            if (o.password !== undefined && o.rotate !== undefined)
+                r.fail(`${key}.rotate`, "applies only to a generated password; to rotate a supplied one, supply the new one");
+            return name === undefined ? undefined : { name, password, passwordLength: passwordLength ?? USER_DEFAULTS.passwordLength, rotate };
         }) ?? [];
     if (Array.isArray(raw) && raw.length === 0) r.fail("users", "needs at least one user (the registry requires a login), got []");
     return users;

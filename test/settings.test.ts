@@ -103,7 +103,7 @@ const DEFAULTS: Settings = {
         },
         certificate: { mode: "generate", algorithm: "RSA", rsaBits: 2048, ecdsaCurve: "P256", validityHours: 8760, earlyRenewalHours: 720 },
     },
-    users: [{ name: "admin", password: undefined, passwordLength: 32 }],
+    users: [{ name: "admin", password: undefined, passwordLength: 32, rotate: 0 }],
     storage: { driver: "filesystem" },
     data: { kind: "volume", volumeName: "private-registry-data", keepOnDestroy: true },
     container: { runAs: { uid: 10000, gid: 10000 }, memoryMb: 1024, pidsLimit: 1024 },
@@ -1486,5 +1486,21 @@ describe("objectStore", () => {
             ).outputs.certPem,
         );
         assert.equal(ok({ ...base, storage: s3, objectStore: { caCertificate: pem } }, ["storage"]).objectStore?.caCertPem, `${pem.trim()}\n`);
+    });
+});
+
+describe("users[].rotate", () => {
+    it("is a counter for generated passwords only", () => {
+        assert.deepEqual(
+            ok({ users: [{ name: "a" }, { name: "b", rotate: 3 }] }).users.map((u) => [u.name, u.rotate]),
+            [
+                ["a", 0],
+                ["b", 3],
+            ],
+        );
+        assert.deepEqual(problems({ users: [{ name: "a", password: "a-long-supplied-password", rotate: 1 }] }, ["users"]), [
+            "private-registry:users[0].rotate applies only to a generated password; to rotate a supplied one, supply the new one",
+        ]);
+        assert.match(problems({ users: [{ name: "a", rotate: -1 }] })[0], /users\[0\]\.rotate must be an integer/);
     });
 });

@@ -242,6 +242,17 @@ describe("PrivateRegistry on prod-like settings", () => {
         assert.equal(run.ofType(T.bucket).length, 0, "ensureBucket: false leaves the bucket to the operator");
     });
 
+    it("rotates a generated password through its RandomPassword's keeper, and leaves a counter of 0 out (stacks from before keep their passwords)", async () => {
+        const s = prodSettings();
+        s.users = [
+            { name: "ci", passwordLength: 40, rotate: 2 },
+            { name: "ro", passwordLength: 32, rotate: 0 },
+        ];
+        await deploy(s);
+        assert.deepEqual(run.get(T.password, "registry-users-password-ci").inputs.keepers, { rotate: "2" });
+        assert.equal(run.get(T.password, "registry-users-password-ro").inputs.keepers, undefined);
+    });
+
     it("hashes a supplied password without a RandomPassword and generates the other", async () => {
         const r = await deploy(prodSettings());
         assert.deepEqual(

@@ -505,7 +505,8 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
     it("refresh after the container was removed by hand: the next up recreates it", async () => {
         await timed("refresh", async () => {
             execFileSync("docker", ["rm", "-f", REGISTRY.container]);
-            const r = await ts.stack.refresh({ color: "never" });
+            // The state alone: with the program, the engine would close on its late registrations.
+            const r = await ts.stack.refresh({ color: "never", runProgram: false });
             assert.equal(r.summary.resourceChanges?.delete, 1, JSON.stringify(r.summary.resourceChanges));
             const steps = await up();
             assert.deepEqual(steps.changes(), [`create ${CONTAINER}::registry-registry-container`]);
@@ -570,6 +571,92 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
             const b = await sshExec(infra, hostB, "cat /etc/docker/daemon.json");
             assert.equal(JSON.parse(b.stdout)["max-concurrent-downloads"], 5, "host B converged on the next up");
         });
+    });
+
+    it("garbage collection: a deleted image's space is freed, a push racing it is refused and then succeeds, the other images pull intact", async () => {
+        await timed("gc", async () => {
+            const { garbageCollect } = await import("../../scripts/operations/gc");
+            await assert.rejects(garbageCollect(ts.stack, { deleteUntagged: true }), /--delete-untagged is refused on distribution 2/);
+            const doomed = `${REGISTRY.name}:${REGISTRY.port}/e2e/gc-me:1`;
+            const push = (tag: string, bytes: number) =>
+                sshExec(
+                    infra,
+                    hostA,
+                    `set -e; d=$(mktemp -d); head -c ${bytes} /dev/urandom > $d/blob; tar -C $d -c . | docker import - ${tag} >/dev/null; docker push ${tag}`,
+                );
+            const pushedDoomed = await push(doomed, 8_000_000);
+            assert.equal(pushedDoomed.code, 0, pushedDoomed.stdout);
+            const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushedDoomed.stdout)?.[1] ?? "";
+            const del = await api(target, "DELETE", `/v2/e2e/gc-me/manifests/${digest}`, { user: "pusher", password: passwords.pusher });
+            assert.equal(del.status, 202);
+            const race = `${REGISTRY.name}:${REGISTRY.port}/e2e/race:1`;
+            let refused = { code: 0, stdout: "" };
+            const r = await garbageCollect(ts.stack, {
+                log,
+                whileReadOnly: async () => {
+                    refused = await push(race, 1000);
+                },
+            });
+            assert.notEqual(refused.code, 0, "a push while read-only is refused");
+            // distribution 2.8 in read-only mode: 405 with a plain-text body (3.x: 405 and its own JSON error).
+            assert.match(refused.stdout, /405|Method not allowed|unsupported/i, refused.stdout);
+            assert.ok(r.beforeKiB !== undefined && r.afterKiB !== undefined);
+            const freed = (r.beforeKiB ?? 0) - (r.afterKiB ?? 0);
+            log(`gc: ${r.beforeKiB} KiB → ${r.afterKiB} KiB (${freed} KiB freed) in ${r.seconds.toFixed(0)} s; ${r.report.join(" | ")}`);
+            assert.ok(freed >= 7000, `about the 8 MB image's size is freed, got ${freed} KiB`);
+            const again = await push(race, 1000);
+            assert.equal(again.code, 0, `the push succeeds once read-write again: ${again.stdout}`);
+            const pull = await sshExec(
+                infra,
+                hostB,
+                `docker rmi -f ${image} >/dev/null 2>&1; docker pull ${image} >/dev/null && docker inspect --format '{{index .RepoDigests 0}}' ${image}`,
+            );
+            assert.ok(pull.stdout.trim().endsWith(`@${pushedDigest}`), `the first image still pulls with its digest: ${pull.stdout}`);
+            const config = await ts.stack.getAllConfig();
+            assert.equal(config["private-registry:registry"]?.value.includes("readOnly"), false, "the stack file is as it was");
+        });
+    });
+
+    it("npm run status: every check ok with the registry up, the registry check failing (exit 1) while it is stopped", async () => {
+        const { registryStatus } = await import("../../scripts/operations/status");
+        const up1 = await registryStatus(ts.stack, { connect: "127.0.0.1" });
+        assert.equal(up1.ok, true, up1.checks.map((c) => `${c.name}: ${c.detail}`).join("\n"));
+        const names = up1.checks.map((c) => c.name);
+        for (const n of ["registry", "server certificate", "CA", "last gc", "client host-a", "client host-b"])
+            assert.ok(names.includes(n), `${n} in ${names.join(", ")}`);
+        assert.match(up1.checks.find((c) => c.name === "server certificate")?.detail ?? "", /\(\d{3} days\)/);
+        execFileSync("docker", ["stop", REGISTRY.container]);
+        try {
+            const down = await registryStatus(ts.stack, { connect: "127.0.0.1", timeout: 3 });
+            assert.equal(down.ok, false);
+            assert.match(
+                down.checks.find((c) => c.name === "registry")?.detail ?? "",
+                /registry\.test:5000 \(at 127\.0\.0\.1\): .*ECONNREFUSED|socket hang up|no answer/,
+            );
+        } finally {
+            execFileSync("docker", ["start", REGISTRY.container]);
+            isolate(REGISTRY.container);
+        }
+        for (
+            let i = 0;
+            i < 60 && execFileSync("docker", ["inspect", "-f", "{{.State.Health.Status}}", REGISTRY.container]).toString().trim() !== "healthy";
+            i++
+        ) {
+            await new Promise((r) => setTimeout(r, 500));
+        }
+        const script = spawnSync("node", ["--import", "tsx", "scripts/status.ts", "--connect", "127.0.0.1"], {
+            cwd: `${__dirname}/../..`,
+            encoding: "utf8",
+            env: { ...process.env, STACK: "e2e", PULUMI_BACKEND_URL: `file://${ts.dir}/state`, ...engineEnv(ts.engine.home) },
+        });
+        log(
+            `npm run status:\n${script.stdout}${script.stderr
+                .split("\n")
+                .filter((l) => !l.startsWith("engine:"))
+                .join("\n")}`,
+        );
+        assert.equal(script.status, 0, script.stdout + script.stderr);
+        assert.match(script.stdout, /^ok {4}registry {2,}registry\.test:5000: \/v2\/ answers 200 as pusher/m);
     });
 
     it("destroy: the container is gone, /etc/docker on every client is byte-identical to before up, the data volume is kept", async () => {

@@ -41,7 +41,7 @@ export function devSettings(overrides: Partial<Settings> = {}): Settings {
                 earlyRenewalHours: 720,
             },
         },
-        users: [{ name: "admin", passwordLength: 32 }],
+        users: [{ name: "admin", passwordLength: 32, rotate: 0 }],
         storage: { driver: "filesystem" },
         data: { kind: "volume", volumeName: "private-registry-data", keepOnDestroy: true },
         container: { runAs: { uid: 10000, gid: 10000 }, memoryMb: 1024, pidsLimit: 1024 },
@@ -77,8 +77,8 @@ export function prodSettings(): Settings {
         },
         objectStore: { ensureBucket: true, deleteBucketOnDestroy: false },
         users: [
-            { name: "ci", passwordLength: 40 },
-            { name: "ops", password: new Secret("supplied-ops-password"), passwordLength: 32 },
+            { name: "ci", passwordLength: 40, rotate: 0 },
+            { name: "ops", password: new Secret("supplied-ops-password"), passwordLength: 32, rotate: 0 },
         ],
         clients: [
             {

@@ -1,0 +1,139 @@
+/**
+ * Garbage collection, safely: the registry is put in read-only maintenance mode (an `up` with
+ * `registry.readOnly: true`: pushes are refused with the registry's own error, pulls go on), then
+ * `registry garbage-collect` runs in a one-shot container of the same image on the same config and
+ * data, then an `up` with the stack's own setting puts the registry back read-write (a new
+ * container: the in-memory blob-descriptor cache, which would still list deleted blobs, is gone).
+ * The stack file is put back as it was, whatever fails.
+ */
+import { spawnSync } from "node:child_process";
+import type { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import { CONTAINER_PATHS } from "../../components/render/registryModel";
+import { NAMESPACE, parseSettings, type RawConfig } from "../../settings";
+import type { Settings } from "../../settings/types";
+
+/** What one run did. */
+export interface GcResult {
+    /** When it ran (ISO 8601). */
+    at: string;
+    deleteUntagged: boolean;
+    /** KiB of registry data before and after (filesystem storage; undefined for object stores). */
+    beforeKiB?: number;
+    afterKiB?: number;
+    /** The last lines of garbage-collect's own report. */
+    report: string[];
+    seconds: number;
+}
+
+/** Options for {@link garbageCollect}. */
+export interface GcOptions {
+    /** Also delete manifests no tag points at: distribution 3 only. */
+    deleteUntagged?: boolean;
+    /** Progress lines. */
+    log?: (m: string) => void;
+    /** Called while the registry is read-only, before the collection (the e2e test pushes here). */
+    whileReadOnly?: () => Promise<void>;
+}
+
+/** The stack's config as the settings parser reads it. */
+export function rawConfigOf(config: ConfigMap): RawConfig {
+    const prefix = `${NAMESPACE}:`;
+    const values: [string, string][] = [];
+    const secretKeys = new Set<string>();
+    for (const [k, v] of Object.entries(config)) {
+        if (!k.startsWith(prefix)) continue;
+        values.push([k.slice(prefix.length), v.value]);
+        if (v.secret) secretKeys.add(k.slice(prefix.length));
+    }
+    return { values: Object.fromEntries(values), secretKeys };
+}
+
+/** `docker` against the stack's Docker host: its output (stdout and stderr), or an error naming the command. */
+function docker(s: Settings, args: string[]): string {
+    const r = spawnSync("docker", args, { env: { ...process.env, DOCKER_HOST: s.docker.host }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (r.error) throw new Error(`docker (the CLI, against ${s.docker.host}): ${r.error.message}`);
+    if (r.status !== 0)
+        throw new Error(`docker ${args.slice(0, 2).join(" ")} … failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")}`);
+    return `${r.stdout}${r.stderr}`;
+}
+
+/** The mounts garbage-collect needs: the files volume (config) and the data. */
+function mounts(s: Settings): string[] {
+    const files = ["-v", `${s.containerName}-files:/etc/private-registry:ro`];
+    if (s.storage.driver !== "filesystem") return files;
+    const data = s.data.kind === "volume" ? s.data.volumeName : s.data.hostPath;
+    return [...files, "-v", `${data}:${CONTAINER_PATHS.data}`];
+}
+
+function usedKiB(s: Settings): number | undefined {
+    if (s.storage.driver !== "filesystem") return undefined;
+    const out = docker(s, [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--user",
+        `${s.container.runAs.uid}:${s.container.runAs.gid}`,
+        ...mounts(s),
+        "--entrypoint",
+        "/bin/busybox",
+        s.image,
+        "du",
+        "-sk",
+        CONTAINER_PATHS.data,
+    ]);
+    return Number(out.trim().split(/\s+/)[0]);
+}
+
+/**
+ * Runs a garbage collection on the stack's registry (see the module comment). Refuses
+ * `deleteUntagged` on distribution 2, which deletes the images of a multi-arch index there.
+ */
+export async function garbageCollect(stack: Stack, opts: GcOptions = {}): Promise<GcResult> {
+    const log = opts.log ?? (() => undefined);
+    const t0 = Date.now();
+    const settings = parseSettings(rawConfigOf(await stack.getAllConfig()));
+    const deleteUntagged = opts.deleteUntagged ?? false;
+    if (deleteUntagged && settings.registryVersion === 2) {
+        throw new Error(
+            "--delete-untagged is refused on distribution 2: its garbage-collect deletes the platform images of a multi-arch index as untagged (distribution#3178); use a 3.x image",
+        );
+    }
+    if (settings.registry.storageOptions.readOnly)
+        throw new Error("the registry is read-only in the stack already (registry.readOnly): nothing would be put back read-write");
+    const key = `${NAMESPACE}:registry.readOnly`;
+    const hadRegistry = (await stack.getAllConfig())[`${NAMESPACE}:registry`] !== undefined;
+    const restore = async () => {
+        if (hadRegistry) await stack.removeConfig(key, true);
+        else await stack.removeConfig(`${NAMESPACE}:registry`);
+    };
+    const beforeKiB = usedKiB(settings);
+    let report: string[] = [];
+    try {
+        log("gc: read-only maintenance mode (up with registry.readOnly: true)");
+        await stack.setConfig(key, { value: "true" }, true);
+        await stack.up({ color: "never" });
+        await opts.whileReadOnly?.();
+        log(`gc: garbage-collect${deleteUntagged ? " --delete-untagged" : ""}`);
+        const network = settings.storage.driver === "filesystem" ? ["--network", "none"] : settings.networks[0] ? ["--network", settings.networks[0].name] : [];
+        const out = docker(settings, [
+            "run",
+            "--rm",
+            ...network,
+            "--user",
+            `${settings.container.runAs.uid}:${settings.container.runAs.gid}`,
+            ...mounts(settings),
+            settings.image,
+            "garbage-collect",
+            ...(deleteUntagged ? ["--delete-untagged"] : []),
+            CONTAINER_PATHS.config,
+        ]);
+        report = out.trim().split("\n").slice(-5);
+    } finally {
+        log("gc: read-write again (up with the stack's own setting; a new container drops the blob-descriptor cache)");
+        await restore();
+        await stack.up({ color: "never" });
+    }
+    const afterKiB = usedKiB(settings);
+    return { at: new Date(t0).toISOString(), deleteUntagged, beforeKiB, afterKiB, report, seconds: (Date.now() - t0) / 1000 };
+}
