@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { ignoreMonitorTerminating } from "./monitorTerminating";
 
 const root = path.resolve(__dirname, "..");
 const OPS = ["preview", "up", "refresh", "destroy"] as const;
@@ -60,6 +61,7 @@ function opOptions(op: Op, args: string[]): { diff: boolean; replace: string[] }
 
 /** The stack (STACK, default dev) with the program inline, on the backend and CLI every command uses. */
 export async function openStack(): Promise<Stack> {
+    ignoreMonitorTerminating();
     const { stackName, binDir, env } = environment();
     process.env.PATH = env.PATH;
     // PulumiCommand.get takes an installation root and runs `<root>/bin/pulumi`; a CLI elsewhere

@@ -63,7 +63,8 @@ export async function registryStatus(stack: Stack, opts: StatusOptions = {}): Pr
     const endpoint = String(out.endpoint?.value ?? "");
     const ca = String(out.caCertPem?.value ?? "");
     const passwords = (out.passwords?.value ?? {}) as Record<string, string>;
-    const [user] = Object.keys(passwords);
+    // The stack's first user (the passwords map comes back with its keys sorted).
+    const user = ((out.usernames?.value ?? []) as string[])[0] ?? Object.keys(passwords)[0];
     if (!endpoint) return { ok: false, checks: [{ name: "stack", ok: false, detail: "no endpoint output: has `up` run on this stack?" }] };
     const { host, port } = splitHostPort(endpoint);
     const now = Date.now();

@@ -656,7 +656,7 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
                 .join("\n")}`,
         );
         assert.equal(script.status, 0, script.stdout + script.stderr);
-        assert.match(script.stdout, /^ok {4}registry {2,}registry\.test:5000: \/v2\/ answers 200 as pusher/m);
+        assert.match(script.stdout, /^ok {4}registry {2,}registry\.test:5000: \/v2\/ answers 200 as pusher over TLSv1\.[23]/m);
     });
 
     it("destroy: the container is gone, /etc/docker on every client is byte-identical to before up, the data volume is kept", async () => {

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation";
+import { ignoreMonitorTerminating } from "../../scripts/monitorTerminating";
 import { PLUGINS } from "./providers/plugin";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -89,6 +90,7 @@ export async function createStack(opts: {
     program: () => Promise<Record<string, unknown>> | Record<string, unknown>;
     log?: (m: string) => void;
 }): Promise<TestStack> {
+    ignoreMonitorTerminating();
     const eng = await getEngine(opts.log);
     const name = opts.name ?? opts.from;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pr-stack-${name}-`));
