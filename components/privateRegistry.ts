@@ -181,6 +181,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             {
                 config: registryConfigDraft({ ...args, tls: pki ? { minimumTls: pki.minimumTls } : undefined, htpasswd: true }),
                 image: args.image,
+                imageArchive: args.imageArchive ? { path: args.imageArchive, dockerHost: args.docker.host } : undefined,
                 keepImage: args.keepImage,
                 containerName: args.containerName,
                 bindAddress: args.bindAddress,

@@ -1,8 +1,10 @@
+import * as fs from "node:fs";
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { listenPort, registryConfigProblems, renderRegistryConfig } from "./render/registryConfig";
-import { FILES_DIR, type RunAs } from "./render/registryFiles";
+import { FILES_DIR, renderImageLoad, type RunAs } from "./render/registryFiles";
 import { CONTAINER_PATHS, type RegistryConfigDraft, withHttpSecret } from "./render/registryModel";
 import { REGISTRY_DEFAULTS } from "./defaults";
 import { type RegistryFileContent, RegistryFiles } from "./registryFiles";
@@ -15,6 +17,11 @@ export interface RegistryArgs {
     config: RegistryConfigDraft;
     /** Image reference, e.g. `registry:3.1.2` or `registry@sha256:…`. */
     image: string;
+    /**
+     * A `docker save` archive holding `image`, loaded onto the Docker host (`dockerHost`) when the
+     * image is not there: for sites with no registry to pull from.
+     */
+    imageArchive?: { path: string; dockerHost: string };
     /** Keep the image on destroy. Defaults to true (the provider's own default removes it). */
     keepImage?: boolean;
     /** Container name. */
@@ -75,7 +82,12 @@ export class Registry extends pulumi.ComponentResource {
         const debugPort = listenPort(config.http.debugAddr);
         if (debugPort === undefined) throw new pulumi.ResourceError("config.http.debugAddr is required: the healthcheck uses the debug server", this);
 
-        const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: args.keepImage ?? REGISTRY_DEFAULTS.keepImage }, child);
+        const load = args.imageArchive && this.imageLoad(name, args.image, args.imageArchive);
+        const image = new docker.RemoteImage(
+            `${name}-image`,
+            { name: args.image, keepLocally: args.keepImage ?? REGISTRY_DEFAULTS.keepImage },
+            { ...child, dependsOn: load ? [load] : [] },
+        );
 
         // One stable secret in state: a regenerated http.secret breaks uploads in flight and any
         // second replica (distribution#2519).
@@ -187,5 +199,22 @@ export class Registry extends pulumi.ComponentResource {
             containerId: this.containerId,
             containerName: this.containerName,
         });
+    }
+
+    /**
+     * Loads the image from its archive with the docker CLI (the provider cannot load archives),
+     * only when the Docker host lacks it; a new archive (path, size or time) runs it again.
+     */
+    private imageLoad(name: string, image: string, archive: { path: string; dockerHost: string }): command.local.Command {
+        const st = fs.statSync(archive.path);
+        return new command.local.Command(
+            `${name}-image-load`,
+            {
+                create: renderImageLoad(),
+                environment: { DOCKER_HOST: archive.dockerHost, IMAGE: image, ARCHIVE: archive.path },
+                triggers: [archive.path, st.size, st.mtimeMs],
+            },
+            { parent: this },
+        );
     }
 }

@@ -1,4 +1,5 @@
-/** The image section: `image`, `registryVersion`, `keepImage` and `containerName`. */
+/** The image section: `image`, `imageArchive`, `registryVersion`, `keepImage` and `containerName`. */
+import * as fs from "node:fs";
 import { registryVersionFromImage } from "../components/render/registryConfig";
 import type { RegistryMajorVersion } from "../components/render/registryConfigModel";
 import { type Reader, show } from "./reader";
@@ -35,5 +36,20 @@ export function parseImage(r: Reader) {
     if (containerName !== undefined && !DOCKER_NAME.test(containerName)) {
         r.fail("containerName", `must match [a-zA-Z0-9][a-zA-Z0-9_.-]+ (Docker's rule, two characters at least), got ${show(containerName)}`);
     }
-    return { image, registryVersion, keepImage, containerName };
+    // Air-gapped sites: the image comes from a `docker save` archive on this machine.
+    let imageArchive: string | undefined;
+    if (r.has("imageArchive")) {
+        const p = r.str("imageArchive", r.text("imageArchive"));
+        if (p !== undefined) {
+            let isFile = false;
+            try {
+                isFile = p.startsWith("/") && fs.statSync(p).isFile();
+            } catch {
+                // reported below
+            }
+            if (!isFile) r.fail("imageArchive", `must be the absolute path of a docker save archive on the machine that runs up, got ${show(p)}`);
+            else imageArchive = p;
+        }
+    }
+    return { image, registryVersion, keepImage, containerName, imageArchive };
 }

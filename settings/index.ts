@@ -42,6 +42,7 @@ export const TOP_KEYS = [
     "dockerHost",
     "dockerSshOpts",
     "image",
+    "imageArchive",
     "registryVersion",
     "keepImage",
     "containerName",
@@ -79,7 +80,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         if (!(TOP_KEYS as readonly string[]).includes(k)) r.fail(k, unknownKey(k, TOP_KEYS));
     }
     const docker = parseDockerHost(r);
-    const { image, registryVersion, keepImage, containerName } = parseImage(r);
+    const { image, registryVersion, keepImage, containerName, imageArchive } = parseImage(r);
     const { hostnames, ipAddresses, port, bindAddress, networks } = parseEndpoint(r);
     const tls = parseTls(r, hostnames, ipAddresses, now);
     const users = parseUsers(r);
@@ -109,6 +110,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
     return {
         docker,
         image: defined(image),
+        ...(imageArchive ? { imageArchive } : {}),
         registryVersion: defined(registryVersion),
         keepImage: defined(keepImage),
         containerName: defined(containerName),

@@ -156,6 +156,8 @@ export interface Settings {
     docker: DockerHostSettings;
     /** Image reference: `registry:3.0.0`, `registry@sha256:…`, or a local tag. */
     image: string;
+    /** A `docker save` archive holding `image`, loaded onto the Docker host when the image is missing there (air-gapped sites). */
+    imageArchive?: string;
     /** From config, else from the image tag. */
     registryVersion: RegistryMajorVersion;
     /** Keep the image on destroy (the Docker provider removes it by default). */

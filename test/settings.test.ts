@@ -1504,3 +1504,14 @@ describe("users[].rotate", () => {
         assert.match(problems({ users: [{ name: "a", rotate: -1 }] })[0], /users\[0\]\.rotate must be an integer/);
     });
 });
+
+describe("imageArchive", () => {
+    it("must be an existing file given by its absolute path", () => {
+        const file = path.join(fs.mkdtempSync(path.join(require("node:os").tmpdir(), "pr-archive-")), "registry.tar");
+        fs.writeFileSync(file, "not really a tar");
+        assert.equal(ok({ imageArchive: file }).imageArchive, file);
+        assert.match(problems({ imageArchive: "registry.tar" })[0], /imageArchive must be the absolute path of a docker save archive/);
+        assert.match(problems({ imageArchive: `${file}.missing` })[0], /imageArchive must be the absolute path/);
+        assert.equal(ok({}).imageArchive, undefined);
+    });
+});

@@ -77,3 +77,17 @@ export function installScript(files: RegistryFile[], owner: RunAs, dataDir?: str
     }
     return `${lines.join("\n")}\n`;
 }
+
+/**
+ * Loads `$IMAGE` from the archive `$ARCHIVE` onto `$DOCKER_HOST` unless the host has it, then
+ * proves the archive held it. Values arrive in the environment, never in the script.
+ */
+export function renderImageLoad(): string {
+    return [
+        "set -eu",
+        'if docker image inspect "$IMAGE" >/dev/null 2>&1; then echo "private-registry: $IMAGE is on the Docker host already"; exit 0; fi',
+        'docker load -i "$ARCHIVE"',
+        'docker image inspect "$IMAGE" >/dev/null 2>&1 || { echo "private-registry: $ARCHIVE does not hold $IMAGE (imageArchive and image must match)" >&2; exit 1; }',
+        'echo "private-registry: loaded $IMAGE from $ARCHIVE"',
+    ].join("\n");
+}

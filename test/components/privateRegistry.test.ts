@@ -253,6 +253,40 @@ describe("PrivateRegistry on prod-like settings", () => {
         assert.equal(run.get(T.password, "registry-users-password-ro").inputs.keepers, undefined);
     });
 
+    it("air-gapped: loads the image from its archive with the docker CLI on the stack's Docker host before the image resource", async () => {
+        const s = prodSettings();
+        const archive = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pr-archive-")), "registry.tar");
+        fs.writeFileSync(archive, "archive");
+        s.imageArchive = archive;
+        await deploy(s);
+        const load = run.get("command:local:Command", "registry-registry-image-load");
+        assert.deepEqual(load.inputs.environment, { DOCKER_HOST: "ssh://deploy@registry-host.example:22", IMAGE: s.image, ARCHIVE: archive });
+        assert.match(load.inputs.create, /docker image inspect "\$IMAGE".*\n.*docker load -i "\$ARCHIVE"/s);
+        assert.ok(!load.inputs.create.includes(archive), "values reach the script in its environment only");
+        assert.ok(
+            run.engine(T.image, "registry-registry-image").dependencies.includes(run.engine("command:local:Command", "registry-registry-image-load").urn),
+        );
+        // The script itself, run against a stand-in docker CLI: loads only when the image is missing.
+        const bin = fs.mkdtempSync(path.join(os.tmpdir(), "pr-docker-"));
+        fs.writeFileSync(
+            path.join(bin, "docker"),
+            '#!/bin/sh\necho "$*" >> "$LOG"\ncase "$1 $2" in "image inspect") [ -e "$HAVE" ] ;; "load -i") touch "$HAVE" ;; esac\n',
+            { mode: 0o755 },
+        );
+        const env = { PATH: `${bin}:/usr/bin:/bin`, IMAGE: "r:1", ARCHIVE: archive, LOG: path.join(bin, "log"), HAVE: path.join(bin, "have") };
+        const sh = () => execFileSync("/bin/sh", ["-c", load.inputs.create], { env, encoding: "utf8" });
+        assert.match(sh(), /loaded r:1/);
+        assert.match(sh(), /r:1 is on the Docker host already/);
+        assert.equal(
+            fs
+                .readFileSync(env.LOG, "utf8")
+                .split("\n")
+                .filter((l) => l.startsWith("load")).length,
+            1,
+            "loaded once",
+        );
+    });
+
     it("hashes a supplied password without a RandomPassword and generates the other", async () => {
         const r = await deploy(prodSettings());
         assert.deepEqual(

@@ -171,6 +171,19 @@ const remoteCommand: ResourceType = {
     },
 };
 
+function localRun(inputs: Props, command: string, ctx: Context, previous?: { stdout: string; stderr: string }) {
+    return runLocal(command, {
+        interpreter: inputs.interpreter as string[] | undefined,
+        dir: inputs.dir as string | undefined,
+        environment: inputs.environment as Record<string, string> | undefined,
+        stdin: inputs.stdin as string | undefined,
+        previous,
+        logging: inputs.logging as string | undefined,
+        timeoutMs: timeoutMs(ctx),
+        log: ctx.log,
+    });
+}
+
 function run(inputs: Props, command: string, ctx: Context, previous?: { stdout: string; stderr: string }) {
     return runCommandResource(inputs, command, { previous, timeoutMs: timeoutMs(ctx), log: ctx.log });
 }
@@ -180,6 +193,22 @@ const commandDef: ProviderDef = {
     version: "1.2.1",
     types: {
         "command:remote:Command": remoteCommand,
+        // local.Command: create (or update) runs `create` (`update`) with `environment`; delete runs `delete`.
+        "command:local:Command": {
+            replaceOn: new Set(["triggers"]),
+            async create(inputs, ctx) {
+                const out = inputs.create === undefined ? { stdout: "", stderr: "" } : await localRun(inputs, String(inputs.create), ctx);
+                return { id: `${ctx.name}${hex(4)}`, outs: out };
+            },
+            async update(id, olds, news, changed, ctx) {
+                const cmd = news.update ?? news.create;
+                const previous = { stdout: String(olds.stdout ?? ""), stderr: String(olds.stderr ?? "") };
+                return cmd === undefined ? previous : localRun(news, String(cmd), ctx, previous);
+            },
+            async delete(id, state, ctx) {
+                if (state.delete !== undefined) await localRun(state, String(state.delete), ctx);
+            },
+        },
         "command:remote:CopyToRemote": {
             replaceOn: new Set(["triggers"]),
             secretOutputs: ["connection"],
