@@ -13,10 +13,29 @@ let installed = false;
 export function ignoreMonitorTerminating(): void {
     if (installed) return;
     installed = true;
-    const emit = process.emit.bind(process) as (event: string, ...args: unknown[]) => boolean;
-    // Before any listener (the test runner's too) sees the event.
-    process.emit = ((event: string, ...args: unknown[]) => {
+    const base = process.emit;
+    let inner = base;
+    let depth = 0;
+    const filtered = function (this: NodeJS.Process, event: string, ...args: unknown[]): boolean {
         if (event === "unhandledRejection" && TERMINATING.test(String((args[0] as Error | undefined)?.message ?? args[0]))) return true;
-        return emit(event, ...args);
-    }) as typeof process.emit;
+        // A wrapper that saved `filtered` as its original calls back in here: go on to the base.
+        const next = (depth > 0 ? base : inner) as (...a: unknown[]) => boolean;
+        depth++;
+        try {
+            return next.call(this, event, ...args);
+        } finally {
+            depth--;
+        }
+    };
+    // Before any listener (the test runner's too) sees the event. A property, so that libraries
+    // that patch process.emit and later put "their" original back (signal-exit, under execa)
+    // replace only what is inside the filter, never the filter itself.
+    Object.defineProperty(process, "emit", {
+        configurable: true,
+        enumerable: false,
+        get: () => filtered,
+        set: (fn: typeof process.emit) => {
+            inner = fn === (filtered as unknown) ? base : fn;
+        },
+    });
 }

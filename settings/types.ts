@@ -122,8 +122,8 @@ export interface ClientSettings {
     /** Run `docker login` on the host with this user's credentials (password on stdin). */
     loginAs?: string;
     daemonJson: DaemonJsonSettings;
-    /** Container runtimes to configure (docker, containerd, podman, k3s); unset: those found on the host. */
-    runtimes?: ("docker" | "containerd" | "podman" | "k3s")[];
+    /** Container runtimes to configure (docker, containerd, podman, k3s, buildkit); unset: those found on the host. */
+    runtimes?: ("docker" | "containerd" | "podman" | "k3s" | "buildkit")[];
 }
 
 /** Registry behaviour beyond storage. */

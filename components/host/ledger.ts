@@ -9,6 +9,7 @@
  * Pure: snapshots and the ledger in, the new ledger and the file writes out. The host side
  * (`shell.ts`) reads and writes; nothing here touches a host.
  */
+import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import { parseDocument, stringify as stringifyYaml } from "yaml";
 
 /** A path as it was before us (or after us): absent, a regular file, a symlink, or a folder. */
@@ -19,7 +20,7 @@ export type PathState =
     | { kind: "dir"; mode: string; uid: number; gid: number };
 
 /** A structured file's format. */
-export type Format = "json" | "yaml";
+export type Format = "json" | "yaml" | "toml";
 
 /** What one owner wants on a host. */
 export type DesiredItem =
@@ -132,7 +133,7 @@ export function parseDoc(path: string, format: Format, text: string | undefined)
     if (text === undefined || text.trim() === "") return {};
     let v: unknown;
     try {
-        v = format === "json" ? JSON.parse(text) : parseDocument(text, { uniqueKeys: true }).toJS();
+        v = format === "json" ? JSON.parse(text) : format === "toml" ? parseToml(text) : parseDocument(text, { uniqueKeys: true }).toJS();
     } catch (e) {
         throw ledgerError(`${path} is not valid ${format.toUpperCase()} (${(e as Error).message.split("\n")[0]}); fix or remove it, then run up again`);
     }
@@ -144,6 +145,8 @@ export function parseDoc(path: string, format: Format, text: string | undefined)
 /** Serializes an object the way the file was written: its indentation and final newline kept. */
 export function formatDoc(format: Format, doc: Record<string, unknown>, previous: string | undefined): string {
     if (format === "yaml") return stringifyYaml(doc);
+    // A TOML file is rewritten whole (comments go); it comes back byte for byte once our keys leave.
+    if (format === "toml") return `${stringifyToml(doc)}\n`;
     const indent = previous?.match(/\n([ \t]+)"/)?.[1] ?? "  ";
     const text = JSON.stringify(doc, null, indent.startsWith("\t") ? "\t" : indent.length);
     return previous === undefined || previous === "" || previous.endsWith("\n") ? `${text}\n` : text;

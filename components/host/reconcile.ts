@@ -3,7 +3,7 @@
  * commit on the host. The transport is anything that runs `sh -s` with a script on stdin (SSH in
  * production, a local shell over a scratch root in tests).
  */
-import { type DesiredItem, type Ledger, type PathState, emptyLedger, plan } from "./ledger";
+import { type DesiredItem, type Ledger, type PathState, emptyLedger, parseDoc, plan } from "./ledger";
 import {
     type ClientWants,
     CONFLICTING_FLAGS,
@@ -12,6 +12,7 @@ import {
     RELOADABLE_DAEMON_KEYS,
     type Runtime,
     changedKeys,
+    containerdConfigItems,
     desiredItems,
     dockerInfoChecks,
     runtimesFor,
@@ -55,7 +56,7 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
     const probe = parseProbe(await must(run, renderProbe(), where, "probing the host"));
     const runtimes = wants ? runtimesFor(wants, probe) : [];
     if (wants && runtimes.length === 0) {
-        throw hostError(`${where}: no container runtime found (docker, containerd, podman/CRI-O, k3s/RKE2); install one or set runtimes`);
+        throw hostError(`${where}: no container runtime found (docker, containerd, podman/CRI-O, k3s/RKE2, buildkitd); install one or set runtimes`);
     }
     const desired = wants ? desiredItems(wants, runtimes, probe) : [];
     const snapOut = await must(run, renderSnapshot(owner, []), where, "taking the host's lock and reading the ledger");
@@ -68,6 +69,7 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
         for (const d of desired) d.kind === "file" ? paths.set(d.path, false) : structured(d.file);
         for (const e of Object.values(previous.entries)) e.item.kind === "file" ? paths.set(e.item.path, false) : structured(e.item.file);
         for (const dir of Object.keys(previous.dirs)) paths.set(dir, false);
+        if (runtimes.includes("containerd")) structured(PATHS.containerdConfig);
         for (const d of desired) {
             const p = d.kind === "file" ? d.path : d.file;
             for (let q = p.slice(0, p.lastIndexOf("/")); q.length > 1; q = q.slice(0, q.lastIndexOf("/"))) paths.set(q, false);
@@ -83,6 +85,12 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
                 "reading files",
             ),
         );
+        const notes: string[] = [];
+        if (runtimes.includes("containerd")) {
+            const found = containerdConfig(owner, previous, snap.paths[PATHS.containerdConfig], probe, where);
+            desired.push(...found.items);
+            if (found.note) notes.push(found.note);
+        }
         checkBeforeWriting(desired, snap.paths, probe, where);
         let p: ReturnType<typeof plan>;
         try {
@@ -94,6 +102,8 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
         const intent = intentLedger(owner, previous, p.ledger);
         const daemon = daemonAction(p.changedDocs[PATHS.daemonJson], p.writes.find((w) => w.path === PATHS.daemonJson)?.state, probe, where);
         const restarts: ServiceRestart[] = [];
+        if (p.changedDocs[PATHS.containerdConfig]) restarts.push({ service: "containerd", reason: `${PATHS.containerdConfig} changed` });
+        if (p.changedDocs[PATHS.buildkitConfig]) restarts.push({ service: "buildkit", reason: `${PATHS.buildkitConfig} changed` });
         for (const f of [PATHS.k3sRegistries, PATHS.rke2Registries]) {
             if (!p.changedDocs[f]) continue;
             const svc = probe.services.find((s) => s.startsWith(f === PATHS.k3sRegistries ? "k3s" : "rke2"));
@@ -116,12 +126,38 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
             restarts,
         });
         const out = await must(run, script, where, "applying");
-        const daemonLines = out.split("\n").filter((l) => /dockerd|restarting/.test(l));
-        return { runtimes, report: [...p.report, ...daemonLines.map((l) => l.replace(/^private-registry: /, ""))] };
+        const daemonLines = out.split("\n").filter((l) => /dockerd|restarting|not an active service/.test(l));
+        return { runtimes, report: [...p.report, ...notes, ...daemonLines.map((l) => l.replace(/^private-registry: /, ""))] };
     } catch (e) {
         await run(renderUnlock()).catch(() => undefined);
         throw e;
     }
+}
+
+/**
+ * containerd's `config_path` items: decided once from the file as it was before us, then kept
+ * while this owner configures containerd (the live file holds our own value by then).
+ */
+function containerdConfig(
+    owner: string,
+    previous: Ledger,
+    live: PathState | undefined,
+    probe: ReturnType<typeof parseProbe>,
+    where: string,
+): { items: DesiredItem[]; note?: string } {
+    const mine = Object.values(previous.entries).filter(
+        (e) => e.item.kind === "key" && e.item.file === PATHS.containerdConfig && e.layers.some((l) => l.owner === owner),
+    );
+    if (mine.length > 0) return { items: mine.map((e) => ({ ...e.item, value: e.layers.find((l) => l.owner === owner)?.value }) as DesiredItem) };
+    let doc: Record<string, unknown> | undefined;
+    if (live?.kind === "file") {
+        try {
+            doc = parseDoc(PATHS.containerdConfig, "toml", Buffer.from(live.b64, "base64").toString("utf8"));
+        } catch (e) {
+            throw hostError(`${where}: ${(e as Error).message}`);
+        }
+    }
+    return containerdConfigItems(probe, doc);
 }
 
 /**

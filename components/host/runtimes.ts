@@ -7,7 +7,7 @@ import type { DesiredItem } from "./ledger";
 import type { Probe } from "./shell";
 
 /** The runtimes we configure. */
-export const RUNTIMES = ["docker", "containerd", "podman", "k3s"] as const;
+export const RUNTIMES = ["docker", "containerd", "podman", "k3s", "buildkit"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
 /** Docker's daemon.json keys we may set (Docker's spelling) and their values. */
@@ -34,6 +34,9 @@ export const PATHS = {
     dockerCerts: "/etc/docker/certs.d",
     daemonJson: "/etc/docker/daemon.json",
     containerdCerts: "/etc/containerd/certs.d",
+    containerdConfig: "/etc/containerd/config.toml",
+    buildkitConfig: "/etc/buildkit/buildkitd.toml",
+    buildkitCerts: "/etc/buildkit/certs",
     containersCerts: "/etc/containers/certs.d",
     k3sRegistries: "/etc/rancher/k3s/registries.yaml",
     k3sCa: "/etc/rancher/k3s/private-registry",
@@ -79,6 +82,7 @@ export function runtimesFor(wants: ClientWants, probe: Probe): Runtime[] {
     if (has("containerd") && !has("docker")) found.push("containerd");
     if (has("podman") || has("crio") || has("skopeo") || has("buildah")) found.push("podman");
     if (has("k3s") || has("rke2")) found.push("k3s");
+    if (has("buildkitd")) found.push("buildkit");
     return found;
 }
 
@@ -129,6 +133,18 @@ export function desiredItems(wants: ClientWants, runtimes: Runtime[], probe: Pro
             }
         } else if (r === "podman") {
             for (const a of wants.addresses) items.push(...caFile(PATHS.containersCerts, a));
+        } else if (r === "buildkit") {
+            for (const a of wants.addresses) {
+                items.push(...caFile(PATHS.buildkitCerts, a));
+                if (ca)
+                    items.push({
+                        kind: "key",
+                        file: PATHS.buildkitConfig,
+                        format: "toml",
+                        path: ["registry", a, "ca"],
+                        value: [`${PATHS.buildkitCerts}/${a}/ca.crt`],
+                    });
+            }
         } else if (r === "k3s") {
             const file = probe.commands.includes("rke2") && !probe.commands.includes("k3s") ? PATHS.rke2Registries : PATHS.k3sRegistries;
             for (const a of wants.addresses) {
@@ -142,6 +158,33 @@ export function desiredItems(wants: ClientWants, runtimes: Runtime[], probe: Pro
         }
     }
     return items;
+}
+
+/**
+ * What containerd's own config needs so that its CRI plugin reads `certs.d`: `config_path`, under
+ * the plugin its schema names (`io.containerd.grpc.v1.cri` in version 2, containerd 1.x;
+ * `io.containerd.cri.v1.images` in version 3, containerd 2.x). Nothing when it is set to include
+ * `certs.d` already or when containerd 2.x's default (which does) applies; a note when the
+ * operator set another folder or the file is schema version 1.
+ */
+export function containerdConfigItems(probe: Probe, live: Record<string, unknown> | undefined): { items: DesiredItem[]; note?: string } {
+    const file = PATHS.containerdConfig;
+    const major = probe.containerdMajor ?? 1;
+    const declared = live?.version;
+    const version = typeof declared === "number" ? declared : live === undefined ? (major >= 2 ? 3 : 2) : 1;
+    if (version < 2) return { items: [], note: `${file} is schema version 1 (no version key): set config_path to ${PATHS.containerdCerts} yourself` };
+    const path = ["plugins", version >= 3 ? "io.containerd.cri.v1.images" : "io.containerd.grpc.v1.cri", "registry", "config_path"];
+    let current: unknown = live;
+    for (const k of path) current = current && typeof current === "object" ? (current as Record<string, unknown>)[k] : undefined;
+    if (typeof current === "string" && current !== "") {
+        return current.split(":").includes(PATHS.containerdCerts)
+            ? { items: [] }
+            : { items: [], note: `${file} sets config_path to ${current}: containerd's CRI does not read ${PATHS.containerdCerts}; add it there` };
+    }
+    if (major >= 2 && current === undefined) return { items: [] };
+    const items: DesiredItem[] = [{ kind: "key", file, format: "toml", path, value: PATHS.containerdCerts }];
+    if (declared === undefined) items.push({ kind: "key", file, format: "toml", path: ["version"], value: version });
+    return { items };
 }
 
 /**

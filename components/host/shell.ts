@@ -35,9 +35,11 @@ export interface Probe {
     dockerdValidates: boolean;
     /** Whether k3s / rke2 services are known to systemd. */
     services: string[];
+    /** containerd's major version, when it is installed. */
+    containerdMajor?: number;
 }
 
-const PROBED = ["docker", "dockerd", "containerd", "podman", "crio", "skopeo", "buildah", "k3s", "rke2"];
+const PROBED = ["docker", "dockerd", "containerd", "podman", "crio", "skopeo", "buildah", "k3s", "rke2", "buildkitd"];
 
 /** Reports who runs, which runtimes are installed and how dockerd runs; changes nothing. */
 export function renderProbe(): string {
@@ -51,6 +53,8 @@ export function renderProbe(): string {
         'pid=$(pidof dockerd 2>/dev/null | cut -d" " -f1 || true)',
         'if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then printf "dockerd\\t%s\\t%s\\n" "$pid" "$(tr "\\000" "\\n" < "/proc/$pid/cmdline" | tail -n +2 | base64 | tr -d "\\n")"; fi',
         'if command -v dockerd >/dev/null 2>&1 && dockerd --help 2>/dev/null | grep -q -- "--validate"; then printf "validate\\n"; fi',
+        // "containerd github.com/containerd/containerd/v2 v2.0.2 …", "containerd containerd.io 1.7.25 …"
+        `if command -v containerd >/dev/null 2>&1; then printf "containerd\\t%s\\n" "$(containerd --version 2>/dev/null | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^v?[0-9]+[.]/) { sub(/^v/, "", $i); split($i, a, "."); print a[1]; exit }}')"; fi`,
         'for s in k3s k3s-agent rke2-server rke2-agent; do if command -v systemctl >/dev/null 2>&1 && systemctl cat "$s" >/dev/null 2>&1; then printf "service\\t%s\\n" "$s"; fi; done',
     );
 }
@@ -71,6 +75,7 @@ export function parseProbe(out: string): Probe {
                 .filter(Boolean);
         } else if (k === "validate") p.dockerdValidates = true;
         else if (k === "service") p.services.push(a);
+        else if (k === "containerd" && /^[0-9]+$/.test(a ?? "")) p.containerdMajor = Number(a);
     }
     return p;
 }
@@ -156,7 +161,7 @@ export interface DaemonAction {
     where: string;
 }
 
-/** A service to restart after its file changed (k3s, rke2), or containerd after config_path. */
+/** A service to restart after its file changed (k3s, rke2, buildkit), or containerd after config_path; only when it is active. */
 export interface ServiceRestart {
     service: string;
     reason: string;
@@ -260,7 +265,11 @@ export function renderCommit(p: {
         ...p.rmdirs.map((m) => `rmdir "$R"${shQuote(m)} 2>/dev/null || true`),
         ...ledger(p.final),
         ...(d ? daemonControl(d, undoLines(p)) : []),
-        ...p.restarts.flatMap((r) => [`echo ${shQuote(`private-registry: restarting ${r.service} (${r.reason})`)}`, `systemctl restart ${shQuote(r.service)}`]),
+        ...p.restarts.flatMap((r) => [
+            `if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet ${shQuote(r.service)} 2>/dev/null; then`,
+            `  echo ${shQuote(`private-registry: restarting ${r.service} (${r.reason})`)}; systemctl restart ${shQuote(r.service)}`,
+            `else echo ${shQuote(`private-registry: ${r.service} is not an active service: ${r.reason}, in force when it starts`)}; fi`,
+        ]),
         // An empty ledger leaves nothing of ours behind.
         ...(Object.keys(p.final.entries).length === 0 && Object.keys(p.final.dirs).length === 0
             ? [`rm -f "$R"${shQuote(LEDGER)}`, `rm -rf "$R"${shQuote(LOCK)}`, `rmdir "$R"${shQuote(STATE_DIR)} 2>/dev/null || true`]

@@ -317,4 +317,61 @@ describe("client hosts: every change owned item by item, undone exactly", () => 
         assert.ok(scripts.length >= 3);
         assert.ok(!scripts.join("\n").includes("s3cret"), "the password is only inside base64 file contents");
     });
+
+    it("containerd 1.x without a config: config.toml gets version 2 and the CRI config_path, and goes again on destroy", async () => {
+        const h = host(["containerd"]);
+        h.command("containerd", 'echo "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+b1"');
+        const before = h.tree();
+        const r = await reconcile(h.run, "o", wants({ daemonJson: {}, login: undefined }), "h");
+        assert.deepEqual(r.runtimes, ["containerd"]);
+        const toml = h.read("/etc/containerd/config.toml");
+        assert.match(toml, /^version = 2$/m);
+        assert.match(toml, /\[plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\]\nconfig_path = "\/etc\/containerd\/certs\.d"/);
+        assert.ok(
+            r.report.some((l) => /containerd is not an active service/.test(l)),
+            r.report.join("\n"),
+        );
+        const again = await reconcile(h.run, "o", wants({ daemonJson: {}, login: undefined }), "h");
+        assert.deepEqual(again.report, [], "the second apply keeps our config_path and writes nothing");
+        await reconcile(h.run, "o", undefined, "h");
+        assert.deepEqual(h.tree(), before);
+    });
+
+    it("containerd: an operator's config.toml gets our key and comes back byte for byte; 2.x's default needs nothing; another folder is reported", async () => {
+        const h = host(["containerd"]);
+        h.command("containerd", 'echo "containerd containerd.io 1.7.25 bcc810d6b9066471b0b6fa75f557a15a1cbf31bb"');
+        h.write("/etc/containerd/config.toml", '# ours\nversion = 2\n\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "pause:3.9"\n');
+        const before = h.tree();
+        await reconcile(h.run, "o", wants({ daemonJson: {}, login: undefined }), "h");
+        assert.match(h.read("/etc/containerd/config.toml"), /sandbox_image = "pause:3\.9"[\s\S]*config_path = "\/etc\/containerd\/certs\.d"/);
+        await reconcile(h.run, "o", undefined, "h");
+        assert.deepEqual(h.tree(), before, "comments and layout are back");
+
+        const v2 = host(["containerd"]);
+        v2.command("containerd", 'echo "containerd github.com/containerd/containerd/v2 v2.0.2 c507a0257ea6462fbd6f5ba4f5c74facb04021f4"');
+        await reconcile(v2.run, "o", wants({ daemonJson: {}, login: undefined }), "h");
+        assert.equal(v2.tree()["/etc/containerd/config.toml"], undefined, "containerd 2.x reads /etc/containerd/certs.d by default");
+
+        const other = host(["containerd"]);
+        other.write("/etc/containerd/config.toml", 'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\nconfig_path = "/srv/certs.d"\n');
+        const r = await reconcile(other.run, "o", wants({ daemonJson: {}, login: undefined }), "h");
+        assert.ok(
+            r.report.some((l) => /config_path to \/srv\/certs\.d: containerd's CRI does not read \/etc\/containerd\/certs\.d/.test(l)),
+            r.report.join("\n"),
+        );
+    });
+
+    it("BuildKit: the CA beside buildkitd.toml's registry entry, merged into an existing file and undone exactly", async () => {
+        const h = host(["buildkitd"]);
+        h.write("/etc/buildkit/buildkitd.toml", "debug = true\n\n[worker.oci]\n  enabled = true\n");
+        const before = h.tree();
+        const r = await reconcile(h.run, "o", wants({ daemonJson: {}, login: undefined }), "h");
+        assert.deepEqual(r.runtimes, ["buildkit"]);
+        const toml = h.read("/etc/buildkit/buildkitd.toml");
+        assert.match(toml, /\[registry\."registry\.test:5000"\]\nca = \[ "\/etc\/buildkit\/certs\/registry\.test:5000\/ca\.crt" \]/);
+        assert.match(toml, /debug = true/);
+        assert.equal(h.read("/etc/buildkit/certs/registry.test:5000/ca.crt"), CA);
+        await reconcile(h.run, "o", undefined, "h");
+        assert.deepEqual(h.tree(), before);
+    });
 });

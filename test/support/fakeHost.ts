@@ -13,6 +13,7 @@ import type { Run } from "../../components/host/reconcile";
 
 const TOOLS = [
     "sh",
+    "awk",
     "mkdir",
     "find",
     "rm",
