@@ -26,6 +26,8 @@ export interface ClientHostArgs {
     insecureRegistries: string[];
     /** Credentials stored for the first address (Docker's config.json, k3s registries.yaml). */
     login?: { username: string; password: pulumi.Input<string> };
+    /** The upstream the registry caches (pull-through): clients use it as a mirror of that upstream. */
+    mirrorOf?: string;
 }
 
 /** What the dynamic resource keeps in the state (secrets marked by the component). */
@@ -116,6 +118,7 @@ export class ClientHost extends pulumi.ComponentResource {
             daemonJson: args.daemonJson,
             insecureRegistries: args.insecureRegistries,
             login: args.login && { username: args.login.username, password: pulumi.secret(args.login.password) },
+            mirrorOf: args.mirrorOf,
         };
         const host = new HostConfiguration(
             `${name}-config`,

@@ -9,7 +9,7 @@ import { s3UsesPathStyle } from "./render/registryConfig";
 import { StorageBucket } from "./storageBucket";
 import { RegistryCertificate } from "./registryCertificate";
 import { RegistryUsers } from "./registryUsers";
-import { certsDirName, dockerDaemonKeys } from "./host/runtimes";
+import { certsDirName, dockerDaemonKeys, mirrorOf } from "./host/runtimes";
 import { shQuote } from "./render/sh";
 import { registryConfigDraft } from "./render/registryModel";
 
@@ -265,6 +265,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                     daemonJson: dockerDaemonKeys(c.daemonJson),
                     insecureRegistries: pki ? [] : addresses,
                     login: loginUser ? { username: loginUser, password: users.passwords.apply((p) => p[loginUser]) } : undefined,
+                    mirrorOf: args.registry.proxy ? mirrorOf(args.registry.proxy.remoteUrl) : undefined,
                 },
                 // Clients log in against the running registry.
                 { parent: this, dependsOn: [registry] },

@@ -27,6 +27,18 @@ export interface ClientWants {
     insecureRegistries: string[];
     /** Credentials to store for the first address. */
     login?: { username: string; password: string };
+    /**
+     * The upstream the registry is a pull-through cache of (`docker.io` for Docker Hub, else its
+     * `host[:port]`): Docker gets the registry as a `registry-mirrors` entry (Docker Hub only, as
+     * dockerd allows), containerd a mirror `hosts.toml` for that upstream.
+     */
+    mirrorOf?: string;
+}
+
+/** The upstream name clients use for a pull-through cache's `remoteUrl` (Docker Hub is `docker.io`). */
+export function mirrorOf(remoteUrl: string): string {
+    const u = new URL(remoteUrl);
+    return ["registry-1.docker.io", "index.docker.io", "docker.io"].includes(u.hostname) ? "docker.io" : u.host;
 }
 
 /** Where each runtime reads its trust; `certs.d` folder names must match the image reference exactly. */
@@ -103,6 +115,21 @@ export function hostsToml(address: string, caPath: string | undefined): string {
     ].join("\n");
 }
 
+/** containerd's hosts.toml for an upstream, pulling through our registry first (the upstream stays the fallback). */
+export function mirrorHostsToml(upstream: string, address: string, caPath: string | undefined): string {
+    const server = upstream === "docker.io" ? "https://registry-1.docker.io" : `https://${upstream}`;
+    const mirror = `${caPath ? "https" : "http"}://${address}`;
+    return [
+        "# Written by private-registry; removed again by its destroy.",
+        `server = "${server}"`,
+        "",
+        `[host."${mirror}"]`,
+        '  capabilities = ["pull", "resolve"]',
+        ...(caPath ? [`  ca = "${caPath}"`] : []),
+        "",
+    ].join("\n");
+}
+
 /** Every item one client host should have, for the runtimes chosen. */
 export function desiredItems(wants: ClientWants, runtimes: Runtime[], probe: Probe): DesiredItem[] {
     const items: DesiredItem[] = [];
@@ -121,6 +148,14 @@ export function desiredItems(wants: ClientWants, runtimes: Runtime[], probe: Pro
             }
             for (const a of wants.insecureRegistries)
                 items.push({ kind: "member", file: PATHS.daemonJson, format: "json", path: ["insecure-registries"], value: a });
+            if (wants.mirrorOf === "docker.io" && endpoint)
+                items.push({
+                    kind: "member",
+                    file: PATHS.daemonJson,
+                    format: "json",
+                    path: ["registry-mirrors"],
+                    value: `${ca ? "https" : "http"}://${endpoint}`,
+                });
             if (wants.login && endpoint) {
                 const auth = Buffer.from(`${wants.login.username}:${wants.login.password}`).toString("base64");
                 items.push({ kind: "key", file: dockerConfigPath(probe.home), format: "json", path: ["auths", endpoint], value: { auth }, secret: true });
@@ -130,6 +165,15 @@ export function desiredItems(wants: ClientWants, runtimes: Runtime[], probe: Pro
                 items.push(...caFile(PATHS.containerdCerts, a));
                 const caPath = ca ? `${PATHS.containerdCerts}/${a}/ca.crt` : undefined;
                 items.push({ kind: "file", path: `${PATHS.containerdCerts}/${a}/hosts.toml`, content: hostsToml(a, caPath), mode: "0644" });
+            }
+            if (wants.mirrorOf && endpoint) {
+                const caPath = ca ? `${PATHS.containerdCerts}/${endpoint}/ca.crt` : undefined;
+                items.push({
+                    kind: "file",
+                    path: `${PATHS.containerdCerts}/${wants.mirrorOf}/hosts.toml`,
+                    content: mirrorHostsToml(wants.mirrorOf, endpoint, caPath),
+                    mode: "0644",
+                });
             }
         } else if (r === "podman") {
             for (const a of wants.addresses) items.push(...caFile(PATHS.containersCerts, a));

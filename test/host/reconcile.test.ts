@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { afterEach, describe, it } from "node:test";
-import type { ClientWants } from "../../components/host/runtimes";
+import { type ClientWants, mirrorOf } from "../../components/host/runtimes";
 import { reconcile } from "../../components/host/reconcile";
 import { type FakeHost, fakeHost } from "../support/fakeHost";
 
@@ -371,6 +371,26 @@ describe("client hosts: every change owned item by item, undone exactly", () => 
         assert.match(toml, /\[registry\."registry\.test:5000"\]\nca = \[ "\/etc\/buildkit\/certs\/registry\.test:5000\/ca\.crt" \]/);
         assert.match(toml, /debug = true/);
         assert.equal(h.read("/etc/buildkit/certs/registry.test:5000/ca.crt"), CA);
+        await reconcile(h.run, "o", undefined, "h");
+        assert.deepEqual(h.tree(), before);
+    });
+
+    it("a pull-through cache of Docker Hub: Docker gets it as a registry mirror, containerd a docker.io hosts.toml through it; both undone exactly", async () => {
+        assert.equal(mirrorOf("https://registry-1.docker.io"), "docker.io");
+        assert.equal(mirrorOf("https://quay.io"), "quay.io");
+        assert.equal(mirrorOf("http://10.0.0.30:5000"), "10.0.0.30:5000");
+        const h = host(["docker", "containerd"]);
+        h.command("containerd", 'echo "containerd github.com/containerd/containerd/v2 v2.0.2 c507a02"');
+        lived(h);
+        const before = h.tree();
+        await reconcile(h.run, "o", wants({ runtimes: ["docker", "containerd"], mirrorOf: "docker.io", daemonJson: {} }), "h");
+        assert.deepEqual(daemon(h)["registry-mirrors"], ["https://registry.test:5000"]);
+        const toml = h.read("/etc/containerd/certs.d/docker.io/hosts.toml");
+        assert.match(toml, /server = "https:\/\/registry-1\.docker\.io"/);
+        assert.match(
+            toml,
+            /\[host\."https:\/\/registry\.test:5000"\]\n {2}capabilities = \["pull", "resolve"\]\n {2}ca = "\/etc\/containerd\/certs\.d\/registry\.test:5000\/ca\.crt"/,
+        );
         await reconcile(h.run, "o", undefined, "h");
         assert.deepEqual(h.tree(), before);
     });
