@@ -291,7 +291,7 @@ describe("scripts/render.ts", () => {
         for (const f of ["registry/certs/registry.key", "registry/htpasswd", "registry/config.yml", "resources.json", "outputs.json"]) {
             assert.ok(all.includes(path.join(out, f)), f);
         }
-        assert.ok(all.some((f) => f.endsWith("connection.json")) && all.some((f) => f.endsWith("-login.stdin")));
+        assert.ok(all.some((f) => f.endsWith("connection.json")) && all.some((f) => f.endsWith("changes.json")));
         for (const p of all) {
             const st = fs.statSync(p);
             const want = st.isDirectory() || p.endsWith(".sh") ? 0o700 : 0o600;

@@ -2,6 +2,7 @@
  * Helpers for the end-to-end scenarios: HTTPS to the registry through its published loopback port
  * (SNI and verification as `registry.test`, trusting only the CA the program made), and timing.
  */
+import * as crypto from "node:crypto";
 import * as https from "node:https";
 import * as tls from "node:tls";
 
@@ -28,7 +29,7 @@ export function api(
     target: RegistryTarget,
     method: string,
     path: string,
-    opts: { user?: string; password?: string; headers?: Record<string, string>; maxVersion?: tls.SecureVersion } = {},
+    opts: { user?: string; password?: string; headers?: Record<string, string>; maxVersion?: tls.SecureVersion; body?: Buffer } = {},
 ): Promise<ApiResponse> {
     return new Promise((resolve, reject) => {
         const headers: Record<string, string> = { ...(opts.headers ?? {}) };
@@ -57,8 +58,53 @@ export function api(
         );
         req.on("timeout", () => req.destroy(new Error(`${method} ${path}: timed out`)));
         req.on("error", reject);
-        req.end();
+        req.end(opts.body);
     });
+}
+
+/**
+ * Pushes a one-layer image of `layerBytes` random bytes through the registry API (blob uploads,
+ * then the manifest under `tag`); returns the manifest's digest.
+ */
+export async function pushRandomImage(
+    target: RegistryTarget,
+    auth: { user: string; password: string },
+    repo: string,
+    tag: string,
+    layerBytes: number,
+): Promise<string> {
+    const digest = (b: Buffer) => `sha256:${crypto.createHash("sha256").update(b).digest("hex")}`;
+    const upload = async (blob: Buffer) => {
+        const start = await api(target, "POST", `/v2/${repo}/blobs/uploads/`, auth);
+        if (start.status !== 202) throw new Error(`upload start: ${start.status} ${start.body}`);
+        const location = new URL(String(start.headers.location), "https://registry");
+        location.searchParams.set("digest", digest(blob));
+        const put = await api(target, "PUT", `${location.pathname}${location.search}`, {
+            ...auth,
+            body: blob,
+            headers: { "content-type": "application/octet-stream", "content-length": String(blob.length) },
+        });
+        if (put.status !== 201) throw new Error(`upload: ${put.status} ${put.body}`);
+    };
+    const layer = crypto.randomBytes(layerBytes);
+    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [digest(layer)] } }));
+    await upload(layer);
+    await upload(config);
+    const manifest = Buffer.from(
+        JSON.stringify({
+            schemaVersion: 2,
+            mediaType: "application/vnd.oci.image.manifest.v1+json",
+            config: { mediaType: "application/vnd.oci.image.config.v1+json", size: config.length, digest: digest(config) },
+            layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", size: layer.length, digest: digest(layer) }],
+        }),
+    );
+    const put = await api(target, "PUT", `/v2/${repo}/manifests/${tag}`, {
+        ...auth,
+        body: manifest,
+        headers: { "content-type": "application/vnd.oci.image.manifest.v1+json", "content-length": String(manifest.length) },
+    });
+    if (put.status !== 201) throw new Error(`manifest: ${put.status} ${put.body}`);
+    return digest(manifest);
 }
 
 /** Runs a scenario step and prints how long it took. */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { api, timed, type RegistryTarget } from "../e2e/support";
+import { api, pushRandomImage, timed, type RegistryTarget } from "../e2e/support";
 import { createStack, StepLog, type TestStack } from "./engine";
 
 let ts: TestStack;
@@ -72,6 +72,24 @@ describe("the dev stack on the real engine", () => {
         const res = await timed("no-change up", () => ts.stack.up({ onEvent: steps.onEvent, color: "never" }));
         assert.deepEqual(steps.changes(), []);
         assert.deepEqual(Object.keys(res.summary.resourceChanges ?? {}), ["same"]);
+    });
+
+    it("garbage collection with --delete-untagged (distribution 3): a tag pushed over frees the old image's space; the tag still pulls", async () => {
+        const res = await ts.stack.outputs();
+        const target: RegistryTarget = { host: "127.0.0.1", port: 5000, servername: "localhost", ca: String(res.caCertPem.value) };
+        const auth = { user: "admin", password: (res.passwords.value as Record<string, string>).admin };
+        const old = await pushRandomImage(target, auth, "gc/app", "1", 6_000_000);
+        const current = await pushRandomImage(target, auth, "gc/app", "1", 100_000);
+        const { garbageCollect } = await import("../../scripts/operations/gc");
+        const r = await timed("gc --delete-untagged", () => garbageCollect(ts.stack, { deleteUntagged: true }));
+        const freed = (r.beforeKiB ?? 0) - (r.afterKiB ?? 0);
+        console.log(`  [e2e] gc freed ${freed} KiB (${r.beforeKiB} → ${r.afterKiB}): ${r.report.join(" | ")}`);
+        assert.ok(freed >= 5500, `the untagged 6 MB image is collected, ${freed} KiB freed`);
+        const accept = { accept: "application/vnd.oci.image.manifest.v1+json" };
+        assert.equal((await api(target, "GET", `/v2/gc/app/manifests/${old}`, { ...auth, headers: accept })).status, 404, "the untagged manifest is gone");
+        const tagged = await api(target, "HEAD", "/v2/gc/app/manifests/1", { ...auth, headers: accept });
+        assert.equal(tagged.status, 200);
+        assert.equal(tagged.headers["docker-content-digest"], current, "the tag still serves its image");
     });
 
     it("destroy removes the container and keeps the data volume (keepOnDestroy)", async () => {
