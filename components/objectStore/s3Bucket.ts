@@ -28,7 +28,8 @@ export interface S3Target {
     skipVerify?: boolean;
 }
 
-function client(t: S3Target): S3Client {
+/** An S3 client for the target's endpoint, credentials and CA, with the checksums RGW takes. */
+export function s3Client(t: Omit<S3Target, "bucket">): S3Client {
     const tls = t.caCertPem !== undefined || t.skipVerify === true;
     return new S3Client({
         region: t.region,
@@ -61,7 +62,7 @@ function fail(t: S3Target, doing: string, e: unknown): Error {
 
 /** Creates the bucket unless it exists. Returns whether it was created. */
 export async function ensureBucket(t: S3Target): Promise<{ created: boolean }> {
-    const s3 = client(t);
+    const s3 = s3Client(t);
     try {
         try {
             await s3.send(new HeadBucketCommand({ Bucket: t.bucket }));
@@ -84,7 +85,7 @@ export async function ensureBucket(t: S3Target): Promise<{ created: boolean }> {
 
 /** Deletes every object (and version) in the bucket, then the bucket. A missing bucket is fine. */
 export async function deleteBucket(t: S3Target): Promise<{ objects: number }> {
-    const s3 = client(t);
+    const s3 = s3Client(t);
     let objects = 0;
     try {
         const remove = async (keys: { Key: string; VersionId?: string }[]) => {

@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { HeadBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { deleteBucket } from "../../components/objectStore/s3Bucket";
+import { HeadBucketCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { deleteBucket, s3Client } from "../../components/objectStore/s3Bucket";
 import { type Ceph, startCeph } from "../e2e/infra/ceph";
 import { hostKeyOf, isolate, NETWORK, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { e2eLog as log, timed } from "../e2e/support";
@@ -76,14 +76,7 @@ before(async () => {
         ceph = await startCeph({ log, alsoListenOn: NETWORK.gateway });
     });
     [hostA, hostB] = infra.hosts;
-    s3 = new S3Client({
-        endpoint: ceph.endpoint,
-        region: "us-east-1",
-        forcePathStyle: true,
-        credentials: { accessKeyId: ceph.accessKey, secretAccessKey: ceph.secretKey },
-        requestChecksumCalculation: "WHEN_REQUIRED",
-        responseChecksumValidation: "WHEN_REQUIRED",
-    });
+    s3 = s3Client({ endpoint: ceph.endpoint, region: "us-east-1", forcePathStyle: true, accessKey: ceph.accessKey, secretKey: ceph.secretKey });
     const { main } = await import("../../program");
     ts = await createStack({
         from: "e2e",
