@@ -101,30 +101,20 @@ export function runtimesFor(wants: ClientWants, probe: Probe): Runtime[] {
 /** The Docker CLI's credentials file for the user the steps run as. */
 export const dockerConfigPath = (home: string) => `${home.replace(/\/$/, "")}/.docker/config.json`;
 
-/** containerd's hosts.toml for one address: the registry itself, trusted through the CA beside it. */
-export function hostsToml(address: string, caPath: string | undefined): string {
-    const server = `${caPath ? "https" : "http"}://${address}`;
+/**
+ * containerd's hosts.toml: requests for `server` go to the registry at `address` first, trusted
+ * through the CA beside it. For the registry itself `server` is the registry (pull, resolve, push);
+ * for a pull-through cache it is the upstream, which stays the fallback (pull and resolve only).
+ */
+export function hostsToml(address: string, caPath: string | undefined, upstream?: string): string {
+    const registry = `${caPath ? "https" : "http"}://${address}`;
+    const server = upstream === undefined ? registry : upstream === "docker.io" ? "https://registry-1.docker.io" : `https://${upstream}`;
     return [
         "# Written by private-registry; removed again by its destroy.",
         `server = "${server}"`,
         "",
-        `[host."${server}"]`,
-        '  capabilities = ["pull", "resolve", "push"]',
-        ...(caPath ? [`  ca = "${caPath}"`] : []),
-        "",
-    ].join("\n");
-}
-
-/** containerd's hosts.toml for an upstream, pulling through our registry first (the upstream stays the fallback). */
-export function mirrorHostsToml(upstream: string, address: string, caPath: string | undefined): string {
-    const server = upstream === "docker.io" ? "https://registry-1.docker.io" : `https://${upstream}`;
-    const mirror = `${caPath ? "https" : "http"}://${address}`;
-    return [
-        "# Written by private-registry; removed again by its destroy.",
-        `server = "${server}"`,
-        "",
-        `[host."${mirror}"]`,
-        '  capabilities = ["pull", "resolve"]',
+        `[host."${registry}"]`,
+        `  capabilities = [${(upstream === undefined ? ["pull", "resolve", "push"] : ["pull", "resolve"]).map((c) => `"${c}"`).join(", ")}]`,
         ...(caPath ? [`  ca = "${caPath}"`] : []),
         "",
     ].join("\n");
@@ -171,7 +161,7 @@ export function desiredItems(wants: ClientWants, runtimes: Runtime[], probe: Pro
                 items.push({
                     kind: "file",
                     path: `${PATHS.containerdCerts}/${wants.mirrorOf}/hosts.toml`,
-                    content: mirrorHostsToml(wants.mirrorOf, endpoint, caPath),
+                    content: hostsToml(endpoint, caPath, wants.mirrorOf),
                     mode: "0644",
                 });
             }
