@@ -195,7 +195,8 @@ export interface Snapshot {
     paths: Record<string, PathState>;
 }
 
-const fileText = (s: PathState | undefined) => (s?.kind === "file" ? unb64(s.b64) : undefined);
+/** A file's text from its state (undefined unless it is a regular file). */
+export const fileText = (s: PathState | undefined) => (s?.kind === "file" ? unb64(s.b64) : undefined);
 
 /**
  * Plans `owner`'s changes: `desired` is everything the owner wants now (empty to remove it all).

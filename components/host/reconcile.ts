@@ -3,7 +3,7 @@
  * commit on the host. The transport is anything that runs `sh -s` with a script on stdin (SSH in
  * production, a local shell over a scratch root in tests).
  */
-import { type DesiredItem, type Ledger, type PathState, emptyLedger, parseDoc, plan } from "./ledger";
+import { type DesiredItem, type Ledger, type PathState, emptyLedger, fileText, parseDoc, plan } from "./ledger";
 import {
     type ClientWants,
     CONFLICTING_FLAGS,
@@ -152,7 +152,7 @@ function containerdConfig(
     let doc: Record<string, unknown> | undefined;
     if (live?.kind === "file") {
         try {
-            doc = parseDoc(PATHS.containerdConfig, "toml", Buffer.from(live.b64, "base64").toString("utf8"));
+            doc = parseDoc(PATHS.containerdConfig, "toml", fileText(live));
         } catch (e) {
             throw hostError(`${where}: ${(e as Error).message}`);
         }
@@ -174,6 +174,15 @@ export function intentLedger(owner: string, previous: Ledger, next: Ledger): Led
     return { ...next, entries, dirs: { ...previous.dirs, ...next.dirs }, files: { ...previous.files, ...next.files } };
 }
 
+/** A JSON file's object as the checks read it: {} when absent or unreadable (the plan then reports the file, naming it). */
+function readable(file: string, state: PathState | undefined): Record<string, unknown> {
+    try {
+        return parseDoc(file, "json", fileText(state));
+    } catch {
+        return {};
+    }
+}
+
 function checkBeforeWriting(desired: DesiredItem[], paths: Record<string, PathState>, probe: ReturnType<typeof parseProbe>, where: string): void {
     const daemonKeys = new Set(desired.flatMap((d) => (d.kind !== "file" && d.file === PATHS.daemonJson ? [d.path[0]] : [])));
     if (daemonKeys.size > 0) {
@@ -186,16 +195,8 @@ function checkBeforeWriting(desired: DesiredItem[], paths: Record<string, PathSt
                 }
             }
         }
-        const live = paths[PATHS.daemonJson];
-        let driver = "json-file";
-        if (live?.kind === "file") {
-            try {
-                const doc = JSON.parse(Buffer.from(live.b64, "base64").toString("utf8") || "{}");
-                if (typeof doc?.["log-driver"] === "string") driver = doc["log-driver"];
-            } catch {
-                // reported by the plan, naming the file
-            }
-        }
+        const logDriver = readable(PATHS.daemonJson, paths[PATHS.daemonJson])["log-driver"];
+        const driver = typeof logDriver === "string" ? logDriver : "json-file";
         const known = LOG_OPTS[driver];
         for (const d of desired) {
             if (
@@ -214,20 +215,12 @@ function checkBeforeWriting(desired: DesiredItem[], paths: Record<string, PathSt
     }
     const config = desired.find((d) => d.kind === "key" && d.path[0] === "auths");
     if (config && config.kind === "key") {
-        const live = paths[config.file];
-        if (live?.kind === "file") {
-            let doc: Record<string, unknown> = {};
-            try {
-                doc = JSON.parse(Buffer.from(live.b64, "base64").toString("utf8") || "{}");
-            } catch {
-                // reported by the plan, naming the file
-            }
-            const helpers = (doc.credHelpers ?? {}) as Record<string, unknown>;
-            if (typeof doc.credsStore === "string" || typeof helpers[config.path[1]] === "string") {
-                throw hostError(
-                    `${where}: ${config.file} sends credentials for ${config.path[1]} to a credential helper (credsStore/credHelpers), where we cannot own them item by item; set login: false for this client and run docker login there yourself`,
-                );
-            }
+        const doc = readable(config.file, paths[config.file]);
+        const helpers = (doc.credHelpers ?? {}) as Record<string, unknown>;
+        if (typeof doc.credsStore === "string" || typeof helpers[config.path[1]] === "string") {
+            throw hostError(
+                `${where}: ${config.file} sends credentials for ${config.path[1]} to a credential helper (credsStore/credHelpers), where we cannot own them item by item; set login: false for this client and run docker login there yourself`,
+            );
         }
     }
 }

@@ -167,11 +167,14 @@ export interface ServiceRestart {
     reason: string;
 }
 
+/** `$p` := the host path (through a symlink to its target when `follow`): a structured file is edited where it lives. */
+const locate = (path: string, follow: boolean) => `p="$R"${shQuote(path)}; ${follow ? 'if [ -L "$p" ]; then p=$(readlink -f "$p"); fi; ' : ""}`;
+
 function putState(path: string, s: PathState, follow: boolean): string[] {
     // One temporary name per file, so a run cut off before its rename leaves a file the next
     // run's cleanup knows.
-    const target = `p="$R"${shQuote(path)}; ${follow ? 'if [ -L "$p" ]; then p=$(readlink -f "$p"); fi; ' : ""}t="$p${TMP}"`;
-    if (s.kind === "absent") return [`p="$R"${shQuote(path)}; ${follow ? 'if [ -L "$p" ]; then p=$(readlink -f "$p"); fi; ' : ""}rm -f "$p"`];
+    const target = `${locate(path, follow)}t="$p${TMP}"`;
+    if (s.kind === "absent") return [`${locate(path, follow)}rm -f "$p"`];
     if (s.kind === "link") return [target, `rm -f "$t"; ln -s ${shQuote(s.target)} "$t"; mv -f "$t" "$p"`];
     if (s.kind === "dir") return [`mkdir -p "$R"${shQuote(path)}`];
     return [
@@ -255,7 +258,7 @@ export function renderCommit(p: {
               ]
             : []),
         // Left by a run that was cut off between writing a temporary file and renaming it.
-        ...[...new Set([LEDGER, ...p.cleanup])].map((f) => `p="$R"${shQuote(f)}; if [ -L "$p" ]; then p=$(readlink -f "$p"); fi; rm -f "$p${TMP}"`),
+        ...[...new Set([LEDGER, ...p.cleanup])].map((f) => `${locate(f, true)}rm -f "$p${TMP}"`),
         ...ledger(p.intent),
         ...p.mkdirs.map((m) => `mkdir -p "$R"${shQuote(m)}`),
         ...p.writes.flatMap((w) => [
