@@ -17,6 +17,24 @@ export interface RawConfig {
     secretKeys: ReadonlySet<string>;
 }
 
+/**
+ * The raw config of this project's namespace from full keys (`private-registry:<key>`), their
+ * values and whether each was set as a secret; other namespaces are left out.
+ */
+export function rawConfigFrom(entries: Iterable<{ key: string; value: string; secret: boolean }>): RawConfig {
+    const prefix = `${NAMESPACE}:`;
+    // Entries, not assignments: a key named `__proto__` must reach the parser (and be refused there).
+    const values: [string, string][] = [];
+    const secretKeys = new Set<string>();
+    for (const e of entries) {
+        if (!e.key.startsWith(prefix)) continue;
+        const key = e.key.slice(prefix.length);
+        values.push([key, e.value]);
+        if (e.secret) secretKeys.add(key);
+    }
+    return { values: Object.fromEntries(values), secretKeys };
+}
+
 /** One bad config value. */
 export interface SettingsProblem {
     /** Full key, e.g. `private-registry:users[1].name`. */

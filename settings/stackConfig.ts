@@ -3,7 +3,8 @@
  * `pulumi.Config`; components receive typed arguments.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { NAMESPACE, parseSettings, type RawConfig } from ".";
+import { parseSettings, type RawConfig } from ".";
+import { rawConfigFrom } from "./reader";
 import { foreignKeyWarnings } from "./namespaces";
 import type { Settings } from "./types";
 
@@ -13,21 +14,9 @@ const runtimeConfig: { isConfigSecret?: (key: string) => boolean } = require("@p
 
 /** The raw config of this project's namespace, with which keys were set as secrets. */
 export function readRawConfig(): RawConfig {
-    const prefix = `${NAMESPACE}:`;
-    // Entries, not assignments: a key named `__proto__` must reach the parser (and be refused there).
-    const values: [string, string][] = [];
-    const secretKeys = new Set<string>();
-    for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
-        if (!fullKey.startsWith(prefix)) {
-            continue;
-        }
-        const key = fullKey.slice(prefix.length);
-        values.push([key, value]);
-        if (runtimeConfig.isConfigSecret?.(fullKey)) {
-            secretKeys.add(key);
-        }
-    }
-    return { values: Object.fromEntries(values), secretKeys };
+    return rawConfigFrom(
+        Object.entries(pulumi.runtime.allConfig()).map(([key, value]) => ({ key, value, secret: runtimeConfig.isConfigSecret?.(key) ?? false })),
+    );
 }
 
 /**

@@ -7,9 +7,10 @@
  * The stack file is put back as it was, whatever fails.
  */
 import { spawnSync } from "node:child_process";
-import type { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { CONTAINER_PATHS } from "../../components/render/registryModel";
-import { NAMESPACE, parseSettings, type RawConfig } from "../../settings";
+import { NAMESPACE, parseSettings } from "../../settings";
+import { rawConfigFrom } from "../../settings/reader";
 import type { Settings } from "../../settings/types";
 
 /** What one run did. */
@@ -33,19 +34,6 @@ export interface GcOptions {
     log?: (m: string) => void;
     /** Called while the registry is read-only, before the collection (the e2e test pushes here). */
     whileReadOnly?: () => Promise<void>;
-}
-
-/** The stack's config as the settings parser reads it. */
-export function rawConfigOf(config: ConfigMap): RawConfig {
-    const prefix = `${NAMESPACE}:`;
-    const values: [string, string][] = [];
-    const secretKeys = new Set<string>();
-    for (const [k, v] of Object.entries(config)) {
-        if (!k.startsWith(prefix)) continue;
-        values.push([k.slice(prefix.length), v.value]);
-        if (v.secret) secretKeys.add(k.slice(prefix.length));
-    }
-    return { values: Object.fromEntries(values), secretKeys };
 }
 
 /** `docker` against the stack's Docker host: its output (stdout and stderr), or an error naming the command. */
@@ -92,7 +80,8 @@ function usedKiB(s: Settings): number | undefined {
 export async function garbageCollect(stack: Stack, opts: GcOptions = {}): Promise<GcResult> {
     const log = opts.log ?? (() => undefined);
     const t0 = Date.now();
-    const settings = parseSettings(rawConfigOf(await stack.getAllConfig()));
+    const config = await stack.getAllConfig();
+    const settings = parseSettings(rawConfigFrom(Object.entries(config).map(([key, v]) => ({ key, value: v.value, secret: v.secret ?? false }))));
     const deleteUntagged = opts.deleteUntagged ?? false;
     if (deleteUntagged && settings.registryVersion === 2) {
         throw new Error(
@@ -102,7 +91,7 @@ export async function garbageCollect(stack: Stack, opts: GcOptions = {}): Promis
     if (settings.registry.storageOptions.readOnly)
         throw new Error("the registry is read-only in the stack already (registry.readOnly): nothing would be put back read-write");
     const key = `${NAMESPACE}:registry.readOnly`;
-    const hadRegistry = (await stack.getAllConfig())[`${NAMESPACE}:registry`] !== undefined;
+    const hadRegistry = config[`${NAMESPACE}:registry`] !== undefined;
     const restore = async () => {
         if (hadRegistry) await stack.removeConfig(key, true);
         else await stack.removeConfig(`${NAMESPACE}:registry`);
