@@ -14,7 +14,7 @@ import { execFileSync } from "node:child_process";
 import { hostKeyOf, isolate, REGISTRY, startInfra, stopInfra } from "../e2e/infra/hosts";
 import { benchClients } from "./benchClients";
 import { benchTransfer } from "./benchTransfer";
-import { createStack, type TestStack } from "./engine";
+import { createE2eStack, createStack, type TestStack } from "./engine";
 
 type Row = { stack: string; op: string; seconds: number };
 
@@ -51,13 +51,9 @@ async function benchEngine(): Promise<void> {
     const infra = await startInfra(2);
     try {
         const clients = infra.hosts.map((h, i) => ({ name: h.name, host: h.ip, hostKey: hostKeyOf(h), login: i === 0 ? "pusher" : "puller" }));
-        const e2e = await createStack({
-            from: "e2e",
-            config: {
-                "private-registry:sshPrivateKey": { value: infra.sshKey.privateKeyPem, secret: true },
-                "private-registry:clients": { value: JSON.stringify(clients) },
-            },
-            program,
+        const e2e = await createE2eStack({
+            sshPrivateKeyPem: infra.sshKey.privateKeyPem,
+            config: { "private-registry:clients": { value: JSON.stringify(clients) } },
         });
         await measure("e2e, 2 clients", e2e, rows, () => isolate(REGISTRY.container));
     } finally {

@@ -5,26 +5,21 @@
  * Goal: T(20)/T(1) at most 2 (every host is configured in parallel).
  */
 import { hostKeyOf, isolate, REGISTRY, startInfra, stopInfra } from "../e2e/infra/hosts";
-import { createStack } from "./engine";
+import { createE2eStack } from "./engine";
 
 const SIZES = [1, 5, 20];
 const GOAL = 2;
 
 /** Measures and returns the section's table. */
 export async function benchClients(log: (m: string) => void = () => undefined): Promise<string> {
-    const { main } = await import("../../program");
     const infra = await startInfra(Math.max(...SIZES), log);
     const rows: { n: number; add: number; remove: number }[] = [];
     try {
         const clients = infra.hosts.map((h, i) => ({ name: h.name, host: h.ip, hostKey: hostKeyOf(h), login: i % 2 === 0 ? "pusher" : "puller" }));
-        const ts = await createStack({
-            from: "e2e",
+        const ts = await createE2eStack({
             name: "bench-clients",
-            config: {
-                "private-registry:sshPrivateKey": { value: infra.sshKey.privateKeyPem, secret: true },
-                "private-registry:clients": { value: "[]" },
-            },
-            program: () => ({ ...main() }),
+            sshPrivateKeyPem: infra.sshKey.privateKeyPem,
+            config: { "private-registry:clients": { value: "[]" } },
             log,
         });
         const setClients = (n: number) => ts.stack.setConfig("private-registry:clients", { value: JSON.stringify(clients.slice(0, n)) });

@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hostKeyOf, isolate, NETWORK, REGISTRY, REGISTRY_IMAGE, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { api, e2eLog as log, type RegistryTarget, timed } from "../e2e/support";
-import { createStack, StepLog, type TestStack } from "./engine";
+import { createE2eStack, StepLog, type TestStack } from "./engine";
 
 let infra: TestInfra;
 let ts: TestStack;
@@ -73,14 +73,7 @@ before(async () => {
         });
     });
     await new Promise<void>((resolve) => receiver.listen(0, NETWORK.gateway, resolve));
-    const { main } = await import("../../program");
-    ts = await createStack({
-        from: "e2e",
-        name: "day2",
-        config: { "private-registry:sshPrivateKey": { value: infra.sshKey.privateKeyPem, secret: true } },
-        program: () => ({ ...main() }),
-        log,
-    });
+    ts = await createE2eStack({ name: "day2", sshPrivateKeyPem: infra.sshKey.privateKeyPem, log });
     await setConfig("clients", [
         { name: "host-a", host: hostA.ip, hostKey: hostKeyOf(hostA), login: "pusher" },
         { name: "host-b", host: hostB.ip, hostKey: hostKeyOf(hostB), user: "deploy", login: "puller" },

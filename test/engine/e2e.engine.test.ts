@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { hostKeyOf, isolate, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { api, e2eLog as log, timed, type RegistryTarget } from "../e2e/support";
-import { createStack, engineEnv, StepLog, type TestStack } from "./engine";
+import { createE2eStack, engineEnv, StepLog, type TestStack } from "./engine";
 
 let infra: TestInfra;
 let hostA: TestHost;
@@ -89,15 +89,7 @@ before(async () => {
     assert.equal(pre.code, 0, pre.stderr);
     etcBefore.a = await hostPicture(hostA);
     etcBefore.b = await hostPicture(hostB);
-    const { main } = await import("../../program");
-    ts = await timed("engine and stack", () =>
-        createStack({
-            from: "e2e",
-            config: { "private-registry:sshPrivateKey": { value: infra.sshKey.privateKeyPem, secret: true } },
-            program: () => ({ ...main() }),
-            log,
-        }),
-    );
+    ts = await timed("engine and stack", () => createE2eStack({ sshPrivateKeyPem: infra.sshKey.privateKeyPem, log }));
     // Pulumi.e2e.yaml lists host-a and host-b; their keys exist only now.
     await ts.stack.setConfig("private-registry:clients[0].hostKey", { value: hostKeys[hostA.ip] }, true);
     await ts.stack.setConfig("private-registry:clients[1].hostKey", { value: hostKeys[hostB.ip] }, true);

@@ -115,6 +115,21 @@ export async function createStack(opts: {
     return { stack, dir, stateFile: path.join(dir, "state", ".pulumi", "stacks", "private-registry", `${name}.json`), engine: eng };
 }
 
+/**
+ * The e2e stack (Pulumi.e2e.yaml) with the program, for client hosts reached with `sshPrivateKeyPem`
+ * (set as the secret `sshPrivateKey`), plus `config`.
+ */
+export async function createE2eStack(opts: { name?: string; sshPrivateKeyPem: string; config?: ConfigMap; log?: (m: string) => void }): Promise<TestStack> {
+    const { main } = await import("../../program");
+    return createStack({
+        from: "e2e",
+        name: opts.name,
+        config: { "private-registry:sshPrivateKey": { value: opts.sshPrivateKeyPem, secret: true }, ...opts.config },
+        program: () => ({ ...main() }),
+        log: opts.log,
+    });
+}
+
 /** What the engine did to each resource in one operation, from its events: `<type>::<name>` → op. */
 export class StepLog {
     readonly steps: { urn: string; type: string; name: string; op: OpType }[] = [];

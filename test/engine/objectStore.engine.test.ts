@@ -14,7 +14,7 @@ import { deleteBucket, s3Client } from "../../components/objectStore/s3Bucket";
 import { type Ceph, startCeph } from "../e2e/infra/ceph";
 import { hostKeyOf, isolate, NETWORK, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { e2eLog as log, timed } from "../e2e/support";
-import { createStack, StepLog, type TestStack } from "./engine";
+import { createE2eStack, StepLog, type TestStack } from "./engine";
 
 let infra: TestInfra;
 let ceph: Ceph;
@@ -77,14 +77,7 @@ before(async () => {
     });
     [hostA, hostB] = infra.hosts;
     s3 = s3Client({ endpoint: ceph.endpoint, region: "us-east-1", forcePathStyle: true, accessKey: ceph.accessKey, secretKey: ceph.secretKey });
-    const { main } = await import("../../program");
-    ts = await createStack({
-        from: "e2e",
-        name: "rgw",
-        config: { "private-registry:sshPrivateKey": { value: infra.sshKey.privateKeyPem, secret: true } },
-        program: () => ({ ...main() }),
-        log,
-    });
+    ts = await createE2eStack({ name: "rgw", sshPrivateKeyPem: infra.sshKey.privateKeyPem, log });
     await ts.stack.removeConfig("private-registry:data");
     await setConfig("clients", [
         { name: "host-a", host: hostA.ip, hostKey: hostKeyOf(hostA), login: "pusher" },

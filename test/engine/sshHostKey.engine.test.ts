@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hostKeyOf, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { e2eLog as log, timed } from "../e2e/support";
-import { createStack, StepLog, type TestStack } from "./engine";
+import { createE2eStack, StepLog, type TestStack } from "./engine";
 
 let infra: TestInfra;
 let hostA: TestHost, hostB: TestHost, hostC: TestHost;
@@ -52,14 +52,7 @@ before(async () => {
     keys.b = hostKeyOf(hostB);
     keys.c = hostKeyOf(hostC);
     assert.notEqual(keys.a, keys.b, "each host has a key of its own");
-    const { main } = await import("../../program");
-    ts = await createStack({
-        from: "e2e",
-        name: "ssh-host-key",
-        config: { "private-registry:sshPrivateKey": { value: infra.sshKey.privateKeyPem, secret: true } },
-        program: () => ({ ...main() }),
-        log,
-    });
+    ts = await createE2eStack({ name: "ssh-host-key", sshPrivateKeyPem: infra.sshKey.privateKeyPem, log });
     await setClients([clientA()]);
 });
 
