@@ -58,18 +58,16 @@ async function onHost(inputs: HostInputs, wants: ClientWants | undefined): Promi
  */
 const hostProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: HostOutputs, news: HostInputs) {
-        const replaces = ["owner", "host", "port"].filter((k) =>
-            k === "owner"
-                ? olds.owner !== news.owner
-                : JSON.stringify((olds.connection as unknown as Record<string, unknown>)[k]) !==
-                  JSON.stringify((news.connection as unknown as Record<string, unknown>)[k]),
-        );
-        const changed =
-            replaces.length > 0 ||
-            JSON.stringify(olds.wants) !== JSON.stringify(news.wants) ||
-            JSON.stringify(olds.connection) !== JSON.stringify(news.connection) ||
-            olds.where !== news.where;
-        return { changes: changed, replaces: replaces.map((k) => (k === "owner" ? k : `connection.${k}`)), deleteBeforeReplace: false };
+        const identity = {
+            owner: (i: HostInputs) => i.owner,
+            "connection.host": (i: HostInputs) => i.connection.host,
+            "connection.port": (i: HostInputs) => i.connection.port,
+        };
+        const replaces = Object.entries(identity)
+            .filter(([, of]) => of(olds) !== of(news))
+            .map(([k]) => k);
+        const inputs = (i: HostInputs) => JSON.stringify([i.owner, i.where, i.connection, i.wants]);
+        return { changes: inputs(olds) !== inputs(news), replaces, deleteBeforeReplace: false };
     },
     async create(inputs: HostInputs) {
         const r = await onHost(inputs, inputs.wants);
