@@ -14,3 +14,5 @@ export const passwords = outputs.passwords;
 export const loginCommands = outputs.loginCommands;
 export const clientStatus = outputs.clientStatus;
 export const containerName = outputs.containerName;
+/** `repository:tag` → manifest digest of each image in `imports` (pull by `<endpoint>/<repository>@<digest>`). */
+export const imported = outputs.imported;

@@ -39,6 +39,7 @@ export interface StackOutputs {
     loginCommands: pulumi.Output<Record<string, string>>;
     clientStatus: pulumi.Output<Record<string, string>>;
     containerName: pulumi.Output<string>;
+    imported: pulumi.Output<Record<string, string>>;
 }
 
 /** Reads the config (failing before any resource on a bad value) and declares the registry. */
@@ -55,5 +56,6 @@ export function main(): StackOutputs {
         loginCommands: registry.loginCommands,
         clientStatus: registry.clientStatus,
         containerName: registry.containerName,
+        imported: registry.imported,
     };
 }

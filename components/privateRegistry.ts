@@ -2,8 +2,10 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Secret, Settings, TlsSettings } from "../settings/types";
+import { importConnectHost } from "../settings/imports";
 import { CertificateAuthority } from "./certificateAuthority";
 import { ClientHost } from "./clientHost";
+import { ImageImport } from "./imageImport";
 import { Registry } from "./registry";
 import { s3UsesPathStyle } from "./render/registryConfig";
 import { StorageBucket } from "./storageBucket";
@@ -69,6 +71,8 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     public readonly clientStatus: pulumi.Output<Record<string, string>>;
     /** The registry container's name. */
     public readonly containerName: pulumi.Output<string>;
+    /** `repository:tag` → manifest digest of every image imported at `up`. */
+    public readonly imported: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: PrivateRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
@@ -90,6 +94,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         );
         const registry = this.registry(name, args, pki, users);
         const clientStatus = this.clients(name, args, { addresses, pki, users, registry });
+        this.imported = this.imports(name, args, { pki, users, registry });
 
         this.endpoint = pulumi.output(endpoint);
         this.endpoints = pulumi.output(addresses);
@@ -125,6 +130,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             loginCommands: this.loginCommands,
             clientStatus: this.clientStatus,
             containerName: this.containerName,
+            imported: this.imported,
         });
     }
 
@@ -273,5 +279,43 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             status[c.name] = host.status;
         }
         return pulumi.output(status);
+    }
+
+    /** Every image of `imports`, copied by digest into the running registry as its first user. */
+    private imports(
+        name: string,
+        args: PrivateRegistryArgs,
+        ctx: { pki: Pki | undefined; users: RegistryUsers; registry: Registry },
+    ): pulumi.Output<Record<string, string>> {
+        const { pki, users, registry } = ctx;
+        const host = importConnectHost(args);
+        if (args.imports.length === 0 || host === undefined) return pulumi.output({} as Record<string, string>);
+        const user = args.users[0].name;
+        const digests: Record<string, pulumi.Output<string>> = {};
+        for (const i of args.imports) {
+            const source = "archive" in i.source ? { archive: i.source.archive } : { image: i.source.image, dockerHost: args.docker.host };
+            const imported = new ImageImport(
+                `${name}-import-${i.repository}:${i.tag}`,
+                {
+                    source,
+                    to: { repository: i.repository, tag: i.tag },
+                    target: {
+                        host,
+                        port: args.port,
+                        tls: pki !== undefined,
+                        servername: pki ? (args.hostnames[0] ?? args.ipAddresses[0]) : undefined,
+                        // A supplied certificate without its CA: the system's trust store.
+                        caCertPem: pki?.caCertPem.apply((ca) => ca || undefined) as pulumi.Output<string> | undefined,
+                        username: user,
+                        password: users.passwords.apply((p) => p[user]),
+                    },
+                    registryId: registry.containerId,
+                },
+                // Into the running registry, with its users' htpasswd in place.
+                { parent: this, dependsOn: [registry, users] },
+            );
+            digests[imported.reference] = imported.digest;
+        }
+        return pulumi.output(digests);
     }
 }

@@ -6,13 +6,46 @@ import { type Reader, show } from "./reader";
 import { DOCKER_NAME } from "./rules";
 import { REGISTRY_DEFAULTS } from "../components/defaults";
 
-/** An image reference as `docker/reference` parses it: `[domain[:port]/]path[:tag][@sha256:<64 hex>]`. */
-const IMAGE_REF = (() => {
-    const component = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?";
-    const domain = `(?:${component}(?:\\.${component})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?`;
-    const pathComponent = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-    return new RegExp(`^(?:${domain}/)?${pathComponent}(?:/${pathComponent})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`);
-})();
+const DOMAIN_COMPONENT = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?";
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?`;
+/** A repository path as distribution accepts it: lower-case components joined by `/`. */
+const REPOSITORY = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*";
+const TAG = "[\\w][\\w.-]{0,127}";
+
+/** An image reference as `docker/reference` parses it: `[domain[:port]/]path[:tag][@sha256:<64 hex>]`, in groups domain, path, tag, digest. */
+export const IMAGE_REF = new RegExp(`^(?:(${DOMAIN})/)?(${REPOSITORY})(?::(${TAG}))?(?:@(sha256:[a-f0-9]{64}))?$`);
+
+/** A place in this registry: `repository[:tag]`, in groups path, tag. */
+export const REPOSITORY_REF = new RegExp(`^(${REPOSITORY})(?::(${TAG}))?$`);
+
+/**
+ * The repository and tag an image reference names, without its registry: `docker/reference`'s
+ * rule that a first component with a `.` or `:`, or `localhost`, is a registry, not a path.
+ */
+export function repositoryOf(ref: string): { repository: string; tag?: string } | undefined {
+    const m = IMAGE_REF.exec(ref);
+    if (!m) return undefined;
+    let repository = m[2];
+    const first = m[1];
+    // The regex takes a dot-less first component as a domain when a path follows; docker does not.
+    if (first !== undefined && !/[.:]/.test(first) && first !== "localhost") repository = `${first}/${repository}`;
+    if (!new RegExp(`^${REPOSITORY}$`).test(repository)) return undefined;
+    return { repository, tag: m[3] };
+}
+
+/** An absolute path of a file on the machine that runs `up`, or a problem recorded under `key`. */
+export function localFile(r: Reader, key: string, v: unknown, what: string): string | undefined {
+    const p = r.str(key, v);
+    if (p === undefined) return undefined;
+    let isFile = false;
+    try {
+        isFile = p.startsWith("/") && fs.statSync(p).isFile();
+    } catch {
+        // reported below
+    }
+    if (!isFile) return r.fail(key, `must be the absolute path of ${what} on the machine that runs up, got ${show(p)}`);
+    return p;
+}
 
 export function parseImage(r: Reader) {
     const image = r.has("image") ? r.str("image", r.text("image")) : "registry:3.1.2";
@@ -37,19 +70,6 @@ export function parseImage(r: Reader) {
         r.fail("containerName", `must match [a-zA-Z0-9][a-zA-Z0-9_.-]+ (Docker's rule, two characters at least), got ${show(containerName)}`);
     }
     // Air-gapped sites: the image comes from a `docker save` archive on this machine.
-    let imageArchive: string | undefined;
-    if (r.has("imageArchive")) {
-        const p = r.str("imageArchive", r.text("imageArchive"));
-        if (p !== undefined) {
-            let isFile = false;
-            try {
-                isFile = p.startsWith("/") && fs.statSync(p).isFile();
-            } catch {
-                // reported below
-            }
-            if (!isFile) r.fail("imageArchive", `must be the absolute path of a docker save archive on the machine that runs up, got ${show(p)}`);
-            else imageArchive = p;
-        }
-    }
+    const imageArchive = r.has("imageArchive") ? localFile(r, "imageArchive", r.text("imageArchive"), "a docker save archive") : undefined;
     return { image, registryVersion, keepImage, containerName, imageArchive };
 }

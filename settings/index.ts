@@ -19,6 +19,7 @@ import { parseData } from "./data";
 import { parseDockerHost } from "./docker";
 import { parseEndpoint } from "./endpoint";
 import { parseImage } from "./image";
+import { checkImports, parseImports } from "./imports";
 import { parseObjectStore } from "./objectStore";
 import { type RawConfig, Reader, SettingsError, unknownKey } from "./reader";
 import { parseRegistry } from "./registry";
@@ -66,6 +67,7 @@ export const TOP_KEYS = [
     "sshPrivateKey",
     "daemonJson",
     "clients",
+    "imports",
 ] as const;
 
 /**
@@ -90,6 +92,8 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
     const container = parseContainer(r);
     const registry = parseRegistry(r);
     const clients = parseClients(r, users, tls.enabled);
+    const imports = parseImports(r);
+    if (bindAddress !== undefined) checkImports(r, { docker, bindAddress, proxy: registry.proxy !== undefined, imports });
     if (registryVersion !== undefined && port !== undefined && storage !== undefined) {
         checkRegistryConfig(r, { registryVersion, port, storage, registry, tls });
     }
@@ -126,6 +130,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         container,
         registry,
         clients,
+        imports,
         ...(objectStore ? { objectStore } : {}),
         warnings: r.warnings,
     };

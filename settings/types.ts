@@ -151,6 +151,15 @@ export interface ObjectStoreSettings {
     deleteBucketOnDestroy: boolean;
 }
 
+/** One image copied into the registry at `up` (air-gapped sites). */
+export interface ImportSettings {
+    /** An image archive on the machine that runs `up`, or an image on the registry's Docker host. */
+    source: { archive: string } | { image: string };
+    /** Where it goes in this registry. */
+    repository: string;
+    tag: string;
+}
+
 /** Everything one stack deploys. */
 export interface Settings {
     docker: DockerHostSettings;
@@ -183,6 +192,8 @@ export interface Settings {
     /** Registry behaviour; proxy and redis passwords and webhook headers are secrets. */
     registry: RegistryBehaviourSettings;
     clients: ClientSettings[];
+    /** Images copied into the registry at `up`; removing one leaves it in the registry. */
+    imports: ImportSettings[];
     /** Present when storage is s3 or swift. */
     objectStore?: ObjectStoreSettings;
     /** What the config does that is probably not meant, each `<full key> <what and why>`; the program logs them. */

@@ -22,6 +22,7 @@ const T = {
     password: "random:index/randomPassword:RandomPassword",
     host: "pulumi-nodejs:dynamic/private-registry:HostConfiguration",
     bucket: "pulumi-nodejs:dynamic/private-registry:S3Bucket",
+    imageCopy: "pulumi-nodejs:dynamic/private-registry:ImageCopy",
     id: "random:index/randomId:RandomId",
 };
 
@@ -240,6 +241,39 @@ describe("PrivateRegistry on prod-like settings", () => {
         s.objectStore = { ensureBucket: false, deleteBucketOnDestroy: false };
         await deploy(s);
         assert.equal(run.ofType(T.bucket).length, 0, "ensureBucket: false leaves the bucket to the operator");
+    });
+
+    it("imports each listed image into the running registry as its first user, over TLS checked against the stack's CA; the password secret", async () => {
+        const s = devSettings({
+            imports: [
+                { source: { archive: "/srv/airgap/app.tar" }, repository: "team/app", tag: "1.4" },
+                { source: { image: "nginx:1.27" }, repository: "nginx", tag: "1.27" },
+            ],
+        });
+        const r = await deploy(s);
+        const copies = run.ofType(T.imageCopy);
+        assert.deepEqual(
+            copies.map((c) => c.name),
+            ["registry-import-team/app:1.4-copy", "registry-import-nginx:1.27-copy"],
+        );
+        const archive = run.get(T.imageCopy, "registry-import-team/app:1.4-copy");
+        assert.deepEqual(archive.inputs.source, { archive: "/srv/airgap/app.tar" });
+        assert.deepEqual(archive.inputs.to, { repository: "team/app", tag: "1.4" });
+        const target = archive.inputs.target as Record<string, unknown>;
+        const ca = await promiseOf(r.caCertPem);
+        assert.match(ca, /BEGIN CERTIFICATE/);
+        assert.deepEqual(
+            { ...target, password: typeof target.password },
+            { host: "127.0.0.1", port: 5000, tls: true, servername: "localhost", caCertPem: ca, username: "admin", password: "string" },
+        );
+        assert.ok(archive.secretInputs.includes("target"), "the password is secret");
+        assert.deepEqual(run.get(T.imageCopy, "registry-import-nginx:1.27-copy").inputs.source, {
+            image: "nginx:1.27",
+            dockerHost: "unix:///var/run/docker.sock",
+        });
+        const deps = run.engine(T.imageCopy, "registry-import-team/app:1.4-copy").dependencies;
+        assert.ok(deps.includes(run.engine(T.container, "registry-registry-container").urn), "after the registry is up");
+        assert.deepEqual(await promiseOf(r.imported), Object.fromEntries(copies.map((c) => [`${c.inputs.to.repository}:${c.inputs.to.tag}`, undefined])));
     });
 
     it("rotates a generated password through its RandomPassword's keeper, and leaves a counter of 0 out (stacks from before keep their passwords)", async () => {

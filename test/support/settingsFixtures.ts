@@ -55,6 +55,7 @@ export function devSettings(overrides: Partial<Settings> = {}): Settings {
             notifications: [],
         },
         clients: [],
+        imports: [],
         warnings: [],
         ...overrides,
     };
