@@ -256,6 +256,73 @@ describe("day-2 operations on the real engine", () => {
             const again = await up();
             assert.deepEqual(again.changes(), [], "a second up loads nothing");
         } finally {
+            // The image stays on the Docker host; the archive goes, and with it the key naming it.
+            await ts.stack.removeConfig("private-registry:imageArchive");
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("imports: two archives (both docker save layouts) and an image of the Docker host pull by digest on a client; a second up copies nothing; a removed entry stays", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-imports-"));
+        const local = (name: string, bytes: number) => {
+            const src = path.join(dir, name);
+            fs.mkdirSync(src);
+            fs.writeFileSync(path.join(src, "data"), crypto.randomBytes(bytes));
+            execFileSync("sh", ["-c", `tar -C ${src} -c . | docker import - private-registry-test/${name}:1 >/dev/null`]);
+            return `private-registry-test/${name}:1`;
+        };
+        const [app, tool, base] = [local("app", 3_000_000), local("tool", 1_500_000), local("base", 800_000)];
+        const dockerSave = path.join(dir, "app.tar");
+        const ociArchive = path.join(dir, "tool-oci.tar");
+        try {
+            execFileSync("docker", ["save", "-o", dockerSave, app]);
+            execFileSync("skopeo", ["copy", "-q", `docker-daemon:${tool}`, `oci-archive:${ociArchive}:${tool}`]);
+            execFileSync("docker", ["rmi", app, tool], { stdio: "ignore" });
+            const imports = [
+                { archive: dockerSave, to: "airgap/app:1" },
+                { archive: ociArchive, to: "airgap/tool:1" },
+                { image: base, to: "airgap/base:1" },
+            ];
+            // A pull-through cache refuses pushes: the registry is a plain one again first.
+            await setConfig("registry", registryConfig((receiver.address() as { port: number }).port), true);
+            await setConfig("imports", imports);
+            const steps = await timed("up with 3 imports", () => up());
+            const copies = steps.changes().filter((c) => c.includes("ImageCopy"));
+            assert.equal(copies.length, 3, steps.changes().join("\n"));
+            assert.ok(
+                steps.info.some((m) => /airgap\/app:1: blob [0-9a-f]{12} copied/.test(m)),
+                `progress is shown as the blobs go: ${steps.info.join(" | ")}`,
+            );
+            const outputs = await ts.stack.outputs();
+            const imported = outputs.imported.value as Record<string, string>;
+            assert.deepEqual(Object.keys(imported).sort(), ["airgap/app:1", "airgap/base:1", "airgap/tool:1"]);
+            const ociManifest = execFileSync("skopeo", ["inspect", "--raw", `oci-archive:${ociArchive}`]);
+            const ociDigest = `sha256:${crypto.createHash("sha256").update(ociManifest).digest("hex")}`;
+            assert.equal(imported["airgap/tool:1"], ociDigest, "the OCI archive's manifest digest is kept");
+            const pullByDigest = async (repo: string) => {
+                const ref = `${REGISTRY.name}:${REGISTRY.port}/${repo}@${imported[`${repo}:1`]}`;
+                const r = await sshExec(
+                    infra,
+                    hostB,
+                    `docker pull -q ${ref} >/dev/null && docker image inspect -f '{{.Id}}' ${ref} && docker rmi -f ${ref} >/dev/null`,
+                );
+                assert.equal(r.code, 0, `${ref}: ${r.stdout}`);
+                return r.stdout.trim();
+            };
+            for (const repo of ["airgap/app", "airgap/tool", "airgap/base"]) await pullByDigest(repo);
+
+            const again = await timed("up again", () => up());
+            assert.deepEqual(again.changes(), [], "a second up copies nothing");
+
+            await setConfig("imports", imports.slice(1));
+            const removed = await up();
+            assert.deepEqual(
+                removed.changes().filter((c) => c.includes("ImageCopy")),
+                ["delete pulumi-nodejs:dynamic/private-registry:ImageCopy::registry-import-airgap/app:1-copy"],
+            );
+            await pullByDigest("airgap/app");
+        } finally {
+            execFileSync("docker", ["rmi", "-f", base], { stdio: "ignore" });
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });

@@ -134,12 +134,15 @@ export async function createE2eStack(opts: { name?: string; sshPrivateKeyPem: st
 export class StepLog {
     readonly steps: { urn: string; type: string; name: string; op: OpType }[] = [];
     readonly diagnostics: string[] = [];
+    /** Info messages, such as a provider's progress lines. */
+    readonly info: string[] = [];
 
     readonly onEvent = (e: EngineEvent): void => {
         const m = e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
         if (m && e.resOutputsEvent) this.steps.push({ urn: m.urn, type: m.type, name: m.urn.slice(m.urn.lastIndexOf("::") + 2), op: m.op });
         if (e.diagnosticEvent && /error|warning/.test(e.diagnosticEvent.severity))
             this.diagnostics.push(`${e.diagnosticEvent.severity}: ${e.diagnosticEvent.message}`);
+        if (e.diagnosticEvent?.severity === "info") this.info.push(e.diagnosticEvent.message.trim());
     };
 
     /**
