@@ -26,3 +26,6 @@ export const REGISTRY_DEFAULTS = {
     memoryMb: 1024,
     pidsLimit: 1024,
 } as const;
+
+/** The load balancer in front of several replicas (`LoadBalancer`). */
+export const LOAD_BALANCER_DEFAULTS = { image: "haproxy:3.0", checkIntervalMs: 1000 } as const;

@@ -201,6 +201,8 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 runAs: args.container.runAs,
                 memoryMb: args.container.memoryMb,
                 pidsLimit: args.container.pidsLimit,
+                replicas: args.replicas,
+                loadBalancer: args.loadBalancer,
             },
             { parent: this, providers: [dockerProvider] },
         );

@@ -7,6 +7,7 @@ import { listenPort, registryConfigProblems, renderRegistryConfig } from "./rend
 import { FILES_DIR, renderImageLoad, type RunAs } from "./render/registryFiles";
 import { CONTAINER_PATHS, type RegistryConfigDraft, withHttpSecret } from "./render/registryModel";
 import { REGISTRY_DEFAULTS } from "./defaults";
+import { LoadBalancer } from "./loadBalancer";
 import { type RegistryFileContent, RegistryFiles } from "./registryFiles";
 
 const TYPE = "private-registry:registry:Registry";
@@ -55,7 +56,14 @@ export interface RegistryArgs {
     memoryMb?: number;
     /** Most processes and threads (an nproc ulimit for `runAs`). Defaults to 1024. */
     pidsLimit?: number;
+    /** Registry containers; above 1 they share the files, storage and http.secret behind a load balancer. Defaults to 1. */
+    replicas?: number;
+    /** The balancer in front of several replicas (required when `replicas` is above 1). */
+    loadBalancer?: { image: string; checkIntervalMs: number };
 }
+
+/** The container name of replica `i` (0-based): the first keeps the configured name, so a stack of one stays as it was. */
+export const replicaName = (containerName: string, i: number): string => (i === 0 ? containerName : `${containerName}-${i + 1}`);
 
 /**
  * The registry itself: image, data volume, rendered `config.yml`, its files on a volume of their
@@ -69,8 +77,10 @@ export class Registry extends pulumi.ComponentResource {
     public readonly configPath: string;
     /** The container's ID. */
     public readonly containerId: pulumi.Output<string>;
-    /** The container's name. */
+    /** The (first) container's name. */
     public readonly containerName: pulumi.Output<string>;
+    /** Every replica's container name. */
+    public readonly replicaNames: string[];
 
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
@@ -132,68 +142,101 @@ export class Registry extends pulumi.ComponentResource {
         volumes.push({ volumeName: files.volumeName, containerPath: FILES_DIR, readOnly: true });
         const pidsLimit = args.pidsLimit ?? REGISTRY_DEFAULTS.pidsLimit;
 
-        const ports: docker.types.input.ContainerPort[] = [{ internal: port, external: port, ip: args.bindAddress ?? "0.0.0.0" }];
-        if (args.publishDebugPort) {
-            ports.push({ internal: debugPort, external: debugPort, ip: "127.0.0.1" });
+        const replicas = args.replicas ?? 1;
+        if (replicas > 1 && !args.loadBalancer) throw new pulumi.ResourceError("several replicas need a load balancer", this);
+        // One replica publishes its ports itself; several are reached on a network of their own.
+        const ports: docker.types.input.ContainerPort[] = [];
+        if (replicas === 1) {
+            ports.push({ internal: port, external: port, ip: args.bindAddress ?? "0.0.0.0" });
+            if (args.publishDebugPort) ports.push({ internal: debugPort, external: debugPort, ip: "127.0.0.1" });
         }
+        const network = replicas > 1 ? new docker.Network(`${name}-network`, { name: `${args.containerName}-replicas`, driver: "bridge" }, child) : undefined;
+        const networks = network
+            ? [{ name: network.name }]
+            : args.networks?.map((n) => ({
+                  name: n.name,
+                  ipv4Address: n.ipv4Address,
+                  aliases: n.aliases,
+              }));
 
-        const container = new docker.Container(
-            `${name}-container`,
-            {
-                name: args.containerName,
-                image: image.imageId,
-                restart: "always",
-                command: ["serve", CONTAINER_PATHS.config],
-                user: `${runAs.uid}:${runAs.gid}`,
-                readOnly: true,
-                tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
-                memory: args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb,
-                ulimits: [{ name: "nproc", soft: pidsLimit, hard: pidsLimit }],
-                // The files the registry reads only at start: a change replaces the container.
-                labels: [{ label: "private-registry.files-digest", value: files.restartDigest }],
-                ports,
-                volumes,
-                networksAdvanced: args.networks?.map((n) => ({
-                    name: n.name,
-                    ipv4Address: n.ipv4Address,
-                    aliases: n.aliases,
-                })),
-                // The official image has OpenTelemetry on by default (v3) and would try to export
-                // traces to localhost:4318.
-                envs: [
-                    ...(config.version === 3 ? ["OTEL_TRACES_EXPORTER=none"] : []),
-                    ...(args.storageCaPem !== undefined ? [`SSL_CERT_DIR=${CONTAINER_PATHS.storageCaDir}`] : []),
-                ],
-                capabilities: { drops: ["ALL"] },
-                // A non-root process gets no ambient capabilities from cap-add, so a port below
-                // 1024 is opened up in the container's own network namespace instead.
-                sysctls: port < 1024 ? { "net.ipv4.ip_unprivileged_port_start": String(port) } : undefined,
-                securityOpts: ["no-new-privileges:true"],
-                logDriver: "json-file",
-                logOpts: { "max-size": "10m", "max-file": "3" },
-                healthcheck: {
-                    tests: args.healthcheck ?? ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${debugPort}/debug/health`],
-                    interval: "2s",
-                    timeout: "3s",
-                    retries: 3,
-                    startPeriod: "2s",
+        this.replicaNames = Array.from({ length: replicas }, (_, i) => replicaName(args.containerName, i));
+        const containers: docker.Container[] = [];
+        for (const [i, containerName] of this.replicaNames.entries()) {
+            const container = new docker.Container(
+                i === 0 ? `${name}-container` : `${name}-container-${i + 1}`,
+                {
+                    name: containerName,
+                    image: image.imageId,
+                    restart: "always",
+                    command: ["serve", CONTAINER_PATHS.config],
+                    user: `${runAs.uid}:${runAs.gid}`,
+                    readOnly: true,
+                    tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
+                    memory: args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb,
+                    ulimits: [{ name: "nproc", soft: pidsLimit, hard: pidsLimit }],
+                    // The files the registry reads only at start: a change replaces the container.
+                    labels: [{ label: "private-registry.files-digest", value: files.restartDigest }],
+                    ports,
+                    volumes,
+                    networksAdvanced: networks,
+                    // The official image has OpenTelemetry on by default (v3) and would try to export
+                    // traces to localhost:4318.
+                    envs: [
+                        ...(config.version === 3 ? ["OTEL_TRACES_EXPORTER=none"] : []),
+                        ...(args.storageCaPem !== undefined ? [`SSL_CERT_DIR=${CONTAINER_PATHS.storageCaDir}`] : []),
+                    ],
+                    capabilities: { drops: ["ALL"] },
+                    // A non-root process gets no ambient capabilities from cap-add, so a port below
+                    // 1024 is opened up in the container's own network namespace instead.
+                    sysctls: port < 1024 ? { "net.ipv4.ip_unprivileged_port_start": String(port) } : undefined,
+                    securityOpts: ["no-new-privileges:true"],
+                    logDriver: "json-file",
+                    logOpts: { "max-size": "10m", "max-file": "3" },
+                    healthcheck: {
+                        tests: args.healthcheck ?? ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${debugPort}/debug/health`],
+                        interval: "2s",
+                        timeout: "3s",
+                        retries: 3,
+                        startPeriod: "2s",
+                    },
+                    wait: true,
+                    waitTimeout: args.waitTimeout ?? 60,
+                    // Let in-flight requests finish instead of the provider's default immediate kill.
+                    destroyGraceSeconds: 10,
                 },
-                wait: true,
-                waitTimeout: args.waitTimeout ?? 60,
-                // Let in-flight requests finish instead of the provider's default immediate kill.
-                destroyGraceSeconds: 10,
-            },
-            {
-                ...child,
-                dependsOn: [files.installer, ...(volume ? [volume] : []), ...(args.waitFor ?? [])],
-                // dockerd merges its own daemon.json log-opts into the container's, and the provider
-                // reads the merged map back: without this, such a host would replace the registry
-                // whenever the state is refreshed. The program sets logOpts itself, never the user.
-                ignoreChanges: ["logOpts"],
-            },
-        );
-        this.containerId = container.id;
-        this.containerName = container.name;
+                {
+                    ...child,
+                    // One replica after the other (each healthy before the next is touched): a change
+                    // that replaces them never takes them all away at once.
+                    dependsOn: [files.installer, ...(volume ? [volume] : []), ...(args.waitFor ?? []), ...containers.slice(-1)],
+                    // dockerd merges its own daemon.json log-opts into the container's, and the provider
+                    // reads the merged map back: without this, such a host would replace the registry
+                    // whenever the state is refreshed. The program sets logOpts itself, never the user.
+                    ignoreChanges: ["logOpts"],
+                },
+            );
+            containers.push(container);
+        }
+        if (network && args.loadBalancer) {
+            new LoadBalancer(
+                `${name}-lb`,
+                {
+                    image: args.loadBalancer.image,
+                    keepImage: args.keepImage ?? REGISTRY_DEFAULTS.keepImage,
+                    containerName: `${args.containerName}-lb`,
+                    port,
+                    bindAddress: args.bindAddress ?? "0.0.0.0",
+                    replicaNetwork: network.name,
+                    networks: args.networks ?? [],
+                    backends: this.replicaNames.map((n) => ({ name: n, port, healthPort: debugPort })),
+                    checkIntervalMs: args.loadBalancer.checkIntervalMs,
+                    waitFor: containers,
+                },
+                child,
+            );
+        }
+        this.containerId = containers[0].id;
+        this.containerName = containers[0].name;
         this.registerOutputs({
             configYaml: this.configYaml,
             containerId: this.containerId,

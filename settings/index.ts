@@ -20,6 +20,7 @@ import { parseDockerHost } from "./docker";
 import { parseEndpoint } from "./endpoint";
 import { parseImage } from "./image";
 import { checkImports, parseImports } from "./imports";
+import { checkReplicas, parseReplicas } from "./replicas";
 import { parseObjectStore } from "./objectStore";
 import { type RawConfig, Reader, SettingsError, unknownKey } from "./reader";
 import { parseRegistry } from "./registry";
@@ -68,6 +69,8 @@ export const TOP_KEYS = [
     "daemonJson",
     "clients",
     "imports",
+    "replicas",
+    "loadBalancer",
 ] as const;
 
 /**
@@ -93,6 +96,8 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
     const registry = parseRegistry(r);
     const clients = parseClients(r, users, tls.enabled);
     const imports = parseImports(r);
+    const { replicas, loadBalancer } = parseReplicas(r);
+    checkReplicas(r, { replicas, registry });
     if (bindAddress !== undefined) checkImports(r, { docker, bindAddress, proxy: registry.proxy !== undefined, imports });
     if (registryVersion !== undefined && port !== undefined && storage !== undefined) {
         checkRegistryConfig(r, { registryVersion, port, storage, registry, tls });
@@ -118,6 +123,8 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         registryVersion: defined(registryVersion),
         keepImage: defined(keepImage),
         containerName: defined(containerName),
+        replicas,
+        ...(loadBalancer ? { loadBalancer } : {}),
         hostnames,
         ipAddresses,
         port: defined(port),

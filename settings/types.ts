@@ -160,6 +160,14 @@ export interface ImportSettings {
     tag: string;
 }
 
+/** The load balancer in front of several replicas. */
+export interface LoadBalancerSettings {
+    /** An HAProxy image (the official one, or a mirror of it). */
+    image: string;
+    /** How often each replica's health is checked, ms. */
+    checkIntervalMs: number;
+}
+
 /** Everything one stack deploys. */
 export interface Settings {
     docker: DockerHostSettings;
@@ -172,6 +180,10 @@ export interface Settings {
     /** Keep the image on destroy (the Docker provider removes it by default). */
     keepImage: boolean;
     containerName: string;
+    /** Registry containers on the Docker host; above 1 they sit behind {@link loadBalancer}. */
+    replicas: number;
+    /** Present when `replicas` is above 1. */
+    loadBalancer?: LoadBalancerSettings;
     /** DNS names clients use; all go into the certificate's SANs. The first is the endpoint. */
     hostnames: string[];
     /** IP addresses clients use; all go into the SANs. */

@@ -84,6 +84,7 @@ const DEFAULTS: Settings = {
     registryVersion: 3,
     keepImage: true,
     containerName: "private-registry",
+    replicas: 1,
     hostnames: ["localhost"],
     ipAddresses: ["127.0.0.1"],
     port: 5000,
@@ -1410,7 +1411,7 @@ describe("hostile input", () => {
                 "command:users",
                 "pulumi:tags",
                 "aws:region",
-                "other-project:replicas",
+                "other-project:instanceCount",
             ]);
             assert.deepStrictEqual(
                 warned.map((w) => w.split(" ")[0]),
@@ -1565,5 +1566,31 @@ describe("imports", () => {
             problems({ imports: [{ image: "a/b" }], dockerHost: "ssh://deploy@build.example", bindAddress: "127.0.0.1" })[0],
             /imports needs the registry reachable from the machine that runs up, but it listens on "127.0.0.1" of the remote Docker host/,
         );
+    });
+});
+
+describe("replicas and loadBalancer", () => {
+    it("one replica by default and no balancer; above one, the balancer with its defaults or what the stack says", () => {
+        const one = ok({});
+        assert.equal(one.replicas, 1);
+        assert.equal(one.loadBalancer, undefined);
+        const two = ok({ replicas: "2", registry: { redis: { addrs: ["redis.internal:6379"] } } });
+        assert.equal(two.replicas, 2);
+        assert.deepEqual(two.loadBalancer, { image: "haproxy:3.0", checkIntervalMs: 1000 });
+        assert.deepEqual(two.warnings, []);
+        assert.deepEqual(ok({ replicas: 3, loadBalancer: { image: "mirror.internal/haproxy:3.0", checkIntervalMs: 500 } }).loadBalancer, {
+            image: "mirror.internal/haproxy:3.0",
+            checkIntervalMs: 500,
+        });
+    });
+
+    it("refuses a count outside 1-16 and a bad balancer; warns about a balancer for one replica and about per-replica caches", () => {
+        assert.match(problems({ replicas: 0 })[0], /replicas must be an integer 1-16/);
+        assert.match(problems({ replicas: 17 })[0], /replicas must be an integer 1-16/);
+        assert.match(problems({ replicas: 2, loadBalancer: { image: "HAProxy" } })[0], /loadBalancer\.image must be an image reference/);
+        assert.match(problems({ replicas: 2, loadBalancer: { checkIntervalMs: 10 } })[0], /loadBalancer\.checkIntervalMs must be an integer 100-60000/);
+        assert.match(problems({ replicas: 2, loadBalancer: { mode: "http" } })[0], /loadBalancer\.mode/);
+        assert.match(ok({ loadBalancer: { image: "haproxy:3.0" } }).warnings.join("\n"), /loadBalancer applies only with replicas above 1/);
+        assert.match(ok({ replicas: 2 }).warnings.join("\n"), /replicas runs 2 registries with a blob-descriptor cache each in memory/);
     });
 });

@@ -40,6 +40,8 @@ export function debugPortFor(port: number, debugPort?: number): number {
 
 /** The parts of the settings the registry's config comes from. */
 export type RegistryModelSettings = Pick<Settings, "registryVersion" | "port" | "storage" | "registry"> & {
+    /** Replicas behind a load balancer: their debug servers answer its health checks on the replica network. Defaults to 1. */
+    replicas?: number;
     /** Serve TLS with this minimum version; absent for plain HTTP. */
     tls?: { minimumTls: "tls1.2" | "tls1.3" };
     /** Basic auth from the uploaded htpasswd. */
@@ -59,8 +61,11 @@ export function registryConfigDraft(s: RegistryModelSettings): RegistryConfigDra
             headers: r.headers,
             tls: s.tls ? { certificatePath: CONTAINER_PATHS.certificate, keyPath: CONTAINER_PATHS.key, minimumTls: s.tls.minimumTls } : undefined,
             // pprof and /debug/vars (which on v3 shows notification headers) must not be reachable
-            // from other containers on the same network unless the operator publishes the port.
-            debugAddr: `${r.debugPort === undefined ? "127.0.0.1" : ""}:${debugPortFor(s.port, r.debugPort)}`,
+            // from other containers on the same network unless the operator publishes the port, or
+            // the load balancer checks it on the replicas' own network.
+            debugAddr: `${r.debugPort === undefined && (s.replicas ?? 1) === 1 ? "127.0.0.1" : ""}:${debugPortFor(s.port, r.debugPort)}`,
+            // A replica stopped by up or by an operator finishes the requests it has; the balancer sends it no new ones.
+            drainTimeout: (s.replicas ?? 1) > 1 ? "10s" : undefined,
             prometheusPath: r.prometheus ? "/metrics" : undefined,
         },
         auth: s.htpasswd ? { htpasswd: { realm: r.realm, path: CONTAINER_PATHS.htpasswd } } : undefined,

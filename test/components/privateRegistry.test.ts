@@ -276,6 +276,52 @@ describe("PrivateRegistry on prod-like settings", () => {
         assert.deepEqual(await promiseOf(r.imported), Object.fromEntries(copies.map((c) => [`${c.inputs.to.repository}:${c.inputs.to.tag}`, undefined])));
     });
 
+    it("two replicas: one after the other on their own network, publishing nothing; the balancer on the endpoint's port and networks checks each one's health", async () => {
+        const s = devSettings({
+            replicas: 2,
+            loadBalancer: { image: "haproxy:3.0", checkIntervalMs: 700 },
+            networks: [{ name: "edge", ipv4Address: "10.1.2.3", aliases: ["registry.example"] }],
+        });
+        const r = await deploy(s);
+        const containers = run.ofType(T.container).filter((c) => c.name.startsWith("registry-registry-container"));
+        assert.deepEqual(
+            containers.map((c) => [c.name, c.inputs.name]),
+            [
+                ["registry-registry-container", "private-registry"],
+                ["registry-registry-container-2", "private-registry-2"],
+            ],
+        );
+        for (const c of containers) {
+            assert.deepEqual(c.inputs.ports ?? [], [], `${c.inputs.name} publishes nothing`);
+            assert.deepEqual(
+                (c.inputs.networksAdvanced as { name: string }[]).map((n) => n.name),
+                ["private-registry-replicas"],
+            );
+        }
+        assert.equal(run.get("docker:index/network:Network", "registry-registry-network").inputs.name, "private-registry-replicas");
+        const second = run.engine(T.container, "registry-registry-container-2").dependencies;
+        assert.ok(second.includes(run.engine(T.container, "registry-registry-container").urn), "the second replica waits for the first");
+        const config = parseYaml(await promiseOf(r.configYaml));
+        assert.equal(config.http.debug.addr, ":5001", "the balancer checks health on the replica network");
+        assert.equal(config.http.draintimeout, "10s");
+
+        const lb = run.get(T.container, "registry-registry-lb-container");
+        assert.equal(lb.inputs.name, "private-registry-lb");
+        assert.deepEqual(lb.inputs.ports, [{ internal: 5000, external: 5000, ip: "127.0.0.1" }]);
+        assert.deepEqual(lb.inputs.networksAdvanced, [
+            { name: "private-registry-replicas" },
+            { name: "edge", ipv4Address: "10.1.2.3", aliases: ["registry.example"] },
+        ]);
+        const cfg = (lb.inputs.uploads as { file: string; content: string }[])[0];
+        assert.equal(cfg.file, "/usr/local/etc/haproxy/haproxy.cfg");
+        assert.match(cfg.content, /^ {2}server private-registry private-registry:5000 port 5001$/m);
+        assert.match(cfg.content, /^ {2}server private-registry-2 private-registry-2:5000 port 5001$/m);
+        assert.match(cfg.content, /check inter 700 fall 2 rise 2/);
+        const lbDeps = run.engine(T.container, "registry-registry-lb-container").dependencies;
+        for (const c of ["registry-registry-container", "registry-registry-container-2"])
+            assert.ok(lbDeps.includes(run.engine(T.container, c).urn), `after ${c}`);
+    });
+
     it("rotates a generated password through its RandomPassword's keeper, and leaves a counter of 0 out (stacks from before keep their passwords)", async () => {
         const s = prodSettings();
         s.users = [

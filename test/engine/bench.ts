@@ -1,18 +1,22 @@
 /**
- * `npm run bench`: three sections, each measured side by side in one run.
+ * `npm run bench`: four sections, each measured side by side in one run.
  * - engine: wall time of the engine's operations on this machine: preview, first up, no-change up
  *   and destroy, for the dev stack and for the e2e stack with two client hosts. Ratios are against
  *   the dev stack's preview.
  * - transfer (benchTransfer.ts): push, pull and ten concurrent pulls of a 512 MiB image through the
  *   registry as deployed and through the same image run bare; ratios deployed/bare against goals.
  * - clients (benchClients.ts): one up configuring 1, 5 and 20 client hosts, and T(20)/T(1).
- * `npm run bench -- engine`, `-- transfer` or `-- clients` runs one section; `BENCH_ROUNDS` (default 3, at
- * least 2) sets the transfer rounds. Needs what `npm test` sets up (dockerd, the test images): run
+ * - storage (benchStorage.ts): push and pull of a 512 MiB image on filesystem storage, on Ceph RGW
+ *   over S3, and on two replicas behind the load balancer; ratios to the filesystem.
+ * `npm run bench -- engine`, `-- transfer`, `-- clients` or `-- storage` runs one section;
+ * `BENCH_ROUNDS` (default 3, at least 2) sets the transfer rounds, `BENCH_STORAGE_ROUNDS` (default 1)
+ * the storage rounds. Needs what `npm test` sets up (dockerd, the test images): run
  * `bash test/e2e/infra/setup.sh` first.
  */
 import { execFileSync } from "node:child_process";
 import { hostKeyOf, isolate, REGISTRY, startInfra, stopInfra } from "../e2e/infra/hosts";
 import { benchClients } from "./benchClients";
+import { benchStorage } from "./benchStorage";
 import { benchTransfer } from "./benchTransfer";
 import { createE2eStack, createStack, type TestStack } from "./engine";
 
@@ -71,8 +75,8 @@ async function benchEngine(): Promise<void> {
 
 async function bench(): Promise<void> {
     const sections = process.argv.slice(2);
-    const unknown = sections.filter((s) => !["engine", "transfer", "clients"].includes(s));
-    if (unknown.length > 0) throw new Error(`unknown section(s) ${unknown.join(", ")}: use engine, transfer and/or clients`);
+    const unknown = sections.filter((s) => !["engine", "transfer", "clients", "storage"].includes(s));
+    if (unknown.length > 0) throw new Error(`unknown section(s) ${unknown.join(", ")}: use engine, transfer, clients and/or storage`);
     const run = (s: string) => sections.length === 0 || sections.includes(s);
     const rounds = Math.max(2, Number(process.env.BENCH_ROUNDS ?? 3) || 3);
     if (run("engine")) await benchEngine();
@@ -83,6 +87,10 @@ async function bench(): Promise<void> {
     if (run("clients")) {
         console.log("");
         console.log(await benchClients());
+    }
+    if (run("storage")) {
+        console.log("");
+        console.log(await benchStorage(Math.max(1, Number(process.env.BENCH_STORAGE_ROUNDS ?? 1) || 1)));
     }
 }
 

@@ -15,6 +15,7 @@ export function devSettings(overrides: Partial<Settings> = {}): Settings {
         registryVersion: 3,
         keepImage: true,
         containerName: "private-registry",
+        replicas: 1,
         hostnames: ["localhost"],
         ipAddresses: ["127.0.0.1"],
         port: 5000,

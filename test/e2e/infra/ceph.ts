@@ -45,6 +45,8 @@ export interface CephOptions {
      * that containers on that network (and only they) reach it. Loopback alone otherwise.
      */
     alsoListenOn?: string;
+    /** The memstore OSD's size, bytes (it holds everything in memory). Default 2 GiB. */
+    memstoreBytes?: number;
 }
 
 const ACCESS_KEY = "PRTESTACCESSKEY00001";
@@ -105,7 +107,7 @@ function httpStatus(url: string): Promise<number> {
 }
 
 /** One attempt: a fresh fsid and directory. Throws (after tearing everything down) when a step fails. */
-async function attempt(log: (line: string) => void, alsoListenOn?: string): Promise<Ceph> {
+async function attempt(log: (line: string) => void, alsoListenOn?: string, memstoreBytes = 2 * 1024 ** 3): Promise<Ceph> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-ceph-"));
     const conf = path.join(dir, "ceph.conf");
     const fsid = randomUUID();
@@ -156,7 +158,7 @@ async function attempt(log: (line: string) => void, alsoListenOn?: string): Prom
                 "mon allow pool size one = true",
                 "osd crush chooseleaf type = 0",
                 "osd objectstore = memstore",
-                "memstore device bytes = 2147483648",
+                `memstore device bytes = ${memstoreBytes}`,
                 // Test-only: radosgw creates 7 pools at first start, each otherwise ~1 s of paxos.
                 "paxos propose interval = 0.1",
                 // Against the `wrong fsid` race: the OSD must not send CRUSH updates before it knows the cluster.
@@ -244,9 +246,9 @@ async function attempt(log: (line: string) => void, alsoListenOn?: string): Prom
 export async function startCeph(opts: CephOptions = {}): Promise<Ceph> {
     const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     try {
-        return await attempt(log, opts.alsoListenOn);
+        return await attempt(log, opts.alsoListenOn, opts.memstoreBytes);
     } catch (e) {
         log(`ceph: start failed, retrying once with a fresh fsid: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
-        return await attempt(log, opts.alsoListenOn);
+        return await attempt(log, opts.alsoListenOn, opts.memstoreBytes);
     }
 }

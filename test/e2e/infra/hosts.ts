@@ -92,10 +92,16 @@ function capabilityArgs(): string[] {
 }
 
 /** Deletes a container's default route: any address outside the test subnet becomes unreachable. */
-export function isolate(container: string): void {
+export function isolate(container: string, allow?: string): void {
     const pid = docker("inspect", "-f", "{{.State.Pid}}", container);
-    const routes = execFileSync("nsenter", ["-n", "-t", pid, "ip", "route", "show", "default"], { encoding: "utf8" });
-    if (routes.trim() !== "") execFileSync("nsenter", ["-n", "-t", pid, "ip", "route", "del", "default"]);
+    const ip = (...args: string[]) => execFileSync("nsenter", ["-n", "-t", pid, "ip", ...args], { encoding: "utf8" });
+    const routes = ip("route", "show", "default");
+    if (routes.trim() === "") return;
+    ip("route", "del", "default");
+    // One host beyond the container's own networks (this machine's address on the test network,
+    // where the test's Ceph gateway listens), through the gateway the default route used.
+    const via = /via (\S+)/.exec(routes)?.[1];
+    if (allow && via) ip("route", "replace", `${allow}/32`, "via", via);
 }
 
 /** A client host's real ed25519 host key, one line (`ssh-ed25519 AAAA…`), read without SSH. */
@@ -106,12 +112,18 @@ export function hostKeyOf(h: TestHost): string {
 /** Removes everything a (crashed) earlier run of the suite may have left. */
 export function cleanup(): void {
     const names = docker("ps", "-a", "--filter", "label=private-registry-e2e", "--format", "{{.Names}}").split("\n").filter(Boolean);
-    for (const n of [...names, REGISTRY.container, `${REGISTRY.container}-installer`]) {
+    const replicas = [`${REGISTRY.container}-2`, `${REGISTRY.container}-3`, `${REGISTRY.container}-lb`];
+    for (const n of [...names, REGISTRY.container, `${REGISTRY.container}-installer`, ...replicas]) {
         try {
             docker("rm", "-f", "-v", n);
         } catch {
             /* absent */
         }
+    }
+    try {
+        docker("network", "rm", `${REGISTRY.container}-replicas`);
+    } catch {
+        /* absent */
     }
     try {
         docker("network", "rm", NETWORK.name);

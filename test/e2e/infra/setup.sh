@@ -9,6 +9,8 @@
 #     — distribution v3 built from Go modules (test/e2e/infra/registry3/go.mod pins the version; the
 #     binary is cached under ~/.cache/private-registry/) + the same busybox, laid out like the
 #     official v3 image (config at /etc/distribution/config.yml);
+#   - private-registry-test/haproxy:2.6 — Debian's HAProxy with its libraries, run like the official
+#     image (the load balancer in front of several replicas);
 #   - private-registry-test/client-host:bookworm — a debootstrap of Debian with sshd, dockerd and the
 #     docker CLI, for client-host containers.
 # Needs root when something is missing. Nothing is pulled from any registry.
@@ -22,8 +24,9 @@ REGISTRY3_VERSION=$(awk -v m="$REGISTRY3_MODULE" '$1 == m { sub(/^v/, "", $2); p
 REGISTRY3_IMAGE=private-registry-test/registry:$REGISTRY3_VERSION
 REGISTRY3_BINARY=${XDG_CACHE_HOME:-$HOME/.cache}/private-registry/registry-$REGISTRY3_VERSION/registry
 CLIENT_IMAGE=private-registry-test/client-host:bookworm
+HAPROXY_IMAGE=private-registry-test/haproxy:2.6
 PACKAGES=(docker.io docker-registry openssh-server openssh-client debootstrap iproute2 openssl curl
-  apache2-utils busybox-static ca-certificates util-linux ceph-mon ceph-osd radosgw ceph-common)
+  apache2-utils busybox-static ca-certificates util-linux ceph-mon ceph-osd radosgw ceph-common haproxy)
 
 step() { printf '   %-52s' "$1"; }
 t() { local s=$SECONDS; "$@"; echo "$((SECONDS - s)) s"; }
@@ -96,6 +99,29 @@ build_registry_image() {
     -c 'EXPOSE 5000' \
     - "$REGISTRY_IMAGE" >/dev/null
   docker tag "$REGISTRY_IMAGE" private-registry-test/registry:2.8.2
+  rm -rf "$root"
+}
+
+# Debian's HAProxy with the libraries ldd lists (and the loader), config where the official image
+# has it (/usr/local/etc/haproxy/haproxy.cfg), run in the foreground in master-worker mode.
+build_haproxy_image() {
+  if docker image inspect "$HAPROXY_IMAGE" >/dev/null 2>&1; then return 0; fi
+  local root
+  root=$(mktemp -d)
+  chmod 0755 "$root"
+  mkdir -p "$root"/bin "$root"/etc "$root"/usr/bin "$root"/usr/sbin "$root"/usr/local/etc/haproxy "$root"/tmp "$root"/run "$root"/var/lib/haproxy
+  chmod 1777 "$root"/tmp
+  cp /usr/sbin/haproxy "$root"/usr/sbin/haproxy
+  ldd /usr/sbin/haproxy | grep -o '/[^ ]*' | while read -r lib; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  image_base "$root"
+  tar -C "$root" -c . | docker import \
+    -c 'LABEL private-registry-test.rev=1' \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    -c 'CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]' \
+    - "$HAPROXY_IMAGE" >/dev/null
   rm -rf "$root"
 }
 
@@ -209,4 +235,5 @@ step "Debian packages";            t install_packages
 step "dockerd";                    t start_dockerd
 step "image $REGISTRY_IMAGE";      t build_registry_image
 step "image $REGISTRY3_IMAGE";    t build_registry3_image
+step "image $HAPROXY_IMAGE";      t build_haproxy_image
 step "image $CLIENT_IMAGE";        t build_client_image

@@ -1,0 +1,71 @@
+/**
+ * The load balancer's `haproxy.cfg` in front of several registry replicas. Pure: no Pulumi import.
+ *
+ * TLS passes through (TCP mode): each replica serves the stack's own certificate, so what clients
+ * trust and verify is the same with one replica or ten, and the balancer never holds the key or
+ * sees a password. Health is HTTP on each replica's debug server (`/debug/health`, which turns 503
+ * when the storage driver fails its check), so a replica whose object store is away leaves the pool.
+ */
+
+/** Where the official image (and ours) reads its config. */
+export const HAPROXY_CONFIG_PATH = "/usr/local/etc/haproxy/haproxy.cfg";
+
+/** One registry replica as the balancer reaches it: by its container name on the replica network. */
+export interface Backend {
+    name: string;
+    port: number;
+    /** The debug server's port, where `/debug/health` answers. */
+    healthPort: number;
+}
+
+/** What the balancer does. */
+export interface LoadBalancerModel {
+    /** The port clients connect to (the registry's port: `certs.d/<host:port>` stays the same). */
+    port: number;
+    backends: Backend[];
+    /** How often each replica is checked, ms; two failures take it out, two passes put it back. */
+    checkIntervalMs: number;
+}
+
+/** Renders `haproxy.cfg`. */
+export function renderHaproxyConfig(m: LoadBalancerModel): string {
+    const lines = [
+        "# Rendered by private-registry: TLS passes through to the registry replicas.",
+        "global",
+        "  log stdout format raw local0 notice",
+        "  maxconn 4096",
+        "",
+        // Docker's embedded DNS: a replica replaced by up gets a new address, followed here.
+        "resolvers docker",
+        "  nameserver dns 127.0.0.11:53",
+        "  hold valid 1s",
+        "  hold obsolete 5s",
+        "",
+        "defaults",
+        "  mode tcp",
+        "  log global",
+        "  option tcplog",
+        "  timeout connect 2s",
+        // Pulls and pushes of large layers stream for minutes without a gap long enough to matter.
+        "  timeout client 10m",
+        "  timeout server 10m",
+        // A connection refused by a replica that just stopped is retried on another one: the
+        // client never sees it.
+        "  retries 3",
+        "  option redispatch 1",
+        "",
+        "frontend registry",
+        `  bind :${m.port}`,
+        "  default_backend replicas",
+        "",
+        "backend replicas",
+        "  balance leastconn",
+        "  option httpchk GET /debug/health",
+        "  http-check expect status 200",
+        // A replica taken out keeps the sessions it has: stopped, it drains them (http.draintimeout).
+        `  default-server check inter ${m.checkIntervalMs} fall 2 rise 2 resolvers docker init-addr last,libc,none`,
+        ...m.backends.map((b) => `  server ${b.name} ${b.name}:${b.port} port ${b.healthPort}`),
+        "",
+    ];
+    return lines.join("\n");
+}

@@ -1,0 +1,266 @@
+/**
+ * Several replicas behind one endpoint, end to end on the real engine: the e2e stack with
+ * `replicas: 2` on a real Ceph RADOS Gateway (S3), an HAProxy load balancer (Debian's, built into
+ * a local image) on the endpoint's address and port, TLS passed through. Host A pushes through the
+ * endpoint, each replica serves the image directly; a chunked upload moves between replicas; one
+ * replica stopped in the middle of a pull loop costs no pull; radosgw restarted takes the replicas
+ * out and back without a restart; destroy leaves the bucket and nothing on the Docker host.
+ *
+ * Every container the program starts loses its default route (only the test's networks and this
+ * machine's address on the test network, where the gateway listens, stay reachable).
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { deleteBucket, s3Client } from "../../components/objectStore/s3Bucket";
+import { type Ceph, startCeph } from "../e2e/infra/ceph";
+import { hostKeyOf, isolate, NETWORK, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
+import { api, e2eLog as log, type RegistryTarget, timed } from "../e2e/support";
+import { createE2eStack, StepLog, type TestStack } from "./engine";
+
+let infra: TestInfra;
+let ceph: Ceph;
+let s3: S3Client;
+let ts: TestStack;
+let hostA: TestHost;
+let hostB: TestHost;
+let ca = "";
+let passwords: Record<string, string> = {};
+const BUCKET = "pr-e2e-replicas";
+const REPLICAS = [REGISTRY.container, `${REGISTRY.container}-2`];
+const LB = `${REGISTRY.container}-lb`;
+const image = `${REGISTRY.name}:${REGISTRY.port}/e2e/replicated:1`;
+let pushed = "";
+
+const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
+const running = (c: string) => docker("ps", "-q", "--filter", `name=^${c}$`) !== "";
+const health = (c: string) => docker("inspect", "-f", "{{.State.Health.Status}}", c);
+const startedAt = (c: string) => docker("inspect", "-f", "{{.State.StartedAt}}", c);
+/** A replica's address on the replica network: this machine reaches it directly. */
+const replicaIp = (c: string) => docker("inspect", "-f", `{{(index .NetworkSettings.Networks "${REGISTRY.container}-replicas").IPAddress}}`, c);
+const direct = (c: string): RegistryTarget => ({ host: replicaIp(c), port: REGISTRY.port, servername: REGISTRY.name, ca });
+
+async function setConfig(key: string, value: unknown, secret = false): Promise<void> {
+    await ts.stack.setConfig(`private-registry:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value), secret });
+}
+
+function isolateAll(): void {
+    for (const c of [...REPLICAS, LB]) if (running(c)) isolate(c, NETWORK.gateway);
+}
+
+async function up(): Promise<StepLog> {
+    const steps = new StepLog();
+    const res = await ts.stack.up({ onEvent: steps.onEvent, color: "never" });
+    ca = String(res.outputs.caCertPem.value);
+    passwords = res.outputs.passwords.value as Record<string, string>;
+    isolateAll();
+    return steps;
+}
+
+async function pullOnB(tag: string): Promise<string> {
+    const r = await sshExec(
+        infra,
+        hostB,
+        `docker rmi -f ${tag} >/dev/null 2>&1; docker pull ${tag} >/dev/null && docker inspect --format '{{index .RepoDigests 0}}' ${tag}`,
+    );
+    assert.equal(r.code, 0, r.stdout);
+    return r.stdout.trim().split("@")[1];
+}
+
+/** Waits until `ok()` holds, polling each 200 ms; returns how long it took. */
+async function until(what: string, ok: () => boolean | Promise<boolean>, limitMs = 120_000): Promise<number> {
+    const t0 = Date.now();
+    while (!(await ok())) {
+        assert.ok(Date.now() - t0 < limitMs, `${what}: not after ${limitMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 200));
+    }
+    return Date.now() - t0;
+}
+
+/** HAProxy's own word on a replica (from its log): the last UP/DOWN line. */
+function lbSays(replica: string): "UP" | "DOWN" | undefined {
+    const lines = execFileSync("docker", ["logs", LB], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+        .concat(execFileSync("sh", ["-c", `docker logs ${LB} 2>&1 >/dev/null`], { encoding: "utf8" }))
+        .split("\n")
+        .filter((l) => l.includes(`replicas/${replica} is `));
+    return /is (UP|DOWN)/.exec(lines.at(-1) ?? "")?.[1] as "UP" | "DOWN" | undefined;
+}
+
+before(async () => {
+    await timed("infrastructure: network, 2 client hosts, Ceph", async () => {
+        infra = await startInfra(2, log);
+        ceph = await startCeph({ log, alsoListenOn: NETWORK.gateway });
+    });
+    [hostA, hostB] = infra.hosts;
+    s3 = s3Client({ endpoint: ceph.endpoint, region: "us-east-1", forcePathStyle: true, accessKey: ceph.accessKey, secretKey: ceph.secretKey });
+    ts = await createE2eStack({ name: "replicas", sshPrivateKeyPem: infra.sshKey.privateKeyPem, log });
+    await ts.stack.removeConfig("private-registry:data");
+    await setConfig("clients", [
+        { name: "host-a", host: hostA.ip, hostKey: hostKeyOf(hostA), login: "pusher" },
+        { name: "host-b", host: hostB.ip, hostKey: hostKeyOf(hostB), user: "deploy", login: "puller" },
+    ]);
+    await setConfig(
+        "storage",
+        {
+            driver: "s3",
+            region: "us-east-1",
+            bucket: BUCKET,
+            regionEndpoint: `http://${NETWORK.gateway}:${ceph.port}`,
+            accessKey: ceph.accessKey,
+            secretKey: ceph.secretKey,
+            secure: false,
+        },
+        true,
+    );
+    await setConfig("replicas", "2");
+    await setConfig("loadBalancer", { image: "private-registry-test/haproxy:2.6", checkIntervalMs: 500 });
+});
+
+after(async () => {
+    if (ts) await ts.stack.destroy({ color: "never" }).catch((e) => console.error(`destroy: ${(e as Error).message}`));
+    if (ceph)
+        await deleteBucket({
+            bucket: BUCKET,
+            region: "us-east-1",
+            endpoint: ceph.endpoint,
+            forcePathStyle: true,
+            accessKey: ceph.accessKey,
+            secretKey: ceph.secretKey,
+        }).catch(() => undefined);
+    s3?.destroy();
+    await ceph?.stop();
+    stopInfra();
+});
+
+describe("two replicas behind one endpoint on Ceph RGW, on the real engine", () => {
+    it("host A pushes through the endpoint; host B pulls it; each replica serves the manifest and layers directly", async () => {
+        const steps = await timed("up with 2 replicas and the load balancer", () => up());
+        assert.ok(steps.changes().includes("create docker:index/container:Container::registry-registry-lb-container"), steps.changes().join("\n"));
+        for (const c of REPLICAS) assert.equal(health(c), "healthy", c);
+        const ports = docker("port", LB);
+        assert.match(ports, /^5000\/tcp -> 127\.0\.0\.1:5000$/m, "the balancer holds the endpoint's port");
+        for (const c of REPLICAS) assert.equal(docker("port", c), "", `${c} publishes nothing`);
+        const r = await sshExec(
+            infra,
+            hostA,
+            `set -e; d=$(mktemp -d); head -c 3000000 /dev/urandom > $d/blob; tar -C $d -c . | docker import - ${image} >/dev/null; docker push ${image}`,
+        );
+        assert.equal(r.code, 0, r.stdout);
+        pushed = /digest: (sha256:[0-9a-f]{64})/.exec(r.stdout)?.[1] ?? "";
+        assert.equal(await pullOnB(image), pushed);
+        const auth = { user: "puller", password: passwords.puller };
+        for (const c of REPLICAS) {
+            const m = await api(direct(c), "GET", `/v2/e2e/replicated/manifests/${pushed}`, {
+                ...auth,
+                headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" },
+            });
+            assert.equal(m.status, 200, `${c}: ${m.body}`);
+            for (const l of JSON.parse(m.body).layers as { digest: string }[]) {
+                const b = await api(direct(c), "GET", `/v2/e2e/replicated/blobs/${l.digest}`, auth);
+                // By default a layer is a redirect to a pre-signed URL of the store (docs: redirects).
+                assert.equal(b.status, 307, `${c} has layer ${l.digest}: ${b.body}`);
+                assert.match(String(b.headers.location), new RegExp(`^http://${NETWORK.gateway.replace(/\./g, "\\.")}:${ceph.port}/${BUCKET}/`));
+            }
+        }
+        assert.ok(((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount ?? 0) > 0, "the data is in the bucket");
+    });
+
+    it("a chunked upload started on one replica, continued on the other and finished on the first completes (one http.secret, one store)", async () => {
+        const auth = { user: "pusher", password: passwords.pusher };
+        const [one, two] = REPLICAS.map(direct);
+        const parts = [crypto.randomBytes(1_500_000), crypto.randomBytes(900_000)];
+        const digest = `sha256:${crypto.createHash("sha256").update(Buffer.concat(parts)).digest("hex")}`;
+        const start = await api(one, "POST", "/v2/e2e/chunked/blobs/uploads/", auth);
+        assert.equal(start.status, 202, start.body);
+        let location = new URL(String(start.headers.location), "https://x");
+        let offset = 0;
+        for (const [i, part] of parts.entries()) {
+            const target = i === 0 ? two : one;
+            const patch = await api(target, "PATCH", `${location.pathname}${location.search}`, {
+                ...auth,
+                body: part,
+                headers: {
+                    "content-type": "application/octet-stream",
+                    "content-length": String(part.length),
+                    "content-range": `${offset}-${offset + part.length - 1}`,
+                },
+            });
+            assert.equal(patch.status, 202, `PATCH ${i} on replica ${i === 0 ? 2 : 1}: ${patch.body}`);
+            offset += part.length;
+            location = new URL(String(patch.headers.location), "https://x");
+        }
+        location.searchParams.set("digest", digest);
+        const put = await api(two, "PUT", `${location.pathname}${location.search}`, { ...auth, headers: { "content-length": "0" } });
+        assert.equal(put.status, 201, put.body);
+        const got = await api(one, "GET", `/v2/e2e/chunked/blobs/${digest}`, auth);
+        assert.equal(got.status, 307, "the other replica serves the finished blob (from the store)");
+        const fetched = await fetch(String(got.headers.location));
+        assert.equal(
+            `sha256:${crypto
+                .createHash("sha256")
+                .update(Buffer.from(await fetched.arrayBuffer()))
+                .digest("hex")}`,
+            digest,
+        );
+    });
+
+    it("one replica stopped during a pull loop through the endpoint: no pull fails once the balancer has taken it out; started again, it rejoins", async () => {
+        const stopped = REPLICAS[1];
+        const loop = sshExec(
+            infra,
+            hostB,
+            `ok=0; end=$(($(date +%s) + 40)); while [ $(date +%s) -lt $end ]; do docker rmi -f ${image} >/dev/null 2>&1; ` +
+                `if docker pull -q ${image} >/dev/null 2>/tmp/pull.err; then ok=$((ok+1)); else echo "failed at $(date +%s%3N): $(cat /tmp/pull.err)"; fi; done; echo "ok=$ok"`,
+        );
+        await new Promise((r) => setTimeout(r, 8000));
+        const t0 = Date.now();
+        docker("stop", "-t", "10", stopped);
+        const downAfter = await until("the balancer takes the stopped replica out", () => lbSays(stopped) === "DOWN", 30_000);
+        const outAt = Date.now();
+        const stoppedFor = Date.now() - t0;
+        await new Promise((r) => setTimeout(r, Math.max(0, 12_000 - stoppedFor)));
+        docker("start", stopped);
+        isolate(stopped, NETWORK.gateway);
+        const upAfter = await until("the replica rejoins", () => lbSays(stopped) === "UP", 60_000);
+        const result = await loop;
+        const ok = Number(/ok=(\d+)/.exec(result.stdout)?.[1] ?? 0);
+        const failures = [...result.stdout.matchAll(/failed at (\d+)/g)].map((m) => Number(m[1]));
+        const during = failures.filter((t) => t < outAt);
+        console.log(
+            `  [e2e] pull loop through the endpoint: ${ok + failures.length} pulls; the stopped replica was out of the pool ${(downAfter / 1000).toFixed(1)} s after the stop ` +
+                `(${during.length} pull(s) failed in that switch), back ${(upAfter / 1000).toFixed(1)} s after its start`,
+        );
+        assert.ok(ok > 5, `the loop pulled: ${result.stdout}`);
+        assert.deepEqual(
+            failures.filter((t) => t >= outAt),
+            [],
+            `no pull failed once the balancer had taken the replica out: ${result.stdout}`,
+        );
+    });
+
+    it("radosgw restarted: every replica turns unhealthy and recovers without a restart; no image lost", async () => {
+        const before = REPLICAS.map(startedAt);
+        await ceph.stopGateway();
+        try {
+            const down = await until("unhealthy without the gateway", () => REPLICAS.every((c) => health(c) === "unhealthy"));
+            log(`unhealthy ${(down / 1000).toFixed(0)} s after radosgw stopped`);
+        } finally {
+            await ceph.startGateway();
+        }
+        const back = await until("healthy again", () => REPLICAS.every((c) => health(c) === "healthy"));
+        log(`healthy ${(back / 1000).toFixed(0)} s after radosgw came back`);
+        assert.deepEqual(REPLICAS.map(startedAt), before, "no replica was restarted");
+        await until("the balancer has them back", () => REPLICAS.every((c) => lbSays(c) === "UP"), 30_000);
+        assert.equal(await pullOnB(image), pushed, "no image lost");
+    });
+
+    it("destroy removes both replicas, the balancer and their network, and keeps the bucket with its data", async () => {
+        const objects = (await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount ?? 0;
+        await timed("destroy", () => ts.stack.destroy({ color: "never" }));
+        for (const c of [...REPLICAS, LB]) assert.equal(docker("ps", "-aq", "--filter", `name=^${c}$`), "", `${c} is gone`);
+        assert.equal(docker("network", "ls", "-q", "--filter", `name=^${REGISTRY.container}-replicas$`), "", "the replica network is gone");
+        assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount ?? 0, objects, "the bucket keeps every object");
+    });
+});
