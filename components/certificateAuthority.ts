@@ -27,6 +27,8 @@ export interface CertificateAuthorityArgs {
     generate?: GeneratedCaArgs;
     /** Adopt an existing CA (for example the cluster CA). The key is treated as a secret. */
     existing?: { certPem: pulumi.Input<string>; keyPem: pulumi.Input<string> };
+    /** Keep a generated CA as it is whatever `generate` now says (the old CA during a rollover). */
+    keep?: boolean;
 }
 
 /** The certificate authority that issues the registry's server certificate and that clients trust. */
@@ -44,7 +46,8 @@ export class CertificateAuthority extends pulumi.ComponentResource {
             this.certPem = pulumi.output(existing.certPem);
             this.privateKeyPem = pulumi.secret(existing.keyPem);
         } else if (g && !existing) {
-            const key = new tls.PrivateKey(`${name}-key`, privateKeyArgs(g, CA_DEFAULTS.rsaBits), child);
+            const kept = args.keep ? { ignoreChanges: ["algorithm", "rsaBits", "ecdsaCurve"] } : {};
+            const key = new tls.PrivateKey(`${name}-key`, privateKeyArgs(g, CA_DEFAULTS.rsaBits), { ...child, ...kept });
             const cert = new tls.SelfSignedCert(
                 `${name}-cert`,
                 {
@@ -54,7 +57,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
                     validityPeriodHours: g.validityHours ?? CA_DEFAULTS.validityHours,
                     allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
                 },
-                child,
+                args.keep ? { ...child, ignoreChanges: ["subject", "validityPeriodHours"] } : child,
             );
             this.certPem = cert.certPem;
             this.privateKeyPem = pulumi.secret(key.privateKeyPem);

@@ -29,3 +29,6 @@ export const REGISTRY_DEFAULTS = {
 
 /** The load balancer in front of several replicas (`LoadBalancer`). */
 export const LOAD_BALANCER_DEFAULTS = { image: "haproxy:3.0", checkIntervalMs: 1000 } as const;
+
+/** The Redis the program runs as the blob-descriptor cache (`RedisCache`). */
+export const REDIS_CACHE_DEFAULTS = { image: "redis:7.4", memoryMb: 256 } as const;

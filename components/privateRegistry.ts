@@ -32,7 +32,7 @@ export function registryAddresses(s: Pick<Settings, "hostnames" | "ipAddresses" 
 
 /** What the PKI step hands the registry and the clients (absent when TLS is off). */
 interface Pki {
-    /** The CA clients trust, PEM ("" when a supplied certificate comes without its CA). */
+    /** The CA clients trust, PEM ("" when a supplied certificate comes without its CA); both CAs during a rollover. */
     caCertPem: pulumi.Output<string>;
     certPem: pulumi.Output<string>;
     keyPem: pulumi.Output<string>;
@@ -140,10 +140,22 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         const caSettings = tlsSettings.ca;
         const certSettings = tlsSettings.certificate;
         let ca: CertificateAuthority | undefined;
+        // What clients trust: the CA, or during a rollover the old one and the new one.
+        let trusted: pulumi.Output<string> | undefined;
         if (caSettings.mode === "existing") {
             ca = new CertificateAuthority(`${name}-ca`, { existing: { certPem: caSettings.certPem, keyPem: secret(caSettings.keyPem) } }, child);
         } else if (certSettings.mode === "generate") {
-            ca = new CertificateAuthority(`${name}-ca`, { generate: { ...caSettings } }, child);
+            // Generation 1 keeps the name every stack had before rollovers existed.
+            const caName = (g: number) => (g === 1 ? `${name}-ca` : `${name}-ca-g${g}`);
+            const { generation, rollover, ...generate } = caSettings;
+            const current = new CertificateAuthority(caName(generation), { generate }, child);
+            ca = current;
+            if (rollover) {
+                // The old CA stays exactly as it was, whatever tls.ca now says (a rollover may change the algorithm).
+                const previous = new CertificateAuthority(caName(generation - 1), { generate, keep: true }, child);
+                if (rollover === "trust") ca = previous;
+                trusted = pulumi.all([previous.certPem, current.certPem]).apply(([a, b]) => `${a.trimEnd()}\n${b.trimEnd()}\n`);
+            }
         }
         const sans = { dnsNames: args.hostnames, ipAddresses: args.ipAddresses };
         let cert: RegistryCertificate;
@@ -171,7 +183,12 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             throw new pulumi.ResourceError("a generated server certificate needs a CA (generated or existing)", this);
         }
         const suppliedCa = certSettings.mode === "existing" && certSettings.caPem ? certSettings.caPem : "";
-        return { caCertPem: ca?.certPem ?? pulumi.output(suppliedCa), certPem: cert.certPem, keyPem: cert.privateKeyPem, minimumTls: tlsSettings.minimumTls };
+        return {
+            caCertPem: trusted ?? ca?.certPem ?? pulumi.output(suppliedCa),
+            certPem: cert.certPem,
+            keyPem: cert.privateKeyPem,
+            minimumTls: tlsSettings.minimumTls,
+        };
     }
 
     /** The registry container on its Docker host, with its config, certificate and htpasswd. */
@@ -203,6 +220,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 pidsLimit: args.container.pidsLimit,
                 replicas: args.replicas,
                 loadBalancer: args.loadBalancer,
+                redisCache: args.redisCache,
             },
             { parent: this, providers: [dockerProvider] },
         );

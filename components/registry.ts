@@ -5,9 +5,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { listenPort, registryConfigProblems, renderRegistryConfig } from "./render/registryConfig";
 import { FILES_DIR, renderImageLoad, type RunAs } from "./render/registryFiles";
-import { CONTAINER_PATHS, type RegistryConfigDraft, withHttpSecret } from "./render/registryModel";
+import { CONTAINER_PATHS, type RegistryConfigDraft, redisCacheName, withHttpSecret } from "./render/registryModel";
 import { REGISTRY_DEFAULTS } from "./defaults";
 import { LoadBalancer } from "./loadBalancer";
+import { RedisCache } from "./redisCache";
 import { type RegistryFileContent, RegistryFiles } from "./registryFiles";
 
 const TYPE = "private-registry:registry:Registry";
@@ -60,6 +61,8 @@ export interface RegistryArgs {
     replicas?: number;
     /** The balancer in front of several replicas (required when `replicas` is above 1). */
     loadBalancer?: { image: string; checkIntervalMs: number };
+    /** A Redis to run as the blob-descriptor cache (`config.redis` names it, without its password). */
+    redisCache?: { image: string; memoryMb: number };
 }
 
 /** The container name of replica `i` (0-based): the first keeps the configured name, so a stack of one stays as it was. */
@@ -113,8 +116,34 @@ export class Registry extends pulumi.ComponentResource {
             volumes.push({ hostPath: fsData.hostPath, containerPath: CONTAINER_PATHS.data });
         }
 
+        const replicas = args.replicas ?? 1;
+        if (replicas > 1 && !args.loadBalancer) throw new pulumi.ResourceError("several replicas need a load balancer", this);
+        // Several replicas, or one with the program's Redis, get a network of their own.
+        const network =
+            replicas > 1 || args.redisCache
+                ? new docker.Network(`${name}-network`, { name: `${args.containerName}-replicas`, driver: "bridge" }, child)
+                : undefined;
+        const redis =
+            args.redisCache && network
+                ? new RedisCache(
+                      `${name}-redis`,
+                      {
+                          image: args.redisCache.image,
+                          keepImage: args.keepImage ?? REGISTRY_DEFAULTS.keepImage,
+                          containerName: redisCacheName(args.containerName),
+                          network: network.name,
+                          memoryMb: args.redisCache.memoryMb,
+                      },
+                      child,
+                  )
+                : undefined;
+
         this.configPath = CONTAINER_PATHS.config;
-        this.configYaml = pulumi.secret(httpSecret.result.apply((secret) => renderRegistryConfig(withHttpSecret(config, secret))));
+        this.configYaml = pulumi.secret(
+            pulumi
+                .all([httpSecret.result, redis?.password])
+                .apply(([secret, redisPassword]) => renderRegistryConfig(withHttpSecret(config, secret, redisPassword))),
+        );
 
         const restartOnChange: RegistryFileContent[] = [{ path: CONTAINER_PATHS.config, mode: "0600", content: this.configYaml }];
         if (args.tls) {
@@ -142,22 +171,16 @@ export class Registry extends pulumi.ComponentResource {
         volumes.push({ volumeName: files.volumeName, containerPath: FILES_DIR, readOnly: true });
         const pidsLimit = args.pidsLimit ?? REGISTRY_DEFAULTS.pidsLimit;
 
-        const replicas = args.replicas ?? 1;
-        if (replicas > 1 && !args.loadBalancer) throw new pulumi.ResourceError("several replicas need a load balancer", this);
         // One replica publishes its ports itself; several are reached on a network of their own.
         const ports: docker.types.input.ContainerPort[] = [];
         if (replicas === 1) {
             ports.push({ internal: port, external: port, ip: args.bindAddress ?? "0.0.0.0" });
             if (args.publishDebugPort) ports.push({ internal: debugPort, external: debugPort, ip: "127.0.0.1" });
         }
-        const network = replicas > 1 ? new docker.Network(`${name}-network`, { name: `${args.containerName}-replicas`, driver: "bridge" }, child) : undefined;
-        const networks = network
-            ? [{ name: network.name }]
-            : args.networks?.map((n) => ({
-                  name: n.name,
-                  ipv4Address: n.ipv4Address,
-                  aliases: n.aliases,
-              }));
+        const own = (args.networks ?? []).map((n) => ({ name: n.name, ipv4Address: n.ipv4Address, aliases: n.aliases }));
+        // Behind the balancer a replica is on the replicas' network only; alone, it keeps the endpoint's networks too.
+        const networks: docker.types.input.ContainerNetworksAdvanced[] = replicas > 1 ? [] : own;
+        if (network) networks.push({ name: network.name });
 
         this.replicaNames = Array.from({ length: replicas }, (_, i) => replicaName(args.containerName, i));
         const containers: docker.Container[] = [];
@@ -208,7 +231,13 @@ export class Registry extends pulumi.ComponentResource {
                     ...child,
                     // One replica after the other (each healthy before the next is touched): a change
                     // that replaces them never takes them all away at once.
-                    dependsOn: [files.installer, ...(volume ? [volume] : []), ...(args.waitFor ?? []), ...containers.slice(-1)],
+                    dependsOn: [
+                        files.installer,
+                        ...(volume ? [volume] : []),
+                        ...(args.waitFor ?? []),
+                        ...(redis ? [redis.container] : []),
+                        ...containers.slice(-1),
+                    ],
                     // dockerd merges its own daemon.json log-opts into the container's, and the provider
                     // reads the merged map back: without this, such a host would replace the registry
                     // whenever the state is refreshed. The program sets logOpts itself, never the user.

@@ -20,7 +20,7 @@ import { parseDockerHost } from "./docker";
 import { parseEndpoint } from "./endpoint";
 import { parseImage } from "./image";
 import { checkImports, parseImports } from "./imports";
-import { checkReplicas, parseReplicas } from "./replicas";
+import { checkReplicas, parseRedisCache, parseReplicas } from "./replicas";
 import { parseObjectStore } from "./objectStore";
 import { type RawConfig, Reader, SettingsError, unknownKey } from "./reader";
 import { parseRegistry } from "./registry";
@@ -71,6 +71,7 @@ export const TOP_KEYS = [
     "imports",
     "replicas",
     "loadBalancer",
+    "redisCache",
 ] as const;
 
 /**
@@ -97,7 +98,8 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
     const clients = parseClients(r, users, tls.enabled);
     const imports = parseImports(r);
     const { replicas, loadBalancer } = parseReplicas(r);
-    checkReplicas(r, { replicas, registry });
+    const redisCache = parseRedisCache(r);
+    checkReplicas(r, { replicas, registry, redisCache });
     if (bindAddress !== undefined) checkImports(r, { docker, bindAddress, proxy: registry.proxy !== undefined, imports });
     if (registryVersion !== undefined && port !== undefined && storage !== undefined) {
         checkRegistryConfig(r, { registryVersion, port, storage, registry, tls });
@@ -125,6 +127,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         containerName: defined(containerName),
         replicas,
         ...(loadBalancer ? { loadBalancer } : {}),
+        ...(redisCache ? { redisCache } : {}),
         hostnames,
         ipAddresses,
         port: defined(port),

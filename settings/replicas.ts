@@ -1,10 +1,11 @@
-/** The replica section: `replicas` and `loadBalancer` (several registry containers behind one endpoint). */
-import { LOAD_BALANCER_DEFAULTS } from "../components/defaults";
+/** The replica section: `replicas`, `loadBalancer` and `redisCache` (several registry containers behind one endpoint, one cache). */
+import { LOAD_BALANCER_DEFAULTS, REDIS_CACHE_DEFAULTS } from "../components/defaults";
 import { IMAGE_REF } from "./image";
 import { BAD, type Reader, show } from "./reader";
-import type { LoadBalancerSettings, Settings } from "./types";
+import type { LoadBalancerSettings, RedisCacheSettings, Settings } from "./types";
 
 export const LOAD_BALANCER_KEYS = ["image", "checkIntervalMs"];
+export const REDIS_CACHE_KEYS = ["image", "memoryMb"];
 
 export function parseReplicas(r: Reader): { replicas: number; loadBalancer?: LoadBalancerSettings } {
     const replicas = r.has("replicas") ? (r.int("replicas", r.text("replicas"), 1, 16) ?? 1) : 1;
@@ -30,12 +31,33 @@ export function parseReplicas(r: Reader): { replicas: number; loadBalancer?: Loa
     return { replicas, ...(loadBalancer ? { loadBalancer } : {}) };
 }
 
-/** The checks between `replicas` and the rest of the stack. */
-export function checkReplicas(r: Reader, s: Pick<Settings, "replicas" | "registry">): void {
-    if (s.replicas > 1 && s.registry.redis === undefined) {
+/** `redisCache`: a Redis the program runs beside the registry as its blob-descriptor cache. */
+export function parseRedisCache(r: Reader): RedisCacheSettings | undefined {
+    if (!r.has("redisCache")) return undefined;
+    const what = "an object {image?, memoryMb?}";
+    const raw = r.json("redisCache", what);
+    const o = raw === BAD ? undefined : r.obj("redisCache", raw, REDIS_CACHE_KEYS, what);
+    if (!o) return undefined;
+    const cache: RedisCacheSettings = { ...REDIS_CACHE_DEFAULTS };
+    if (o.image !== undefined) {
+        const image = r.str("redisCache.image", o.image);
+        if (image !== undefined && !IMAGE_REF.test(image)) {
+            r.fail("redisCache.image", `must be an image reference [registry/]name[:tag][@sha256:<64 hex>], such as redis:7.4, got ${show(image)}`);
+        } else if (image !== undefined) cache.image = image;
+    }
+    if (o.memoryMb !== undefined) cache.memoryMb = r.int("redisCache.memoryMb", o.memoryMb, 16, 65_536) ?? cache.memoryMb;
+    return cache;
+}
+
+/** The checks between `replicas`, `redisCache` and the rest of the stack. */
+export function checkReplicas(r: Reader, s: Pick<Settings, "replicas" | "registry" | "redisCache">): void {
+    if (s.redisCache && s.registry.redis) {
+        r.fail("redisCache", "and registry.redis both give the registry a Redis: keep redisCache to have the program run one, or registry.redis to use yours");
+    }
+    if (s.replicas > 1 && s.registry.storageOptions.blobDescriptorCache !== "redis" && s.redisCache === undefined) {
         r.warn(
             "replicas",
-            `runs ${s.replicas} registries with a blob-descriptor cache each in memory: a blob deleted through one is still described by the others until they restart. Set registry.redis to share one cache`,
+            `runs ${s.replicas} registries with a blob-descriptor cache each in memory: a blob deleted through one is still described by the others until they restart. Set redisCache (a Redis the program runs), or registry.redis (yours) with registry.blobDescriptorCache: redis, to share one cache`,
         );
     }
 }

@@ -7,7 +7,7 @@ import type { Obj } from "./rules";
 import { CA_DEFAULTS, CERTIFICATE_DEFAULTS } from "../components/defaults";
 
 export const TLS_KEYS = ["enabled", "minimumTls", "ca", "certificate"];
-export const CA_KEYS = ["algorithm", "rsaBits", "ecdsaCurve", "commonName", "organization", "validityHours"];
+export const CA_KEYS = ["algorithm", "rsaBits", "ecdsaCurve", "commonName", "organization", "validityHours", "generation", "rollover"];
 export const CERT_KEYS = ["algorithm", "rsaBits", "ecdsaCurve", "validityHours", "earlyRenewalHours"];
 
 export function parseKeyChoice(r: Reader, key: string, o: Obj, defaultBits: 2048 | 4096) {
@@ -25,6 +25,25 @@ export function parseKeyChoice(r: Reader, key: string, o: Obj, defaultBits: 2048
     if (algorithm === "RSA" && o.ecdsaCurve !== undefined) r.fail(`${key}.ecdsaCurve`, "applies only to algorithm ECDSA");
     if (algorithm === "ECDSA" && o.rsaBits !== undefined) r.fail(`${key}.rsaBits`, "applies only to algorithm RSA");
     return { algorithm: algorithm ?? "RSA", rsaBits: rsaBits ?? defaultBits, ecdsaCurve: ecdsaCurve ?? "P256" } as const;
+}
+
+/**
+ * A CA rollover in three `up`s: `generation` raised with `rollover: trust` (a new CA, trusted by
+ * clients beside the old one), then `rollover: serve` (the server certificate from the new CA),
+ * then `rollover` removed (the old CA leaves the clients and the state).
+ */
+function parseRollover(r: Reader, caRaw: Obj): { generation: number; rollover?: "trust" | "serve" } {
+    const generation = caRaw.generation === undefined ? 1 : (r.int("tls.ca.generation", caRaw.generation, 1, 1000) ?? 1);
+    if (caRaw.rollover === undefined) return { generation };
+    const rollover = r.oneOf("tls.ca.rollover", caRaw.rollover, ["trust", "serve"] as const, " (the stages of a CA rollover; remove the key to finish it)");
+    if (rollover !== undefined && generation < 2) {
+        r.fail(
+            "tls.ca.rollover",
+            `needs tls.ca.generation raised to 2 or more (the new CA's generation; the old one is generation - 1), got generation ${generation}`,
+        );
+        return { generation };
+    }
+    return rollover === undefined ? { generation } : { generation, rollover };
 }
 
 export function parseTls(r: Reader, hostnames: string[], ipAddresses: string[], now: Date): TlsSettings {
@@ -122,6 +141,7 @@ export function parseTls(r: Reader, hostnames: string[], ipAddresses: string[], 
                       caRaw.validityHours === undefined
                           ? CA_DEFAULTS.validityHours
                           : (r.int("tls.ca.validityHours", caRaw.validityHours, 1, 876000) ?? CA_DEFAULTS.validityHours),
+                  ...parseRollover(r, caRaw),
               };
     const certChoice = parseKeyChoice(r, "tls.certificate", certRaw, CERTIFICATE_DEFAULTS.rsaBits);
     const validityHours =

@@ -34,6 +34,10 @@ export type CaSettings =
           commonName: string;
           organization: string;
           validityHours: number;
+          /** Which CA this is: raised by one for each rollover. Defaults to 1. */
+          generation: number;
+          /** A rollover in progress: `trust` (clients trust both CAs), then `serve` (the server certificate from the new one). */
+          rollover?: "trust" | "serve";
       }
     | { mode: "existing"; certPem: string; keyPem: Secret };
 
@@ -168,6 +172,13 @@ export interface LoadBalancerSettings {
     checkIntervalMs: number;
 }
 
+/** A Redis the program runs as the registry's blob-descriptor cache. */
+export interface RedisCacheSettings {
+    image: string;
+    /** Its memory, MiB: Redis evicts the least recently used descriptors beyond it. */
+    memoryMb: number;
+}
+
 /** Everything one stack deploys. */
 export interface Settings {
     docker: DockerHostSettings;
@@ -184,6 +195,8 @@ export interface Settings {
     replicas: number;
     /** Present when `replicas` is above 1. */
     loadBalancer?: LoadBalancerSettings;
+    /** A Redis the program runs as the blob-descriptor cache (instead of `registry.redis`). */
+    redisCache?: RedisCacheSettings;
     /** DNS names clients use; all go into the certificate's SANs. The first is the endpoint. */
     hostnames: string[];
     /** IP addresses clients use; all go into the SANs. */

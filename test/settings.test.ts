@@ -101,6 +101,7 @@ const DEFAULTS: Settings = {
             commonName: "private-registry CA",
             organization: "private-registry",
             validityHours: 87600,
+            generation: 1,
         },
         certificate: { mode: "generate", algorithm: "RSA", rsaBits: 2048, ecdsaCurve: "P256", validityHours: 8760, earlyRenewalHours: 720 },
     },
@@ -161,6 +162,7 @@ describe("example stacks", () => {
             commonName: "Prod Registry CA",
             organization: "Example Corp",
             validityHours: 43800,
+            generation: 1,
         });
         assert.equal(s.tls.minimumTls, "tls1.3");
         assert.deepStrictEqual(revealSecrets(s.storage), {
@@ -333,7 +335,16 @@ describe("tls", () => {
         assert.deepStrictEqual(s.tls, {
             enabled: true,
             minimumTls: "tls1.3",
-            ca: { mode: "generate", algorithm: "ECDSA", rsaBits: 4096, ecdsaCurve: "P384", commonName: "Lab CA", organization: "Lab", validityHours: 1000 },
+            ca: {
+                mode: "generate",
+                algorithm: "ECDSA",
+                rsaBits: 4096,
+                ecdsaCurve: "P384",
+                commonName: "Lab CA",
+                organization: "Lab",
+                validityHours: 1000,
+                generation: 1,
+            },
             certificate: { mode: "generate", algorithm: "RSA", rsaBits: 4096, ecdsaCurve: "P256", validityHours: 500, earlyRenewalHours: 0 },
         });
     });
@@ -1574,7 +1585,7 @@ describe("replicas and loadBalancer", () => {
         const one = ok({});
         assert.equal(one.replicas, 1);
         assert.equal(one.loadBalancer, undefined);
-        const two = ok({ replicas: "2", registry: { redis: { addrs: ["redis.internal:6379"] } } });
+        const two = ok({ replicas: "2", registry: { redis: { addrs: ["redis.internal:6379"] }, blobDescriptorCache: "redis" } });
         assert.equal(two.replicas, 2);
         assert.deepEqual(two.loadBalancer, { image: "haproxy:3.0", checkIntervalMs: 1000 });
         assert.deepEqual(two.warnings, []);
@@ -1592,5 +1603,47 @@ describe("replicas and loadBalancer", () => {
         assert.match(problems({ replicas: 2, loadBalancer: { mode: "http" } })[0], /loadBalancer\.mode/);
         assert.match(ok({ loadBalancer: { image: "haproxy:3.0" } }).warnings.join("\n"), /loadBalancer applies only with replicas above 1/);
         assert.match(ok({ replicas: 2 }).warnings.join("\n"), /replicas runs 2 registries with a blob-descriptor cache each in memory/);
+    });
+});
+
+describe("tls.ca rollover", () => {
+    it("generation 1 and no rollover by default; the stages with a raised generation", () => {
+        const ca = (v: Record<string, unknown>) => {
+            const c = ok({ tls: { ca: v } }).tls.ca;
+            return c.mode === "generate" ? [c.generation, c.rollover] : [];
+        };
+        assert.deepEqual(ca({}), [1, undefined]);
+        assert.deepEqual(ca({ generation: 2, rollover: "trust" }), [2, "trust"]);
+        assert.deepEqual(ca({ generation: 2, rollover: "serve" }), [2, "serve"]);
+        assert.deepEqual(ca({ generation: 2 }), [2, undefined]);
+    });
+
+    it("refuses a rollover without a new generation, an unknown stage, and a rollover of a supplied CA", () => {
+        assert.match(problems({ tls: { ca: { rollover: "trust" } } })[0], /tls\.ca\.rollover needs tls\.ca\.generation raised to 2 or more/);
+        assert.match(problems({ tls: { ca: { generation: 2, rollover: "finish" } } })[0], /tls\.ca\.rollover must be one of "trust", "serve"/);
+        assert.match(problems({ tls: { ca: { generation: 0 } } })[0], /tls\.ca\.generation must be an integer 1-1000/);
+    });
+});
+
+describe("redisCache", () => {
+    it("a Redis run by the program, with its defaults or the stack's; it quiets the replicas' cache warning", () => {
+        assert.equal(ok({}).redisCache, undefined);
+        const s = ok({ replicas: 2, redisCache: {} });
+        assert.deepEqual(s.redisCache, { image: "redis:7.4", memoryMb: 256 });
+        assert.deepEqual(s.warnings, []);
+        assert.deepEqual(ok({ redisCache: { image: "mirror.internal/redis:7.4", memoryMb: 64 } }).redisCache, {
+            image: "mirror.internal/redis:7.4",
+            memoryMb: 64,
+        });
+    });
+
+    it("refuses it beside registry.redis, a bad image or memory, an unknown key", () => {
+        assert.match(
+            problems({ redisCache: {}, registry: { redis: { addrs: ["r:6379"] } } }).join("\n"),
+            /redisCache and registry\.redis both give the registry a Redis/,
+        );
+        assert.match(problems({ redisCache: { image: "Redis" } })[0], /redisCache\.image must be an image reference/);
+        assert.match(problems({ redisCache: { memoryMb: 4 } })[0], /redisCache\.memoryMb must be an integer 16-65536/);
+        assert.match(problems({ redisCache: { persist: true } })[0], /redisCache\.persist/);
     });
 });

@@ -23,7 +23,7 @@ export interface LoadBalancerModel {
     /** The port clients connect to (the registry's port: `certs.d/<host:port>` stays the same). */
     port: number;
     backends: Backend[];
-    /** How often each replica is checked, ms; two failures take it out, two passes put it back. */
+    /** How often each replica is checked, ms; two failures take it out, one pass puts it back. */
     checkIntervalMs: number;
 }
 
@@ -63,7 +63,7 @@ export function renderHaproxyConfig(m: LoadBalancerModel): string {
         "  option httpchk GET /debug/health",
         "  http-check expect status 200",
         // A replica taken out keeps the sessions it has: stopped, it drains them (http.draintimeout).
-        `  default-server check inter ${m.checkIntervalMs} fall 2 rise 2 resolvers docker init-addr last,libc,none`,
+        `  default-server check inter ${m.checkIntervalMs} fall 2 rise 1 resolvers docker init-addr last,libc,none`,
         ...m.backends.map((b) => `  server ${b.name} ${b.name}:${b.port} port ${b.healthPort}`),
         "",
     ];

@@ -25,10 +25,16 @@ export type RegistryConfigDraft = Omit<RegistryConfigModel<Secret>, "http"> & { 
  * The plain model the renderer takes: every credential revealed, `http.secret` added. Call it only
  * inside the secret output that renders `config.yml`.
  */
-export function withHttpSecret(draft: RegistryConfigDraft, secret: string): RegistryConfigModel {
+export function withHttpSecret(draft: RegistryConfigDraft, secret: string, redisPassword?: string): RegistryConfigModel {
     const model: RegistryConfigModel = revealSecrets(draft);
-    return { ...model, http: { ...model.http, secret } };
+    // The password of the Redis the program runs (redisCache), generated with it.
+    const redis = model.redis && redisPassword !== undefined ? { ...model.redis, password: redisPassword } : model.redis;
+    return { ...model, http: { ...model.http, secret }, redis };
 }
+
+/** The Redis the program runs (`redisCache`): its container's name, which the registry resolves on their network. */
+export const redisCacheName = (containerName: string) => `${containerName}-redis`;
+const redisCacheAddrs = (containerName: string) => `${redisCacheName(containerName)}:6379`;
 
 /**
  * The debug server's port inside the container (health for the healthcheck, pprof, metrics): the
@@ -39,14 +45,15 @@ export function debugPortFor(port: number, debugPort?: number): number {
 }
 
 /** The parts of the settings the registry's config comes from. */
-export type RegistryModelSettings = Pick<Settings, "registryVersion" | "port" | "storage" | "registry"> & {
-    /** Replicas behind a load balancer: their debug servers answer its health checks on the replica network. Defaults to 1. */
-    replicas?: number;
-    /** Serve TLS with this minimum version; absent for plain HTTP. */
-    tls?: { minimumTls: "tls1.2" | "tls1.3" };
-    /** Basic auth from the uploaded htpasswd. */
-    htpasswd: boolean;
-};
+export type RegistryModelSettings = Pick<Settings, "registryVersion" | "port" | "storage" | "registry"> &
+    Partial<Pick<Settings, "containerName" | "redisCache">> & {
+        /** Replicas behind a load balancer: their debug servers answer its health checks on the replica network. Defaults to 1. */
+        replicas?: number;
+        /** Serve TLS with this minimum version; absent for plain HTTP. */
+        tls?: { minimumTls: "tls1.2" | "tls1.3" };
+        /** Basic auth from the uploaded htpasswd. */
+        htpasswd: boolean;
+    };
 
 /** The registry's `config.yml` model for these settings, `http.secret` aside. */
 export function registryConfigDraft(s: RegistryModelSettings): RegistryConfigDraft {
@@ -55,7 +62,7 @@ export function registryConfigDraft(s: RegistryModelSettings): RegistryConfigDra
         version: s.registryVersion,
         log: { level: r.logLevel, formatter: "text" },
         storage: s.storage.driver === "filesystem" ? { ...s.storage, rootDirectory: s.storage.rootDirectory ?? CONTAINER_PATHS.data } : s.storage,
-        storageOptions: r.storageOptions,
+        storageOptions: s.redisCache ? { ...r.storageOptions, blobDescriptorCache: "redis" } : r.storageOptions,
         http: {
             addr: `:${s.port}`,
             headers: r.headers,
@@ -72,6 +79,7 @@ export function registryConfigDraft(s: RegistryModelSettings): RegistryConfigDra
         health: { storageDriver: { enabled: r.storageHealthCheck, interval: "10s", threshold: 3 } },
         notifications: r.notifications.length > 0 ? { endpoints: r.notifications } : undefined,
         proxy: r.proxy,
-        redis: r.redis,
+        // With a Redis the program runs, the cache is there (its password is added at deploy time).
+        redis: s.redisCache ? { addrs: [redisCacheAddrs(s.containerName ?? "private-registry")] } : r.redis,
     };
 }

@@ -96,14 +96,19 @@ export async function registryStatus(stack: Stack, opts: StatusOptions = {}): Pr
         } catch (e) {
             checks.push({ name: "registry", ok: false, detail: `${endpoint}${opts.connect ? ` (at ${opts.connect})` : ""}: ${(e as Error).message}` });
         }
-        const caUntil = Date.parse(new crypto.X509Certificate(ca).validTo);
-        const caLeft = days(caUntil);
+        // During a CA rollover clients trust two CAs: the one that serves is the one that matters,
+        // but each is reported.
         const caWarn = opts.caWarnDays ?? 60;
-        checks.push({
-            name: "CA",
-            ok: caLeft > caWarn,
-            detail: `expires ${new Date(caUntil).toISOString().slice(0, 10)} (${caLeft} days${caLeft <= caWarn ? `: within ${caWarn}, roll it over` : ""})`,
-        });
+        const cas = ca.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+        for (const [i, pem] of cas.entries()) {
+            const caUntil = Date.parse(new crypto.X509Certificate(pem).validTo);
+            const caLeft = days(caUntil);
+            checks.push({
+                name: cas.length > 1 ? `CA ${i + 1} of ${cas.length} (rollover)` : "CA",
+                ok: caLeft > caWarn,
+                detail: `expires ${new Date(caUntil).toISOString().slice(0, 10)} (${caLeft} days${caLeft <= caWarn ? `: within ${caWarn}, roll it over` : ""})`,
+            });
+        }
     } else {
         checks.push({ name: "registry", ok: true, detail: `${endpoint}: TLS is off; not checked here` });
     }

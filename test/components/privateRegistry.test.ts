@@ -316,10 +316,37 @@ describe("PrivateRegistry on prod-like settings", () => {
         assert.equal(cfg.file, "/usr/local/etc/haproxy/haproxy.cfg");
         assert.match(cfg.content, /^ {2}server private-registry private-registry:5000 port 5001$/m);
         assert.match(cfg.content, /^ {2}server private-registry-2 private-registry-2:5000 port 5001$/m);
-        assert.match(cfg.content, /check inter 700 fall 2 rise 2/);
+        assert.match(cfg.content, /check inter 700 fall 2 rise 1/);
         const lbDeps = run.engine(T.container, "registry-registry-lb-container").dependencies;
         for (const c of ["registry-registry-container", "registry-registry-container-2"])
             assert.ok(lbDeps.includes(run.engine(T.container, c).urn), `after ${c}`);
+    });
+
+    it("redisCache: the program's Redis on the registry's network with a generated password in its config file, the registry's cache pointed at it", async () => {
+        const r = await deploy(devSettings({ redisCache: { image: "redis:7.4", memoryMb: 200 } }));
+        const redis = run.get(T.container, "registry-registry-redis-container");
+        assert.equal(redis.inputs.name, "private-registry-redis");
+        assert.deepEqual(redis.inputs.networksAdvanced, [{ name: "private-registry-replicas" }]);
+        assert.equal(redis.inputs.ports, undefined, "no published port");
+        assert.deepEqual(redis.inputs.command, ["redis-server", "/usr/local/etc/redis/redis.conf"], "no password on the command line");
+        const conf = (redis.inputs.uploads as { content: string }[])[0].content;
+        assert.ok(redis.secretInputs.includes("uploads"), "its config (the password) is secret");
+        const password = /^requirepass (\S+)$/m.exec(conf)?.[1] ?? "";
+        assert.equal(password.length, 32);
+        assert.match(conf, /^maxmemory 160mb$/m);
+        const config = parseYaml(await promiseOf(r.configYaml));
+        assert.equal(config.redis.addrs?.[0] ?? config.redis.addr, "private-registry-redis:6379");
+        assert.equal(config.redis.password, password);
+        assert.equal(config.storage.cache.blobdescriptor, "redis");
+        const registry = run.get(T.container, "registry-registry-container");
+        assert.deepEqual(
+            (registry.inputs.networksAdvanced as { name: string }[]).map((n) => n.name),
+            ["private-registry-replicas"],
+        );
+        assert.ok(
+            run.engine(T.container, "registry-registry-container").dependencies.includes(run.engine(T.container, "registry-registry-redis-container").urn),
+            "the registry starts after its cache",
+        );
     });
 
     it("rotates a generated password through its RandomPassword's keeper, and leaves a counter of 0 out (stacks from before keep their passwords)", async () => {
@@ -498,11 +525,58 @@ describe("PrivateRegistry PKI choices", () => {
         assert.equal(await isSecret(r.serverKeyPem), true);
     });
 
+    it("a CA rollover: trust adds generation 2 beside 1 for clients, serve issues the certificate from 2, then 1 is gone", async () => {
+        const caPem = (n: string) => Buffer.from(`fake CERTIFICATE for ${n}`).toString("base64");
+        const stage = async (generation: number, rollover?: "trust" | "serve") => {
+            const s = devSettings();
+            if (s.tls.ca.mode !== "generate") throw new Error("a generated CA");
+            // The new CA may differ in every choice; the old one stays as it was.
+            s.tls.ca = { ...s.tls.ca, generation, rollover, ...(generation === 2 ? { algorithm: "ECDSA" as const } : {}) };
+            const r = await deploy(s);
+            return { trusted: await promiseOf(r.caCertPem), issuer: String(run.get(T.signed, "registry-cert-cert").inputs.caCertPem) };
+        };
+        const trust = await stage(2, "trust");
+        assert.deepEqual(
+            run
+                .ofType(T.selfSigned)
+                .map((c) => c.name)
+                .sort(),
+            ["registry-ca-cert", "registry-ca-g2-cert"],
+        );
+        assert.ok(trust.issuer.includes(caPem("registry-ca-cert")), "the server certificate still comes from generation 1");
+        assert.ok(trust.trusted.includes(caPem("registry-ca-cert")) && trust.trusted.includes(caPem("registry-ca-g2-cert")), "clients trust both");
+        assert.equal((trust.trusted.match(/BEGIN CERTIFICATE/g) ?? []).length, 2);
+        assert.deepEqual(run.get(T.key, "registry-ca-g2-key").inputs, { algorithm: "ECDSA", ecdsaCurve: "P256" });
+        assert.deepEqual(run.engine(T.key, "registry-ca-key").ignoreChanges, ["algorithm", "rsaBits", "ecdsaCurve"], "the old CA's key is kept as it is");
+
+        const serve = await stage(2, "serve");
+        assert.ok(serve.issuer.includes(caPem("registry-ca-g2-cert")), "the server certificate comes from generation 2");
+        assert.equal((serve.trusted.match(/BEGIN CERTIFICATE/g) ?? []).length, 2, "clients still trust both");
+
+        const done = await stage(2);
+        assert.deepEqual(
+            run.ofType(T.selfSigned).map((c) => c.name),
+            ["registry-ca-g2-cert"],
+            "generation 1 leaves the state",
+        );
+        assert.ok(done.issuer.includes(caPem("registry-ca-g2-cert")));
+        assert.equal((done.trusted.match(/BEGIN CERTIFICATE/g) ?? []).length, 1);
+    });
+
     it("generates ECDSA keys on the configured curve, never the provider's P224 default", async () => {
         const s = devSettings();
         s.tls = {
             ...s.tls,
-            ca: { mode: "generate", algorithm: "ECDSA", rsaBits: 4096, ecdsaCurve: "P384", commonName: "CA", organization: "O", validityHours: 100 },
+            ca: {
+                mode: "generate",
+                algorithm: "ECDSA",
+                rsaBits: 4096,
+                ecdsaCurve: "P384",
+                commonName: "CA",
+                organization: "O",
+                validityHours: 100,
+                generation: 1,
+            },
             certificate: { mode: "generate", algorithm: "ECDSA", rsaBits: 2048, ecdsaCurve: "P256", validityHours: 50, earlyRenewalHours: 5 },
         };
         await deploy(s);

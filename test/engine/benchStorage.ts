@@ -74,6 +74,10 @@ function config(setup: Setup, ceph: Ceph): Record<string, { value: string; secre
 /** `up` in one configuration; the target the client uses. */
 async function deploy(stack: TestStack, setup: Setup, ceph: Ceph, caFile: string): Promise<ClientTarget> {
     await stack.stack.setAllConfig(config(setup, ceph));
+    // The data volume is the filesystem's only; the object store holds the data otherwise.
+    if (setup === "filesystem")
+        await stack.stack.setConfig("private-registry:data", { value: JSON.stringify({ volumeName: `${NAME}-data`, keepOnDestroy: false }) });
+    else await stack.stack.removeConfig("private-registry:data");
     const res = await stack.stack.up({ color: "never" });
     const out = (k: string) => res.outputs[k]?.value;
     const user = (out("usernames") as string[])[0];
@@ -115,7 +119,6 @@ export async function benchStorage(rounds: number): Promise<string> {
                 "private-registry:hostnames": { value: JSON.stringify(["localhost"]) },
                 "private-registry:ipAddresses": { value: JSON.stringify(["127.0.0.1"]) },
                 "private-registry:networks": { value: JSON.stringify([{ name: NETWORK.name }]) },
-                "private-registry:data": { value: JSON.stringify({ volumeName: `${NAME}-data`, keepOnDestroy: false }) },
                 "private-registry:users": { value: JSON.stringify([{ name: "bench" }]) },
                 "private-registry:loadBalancer": { value: JSON.stringify({ image: "private-registry-test/haproxy:2.6", checkIntervalMs: 1000 }) },
             },
@@ -148,7 +151,7 @@ export async function benchStorage(rounds: number): Promise<string> {
         };
         return [
             `Storage: one ${(FILE_BYTES / MIB).toFixed(0)} MiB layer pushed and pulled through the deployed registry (TLS, htpasswd, redirects off), ` +
-                `${rounds} rounds, the three configurations interleaved; medians, ratios to the filesystem. Ceph is one memstore OSD on this machine.`,
+                `${rounds} round${rounds === 1 ? "" : "s"}, the three configurations interleaved; medians, ratios to the filesystem. Ceph is one memstore OSD on this machine.`,
             "",
             "| storage | push (MiB/s) | × filesystem | pull (MiB/s) | × filesystem |",
             "|---|---:|---:|---:|---:|",

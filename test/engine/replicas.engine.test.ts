@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
+import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { deleteBucket, s3Client } from "../../components/objectStore/s3Bucket";
@@ -86,6 +87,36 @@ function lbSays(replica: string): "UP" | "DOWN" | undefined {
         .split("\n")
         .filter((l) => l.includes(`replicas/${replica} is `));
     return /is (UP|DOWN)/.exec(lines.at(-1) ?? "")?.[1] as "UP" | "DOWN" | undefined;
+}
+
+/** A pull loop on a client host through the endpoint until `stop()`; what it saw. */
+async function pullLoop(host: TestHost): Promise<{ stop: () => Promise<{ ok: number; failures: string[] }> }> {
+    const flag = `/tmp/pull-loop-${crypto.randomBytes(4).toString("hex")}.stop`;
+    const run = sshExec(
+        infra,
+        host,
+        `ok=0; while [ ! -e ${flag} ]; do docker rmi -f ${image} >/dev/null 2>&1; ` +
+            `if docker pull -q ${image} >/dev/null 2>/tmp/pull.err; then ok=$((ok+1)); else echo "failed at $(date +%s%3N): $(cat /tmp/pull.err)"; fi; done; echo "ok=$ok"`,
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    return {
+        stop: async () => {
+            await sshExec(infra, host, `touch ${flag}`);
+            const r = await run;
+            return { ok: Number(/ok=(\d+)/.exec(r.stdout)?.[1] ?? 0), failures: r.stdout.split("\n").filter((l) => l.startsWith("failed at")) };
+        },
+    };
+}
+
+/** The serial number of the certificate a replica serves, verified against `trusted` only. */
+function servedSerial(c: string, trusted: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const s = tls.connect({ host: replicaIp(c), port: REGISTRY.port, servername: REGISTRY.name, ca: trusted }, () => {
+            resolve(s.getPeerX509Certificate()?.serialNumber ?? "");
+            s.end();
+        });
+        s.on("error", reject);
+    });
 }
 
 before(async () => {
@@ -254,6 +285,107 @@ describe("two replicas behind one endpoint on Ceph RGW, on the real engine", () 
         assert.deepEqual(REPLICAS.map(startedAt), before, "no replica was restarted");
         await until("the balancer has them back", () => REPLICAS.every((c) => lbSays(c) === "UP"), 30_000);
         assert.equal(await pullOnB(image), pushed, "no image lost");
+    });
+
+    it("a new server certificate rolls the replicas one at a time while host B pulls in a loop: no pull fails, the balancer stays", async () => {
+        const before = await Promise.all(REPLICAS.map((c) => servedSerial(c, ca)));
+        const lbStarted = startedAt(LB);
+        const loop = await pullLoop(hostB);
+        await setConfig("tls", { certificate: { validityHours: 4000 } });
+        const steps = await timed("up with a new server certificate", () => up());
+        await new Promise((r) => setTimeout(r, 3000));
+        const result = await loop.stop();
+        const replaced = steps.changes().filter((c) => c.includes("Container::registry-registry-container"));
+        assert.deepEqual(
+            replaced.sort(),
+            [
+                "replace docker:index/container:Container::registry-registry-container",
+                "replace docker:index/container:Container::registry-registry-container-2",
+            ],
+            steps.changes().join("\n"),
+        );
+        assert.equal(startedAt(LB), lbStarted, "the balancer was not touched");
+        const after = await Promise.all(REPLICAS.map((c) => servedSerial(c, ca)));
+        for (const [i, c] of REPLICAS.entries()) assert.notEqual(after[i], before[i], `${c} serves the new certificate`);
+        console.log(`  [e2e] pull loop during the renewal: ${result.ok} pulls, ${result.failures.length} failed`);
+        assert.ok(result.ok > 3, JSON.stringify(result));
+        assert.deepEqual(result.failures, [], "no pull failed");
+    });
+
+    it("a CA rollover in three ups (trust both, serve from the new, drop the old) with pull loops on both hosts: no pull fails", async () => {
+        const oldCa = ca;
+        const certsOnA = async () => {
+            const r = await sshExec(infra, hostA, `cat /etc/docker/certs.d/${REGISTRY.name}:${REGISTRY.port}/ca.crt`);
+            return r.stdout;
+        };
+        const count = (pem: string) => (pem.match(/BEGIN CERTIFICATE/g) ?? []).length;
+        const loops = [await pullLoop(hostA), await pullLoop(hostB)];
+
+        await setConfig("tls", { certificate: { validityHours: 4000 }, ca: { generation: 2, rollover: "trust" } });
+        await timed("rollover: trust both CAs", () => up());
+        assert.equal(count(ca), 2, "the stack's caCertPem holds both");
+        assert.ok(ca.startsWith(oldCa.trimEnd()), "the old CA first");
+        const newCa = `${ca.slice(oldCa.trimEnd().length).trim()}\n`;
+        assert.equal(count(await certsOnA()), 2, "host A trusts both");
+        for (const c of REPLICAS) await servedSerial(c, oldCa);
+
+        await setConfig("tls", { certificate: { validityHours: 4000 }, ca: { generation: 2, rollover: "serve" } });
+        await timed("rollover: serve from the new CA", () => up());
+        for (const c of REPLICAS) {
+            await servedSerial(c, newCa);
+            await assert.rejects(servedSerial(c, oldCa), /unable to verify|self.signed|certificate/i, `${c} no longer serves from the old CA`);
+        }
+
+        await setConfig("tls", { certificate: { validityHours: 4000 }, ca: { generation: 2 } });
+        await timed("rollover: drop the old CA", () => up());
+        assert.equal(ca, newCa, "the stack's caCertPem is the new CA alone");
+        assert.equal((await certsOnA()).trim(), newCa.trim(), "host A trusts the new CA alone");
+
+        await new Promise((r) => setTimeout(r, 3000));
+        const results = await Promise.all(loops.map((l) => l.stop()));
+        console.log(
+            `  [e2e] pull loops during the CA rollover: host A ${results[0].ok} pulls, host B ${results[1].ok}; ${results[0].failures.length + results[1].failures.length} failed`,
+        );
+        for (const r of results) {
+            assert.ok(r.ok > 3, JSON.stringify(r));
+            assert.deepEqual(r.failures, [], "no pull failed");
+        }
+    });
+
+    it("Swift (distribution 2.8, v1 auth): host A pushes through the endpoint, host B pulls, each replica serves the manifest", async () => {
+        const objects = (await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount ?? 0;
+        await setConfig(
+            "storage",
+            {
+                driver: "swift",
+                authUrl: `http://${NETWORK.gateway}:${ceph.port}/auth/v1`,
+                username: ceph.swiftUser,
+                password: ceph.swiftKey,
+                container: "pr-e2e-swift-replicas",
+                authVersion: 1,
+            },
+            true,
+        );
+        await timed("up on Swift", () => up());
+        const tag = `${REGISTRY.name}:${REGISTRY.port}/e2e/on-swift:1`;
+        const r = await sshExec(
+            infra,
+            hostA,
+            `set -e; d=$(mktemp -d); head -c 2000000 /dev/urandom > $d/blob; tar -C $d -c . | docker import - ${tag} >/dev/null; docker push ${tag}`,
+        );
+        assert.equal(r.code, 0, r.stdout);
+        const digest = /digest: (sha256:[0-9a-f]{64})/.exec(r.stdout)?.[1] ?? "";
+        assert.equal(await pullOnB(tag), digest);
+        for (const c of REPLICAS) {
+            const m = await api(direct(c), "HEAD", `/v2/e2e/on-swift/manifests/${digest}`, {
+                user: "puller",
+                password: passwords.puller,
+                headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" },
+            });
+            assert.equal(m.status, 200, `${c} serves it`);
+        }
+        assert.ok(((await s3.send(new ListObjectsV2Command({ Bucket: "pr-e2e-swift-replicas" }))).KeyCount ?? 0) > 0, "the Swift container holds the data");
+        assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount ?? 0, objects, "the S3 bucket is left as it was");
     });
 
     it("destroy removes both replicas, the balancer and their network, and keeps the bucket with its data", async () => {

@@ -32,6 +32,7 @@ export function devSettings(overrides: Partial<Settings> = {}): Settings {
                 commonName: "private-registry CA",
                 organization: "private-registry",
                 validityHours: 87600,
+                generation: 1,
             },
             certificate: {
                 mode: "generate",

@@ -11,6 +11,8 @@
 #     official v3 image (config at /etc/distribution/config.yml);
 #   - private-registry-test/haproxy:2.6 — Debian's HAProxy with its libraries, run like the official
 #     image (the load balancer in front of several replicas);
+#   - private-registry-test/redis:7.0 — Debian's redis-server with its libraries (the replicas'
+#     blob-descriptor cache when the program runs it);
 #   - private-registry-test/client-host:bookworm — a debootstrap of Debian with sshd, dockerd and the
 #     docker CLI, for client-host containers.
 # Needs root when something is missing. Nothing is pulled from any registry.
@@ -25,8 +27,9 @@ REGISTRY3_IMAGE=private-registry-test/registry:$REGISTRY3_VERSION
 REGISTRY3_BINARY=${XDG_CACHE_HOME:-$HOME/.cache}/private-registry/registry-$REGISTRY3_VERSION/registry
 CLIENT_IMAGE=private-registry-test/client-host:bookworm
 HAPROXY_IMAGE=private-registry-test/haproxy:2.6
+REDIS_IMAGE=private-registry-test/redis:7.0
 PACKAGES=(docker.io docker-registry openssh-server openssh-client debootstrap iproute2 openssl curl
-  apache2-utils busybox-static ca-certificates util-linux ceph-mon ceph-osd radosgw ceph-common haproxy)
+  apache2-utils busybox-static ca-certificates util-linux ceph-mon ceph-osd radosgw ceph-common haproxy redis-server)
 
 step() { printf '   %-52s' "$1"; }
 t() { local s=$SECONDS; "$@"; echo "$((SECONDS - s)) s"; }
@@ -122,6 +125,29 @@ build_haproxy_image() {
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     -c 'CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]' \
     - "$HAPROXY_IMAGE" >/dev/null
+  rm -rf "$root"
+}
+
+# Debian's redis-server with the libraries ldd lists, run as the official image runs it.
+build_redis_image() {
+  if docker image inspect "$REDIS_IMAGE" >/dev/null 2>&1; then return 0; fi
+  local root
+  root=$(mktemp -d)
+  chmod 0755 "$root"
+  mkdir -p "$root"/bin "$root"/etc "$root"/usr/bin "$root"/usr/local/etc/redis "$root"/data "$root"/tmp
+  chmod 1777 "$root"/tmp
+  cp /usr/bin/redis-server "$root"/usr/bin/redis-server
+  ldd /usr/bin/redis-server | grep -o '/[^ ]*' | while read -r lib; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  image_base "$root"
+  tar -C "$root" -c . | docker import \
+    -c 'LABEL private-registry-test.rev=1' \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    -c 'WORKDIR /data' \
+    -c 'CMD ["redis-server"]' \
+    - "$REDIS_IMAGE" >/dev/null
   rm -rf "$root"
 }
 
@@ -236,4 +262,5 @@ step "dockerd";                    t start_dockerd
 step "image $REGISTRY_IMAGE";      t build_registry_image
 step "image $REGISTRY3_IMAGE";    t build_registry3_image
 step "image $HAPROXY_IMAGE";      t build_haproxy_image
+step "image $REDIS_IMAGE";        t build_redis_image
 step "image $CLIENT_IMAGE";        t build_client_image
