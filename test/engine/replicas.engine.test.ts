@@ -1,6 +1,7 @@
 /**
  * Several replicas behind one endpoint, end to end on the real engine: the e2e stack with
- * `replicas: 2` on a real Ceph RADOS Gateway (S3), an HAProxy load balancer (Debian's, built into
+ * `replicas: 2` on a real Ceph RADOS Gateway (S3, then Swift), the program's Redis as their shared
+ * blob-descriptor cache, an HAProxy load balancer (Debian's, built into
  * a local image) on the endpoint's address and port, TLS passed through. Host A pushes through the
  * endpoint, each replica serves the image directly; a chunked upload moves between replicas; one
  * replica stopped in the middle of a pull loop costs no pull; radosgw restarted takes the replicas
@@ -12,6 +13,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
+import * as net from "node:net";
 import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
@@ -32,6 +34,7 @@ let passwords: Record<string, string> = {};
 const BUCKET = "pr-e2e-replicas";
 const REPLICAS = [REGISTRY.container, `${REGISTRY.container}-2`];
 const LB = `${REGISTRY.container}-lb`;
+const REDIS = `${REGISTRY.container}-redis`;
 const image = `${REGISTRY.name}:${REGISTRY.port}/e2e/replicated:1`;
 let pushed = "";
 
@@ -48,7 +51,7 @@ async function setConfig(key: string, value: unknown, secret = false): Promise<v
 }
 
 function isolateAll(): void {
-    for (const c of [...REPLICAS, LB]) if (running(c)) isolate(c, NETWORK.gateway);
+    for (const c of [...REPLICAS, LB, REDIS]) if (running(c)) isolate(c, NETWORK.gateway);
 }
 
 async function up(): Promise<StepLog> {
@@ -87,6 +90,25 @@ function lbSays(replica: string): "UP" | "DOWN" | undefined {
         .split("\n")
         .filter((l) => l.includes(`replicas/${replica} is `));
     return /is (UP|DOWN)/.exec(lines.at(-1) ?? "")?.[1] as "UP" | "DOWN" | undefined;
+}
+
+/** How many keys the program's Redis holds, asked over RESP with the password from its own config. */
+async function redisKeys(): Promise<number> {
+    const password = /^requirepass (\S+)$/m.exec(docker("exec", REDIS, "cat", "/usr/local/etc/redis/redis.conf"))?.[1] ?? "";
+    const ip = docker("inspect", "-f", `{{(index .NetworkSettings.Networks "${REGISTRY.container}-replicas").IPAddress}}`, REDIS);
+    return new Promise((resolve, reject) => {
+        let got = "";
+        const sock = net.connect({ host: ip, port: 6379 }, () => sock.write(`AUTH ${password}\r\nDBSIZE\r\n`));
+        sock.on("data", (c) => {
+            got += c;
+            const m = /\+OK\r\n:(\d+)\r\n/.exec(got);
+            if (m) {
+                resolve(Number(m[1]));
+                sock.end();
+            } else if (got.startsWith("-")) reject(new Error(got.trim()));
+        });
+        sock.on("error", reject);
+    });
 }
 
 /** A pull loop on a client host through the endpoint until `stop()`; what it saw. */
@@ -147,6 +169,7 @@ before(async () => {
     );
     await setConfig("replicas", "2");
     await setConfig("loadBalancer", { image: "private-registry-test/haproxy:2.6", checkIntervalMs: 500 });
+    await setConfig("redisCache", { image: "private-registry-test/redis:7.0" });
 });
 
 after(async () => {
@@ -196,6 +219,8 @@ describe("two replicas behind one endpoint on Ceph RGW, on the real engine", () 
             }
         }
         assert.ok(((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount ?? 0) > 0, "the data is in the bucket");
+        assert.ok((await redisKeys()) > 0, "the replicas share their blob descriptors in the program's Redis");
+        assert.equal(docker("port", REDIS), "", "Redis publishes nothing");
     });
 
     it("a chunked upload started on one replica, continued on the other and finished on the first completes (one http.secret, one store)", async () => {
@@ -391,7 +416,7 @@ describe("two replicas behind one endpoint on Ceph RGW, on the real engine", () 
     it("destroy removes both replicas, the balancer and their network, and keeps the bucket with its data", async () => {
         const objects = (await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount ?? 0;
         await timed("destroy", () => ts.stack.destroy({ color: "never" }));
-        for (const c of [...REPLICAS, LB]) assert.equal(docker("ps", "-aq", "--filter", `name=^${c}$`), "", `${c} is gone`);
+        for (const c of [...REPLICAS, LB, REDIS]) assert.equal(docker("ps", "-aq", "--filter", `name=^${c}$`), "", `${c} is gone`);
         assert.equal(docker("network", "ls", "-q", "--filter", `name=^${REGISTRY.container}-replicas$`), "", "the replica network is gone");
         assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount ?? 0, objects, "the bucket keeps every object");
     });

@@ -112,7 +112,7 @@ export function hostKeyOf(h: TestHost): string {
 /** Removes everything a (crashed) earlier run of the suite may have left. */
 export function cleanup(): void {
     const names = docker("ps", "-a", "--filter", "label=private-registry-e2e", "--format", "{{.Names}}").split("\n").filter(Boolean);
-    const replicas = [`${REGISTRY.container}-2`, `${REGISTRY.container}-3`, `${REGISTRY.container}-lb`];
+    const replicas = [`${REGISTRY.container}-2`, `${REGISTRY.container}-3`, `${REGISTRY.container}-lb`, `${REGISTRY.container}-redis`];
     for (const n of [...names, REGISTRY.container, `${REGISTRY.container}-installer`, ...replicas]) {
         try {
             docker("rm", "-f", "-v", n);
