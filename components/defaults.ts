@@ -32,3 +32,6 @@ export const LOAD_BALANCER_DEFAULTS = { image: "haproxy:3.0", checkIntervalMs: 1
 
 /** The Redis the program runs as the blob-descriptor cache (`RedisCache`). */
 export const REDIS_CACHE_DEFAULTS = { image: "redis:7.4", memoryMb: 256 } as const;
+
+/** The scheduled garbage collection (`GcScheduler`): weekly, tagged images only, the docker CLI image. */
+export const GC_SCHEDULE_DEFAULTS = { intervalHours: 168, deleteUntagged: false, image: "docker:27-cli" } as const;

@@ -1,6 +1,6 @@
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { type Backend, HAPROXY_CONFIG_PATH, renderHaproxyConfig } from "./render/haproxy";
+import { serviceContainer } from "./serviceContainer";
 
 const TYPE = "private-registry:registry:LoadBalancer";
 
@@ -39,13 +39,10 @@ export class LoadBalancer extends pulumi.ComponentResource {
         super(TYPE, name, {}, opts);
         const child = { parent: this };
         this.config = renderHaproxyConfig({ port: args.port, backends: args.backends, checkIntervalMs: args.checkIntervalMs });
-        const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: args.keepImage }, child);
-        const container = new docker.Container(
-            `${name}-container`,
+        const container = serviceContainer(
+            name,
+            args,
             {
-                name: args.containerName,
-                image: image.imageId,
-                restart: "always",
                 command: ["haproxy", "-W", "-db", "-f", HAPROXY_CONFIG_PATH],
                 // Uploaded before start, so the root filesystem stays writable (the docker API
                 // refuses uploads into a read-only one); the file holds no secret.
@@ -53,7 +50,6 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 memory: 256,
                 capabilities: { drops: ["ALL"] },
                 sysctls: args.port < 1024 ? { "net.ipv4.ip_unprivileged_port_start": String(args.port) } : undefined,
-                securityOpts: ["no-new-privileges:true"],
                 ports: [{ internal: args.port, external: args.port, ip: args.bindAddress }],
                 networksAdvanced: [
                     { name: args.replicaNetwork },
@@ -62,11 +58,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 // HAProxy's soft stop: it stops listening and lets the connections it has finish.
                 stopSignal: "SIGUSR1",
                 destroyGraceSeconds: 10,
-                mustRun: true,
-                logDriver: "json-file",
-                logOpts: { "max-size": "10m", "max-file": "3" },
             },
-            { ...child, dependsOn: args.waitFor, ignoreChanges: ["logOpts"] },
+            { ...child, dependsOn: args.waitFor },
         );
         this.containerName = container.name;
         this.registerOutputs({ containerName: this.containerName });

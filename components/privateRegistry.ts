@@ -221,6 +221,11 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 replicas: args.replicas,
                 loadBalancer: args.loadBalancer,
                 redisCache: args.redisCache,
+                gcSchedule: args.gcSchedule && {
+                    ...args.gcSchedule,
+                    // The socket the containers reach on their own host: a local engine's path, or the remote host's default.
+                    dockerSocket: args.docker.host.startsWith("unix://") ? args.docker.host.slice("unix://".length) : "/var/run/docker.sock",
+                },
             },
             { parent: this, providers: [dockerProvider] },
         );

@@ -1,6 +1,7 @@
-import * as docker from "@pulumi/docker";
+import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { serviceContainer } from "./serviceContainer";
 
 const TYPE = "private-registry:registry:RedisCache";
 
@@ -51,24 +52,17 @@ export class RedisCache extends pulumi.ComponentResource {
                 ].join("\n"),
             ),
         );
-        const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: args.keepImage }, child);
-        this.container = new docker.Container(
-            `${name}-container`,
+        this.container = serviceContainer(
+            name,
+            args,
             {
-                name: args.containerName,
-                image: image.imageId,
-                restart: "always",
                 command: ["redis-server", CONFIG_PATH],
                 uploads: [{ file: CONFIG_PATH, content: config }],
                 memory: args.memoryMb,
                 capabilities: { drops: ["ALL"] },
-                securityOpts: ["no-new-privileges:true"],
                 networksAdvanced: [{ name: args.network }],
-                mustRun: true,
-                logDriver: "json-file",
-                logOpts: { "max-size": "10m", "max-file": "3" },
             },
-            { ...child, ignoreChanges: ["logOpts"], additionalSecretOutputs: ["uploads"] },
+            { ...child, additionalSecretOutputs: ["uploads"] },
         );
         this.registerOutputs({ password: this.password });
     }

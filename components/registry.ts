@@ -4,12 +4,15 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { listenPort, registryConfigProblems, renderRegistryConfig } from "./render/registryConfig";
+import { GC_FILES } from "./render/gcScheduler";
 import { FILES_DIR, renderImageLoad, type RunAs } from "./render/registryFiles";
 import { CONTAINER_PATHS, type RegistryConfigDraft, redisCacheName, withHttpSecret } from "./render/registryModel";
 import { REGISTRY_DEFAULTS } from "./defaults";
+import { GcScheduler } from "./gcScheduler";
 import { LoadBalancer } from "./loadBalancer";
 import { RedisCache } from "./redisCache";
 import { type RegistryFileContent, RegistryFiles } from "./registryFiles";
+import { SERVICE_CONTAINER, SERVICE_CONTAINER_IGNORED } from "./serviceContainer";
 
 const TYPE = "private-registry:registry:Registry";
 
@@ -63,6 +66,8 @@ export interface RegistryArgs {
     loadBalancer?: { image: string; checkIntervalMs: number };
     /** A Redis to run as the blob-descriptor cache (`config.redis` names it, without its password). */
     redisCache?: { image: string; memoryMb: number };
+    /** Garbage collection on a schedule, by a container with this Docker host's socket. */
+    gcSchedule?: { intervalHours: number; deleteUntagged: boolean; image: string; dockerSocket: string };
 }
 
 /** The container name of replica `i` (0-based): the first keeps the configured name, so a stack of one stays as it was. */
@@ -139,11 +144,13 @@ export class Registry extends pulumi.ComponentResource {
                 : undefined;
 
         this.configPath = CONTAINER_PATHS.config;
-        this.configYaml = pulumi.secret(
-            pulumi
-                .all([httpSecret.result, redis?.password])
-                .apply(([secret, redisPassword]) => renderRegistryConfig(withHttpSecret(config, secret, redisPassword))),
-        );
+        const render = (draft: RegistryConfigDraft) =>
+            pulumi.secret(
+                pulumi
+                    .all([httpSecret.result, redis?.password])
+                    .apply(([secret, redisPassword]) => renderRegistryConfig(withHttpSecret(draft, secret, redisPassword))),
+            );
+        this.configYaml = render(config);
 
         const restartOnChange: RegistryFileContent[] = [{ path: CONTAINER_PATHS.config, mode: "0600", content: this.configYaml }];
         if (args.tls) {
@@ -161,7 +168,19 @@ export class Registry extends pulumi.ComponentResource {
                 volumeName: `${args.containerName}-files`,
                 installerName: `${args.containerName}-installer`,
                 restartOnChange,
-                liveReload: args.htpasswd === undefined ? [] : [{ path: CONTAINER_PATHS.htpasswd, mode: "0600", content: pulumi.secret(args.htpasswd) }],
+                liveReload: [
+                    ...(args.htpasswd === undefined ? [] : [{ path: CONTAINER_PATHS.htpasswd, mode: "0600", content: pulumi.secret(args.htpasswd) }]),
+                    // Only the scheduled collection reads it, swapping it in for a read-only window.
+                    ...(args.gcSchedule
+                        ? [
+                              {
+                                  path: `${FILES_DIR}/${GC_FILES.readOnly}`,
+                                  mode: "0600",
+                                  content: render({ ...config, storageOptions: { ...config.storageOptions, readOnly: true } }),
+                              },
+                          ]
+                        : []),
+                ],
                 owner: runAs,
                 data: volume ? { volumeName: volume.name } : fsData,
                 dataPath: CONTAINER_PATHS.data,
@@ -190,7 +209,7 @@ export class Registry extends pulumi.ComponentResource {
                 {
                     name: containerName,
                     image: image.imageId,
-                    restart: "always",
+                    ...SERVICE_CONTAINER,
                     command: ["serve", CONTAINER_PATHS.config],
                     user: `${runAs.uid}:${runAs.gid}`,
                     readOnly: true,
@@ -212,9 +231,6 @@ export class Registry extends pulumi.ComponentResource {
                     // A non-root process gets no ambient capabilities from cap-add, so a port below
                     // 1024 is opened up in the container's own network namespace instead.
                     sysctls: port < 1024 ? { "net.ipv4.ip_unprivileged_port_start": String(port) } : undefined,
-                    securityOpts: ["no-new-privileges:true"],
-                    logDriver: "json-file",
-                    logOpts: { "max-size": "10m", "max-file": "3" },
                     healthcheck: {
                         tests: args.healthcheck ?? ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${debugPort}/debug/health`],
                         interval: "2s",
@@ -238,13 +254,39 @@ export class Registry extends pulumi.ComponentResource {
                         ...(redis ? [redis.container] : []),
                         ...containers.slice(-1),
                     ],
-                    // dockerd merges its own daemon.json log-opts into the container's, and the provider
-                    // reads the merged map back: without this, such a host would replace the registry
-                    // whenever the state is refreshed. The program sets logOpts itself, never the user.
-                    ignoreChanges: ["logOpts"],
+                    ignoreChanges: SERVICE_CONTAINER_IGNORED,
                 },
             );
             containers.push(container);
+        }
+        if (args.gcSchedule) {
+            const g = args.gcSchedule;
+            new GcScheduler(
+                `${name}-gc`,
+                {
+                    image: g.image,
+                    keepImage: args.keepImage ?? REGISTRY_DEFAULTS.keepImage,
+                    containerName: `${args.containerName}-gc`,
+                    dockerSocket: g.dockerSocket,
+                    model: {
+                        replicas: this.replicaNames,
+                        registryImage: image.imageId,
+                        filesVolume: files.volumeName,
+                        configPath: CONTAINER_PATHS.config,
+                        data: volume
+                            ? { source: volume.name, target: CONTAINER_PATHS.data }
+                            : fsData
+                              ? { source: (fsData as { hostPath: string }).hostPath, target: CONTAINER_PATHS.data }
+                              : undefined,
+                        network: config.storage.driver === "filesystem" ? "none" : (network?.name ?? args.networks?.[0]?.name ?? "bridge"),
+                        runAs,
+                        intervalSeconds: g.intervalHours * 3600,
+                        deleteUntagged: g.deleteUntagged,
+                    },
+                    waitFor: containers,
+                },
+                child,
+            );
         }
         if (network && args.loadBalancer) {
             new LoadBalancer(

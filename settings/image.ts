@@ -33,6 +33,13 @@ export function repositoryOf(ref: string): { repository: string; tag?: string } 
     return { repository, tag: m[3] };
 }
 
+/** An image reference for a container the program runs beside the registry, or a problem recorded under `key`. */
+export function imageRef(r: Reader, key: string, v: unknown, example: string): string | undefined {
+    const image = r.str(key, v);
+    if (image === undefined || IMAGE_REF.test(image)) return image;
+    return r.fail(key, `must be an image reference [registry/]name[:tag][@sha256:<64 hex>], such as ${example}, got ${show(image)}`);
+}
+
 /** An absolute path of a file on the machine that runs `up`, or a problem recorded under `key`. */
 export function localFile(r: Reader, key: string, v: unknown, what: string): string | undefined {
     const p = r.str(key, v);

@@ -19,6 +19,7 @@ import { parseData } from "./data";
 import { parseDockerHost } from "./docker";
 import { parseEndpoint } from "./endpoint";
 import { parseImage } from "./image";
+import { parseGcSchedule } from "./gcSchedule";
 import { checkImports, parseImports } from "./imports";
 import { checkReplicas, parseRedisCache, parseReplicas } from "./replicas";
 import { parseObjectStore } from "./objectStore";
@@ -72,6 +73,7 @@ export const TOP_KEYS = [
     "replicas",
     "loadBalancer",
     "redisCache",
+    "gcSchedule",
 ] as const;
 
 /**
@@ -99,6 +101,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
     const imports = parseImports(r);
     const { replicas, loadBalancer } = parseReplicas(r);
     const redisCache = parseRedisCache(r);
+    const gcSchedule = parseGcSchedule(r, registryVersion);
     checkReplicas(r, { replicas, registry, redisCache });
     if (bindAddress !== undefined) checkImports(r, { docker, bindAddress, proxy: registry.proxy !== undefined, imports });
     if (registryVersion !== undefined && port !== undefined && storage !== undefined) {
@@ -128,6 +131,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         replicas,
         ...(loadBalancer ? { loadBalancer } : {}),
         ...(redisCache ? { redisCache } : {}),
+        ...(gcSchedule ? { gcSchedule } : {}),
         hostnames,
         ipAddresses,
         port: defined(port),

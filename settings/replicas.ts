@@ -1,7 +1,7 @@
 /** The replica section: `replicas`, `loadBalancer` and `redisCache` (several registry containers behind one endpoint, one cache). */
 import { LOAD_BALANCER_DEFAULTS, REDIS_CACHE_DEFAULTS } from "../components/defaults";
-import { IMAGE_REF } from "./image";
-import { BAD, type Reader, show } from "./reader";
+import { imageRef } from "./image";
+import { BAD, type Reader } from "./reader";
 import type { LoadBalancerSettings, RedisCacheSettings, Settings } from "./types";
 
 export const LOAD_BALANCER_KEYS = ["image", "checkIntervalMs"];
@@ -17,12 +17,7 @@ export function parseReplicas(r: Reader): { replicas: number; loadBalancer?: Loa
         if (o && replicas === 1) r.warn("loadBalancer", "applies only with replicas above 1: one replica is published directly");
         if (o) {
             const lb: LoadBalancerSettings = { ...LOAD_BALANCER_DEFAULTS };
-            if (o.image !== undefined) {
-                const image = r.str("loadBalancer.image", o.image);
-                if (image !== undefined && !IMAGE_REF.test(image)) {
-                    r.fail("loadBalancer.image", `must be an image reference [registry/]name[:tag][@sha256:<64 hex>], such as haproxy:3.0, got ${show(image)}`);
-                } else if (image !== undefined) lb.image = image;
-            }
+            if (o.image !== undefined) lb.image = imageRef(r, "loadBalancer.image", o.image, "haproxy:3.0") ?? lb.image;
             if (o.checkIntervalMs !== undefined)
                 lb.checkIntervalMs = r.int("loadBalancer.checkIntervalMs", o.checkIntervalMs, 100, 60_000) ?? lb.checkIntervalMs;
             if (replicas > 1) loadBalancer = lb;
@@ -39,12 +34,7 @@ export function parseRedisCache(r: Reader): RedisCacheSettings | undefined {
     const o = raw === BAD ? undefined : r.obj("redisCache", raw, REDIS_CACHE_KEYS, what);
     if (!o) return undefined;
     const cache: RedisCacheSettings = { ...REDIS_CACHE_DEFAULTS };
-    if (o.image !== undefined) {
-        const image = r.str("redisCache.image", o.image);
-        if (image !== undefined && !IMAGE_REF.test(image)) {
-            r.fail("redisCache.image", `must be an image reference [registry/]name[:tag][@sha256:<64 hex>], such as redis:7.4, got ${show(image)}`);
-        } else if (image !== undefined) cache.image = image;
-    }
+    if (o.image !== undefined) cache.image = imageRef(r, "redisCache.image", o.image, "redis:7.4") ?? cache.image;
     if (o.memoryMb !== undefined) cache.memoryMb = r.int("redisCache.memoryMb", o.memoryMb, 16, 65_536) ?? cache.memoryMb;
     return cache;
 }

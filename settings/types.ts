@@ -179,6 +179,15 @@ export interface RedisCacheSettings {
     memoryMb: number;
 }
 
+/** Garbage collection on a schedule, by a small container on the registry's Docker host. */
+export interface GcScheduleSettings {
+    intervalHours: number;
+    /** Also delete manifests no tag points at (distribution 3 only). */
+    deleteUntagged: boolean;
+    /** An image with the docker CLI and `sh`. */
+    image: string;
+}
+
 /** Everything one stack deploys. */
 export interface Settings {
     docker: DockerHostSettings;
@@ -197,6 +206,8 @@ export interface Settings {
     loadBalancer?: LoadBalancerSettings;
     /** A Redis the program runs as the blob-descriptor cache (instead of `registry.redis`). */
     redisCache?: RedisCacheSettings;
+    /** Garbage collection on a schedule. */
+    gcSchedule?: GcScheduleSettings;
     /** DNS names clients use; all go into the certificate's SANs. The first is the endpoint. */
     hostnames: string[];
     /** IP addresses clients use; all go into the SANs. */

@@ -1647,3 +1647,24 @@ describe("redisCache", () => {
         assert.match(problems({ redisCache: { persist: true } })[0], /redisCache\.persist/);
     });
 });
+
+describe("gcSchedule", () => {
+    it("weekly with the docker CLI image by default; the stack's interval, image and --delete-untagged on 3.x", () => {
+        assert.equal(ok({}).gcSchedule, undefined);
+        assert.deepEqual(ok({ gcSchedule: {} }).gcSchedule, { intervalHours: 168, deleteUntagged: false, image: "docker:27-cli" });
+        assert.deepEqual(ok({ gcSchedule: { intervalHours: 24, deleteUntagged: true, image: "mirror.internal/docker:27-cli" } }).gcSchedule, {
+            intervalHours: 24,
+            deleteUntagged: true,
+            image: "mirror.internal/docker:27-cli",
+        });
+    });
+
+    it("refuses --delete-untagged on 2.x, an interval outside 1-8760 hours, a bad image", () => {
+        assert.match(
+            problems({ image: "registry:2.8.3", gcSchedule: { deleteUntagged: true } })[0],
+            /gcSchedule\.deleteUntagged is refused on distribution 2: .*distribution#3178/,
+        );
+        assert.match(problems({ gcSchedule: { intervalHours: 0 } })[0], /gcSchedule\.intervalHours must be an integer 1-8760/);
+        assert.match(problems({ gcSchedule: { image: "Docker CLI" } })[0], /gcSchedule\.image must be an image reference/);
+    });
+});

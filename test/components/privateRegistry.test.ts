@@ -349,6 +349,31 @@ describe("PrivateRegistry on prod-like settings", () => {
         );
     });
 
+    it("gcSchedule: a scheduler with the Docker socket and the files volume, a read-only config beside the registry's own, no restart of the registry for it", async () => {
+        await deploy(devSettings());
+        const plainDigest = run.get(T.container, "registry-registry-container").inputs.labels;
+        await deploy(devSettings({ gcSchedule: { intervalHours: 24, deleteUntagged: false, image: "docker:27-cli" } }));
+        const gc = run.get(T.container, "registry-registry-gc-container");
+        assert.equal(gc.inputs.name, "private-registry-gc");
+        assert.deepEqual(gc.inputs.entrypoints, ["/bin/sh", "-c"]);
+        assert.equal(gc.inputs.networkMode, "none");
+        assert.deepEqual(gc.inputs.volumes, [
+            { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
+            { volumeName: "private-registry-files", containerPath: "/files" },
+        ]);
+        const script = String(gc.inputs.command[0]);
+        assert.match(script, /^REPLICAS='private-registry'$/m);
+        assert.match(script, /sleep 86400/);
+        assert.match(script, /-v 'private-registry-data:\/var\/lib\/registry'/);
+        const uploads = run.get(T.container, "registry-registry-files-installer").inputs.uploads as { file: string; content: string }[];
+        const readOnly = uploads.find((u) => u.file.endsWith("config.readonly.yml"));
+        assert.ok(readOnly, uploads.map((u) => u.file).join(" "));
+        const conf = parseYaml(readOnly.content);
+        assert.equal(conf.storage.maintenance.readonly.enabled, true);
+        assert.deepEqual(run.get(T.container, "registry-registry-container").inputs.labels, plainDigest, "the registry is not replaced for it");
+        assert.ok(run.engine(T.container, "registry-registry-gc-container").dependencies.includes(run.engine(T.container, "registry-registry-container").urn));
+    });
+
     it("rotates a generated password through its RandomPassword's keeper, and leaves a counter of 0 out (stacks from before keep their passwords)", async () => {
         const s = prodSettings();
         s.users = [

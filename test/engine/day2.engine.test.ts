@@ -15,7 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hostKeyOf, isolate, NETWORK, REGISTRY, REGISTRY_IMAGE, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
-import { api, e2eLog as log, type RegistryTarget, timed } from "../e2e/support";
+import { api, e2eLog as log, pushRandomImage, type RegistryTarget, timed } from "../e2e/support";
 import { createE2eStack, StepLog, type TestStack } from "./engine";
 
 let infra: TestInfra;
@@ -322,8 +322,45 @@ describe("day-2 operations on the real engine", () => {
             );
             await pullByDigest("airgap/app");
         } finally {
+            // The archives go, and with them the entries naming them (removing them leaves the images).
+            await ts.stack.removeConfig("private-registry:imports");
             execFileSync("docker", ["rmi", "-f", base], { stdio: "ignore" });
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+
+    it("scheduled garbage collection: a run (USR1) frees a deleted image's layer, keeps the others, and leaves the registry read-write", async () => {
+        const scheduler = `${REGISTRY.container}-gc`;
+        await setConfig("gcSchedule", { intervalHours: 24, image: "private-registry-test/client-host:bookworm" });
+        const steps = await timed("up with the scheduler", () => up());
+        assert.ok(steps.changes().includes("create docker:index/container:Container::registry-registry-gc-container"), steps.changes().join("\n"));
+        const used = () =>
+            Number(
+                execFileSync("docker", ["run", "--rm", "-v", `${REGISTRY.volume}:/d`, "--entrypoint", "/bin/busybox", REGISTRY_IMAGE, "du", "-sk", "/d"])
+                    .toString()
+                    .split(/\s+/)[0],
+            );
+        const pusher = { user: "pusher", password: passwords.pusher };
+        const doomed = await pushRandomImage(target, pusher, "day2/doomed", "1", 4_000_000);
+        const kept = await pushRandomImage(target, pusher, "day2/kept", "1", 100_000);
+        const del = await api(target, "DELETE", `/v2/day2/doomed/manifests/${doomed}`, pusher);
+        assert.equal(del.status, 202, del.body);
+        const before = used();
+        execFileSync("docker", ["kill", "--signal", "USR1", scheduler]);
+        const logs = () => execFileSync("sh", ["-c", `docker logs ${scheduler} 2>&1`]).toString();
+        const t0 = Date.now();
+        while (!/gc-scheduler: done at/.test(logs())) {
+            assert.ok(Date.now() - t0 < 120_000, `no run finished in 120 s:\n${logs()}`);
+            await new Promise((r) => setTimeout(r, 500));
+        }
+        isolate(REGISTRY.container);
+        const after = used();
+        log(`scheduled gc freed ${before - after} KiB:\n${logs()}`);
+        assert.ok(before - after >= 3900, `the deleted image's 4 MB layer is gone (${before} KiB before, ${after} after)`);
+        assert.match(logs(), /gc-scheduler: read-only\n(.*\n)*gc-scheduler: garbage-collect\n(.*\n)*gc-scheduler: read-write/);
+        const m = await api(target, "GET", `/v2/day2/kept/manifests/${kept}`, { ...pusher, headers: { accept: "application/vnd.oci.image.manifest.v1+json" } });
+        assert.equal(m.status, 200, "the image still tagged is intact");
+        await pushRandomImage(target, pusher, "day2/after-gc", "1", 1000);
+        assert.ok(!logs().includes("did not come back healthy"));
     });
 });
