@@ -79,21 +79,30 @@ image_base() {
   printf 'root:x:0:\n' >"$1"/etc/group
 }
 
-build_registry_image() {
-  # Revision 2: a world-readable root, as the official image has (the registry runs as non-root).
-  if [ "$(docker image inspect -f '{{index .Config.Labels "private-registry-test.rev"}}' "$REGISTRY_IMAGE" 2>/dev/null)" = 2 ]; then return 0; fi
+# A new image root holding one Debian binary at $2 (inside the image) with the libraries ldd lists
+# and the loader, image_base, and a world-writable /tmp; prints the root's path. $1: the binary.
+binary_root() {
   local root
   root=$(mktemp -d)
   chmod 0755 "$root"
-  mkdir -p "$root"/bin "$root"/etc/docker/registry "$root"/var/lib/registry "$root"/tmp "$root"/usr/bin
+  mkdir -p "$root"/bin "$root"/etc "$root"/usr/bin "$root"/tmp "$root$(dirname "$2")"
   chmod 1777 "$root"/tmp
-  cp /usr/bin/docker-registry "$root"/bin/registry
-  # The registry binary needs only libc and the loader (ldd lists them).
-  ldd /usr/bin/docker-registry | grep -o '/[^ ]*' | while read -r lib; do
+  cp "$1" "$root$2"
+  ldd "$1" | grep -o '/[^ ]*' | while read -r lib; do
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
   done
   image_base "$root"
+  echo "$root"
+}
+
+build_registry_image() {
+  # Revision 2: a world-readable root, as the official image has (the registry runs as non-root).
+  if [ "$(docker image inspect -f '{{index .Config.Labels "private-registry-test.rev"}}' "$REGISTRY_IMAGE" 2>/dev/null)" = 2 ]; then return 0; fi
+  local root
+  # The registry binary needs only libc and the loader.
+  root=$(binary_root /usr/bin/docker-registry /bin/registry)
+  mkdir -p "$root"/etc/docker/registry "$root"/var/lib/registry
   tar -C "$root" -c . | docker import \
     -c 'LABEL private-registry-test.rev=2' \
     -c 'ENTRYPOINT ["/bin/registry"]' \
@@ -110,16 +119,8 @@ build_registry_image() {
 build_haproxy_image() {
   if docker image inspect "$HAPROXY_IMAGE" >/dev/null 2>&1; then return 0; fi
   local root
-  root=$(mktemp -d)
-  chmod 0755 "$root"
-  mkdir -p "$root"/bin "$root"/etc "$root"/usr/bin "$root"/usr/sbin "$root"/usr/local/etc/haproxy "$root"/tmp "$root"/run "$root"/var/lib/haproxy
-  chmod 1777 "$root"/tmp
-  cp /usr/sbin/haproxy "$root"/usr/sbin/haproxy
-  ldd /usr/sbin/haproxy | grep -o '/[^ ]*' | while read -r lib; do
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-  done
-  image_base "$root"
+  root=$(binary_root /usr/sbin/haproxy /usr/sbin/haproxy)
+  mkdir -p "$root"/usr/local/etc/haproxy "$root"/run "$root"/var/lib/haproxy
   tar -C "$root" -c . | docker import \
     -c 'LABEL private-registry-test.rev=1' \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
@@ -132,16 +133,8 @@ build_haproxy_image() {
 build_redis_image() {
   if docker image inspect "$REDIS_IMAGE" >/dev/null 2>&1; then return 0; fi
   local root
-  root=$(mktemp -d)
-  chmod 0755 "$root"
-  mkdir -p "$root"/bin "$root"/etc "$root"/usr/bin "$root"/usr/local/etc/redis "$root"/data "$root"/tmp
-  chmod 1777 "$root"/tmp
-  cp /usr/bin/redis-server "$root"/usr/bin/redis-server
-  ldd /usr/bin/redis-server | grep -o '/[^ ]*' | while read -r lib; do
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-  done
-  image_base "$root"
+  root=$(binary_root /usr/bin/redis-server /usr/bin/redis-server)
+  mkdir -p "$root"/usr/local/etc/redis "$root"/data
   tar -C "$root" -c . | docker import \
     -c 'LABEL private-registry-test.rev=1' \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
