@@ -13,7 +13,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type Ceph, startCeph } from "../e2e/infra/ceph";
+import { type Ceph, cephS3Storage, startCeph } from "../e2e/infra/ceph";
 import { buildClient, type ClientTarget, runClient } from "./benchClient";
 import { createStack, type TestStack } from "./engine";
 
@@ -52,18 +52,7 @@ function removeOwn(): void {
 }
 
 function config(setup: Setup, ceph: Ceph): Record<string, { value: string; secret?: boolean }> {
-    const storage =
-        setup === "filesystem"
-            ? { driver: "filesystem" }
-            : {
-                  driver: "s3",
-                  region: "us-east-1",
-                  bucket: BUCKET,
-                  regionEndpoint: `http://${NETWORK.gateway}:${ceph.port}`,
-                  accessKey: ceph.accessKey,
-                  secretKey: ceph.secretKey,
-                  secure: false,
-              };
+    const storage = setup === "filesystem" ? { driver: "filesystem" } : cephS3Storage(ceph, BUCKET, `http://${NETWORK.gateway}:${ceph.port}`);
     return {
         "private-registry:storage": { value: JSON.stringify(storage), secret: true },
         "private-registry:replicas": { value: setup === "s3x2" ? "2" : "1" },

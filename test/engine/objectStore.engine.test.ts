@@ -11,7 +11,7 @@ import * as crypto from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { HeadBucketCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { deleteBucket, s3Client } from "../../components/objectStore/s3Bucket";
-import { type Ceph, startCeph } from "../e2e/infra/ceph";
+import { type Ceph, cephS3, cephS3Storage, startCeph } from "../e2e/infra/ceph";
 import { hostKeyOf, isolate, NETWORK, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { e2eLog as log, timed } from "../e2e/support";
 import { createE2eStack, StepLog, type TestStack } from "./engine";
@@ -76,7 +76,7 @@ before(async () => {
         ceph = await startCeph({ log, alsoListenOn: NETWORK.gateway });
     });
     [hostA, hostB] = infra.hosts;
-    s3 = s3Client({ endpoint: ceph.endpoint, region: "us-east-1", forcePathStyle: true, accessKey: ceph.accessKey, secretKey: ceph.secretKey });
+    s3 = s3Client(cephS3(ceph));
     ts = await createE2eStack({ name: "rgw", sshPrivateKeyPem: infra.sshKey.privateKeyPem, log });
     await ts.stack.removeConfig("private-registry:data");
     await setConfig("clients", [
@@ -87,15 +87,7 @@ before(async () => {
 
 after(async () => {
     if (ts) await ts.stack.destroy({ color: "never" }).catch((e) => console.error(`destroy: ${(e as Error).message}`));
-    if (ceph)
-        await deleteBucket({
-            bucket: BUCKET,
-            region: "us-east-1",
-            endpoint: ceph.endpoint,
-            forcePathStyle: true,
-            accessKey: ceph.accessKey,
-            secretKey: ceph.secretKey,
-        }).catch(() => undefined);
+    if (ceph) await deleteBucket({ ...cephS3(ceph), bucket: BUCKET }).catch(() => undefined);
     s3?.destroy();
     await ceph?.stop();
     stopInfra();
@@ -106,19 +98,7 @@ describe("the registry on a real Ceph RGW, on the real engine", () => {
 
     it("S3: up creates the bucket; host A pushes, host B pulls the same digest; the layers are objects in the bucket", async () => {
         assert.equal(await bucketExists(), false);
-        await setConfig(
-            "storage",
-            {
-                driver: "s3",
-                region: "us-east-1",
-                bucket: BUCKET,
-                regionEndpoint: rgwUrl(),
-                accessKey: ceph.accessKey,
-                secretKey: ceph.secretKey,
-                secure: false,
-            },
-            true,
-        );
+        await setConfig("storage", cephS3Storage(ceph, BUCKET, rgwUrl()), true);
         await timed("up on S3", () => up());
         assert.equal(await bucketExists(), true, "the program created the bucket");
         pushed = await timed("push and pull", async () => {

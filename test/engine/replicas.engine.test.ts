@@ -18,7 +18,7 @@ import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { deleteBucket, s3Client } from "../../components/objectStore/s3Bucket";
-import { type Ceph, startCeph } from "../e2e/infra/ceph";
+import { type Ceph, cephS3, cephS3Storage, startCeph } from "../e2e/infra/ceph";
 import { hostKeyOf, isolate, NETWORK, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { api, e2eLog as log, type RegistryTarget, timed } from "../e2e/support";
 import { createE2eStack, StepLog, type TestStack } from "./engine";
@@ -147,26 +147,14 @@ before(async () => {
         ceph = await startCeph({ log, alsoListenOn: NETWORK.gateway });
     });
     [hostA, hostB] = infra.hosts;
-    s3 = s3Client({ endpoint: ceph.endpoint, region: "us-east-1", forcePathStyle: true, accessKey: ceph.accessKey, secretKey: ceph.secretKey });
+    s3 = s3Client(cephS3(ceph));
     ts = await createE2eStack({ name: "replicas", sshPrivateKeyPem: infra.sshKey.privateKeyPem, log });
     await ts.stack.removeConfig("private-registry:data");
     await setConfig("clients", [
         { name: "host-a", host: hostA.ip, hostKey: hostKeyOf(hostA), login: "pusher" },
         { name: "host-b", host: hostB.ip, hostKey: hostKeyOf(hostB), user: "deploy", login: "puller" },
     ]);
-    await setConfig(
-        "storage",
-        {
-            driver: "s3",
-            region: "us-east-1",
-            bucket: BUCKET,
-            regionEndpoint: `http://${NETWORK.gateway}:${ceph.port}`,
-            accessKey: ceph.accessKey,
-            secretKey: ceph.secretKey,
-            secure: false,
-        },
-        true,
-    );
+    await setConfig("storage", cephS3Storage(ceph, BUCKET, `http://${NETWORK.gateway}:${ceph.port}`), true);
     await setConfig("replicas", "2");
     await setConfig("loadBalancer", { image: "private-registry-test/haproxy:2.6", checkIntervalMs: 500 });
     await setConfig("redisCache", { image: "private-registry-test/redis:7.0" });
@@ -174,15 +162,7 @@ before(async () => {
 
 after(async () => {
     if (ts) await ts.stack.destroy({ color: "never" }).catch((e) => console.error(`destroy: ${(e as Error).message}`));
-    if (ceph)
-        await deleteBucket({
-            bucket: BUCKET,
-            region: "us-east-1",
-            endpoint: ceph.endpoint,
-            forcePathStyle: true,
-            accessKey: ceph.accessKey,
-            secretKey: ceph.secretKey,
-        }).catch(() => undefined);
+    if (ceph) await deleteBucket({ ...cephS3(ceph), bucket: BUCKET }).catch(() => undefined);
     s3?.destroy();
     await ceph?.stop();
     stopInfra();

@@ -28,7 +28,7 @@ import { renderHtpasswd } from "../../components/render/htpasswd";
 import { renderRegistryConfig } from "../../components/render/registryConfig";
 import { registryConfigDraft, withHttpSecret } from "../../components/render/registryModel";
 import { parseSettings } from "../../settings";
-import { type Ceph, startCeph } from "../e2e/infra/ceph";
+import { type Ceph, cephS3, cephS3Storage, startCeph } from "../e2e/infra/ceph";
 import { freePort } from "../support/net";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -257,7 +257,7 @@ const blobKey = (digest: string) => {
 before(
     async () => {
         ceph = await startCeph();
-        s3 = s3Client({ endpoint: ceph.endpoint, region: "us-east-1", forcePathStyle: true, accessKey: ceph.accessKey, secretKey: ceph.secretKey });
+        s3 = s3Client(cephS3(ceph));
     },
     { timeout: 150_000 },
 );
@@ -275,14 +275,7 @@ const S3_CASES = [
 describe("the program's S3 bucket on a real Ceph RGW (components/objectStore/s3Bucket.ts)", () => {
     it("is created when missing, adopted with its data when it exists, and deleted with every object only when asked", { timeout: 60_000 }, async () => {
         const { ceph, s3 } = rgw();
-        const target = {
-            bucket: "pr-bucket-life",
-            region: "us-east-1",
-            endpoint: ceph.endpoint,
-            forcePathStyle: true,
-            accessKey: ceph.accessKey,
-            secretKey: ceph.secretKey,
-        };
+        const target = { ...cephS3(ceph), bucket: "pr-bucket-life" };
         await assert.rejects(s3.send(new HeadBucketCommand({ Bucket: target.bucket })), "absent before");
         assert.deepEqual(await ensureBucket(target), { created: true });
         assert.deepEqual(await ensureBucket(target), { created: false }, "a second run adopts it");
@@ -305,15 +298,7 @@ describe("rendered object-storage configs on a real Ceph RGW", () => {
             timeout: 120_000,
         }, async () => {
             const { ceph } = rgw();
-            const storage = (bucket: string) => ({
-                driver: "s3",
-                regionEndpoint: ceph.endpoint,
-                region: "us-east-1",
-                bucket,
-                accessKey: ceph.accessKey,
-                secretKey: ceph.secretKey,
-                secure: false,
-            });
+            const storage = (bucket: string) => cephS3Storage(ceph, bucket);
             const bucket = `pr-s3-v${c.version}`;
             await rgw().s3.send(new CreateBucketCommand({ Bucket: bucket }));
             const pushed = await withRegistry(startRegistry(c.binary, c.image, storage(bucket)), async (reg) => {

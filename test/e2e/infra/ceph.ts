@@ -12,6 +12,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { S3Target } from "../../../components/objectStore/s3Bucket";
 
 /** A running gateway: where to reach it, its test credentials, and how to end it. */
 export interface Ceph {
@@ -251,4 +252,14 @@ export async function startCeph(opts: CephOptions = {}): Promise<Ceph> {
         log(`ceph: start failed, retrying once with a fresh fsid: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
         return await attempt(log, opts.alsoListenOn, opts.memstoreBytes);
     }
+}
+
+/** How an S3 client reaches this gateway (its loopback endpoint, path style, the test keys): add a bucket for the program's bucket functions. */
+export function cephS3(ceph: Ceph): Omit<S3Target, "bucket"> {
+    return { region: "us-east-1", endpoint: ceph.endpoint, forcePathStyle: true, accessKey: ceph.accessKey, secretKey: ceph.secretKey };
+}
+
+/** A stack's (or a rendered config's) `storage` for `bucket` on this gateway, reached at `endpoint`: S3 with the test keys, plain HTTP. */
+export function cephS3Storage(ceph: Ceph, bucket: string, endpoint = ceph.endpoint) {
+    return { driver: "s3", region: "us-east-1", bucket, regionEndpoint: endpoint, accessKey: ceph.accessKey, secretKey: ceph.secretKey, secure: false };
 }
