@@ -7,7 +7,7 @@
  * Everything runs in a temp dir and talks to 127.0.0.1 only.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as os from "node:os";
@@ -17,6 +17,7 @@ import bcrypt from "bcryptjs";
 import { copyImage } from "../../components/imageImport/copy";
 import type { RegistryTarget } from "../../components/imageImport/registryClient";
 import { freePort } from "../support/net";
+import { makePki } from "../support/pki";
 import { request } from "../support/registryHttp";
 import { digestOf, dockerSaveLayout, ociLayout, randomImage, writeTar } from "./archives";
 
@@ -24,35 +25,14 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-import-"));
 const USER = "importer";
 const PASSWORD = "an import password of some length";
 let ca = "";
+let certPath = "";
+let keyPath = "";
 const running: { kill: () => void }[] = [];
 
-/** A throw-away CA and a certificate for localhost, made with the openssl CLI. */
+/** The registry's TLS (openssl, localhost) and the import user's htpasswd. */
 function pki(): void {
-    const p = (f: string) => path.join(dir, f);
-    const ssl = (...a: string[]) => execFileSync("openssl", a, { stdio: "pipe" });
-    const key = (f: string) => ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", p(f)];
-    ssl("req", "-x509", ...key("ca.key"), "-out", p("ca.crt"), "-days", "2", "-subj", "/CN=import test CA", "-addext", "basicConstraints=critical,CA:TRUE");
-    ssl("req", ...key("server.key"), "-out", p("server.csr"), "-subj", "/CN=localhost");
-    fs.writeFileSync(p("ext"), "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n");
-    ssl(
-        "x509",
-        "-req",
-        "-in",
-        p("server.csr"),
-        "-CA",
-        p("ca.crt"),
-        "-CAkey",
-        p("ca.key"),
-        "-CAcreateserial",
-        "-out",
-        p("server.crt"),
-        "-days",
-        "2",
-        "-extfile",
-        p("ext"),
-    );
-    ca = fs.readFileSync(p("ca.crt"), "utf8");
-    fs.writeFileSync(p("htpasswd"), `${USER}:${bcrypt.hashSync(PASSWORD, 5)}\n`);
+    ({ caPem: ca, certPath, keyPath } = makePki(dir));
+    fs.writeFileSync(path.join(dir, "htpasswd"), `${USER}:${bcrypt.hashSync(PASSWORD, 5)}\n`);
 }
 
 /** Starts the registry on its own storage; `readOnly` puts it in maintenance mode. */
@@ -69,7 +49,7 @@ async function registry(name: string, readOnly = false): Promise<RegistryTarget>
             `  maintenance: {readonly: {enabled: ${readOnly}}}`,
             "http:",
             `  addr: 127.0.0.1:${port}`,
-            `  tls: {certificate: ${path.join(dir, "server.crt")}, key: ${path.join(dir, "server.key")}}`,
+            `  tls: {certificate: ${certPath}, key: ${keyPath}}`,
             "auth:",
             `  htpasswd: {realm: test, path: ${path.join(dir, "htpasswd")}}`,
             "",
