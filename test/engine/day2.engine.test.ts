@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hostKeyOf, isolate, NETWORK, REGISTRY, REGISTRY_IMAGE, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { api, e2eLog as log, pushRandomImage, type RegistryTarget, timed } from "../e2e/support";
-import { createE2eStack, StepLog, type TestStack } from "./engine";
+import { createE2eStack, setStackConfig, StepLog, type TestStack } from "./engine";
 
 let infra: TestInfra;
 let ts: TestStack;
@@ -40,9 +40,7 @@ async function up(): Promise<StepLog> {
     return steps;
 }
 
-async function setConfig(key: string, value: unknown, secret = false): Promise<void> {
-    await ts.stack.setConfig(`private-registry:${key}`, { value: JSON.stringify(value), secret });
-}
+const setConfig = (key: string, value: unknown, secret = false) => setStackConfig(ts.stack, key, value, secret);
 
 const registryConfig = (receiverPort: number, extra: Record<string, unknown> = {}) => ({
     deleteEnabled: true,
@@ -245,8 +243,8 @@ describe("day-2 operations on the real engine", () => {
         execFileSync("docker", ["rmi", tag]);
         assert.throws(() => execFileSync("docker", ["image", "inspect", tag], { stdio: "ignore" }), "the Docker host has no such image");
         try {
-            await ts.stack.setConfig("private-registry:image", { value: tag });
-            await ts.stack.setConfig("private-registry:imageArchive", { value: archive });
+            await setConfig("image", tag);
+            await setConfig("imageArchive", archive);
             const steps = await timed("up from the archive", () => up());
             assert.ok(steps.changes().includes("create command:local:Command::registry-registry-image-load"), steps.changes().join("\n"));
             execFileSync("docker", ["image", "inspect", tag], { stdio: "ignore" });

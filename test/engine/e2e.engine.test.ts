@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { hostKeyOf, isolate, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { api, e2eLog as log, timed, type RegistryTarget } from "../e2e/support";
-import { createE2eStack, engineEnv, StepLog, type TestStack } from "./engine";
+import { createE2eStack, engineEnv, setStackConfig, StepLog, type TestStack } from "./engine";
 
 let infra: TestInfra;
 let hostA: TestHost;
@@ -66,7 +66,7 @@ const hostKeys: Record<string, string> = {};
 async function setConfig(key: string, value: unknown, secret = false): Promise<void> {
     // A client list set here gets its host's real key, as an operator's stack file would carry it.
     const v = key === "clients" ? (value as { host: string }[]).map((c) => ({ hostKey: hostKeys[c.host], ...c })) : value;
-    await ts.stack.setConfig(`private-registry:${key}`, { value: typeof v === "string" ? v : JSON.stringify(v), secret });
+    await setStackConfig(ts.stack, key, v, secret);
 }
 
 /** The registry container's ID and start time: unchanged means it was neither replaced nor restarted. */

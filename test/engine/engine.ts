@@ -115,6 +115,11 @@ export async function createStack(opts: {
     return { stack, dir, stateFile: path.join(dir, "state", ".pulumi", "stacks", "private-registry", `${name}.json`), engine: eng };
 }
 
+/** Sets `private-registry:<key>` on `stack`: a string as it is, anything else as JSON. */
+export async function setStackConfig(stack: Stack, key: string, value: unknown, secret = false): Promise<void> {
+    await stack.setConfig(`private-registry:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value), secret });
+}
+
 /**
  * The e2e stack (Pulumi.e2e.yaml) with the program, for client hosts reached with `sshPrivateKeyPem`
  * (set as the secret `sshPrivateKey`), plus `config`.

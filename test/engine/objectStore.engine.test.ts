@@ -10,18 +10,18 @@ import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { HeadBucketCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { deleteBucket, s3Client } from "../../components/objectStore/s3Bucket";
-import { type Ceph, cephS3, cephS3Storage, startCeph } from "../e2e/infra/ceph";
-import { hostKeyOf, isolate, NETWORK, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
+import type { Ceph } from "../e2e/infra/ceph";
+import { isolate, REGISTRY, sshExec, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { e2eLog as log, timed } from "../e2e/support";
-import { createE2eStack, StepLog, type TestStack } from "./engine";
+import { setStackConfig, StepLog, type TestStack } from "./engine";
+import { type OnCeph, pullOnB as pullB, startOnCeph, stopOnCeph } from "./onCeph";
 
+const fixture: Partial<OnCeph> = {};
 let infra: TestInfra;
 let ceph: Ceph;
 let s3: S3Client;
 let ts: TestStack;
 let hostA: TestHost;
-let hostB: TestHost;
 const BUCKET = "pr-e2e-s3";
 const image = `${REGISTRY.name}:${REGISTRY.port}/e2e/on-rgw:1`;
 let pushed = "";
@@ -29,9 +29,7 @@ let pushed = "";
 const health = () =>
     execFileSync("docker", ["inspect", "-f", "{{.State.Health.Status}} {{.State.StartedAt}}", REGISTRY.container]).toString().trim().split(" ");
 
-async function setConfig(key: string, value: unknown, secret = false): Promise<void> {
-    await ts.stack.setConfig(`private-registry:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value), secret });
-}
+const setConfig = (key: string, value: unknown, secret = false) => setStackConfig(ts.stack, key, value, secret);
 
 async function up(): Promise<StepLog> {
     const steps = new StepLog();
@@ -53,15 +51,7 @@ async function pushFromA(tag: string): Promise<string> {
     return digest;
 }
 
-async function pullOnB(tag: string): Promise<string> {
-    const r = await sshExec(
-        infra,
-        hostB,
-        `docker rmi -f ${tag} >/dev/null 2>&1; docker pull ${tag} >/dev/null && docker inspect --format '{{index .RepoDigests 0}}' ${tag}`,
-    );
-    assert.equal(r.code, 0, r.stdout);
-    return r.stdout.trim().split("@")[1];
-}
+const pullOnB = (tag: string) => pullB(fixture as OnCeph, tag);
 
 const bucketExists = () =>
     s3.send(new HeadBucketCommand({ Bucket: BUCKET })).then(
@@ -71,34 +61,16 @@ const bucketExists = () =>
 const objectCount = async () => (await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount ?? 0;
 
 before(async () => {
-    await timed("infrastructure: network, 2 client hosts, Ceph", async () => {
-        infra = await startInfra(2, log);
-        ceph = await startCeph({ log, alsoListenOn: NETWORK.gateway });
-    });
-    [hostA, hostB] = infra.hosts;
-    s3 = s3Client(cephS3(ceph));
-    ts = await createE2eStack({ name: "rgw", sshPrivateKeyPem: infra.sshKey.privateKeyPem, log });
-    await ts.stack.removeConfig("private-registry:data");
-    await setConfig("clients", [
-        { name: "host-a", host: hostA.ip, hostKey: hostKeyOf(hostA), login: "pusher" },
-        { name: "host-b", host: hostB.ip, hostKey: hostKeyOf(hostB), user: "deploy", login: "puller" },
-    ]);
+    ({ infra, ceph, s3, ts, hostA } = await startOnCeph(fixture, "rgw", BUCKET));
 });
 
-after(async () => {
-    if (ts) await ts.stack.destroy({ color: "never" }).catch((e) => console.error(`destroy: ${(e as Error).message}`));
-    if (ceph) await deleteBucket({ ...cephS3(ceph), bucket: BUCKET }).catch(() => undefined);
-    s3?.destroy();
-    await ceph?.stop();
-    stopInfra();
-});
+after(() => stopOnCeph(fixture, BUCKET));
 
 describe("the registry on a real Ceph RGW, on the real engine", () => {
-    const rgwUrl = () => `http://${NETWORK.gateway}:${ceph.port}`;
+    const rgwUrl = () => (fixture as OnCeph).rgwUrl;
 
     it("S3: up creates the bucket; host A pushes, host B pulls the same digest; the layers are objects in the bucket", async () => {
         assert.equal(await bucketExists(), false);
-        await setConfig("storage", cephS3Storage(ceph, BUCKET, rgwUrl()), true);
         await timed("up on S3", () => up());
         assert.equal(await bucketExists(), true, "the program created the bucket");
         pushed = await timed("push and pull", async () => {

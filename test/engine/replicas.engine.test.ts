@@ -17,12 +17,13 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { deleteBucket, s3Client } from "../../components/objectStore/s3Bucket";
-import { type Ceph, cephS3, cephS3Storage, startCeph } from "../e2e/infra/ceph";
-import { hostKeyOf, isolate, NETWORK, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
+import type { Ceph } from "../e2e/infra/ceph";
+import { isolate, NETWORK, REGISTRY, sshExec, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { api, e2eLog as log, type RegistryTarget, timed } from "../e2e/support";
-import { createE2eStack, StepLog, type TestStack } from "./engine";
+import { setStackConfig, StepLog, type TestStack } from "./engine";
+import { type OnCeph, pullOnB as pullB, startOnCeph, stopOnCeph } from "./onCeph";
 
+const fixture: Partial<OnCeph> = {};
 let infra: TestInfra;
 let ceph: Ceph;
 let s3: S3Client;
@@ -46,9 +47,7 @@ const startedAt = (c: string) => docker("inspect", "-f", "{{.State.StartedAt}}",
 const replicaIp = (c: string) => docker("inspect", "-f", `{{(index .NetworkSettings.Networks "${REGISTRY.container}-replicas").IPAddress}}`, c);
 const direct = (c: string): RegistryTarget => ({ host: replicaIp(c), port: REGISTRY.port, servername: REGISTRY.name, ca });
 
-async function setConfig(key: string, value: unknown, secret = false): Promise<void> {
-    await ts.stack.setConfig(`private-registry:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value), secret });
-}
+const setConfig = (key: string, value: unknown, secret = false) => setStackConfig(ts.stack, key, value, secret);
 
 function isolateAll(): void {
     for (const c of [...REPLICAS, LB, REDIS]) if (running(c)) isolate(c, NETWORK.gateway);
@@ -63,15 +62,7 @@ async function up(): Promise<StepLog> {
     return steps;
 }
 
-async function pullOnB(tag: string): Promise<string> {
-    const r = await sshExec(
-        infra,
-        hostB,
-        `docker rmi -f ${tag} >/dev/null 2>&1; docker pull ${tag} >/dev/null && docker inspect --format '{{index .RepoDigests 0}}' ${tag}`,
-    );
-    assert.equal(r.code, 0, r.stdout);
-    return r.stdout.trim().split("@")[1];
-}
+const pullOnB = (tag: string) => pullB(fixture as OnCeph, tag);
 
 /** Waits until `ok()` holds, polling each 200 ms; returns how long it took. */
 async function until(what: string, ok: () => boolean | Promise<boolean>, limitMs = 120_000): Promise<number> {
@@ -142,31 +133,13 @@ function servedSerial(c: string, trusted: string): Promise<string> {
 }
 
 before(async () => {
-    await timed("infrastructure: network, 2 client hosts, Ceph", async () => {
-        infra = await startInfra(2, log);
-        ceph = await startCeph({ log, alsoListenOn: NETWORK.gateway });
-    });
-    [hostA, hostB] = infra.hosts;
-    s3 = s3Client(cephS3(ceph));
-    ts = await createE2eStack({ name: "replicas", sshPrivateKeyPem: infra.sshKey.privateKeyPem, log });
-    await ts.stack.removeConfig("private-registry:data");
-    await setConfig("clients", [
-        { name: "host-a", host: hostA.ip, hostKey: hostKeyOf(hostA), login: "pusher" },
-        { name: "host-b", host: hostB.ip, hostKey: hostKeyOf(hostB), user: "deploy", login: "puller" },
-    ]);
-    await setConfig("storage", cephS3Storage(ceph, BUCKET, `http://${NETWORK.gateway}:${ceph.port}`), true);
+    ({ infra, ceph, s3, ts, hostA, hostB } = await startOnCeph(fixture, "replicas", BUCKET));
     await setConfig("replicas", "2");
     await setConfig("loadBalancer", { image: "private-registry-test/haproxy:2.6", checkIntervalMs: 500 });
     await setConfig("redisCache", { image: "private-registry-test/redis:7.0" });
 });
 
-after(async () => {
-    if (ts) await ts.stack.destroy({ color: "never" }).catch((e) => console.error(`destroy: ${(e as Error).message}`));
-    if (ceph) await deleteBucket({ ...cephS3(ceph), bucket: BUCKET }).catch(() => undefined);
-    s3?.destroy();
-    await ceph?.stop();
-    stopInfra();
-});
+after(() => stopOnCeph(fixture, BUCKET));
 
 describe("two replicas behind one endpoint on Ceph RGW, on the real engine", () => {
     it("host A pushes through the endpoint; host B pulls it; each replica serves the manifest and layers directly", async () => {
