@@ -5,7 +5,7 @@ import { BAD, type Reader, show } from "./reader";
 import { DOCKER_NAME } from "./rules";
 import { REGISTRY_DEFAULTS } from "../components/defaults";
 
-export const DATA_KEYS = ["volumeName", "keepOnDestroy", "hostPath"];
+export const DATA_KEYS = ["volumeName", "keepOnDestroy", "hostPath", "shared"];
 
 /**
  * Host folders the registry must not write into, nor below: kernel interfaces, device nodes,
@@ -53,7 +53,7 @@ function hostPathProblem(p: string): string | undefined {
 export function parseData(r: Reader, containerName: string | undefined, driver: string | undefined): DataSettings {
     const dflt: DataSettings = { kind: "volume", volumeName: `${containerName ?? REGISTRY_DEFAULTS.containerName}-data`, keepOnDestroy: true };
     if (!r.has("data")) return dflt;
-    const what = "an object {volumeName?, keepOnDestroy?} or {hostPath}";
+    const what = "an object {volumeName?, keepOnDestroy?} or {hostPath, shared?}";
     const raw = r.json("data", what);
     const o = raw === BAD ? undefined : r.obj("data", raw, DATA_KEYS, what);
     if (!o) return dflt;
@@ -67,10 +67,12 @@ export function parseData(r: Reader, containerName: string | undefined, driver: 
     if (o.hostPath !== undefined) {
         const p = r.str("data.hostPath", o.hostPath);
         const problem = p === undefined ? undefined : hostPathProblem(p);
+        const shared = o.shared === undefined ? false : r.bool("data.shared", o.shared);
         if (problem !== undefined) r.fail("data.hostPath", `${problem}, got ${show(p)}`);
-        else if (p !== undefined) return { kind: "hostPath", hostPath: p };
+        else if (p !== undefined) return { kind: "hostPath", hostPath: p, shared: shared ?? false };
         return dflt;
     }
+    if (o.shared !== undefined) r.fail("data.shared", "applies only with data.hostPath: a named volume is never shared between Docker hosts");
     const volumeName = o.volumeName === undefined ? dflt.volumeName : r.str("data.volumeName", o.volumeName);
     if (volumeName !== undefined && !DOCKER_NAME.test(volumeName)) {
         r.fail("data.volumeName", `must match [a-zA-Z0-9][a-zA-Z0-9_.-]+ (Docker's volume name rule), got ${show(volumeName)}`);

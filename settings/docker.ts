@@ -4,32 +4,49 @@ import type { Settings } from "./types";
 import { BAD, type Reader, show } from "./reader";
 import { hostProblem } from "./rules";
 
+const SSH_HOST = /^ssh:\/\/(?:[^@/\s:]+@)?(\[[0-9a-fA-F:.]+\]|[^:/@\s[\]]+)(?::([^/]*))?$/;
+
+/** The host of an `ssh://` Docker host (an IPv6 address without its brackets), or undefined. */
+export function sshHostOf(dockerHost: string): string | undefined {
+    return SSH_HOST.exec(dockerHost)?.[1].replace(/^\[(.*)\]$/, "$1");
+}
+
+/** Why `host` is not a Docker host the program reaches (`unix:///…` or `ssh://[user@]host[:port]`), or undefined. */
+export function dockerHostProblem(host: string): string | undefined {
+    if (/^unix:\/\/\/\S+$/.test(host)) return undefined;
+    const ssh = SSH_HOST.exec(host);
+    if (!ssh) return `must be unix:///<socket path> or ssh://[user@]host[:port] (no path), got ${show(host)}`;
+    const h = ssh[1].replace(/^\[(.*)\]$/, "$1");
+    if (ssh[1].startsWith("[") ? !net.isIPv6(h) : hostProblem(h)) {
+        return `has an invalid host ${show(h)} (must be a DNS name or an IP address), got ${show(host)}`;
+    }
+    const p = ssh[2];
+    if (p !== undefined && (!/^[0-9]{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535)) {
+        return `has an invalid port ${show(p)} (must be 1-65535), got ${show(host)}`;
+    }
+    return undefined;
+}
+
+/** `sshOpts` at `key`: ssh arguments, one token each, only for an ssh:// host. */
+export function parseSshOpts(r: Reader, key: string, v: unknown, host: string | undefined, hostKey: string): string[] {
+    const sshOpts = r.stringList(key, v, undefined, "ssh arguments, one token each") ?? [];
+    if (sshOpts.length > 0 && host !== undefined && !host.startsWith("ssh://")) {
+        r.fail(key, `applies only to an ssh:// ${hostKey}, but ${hostKey} is ${show(host)}`);
+    }
+    return sshOpts;
+}
+
 export function parseDockerHost(r: Reader): Settings["docker"] {
-    const host = r.has("dockerHost") ? r.str("dockerHost", r.text("dockerHost")) : "unix:///var/run/docker.sock";
-    if (host !== undefined) {
-        const ssh = /^ssh:\/\/(?:[^@/\s:]+@)?(\[[0-9a-fA-F:.]+\]|[^:/@\s[\]]+)(?::([^/]*))?$/.exec(host);
-        if (/^unix:\/\/\/\S+$/.test(host)) {
-            // the local engine's socket
-        } else if (ssh) {
-            const h = ssh[1].replace(/^\[(.*)\]$/, "$1");
-            if (ssh[1].startsWith("[") ? !net.isIPv6(h) : hostProblem(h)) {
-                r.fail("dockerHost", `has an invalid host ${show(h)} (must be a DNS name or an IP address), got ${show(host)}`);
-            }
-            const p = ssh[2];
-            if (p !== undefined && (!/^[0-9]{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535)) {
-                r.fail("dockerHost", `has an invalid port ${show(p)} (must be 1-65535), got ${show(host)}`);
-            }
-        } else {
-            r.fail("dockerHost", `must be unix:///<socket path> or ssh://[user@]host[:port] (no path), got ${show(host)}`);
-        }
+    let host = r.has("dockerHost") ? r.str("dockerHost", r.text("dockerHost")) : "unix:///var/run/docker.sock";
+    const problem = host === undefined ? undefined : dockerHostProblem(host);
+    if (problem !== undefined) {
+        r.fail("dockerHost", problem);
+        host = undefined;
     }
     let sshOpts: string[] = [];
     if (r.has("dockerSshOpts")) {
         const v = r.json("dockerSshOpts", "a list of ssh arguments");
-        if (v !== BAD) sshOpts = r.stringList("dockerSshOpts", v, undefined, "ssh arguments, one token each") ?? [];
-        if (sshOpts.length > 0 && host !== undefined && !host.startsWith("ssh://")) {
-            r.fail("dockerSshOpts", `applies only to an ssh:// dockerHost, but dockerHost is ${show(host)}`);
-        }
+        if (v !== BAD) sshOpts = parseSshOpts(r, "dockerSshOpts", v, host, "dockerHost");
     }
     return { host: host ?? "", sshOpts };
 }

@@ -1,5 +1,6 @@
 /** The image import section: `imports` (images copied into the registry at `up`, for air-gapped sites). */
 import type { ImportSettings, Settings } from "./types";
+import { sshHostOf } from "./docker";
 import { localFile, REPOSITORY_REF, repositoryOf } from "./image";
 import { BAD, type Reader, show } from "./reader";
 import { isLoopback } from "./rules";
@@ -62,8 +63,7 @@ export function importConnectHost(s: Pick<Settings, "docker" | "bindAddress">): 
     const wildcard = s.bindAddress === "0.0.0.0" || s.bindAddress === "::";
     if (s.docker.host.startsWith("unix://")) return wildcard ? (s.bindAddress === "::" ? "::1" : "127.0.0.1") : s.bindAddress;
     if (!wildcard) return isLoopback(s.bindAddress) ? undefined : s.bindAddress;
-    const host = /^ssh:\/\/(?:[^@/]+@)?(\[[^\]]+\]|[^:/]+)/.exec(s.docker.host)?.[1];
-    return host?.replace(/^\[(.*)\]$/, "$1");
+    return sshHostOf(s.docker.host);
 }
 
 /** The checks between `imports` and the rest of the stack. */

@@ -21,7 +21,7 @@ import { parseEndpoint } from "./endpoint";
 import { parseImage } from "./image";
 import { parseGcSchedule } from "./gcSchedule";
 import { checkImports, parseImports } from "./imports";
-import { checkReplicas, parseRedisCache, parseReplicas } from "./replicas";
+import { checkReplicas, parseRedisCache, parseReplicaHosts, parseReplicas } from "./replicas";
 import { parseObjectStore } from "./objectStore";
 import { type RawConfig, Reader, SettingsError, unknownKey } from "./reader";
 import { parseRegistry } from "./registry";
@@ -71,6 +71,7 @@ export const TOP_KEYS = [
     "clients",
     "imports",
     "replicas",
+    "replicaHosts",
     "loadBalancer",
     "redisCache",
     "gcSchedule",
@@ -99,10 +100,11 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
     const registry = parseRegistry(r);
     const clients = parseClients(r, users, tls.enabled);
     const imports = parseImports(r);
-    const { replicas, loadBalancer } = parseReplicas(r);
+    const replicaHosts = parseReplicaHosts(r, port);
+    const { replicas, loadBalancer } = parseReplicas(r, replicaHosts);
     const redisCache = parseRedisCache(r);
     const gcSchedule = parseGcSchedule(r, registryVersion);
-    checkReplicas(r, { replicas, registry, redisCache });
+    checkReplicas(r, { replicas, replicaHosts, registry, redisCache, gcSchedule, docker, data, port, driver: storage?.driver });
     if (bindAddress !== undefined) checkImports(r, { docker, bindAddress, proxy: registry.proxy !== undefined, imports });
     if (registryVersion !== undefined && port !== undefined && storage !== undefined) {
         checkRegistryConfig(r, { registryVersion, port, storage, registry, tls });
@@ -129,6 +131,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         keepImage: defined(keepImage),
         containerName: defined(containerName),
         replicas,
+        replicaHosts,
         ...(loadBalancer ? { loadBalancer } : {}),
         ...(redisCache ? { redisCache } : {}),
         ...(gcSchedule ? { gcSchedule } : {}),

@@ -90,7 +90,10 @@ export interface ContainerSettings {
 }
 
 /** Where registry data lives on the Docker host. It survives every container replacement. */
-export type DataSettings = { kind: "volume"; volumeName: string; keepOnDestroy: boolean } | { kind: "hostPath"; hostPath: string };
+export type DataSettings =
+    | { kind: "volume"; volumeName: string; keepOnDestroy: boolean }
+    /** `shared`: the stack vouches that the path is one shared filesystem (NFS…) on every replica host. */
+    | { kind: "hostPath"; hostPath: string; shared: boolean };
 
 /** The `daemon.json` keys merged into every client host's Docker configuration. */
 export interface DaemonJsonSettings {
@@ -172,6 +175,17 @@ export interface LoadBalancerSettings {
     checkIntervalMs: number;
 }
 
+/** A Docker host that runs one replica, reached by the load balancer at `address:port`. */
+export interface ReplicaHostSettings {
+    docker: DockerHostSettings;
+    /** Where the balancer reaches the replica: an address or name of that host. */
+    address: string;
+    /** The port the replica is published on there. Defaults to the endpoint's `port`. */
+    port: number;
+    /** The host IP it is published on. Defaults to `0.0.0.0`. */
+    bindAddress: string;
+}
+
 /** A Redis the program runs as the registry's blob-descriptor cache. */
 export interface RedisCacheSettings {
     image: string;
@@ -200,9 +214,11 @@ export interface Settings {
     /** Keep the image on destroy (the Docker provider removes it by default). */
     keepImage: boolean;
     containerName: string;
-    /** Registry containers on the Docker host; above 1 they sit behind {@link loadBalancer}. */
+    /** Registry containers; above 1 (or with {@link replicaHosts}) they sit behind {@link loadBalancer}. */
     replicas: number;
-    /** Present when `replicas` is above 1. */
+    /** One replica on each of these Docker hosts, the balancer on {@link docker}; empty: every replica on {@link docker}. */
+    replicaHosts: ReplicaHostSettings[];
+    /** Present when there is more than one replica, or any replica host. */
     loadBalancer?: LoadBalancerSettings;
     /** A Redis the program runs as the blob-descriptor cache (instead of `registry.redis`). */
     redisCache?: RedisCacheSettings;

@@ -16,6 +16,7 @@ export function devSettings(overrides: Partial<Settings> = {}): Settings {
         keepImage: true,
         containerName: "private-registry",
         replicas: 1,
+        replicaHosts: [],
         hostnames: ["localhost"],
         ipAddresses: ["127.0.0.1"],
         port: 5000,
