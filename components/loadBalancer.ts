@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { type Backend, HAPROXY_CONFIG_PATH, renderHaproxyConfig } from "./render/haproxy";
+import { type Backend, HAPROXY_CONFIG_PATH, type HealthCheck, renderHaproxyConfig } from "./render/haproxy";
 import { serviceContainer } from "./serviceContainer";
 
 const TYPE = "private-registry:registry:LoadBalancer";
@@ -14,11 +14,12 @@ export interface LoadBalancerArgs {
     /** The endpoint's port, published on `bindAddress` of the Docker host. */
     port: number;
     bindAddress: string;
-    /** The replicas' network: the balancer reaches them there by name. */
-    replicaNetwork: pulumi.Input<string>;
+    /** The replicas' network, where the balancer reaches them by name (absent: replicas on other hosts, reached at their addresses). */
+    replicaNetwork?: pulumi.Input<string>;
     /** The endpoint's own Docker networks (fixed addresses, aliases), as one replica would have had them. */
     networks: { name: string; ipv4Address?: string; aliases?: string[] }[];
     backends: Backend[];
+    health: HealthCheck;
     checkIntervalMs: number;
     /** The replicas: the balancer starts once they are healthy (a component's dependsOn does not reach its children). */
     waitFor: pulumi.Resource[];
@@ -38,7 +39,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
         const child = { parent: this };
-        this.config = renderHaproxyConfig({ port: args.port, backends: args.backends, checkIntervalMs: args.checkIntervalMs });
+        this.config = renderHaproxyConfig({ port: args.port, backends: args.backends, health: args.health, checkIntervalMs: args.checkIntervalMs });
         const container = serviceContainer(
             name,
             args,
@@ -52,7 +53,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 sysctls: args.port < 1024 ? { "net.ipv4.ip_unprivileged_port_start": String(args.port) } : undefined,
                 ports: [{ internal: args.port, external: args.port, ip: args.bindAddress }],
                 networksAdvanced: [
-                    { name: args.replicaNetwork },
+                    ...(args.replicaNetwork === undefined ? [] : [{ name: args.replicaNetwork }]),
                     ...args.networks.map((n) => ({ name: n.name, ipv4Address: n.ipv4Address, aliases: n.aliases })),
                 ],
                 // HAProxy's soft stop: it stops listening and lets the connections it has finish.

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { Secret, Settings, TlsSettings } from "../settings/types";
+import type { DockerHostSettings, Secret, Settings, TlsSettings } from "../settings/types";
 import { importConnectHost } from "../settings/imports";
 import { CertificateAuthority } from "./certificateAuthority";
 import { ClientHost } from "./clientHost";
@@ -194,11 +194,8 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     /** The registry container on its Docker host, with its config, certificate and htpasswd. */
     private registry(name: string, args: PrivateRegistryArgs, pki: Pki | undefined, users: RegistryUsers): Registry {
         const bucket = this.bucket(name, args);
-        const dockerProvider = new docker.Provider(
-            `${name}-docker`,
-            { host: args.docker.host, sshOpts: args.docker.sshOpts.length > 0 ? args.docker.sshOpts : undefined },
-            { parent: this },
-        );
+        const dockerProvider = (resourceName: string, d: DockerHostSettings) =>
+            new docker.Provider(resourceName, { host: d.host, sshOpts: d.sshOpts.length > 0 ? d.sshOpts : undefined }, { parent: this });
         return new Registry(
             `${name}-registry`,
             {
@@ -219,6 +216,13 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 memoryMb: args.container.memoryMb,
                 pidsLimit: args.container.pidsLimit,
                 replicas: args.replicas,
+                replicaHosts: args.replicaHosts.map((h) => ({
+                    dockerHost: h.docker.host,
+                    provider: dockerProvider(`${name}-docker-${h.docker.host}`, h.docker),
+                    address: h.address,
+                    port: h.port,
+                    bindAddress: h.bindAddress,
+                })),
                 loadBalancer: args.loadBalancer,
                 redisCache: args.redisCache,
                 gcSchedule: args.gcSchedule && {
@@ -227,7 +231,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                     dockerSocket: args.docker.host.startsWith("unix://") ? args.docker.host.slice("unix://".length) : "/var/run/docker.sock",
                 },
             },
-            { parent: this, providers: [dockerProvider] },
+            { parent: this, providers: [dockerProvider(`${name}-docker`, args.docker)] },
         );
     }
 

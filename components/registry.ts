@@ -27,6 +27,11 @@ export interface RegistryArgs {
      * image is not there: for sites with no registry to pull from.
      */
     imageArchive?: { path: string; dockerHost: string };
+    /**
+     * One replica on each of these Docker hosts (their providers given), instead of replicas on the
+     * component's own host; the balancer stays there and reaches them at `address:port`.
+     */
+    replicaHosts?: { dockerHost: string; provider: docker.Provider; address: string; port: number; bindAddress: string }[];
     /** Keep the image on destroy. Defaults to true (the provider's own default removes it). */
     keepImage?: boolean;
     /** Container name. */
@@ -70,6 +75,21 @@ export interface RegistryArgs {
     gcSchedule?: { intervalHours: number; deleteUntagged: boolean; image: string; dockerSocket: string };
 }
 
+/** Where replicas run: the component's own Docker host, or one replica host (with its provider). */
+interface Placement {
+    /** The prefix of its resources' names: the component's name on its own host. */
+    prefix: string;
+    provider?: docker.Provider;
+    /** Where an image archive is loaded (absent: no archive). */
+    dockerHost?: string;
+    replicas: {
+        resourceName: string;
+        containerName: string;
+        ports: docker.types.input.ContainerPort[];
+        networks: docker.types.input.ContainerNetworksAdvanced[];
+    }[];
+}
+
 /** The container name of replica `i` (0-based): the first keeps the configured name, so a stack of one stays as it was. */
 export const replicaName = (containerName: string, i: number): string => (i === 0 ? containerName : `${containerName}-${i + 1}`);
 
@@ -100,32 +120,25 @@ export class Registry extends pulumi.ComponentResource {
         const debugPort = listenPort(config.http.debugAddr);
         if (debugPort === undefined) throw new pulumi.ResourceError("config.http.debugAddr is required: the healthcheck uses the debug server", this);
 
-        const load = args.imageArchive && this.imageLoad(name, args.image, args.imageArchive);
-        const image = new docker.RemoteImage(
-            `${name}-image`,
-            { name: args.image, keepLocally: args.keepImage ?? REGISTRY_DEFAULTS.keepImage },
-            { ...child, dependsOn: load ? [load] : [] },
-        );
-
         // One stable secret in state: a regenerated http.secret breaks uploads in flight and any
         // second replica (distribution#2519).
         const httpSecret = new random.RandomPassword(`${name}-http-secret`, { length: 48, special: false }, child);
 
         const fsData = config.storage.driver === "filesystem" ? args.data : undefined;
-        let volume: docker.Volume | undefined;
-        const volumes: docker.types.input.ContainerVolume[] = [];
-        if (fsData && "volumeName" in fsData) {
-            volume = new docker.Volume(`${name}-data`, { name: fsData.volumeName }, { ...child, retainOnDelete: fsData.keepOnDestroy });
-            volumes.push({ volumeName: volume.name, containerPath: CONTAINER_PATHS.data });
-        } else if (fsData) {
-            volumes.push({ hostPath: fsData.hostPath, containerPath: CONTAINER_PATHS.data });
+        const remote = args.replicaHosts ?? [];
+        if (remote.length > 0 && fsData && "volumeName" in fsData) {
+            throw new pulumi.ResourceError("replicas on several Docker hosts cannot share a named volume: give a shared data.hostPath", this);
         }
 
-        const replicas = args.replicas ?? 1;
-        if (replicas > 1 && !args.loadBalancer) throw new pulumi.ResourceError("several replicas need a load balancer", this);
-        // Several replicas, or one with the program's Redis, get a network of their own.
+        const replicas = remote.length > 0 ? remote.length : (args.replicas ?? 1);
+        const balanced = replicas > 1 || remote.length > 0;
+        if (balanced && !args.loadBalancer) throw new pulumi.ResourceError("several replicas need a load balancer", this);
+        if (remote.length > 0 && (args.redisCache || args.gcSchedule)) {
+            throw new pulumi.ResourceError("redisCache and gcSchedule run on the balancer's host: not with replicas on other hosts", this);
+        }
+        // Several replicas on this host, or one with the program's Redis, get a network of their own.
         const network =
-            replicas > 1 || args.redisCache
+            (remote.length === 0 && replicas > 1) || args.redisCache
                 ? new docker.Network(`${name}-network`, { name: `${args.containerName}-replicas`, driver: "bridge" }, child)
                 : undefined;
         const redis =
@@ -160,105 +173,154 @@ export class Registry extends pulumi.ComponentResource {
         if (args.storageCaPem !== undefined) {
             restartOnChange.push({ path: `${CONTAINER_PATHS.storageCaDir}/ca.crt`, mode: "0644", content: args.storageCaPem });
         }
+        const liveReload: RegistryFileContent[] = [
+            ...(args.htpasswd === undefined ? [] : [{ path: CONTAINER_PATHS.htpasswd, mode: "0600", content: pulumi.secret(args.htpasswd) }]),
+            // Only the scheduled collection reads it, swapping it in for a read-only window.
+            ...(args.gcSchedule
+                ? [
+                      {
+                          path: `${FILES_DIR}/${GC_FILES.readOnly}`,
+                          mode: "0600",
+                          content: render({ ...config, storageOptions: { ...config.storageOptions, readOnly: true } }),
+                      },
+                  ]
+                : []),
+        ];
         const runAs = args.runAs ?? REGISTRY_DEFAULTS.runAs;
-        const files = new RegistryFiles(
-            `${name}-files`,
-            {
-                imageId: image.imageId,
-                volumeName: `${args.containerName}-files`,
-                installerName: `${args.containerName}-installer`,
-                restartOnChange,
-                liveReload: [
-                    ...(args.htpasswd === undefined ? [] : [{ path: CONTAINER_PATHS.htpasswd, mode: "0600", content: pulumi.secret(args.htpasswd) }]),
-                    // Only the scheduled collection reads it, swapping it in for a read-only window.
-                    ...(args.gcSchedule
-                        ? [
-                              {
-                                  path: `${FILES_DIR}/${GC_FILES.readOnly}`,
-                                  mode: "0600",
-                                  content: render({ ...config, storageOptions: { ...config.storageOptions, readOnly: true } }),
-                              },
-                          ]
-                        : []),
-                ],
-                owner: runAs,
-                data: volume ? { volumeName: volume.name } : fsData,
-                dataPath: CONTAINER_PATHS.data,
-            },
-            { ...child, dependsOn: volume ? [volume] : [] },
-        );
-        volumes.push({ volumeName: files.volumeName, containerPath: FILES_DIR, readOnly: true });
         const pidsLimit = args.pidsLimit ?? REGISTRY_DEFAULTS.pidsLimit;
 
-        // One replica publishes its ports itself; several are reached on a network of their own.
-        const ports: docker.types.input.ContainerPort[] = [];
-        if (replicas === 1) {
-            ports.push({ internal: port, external: port, ip: args.bindAddress ?? "0.0.0.0" });
-            if (args.publishDebugPort) ports.push({ internal: debugPort, external: debugPort, ip: "127.0.0.1" });
-        }
+        // Where the replicas run: all on this component's Docker host (the first keeps the resource
+        // names a stack of one always had), or one on each replica host, published on its address.
         const own = (args.networks ?? []).map((n) => ({ name: n.name, ipv4Address: n.ipv4Address, aliases: n.aliases }));
-        // Behind the balancer a replica is on the replicas' network only; alone, it keeps the endpoint's networks too.
-        const networks: docker.types.input.ContainerNetworksAdvanced[] = replicas > 1 ? [] : own;
-        if (network) networks.push({ name: network.name });
+        const debugOnLoopback = (): docker.types.input.ContainerPort[] =>
+            args.publishDebugPort ? [{ internal: debugPort, external: debugPort, ip: "127.0.0.1" }] : [];
+        const placements: Placement[] =
+            remote.length === 0
+                ? [
+                      {
+                          prefix: name,
+                          dockerHost: args.imageArchive?.dockerHost,
+                          replicas: Array.from({ length: replicas }, (_, i) => ({
+                              resourceName: i === 0 ? `${name}-container` : `${name}-container-${i + 1}`,
+                              containerName: replicaName(args.containerName, i),
+                              // One replica publishes its ports itself; several are reached on a network of their own.
+                              ports: replicas === 1 ? [{ internal: port, external: port, ip: args.bindAddress ?? "0.0.0.0" }, ...debugOnLoopback()] : [],
+                              // Behind the balancer a replica is on the replicas' network only; alone, it keeps the endpoint's networks too.
+                              networks: [...(replicas > 1 ? [] : own), ...(network ? [{ name: network.name }] : [])],
+                          })),
+                      },
+                  ]
+                : remote.map((h) => ({
+                      prefix: `${name}-replica-${h.dockerHost}`,
+                      provider: h.provider,
+                      dockerHost: h.dockerHost,
+                      replicas: [
+                          {
+                              resourceName: `${name}-replica-${h.dockerHost}-container`,
+                              containerName: args.containerName,
+                              ports: [{ internal: port, external: h.port, ip: h.bindAddress }, ...debugOnLoopback()],
+                              networks: [],
+                          },
+                      ],
+                  }));
 
-        this.replicaNames = Array.from({ length: replicas }, (_, i) => replicaName(args.containerName, i));
         const containers: docker.Container[] = [];
-        for (const [i, containerName] of this.replicaNames.entries()) {
-            const container = new docker.Container(
-                i === 0 ? `${name}-container` : `${name}-container-${i + 1}`,
-                {
-                    name: containerName,
-                    image: image.imageId,
-                    ...SERVICE_CONTAINER,
-                    command: ["serve", CONTAINER_PATHS.config],
-                    user: `${runAs.uid}:${runAs.gid}`,
-                    readOnly: true,
-                    tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
-                    memory: args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb,
-                    ulimits: [{ name: "nproc", soft: pidsLimit, hard: pidsLimit }],
-                    // The files the registry reads only at start: a change replaces the container.
-                    labels: [{ label: "private-registry.files-digest", value: files.restartDigest }],
-                    ports,
-                    volumes,
-                    networksAdvanced: networks,
-                    // The official image has OpenTelemetry on by default (v3) and would try to export
-                    // traces to localhost:4318.
-                    envs: [
-                        ...(config.version === 3 ? ["OTEL_TRACES_EXPORTER=none"] : []),
-                        ...(args.storageCaPem !== undefined ? [`SSL_CERT_DIR=${CONTAINER_PATHS.storageCaDir}`] : []),
-                    ],
-                    capabilities: { drops: ["ALL"] },
-                    // A non-root process gets no ambient capabilities from cap-add, so a port below
-                    // 1024 is opened up in the container's own network namespace instead.
-                    sysctls: port < 1024 ? { "net.ipv4.ip_unprivileged_port_start": String(port) } : undefined,
-                    healthcheck: {
-                        tests: args.healthcheck ?? ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${debugPort}/debug/health`],
-                        interval: "2s",
-                        timeout: "3s",
-                        retries: 3,
-                        startPeriod: "2s",
-                    },
-                    wait: true,
-                    waitTimeout: args.waitTimeout ?? 60,
-                    // Let in-flight requests finish instead of the provider's default immediate kill.
-                    destroyGraceSeconds: 10,
-                },
-                {
-                    ...child,
-                    // One replica after the other (each healthy before the next is touched): a change
-                    // that replaces them never takes them all away at once.
-                    dependsOn: [
-                        files.installer,
-                        ...(volume ? [volume] : []),
-                        ...(args.waitFor ?? []),
-                        ...(redis ? [redis.container] : []),
-                        ...containers.slice(-1),
-                    ],
-                    ignoreChanges: SERVICE_CONTAINER_IGNORED,
-                },
+        const placed: { image: docker.RemoteImage; files: RegistryFiles; volume?: docker.Volume }[] = [];
+        for (const p of placements) {
+            // A custom resource takes its provider, a component the providers its children inherit.
+            const custom: pulumi.CustomResourceOptions = p.provider ? { parent: this, provider: p.provider } : child;
+            const component: pulumi.ComponentResourceOptions = p.provider ? { parent: this, providers: [p.provider] } : child;
+            const load = args.imageArchive && p.dockerHost && this.imageLoad(p.prefix, args.image, { path: args.imageArchive.path, dockerHost: p.dockerHost });
+            const image = new docker.RemoteImage(
+                `${p.prefix}-image`,
+                { name: args.image, keepLocally: args.keepImage ?? REGISTRY_DEFAULTS.keepImage },
+                { ...custom, dependsOn: load ? [load] : [] },
             );
-            containers.push(container);
+            let volume: docker.Volume | undefined;
+            const volumes: docker.types.input.ContainerVolume[] = [];
+            if (fsData && "volumeName" in fsData) {
+                volume = new docker.Volume(`${name}-data`, { name: fsData.volumeName }, { ...custom, retainOnDelete: fsData.keepOnDestroy });
+                volumes.push({ volumeName: volume.name, containerPath: CONTAINER_PATHS.data });
+            } else if (fsData) {
+                volumes.push({ hostPath: fsData.hostPath, containerPath: CONTAINER_PATHS.data });
+            }
+            const files = new RegistryFiles(
+                `${p.prefix}-files`,
+                {
+                    imageId: image.imageId,
+                    volumeName: `${args.containerName}-files`,
+                    installerName: `${args.containerName}-installer`,
+                    restartOnChange,
+                    liveReload,
+                    owner: runAs,
+                    data: volume ? { volumeName: volume.name } : fsData,
+                    dataPath: CONTAINER_PATHS.data,
+                },
+                { ...component, dependsOn: volume ? [volume] : [] },
+            );
+            volumes.push({ volumeName: files.volumeName, containerPath: FILES_DIR, readOnly: true });
+            placed.push({ image, files, volume });
+
+            for (const replica of p.replicas) {
+                const container = new docker.Container(
+                    replica.resourceName,
+                    {
+                        name: replica.containerName,
+                        image: image.imageId,
+                        ...SERVICE_CONTAINER,
+                        command: ["serve", CONTAINER_PATHS.config],
+                        user: `${runAs.uid}:${runAs.gid}`,
+                        readOnly: true,
+                        tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
+                        memory: args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb,
+                        ulimits: [{ name: "nproc", soft: pidsLimit, hard: pidsLimit }],
+                        // The files the registry reads only at start: a change replaces the container.
+                        labels: [{ label: "private-registry.files-digest", value: files.restartDigest }],
+                        ports: replica.ports,
+                        volumes,
+                        networksAdvanced: replica.networks,
+                        // The official image has OpenTelemetry on by default (v3) and would try to export
+                        // traces to localhost:4318.
+                        envs: [
+                            ...(config.version === 3 ? ["OTEL_TRACES_EXPORTER=none"] : []),
+                            ...(args.storageCaPem !== undefined ? [`SSL_CERT_DIR=${CONTAINER_PATHS.storageCaDir}`] : []),
+                        ],
+                        capabilities: { drops: ["ALL"] },
+                        // A non-root process gets no ambient capabilities from cap-add, so a port below
+                        // 1024 is opened up in the container's own network namespace instead.
+                        sysctls: port < 1024 ? { "net.ipv4.ip_unprivileged_port_start": String(port) } : undefined,
+                        healthcheck: {
+                            tests: args.healthcheck ?? ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${debugPort}/debug/health`],
+                            interval: "2s",
+                            timeout: "3s",
+                            retries: 3,
+                            startPeriod: "2s",
+                        },
+                        wait: true,
+                        waitTimeout: args.waitTimeout ?? 60,
+                        // Let in-flight requests finish instead of the provider's default immediate kill.
+                        destroyGraceSeconds: 10,
+                    },
+                    {
+                        ...custom,
+                        // One replica after the other (each healthy before the next is touched), on
+                        // one host or across hosts: a change that replaces them never takes them all
+                        // away at once.
+                        dependsOn: [
+                            files.installer,
+                            ...(volume ? [volume] : []),
+                            ...(args.waitFor ?? []),
+                            ...(redis ? [redis.container] : []),
+                            ...containers.slice(-1),
+                        ],
+                        ignoreChanges: SERVICE_CONTAINER_IGNORED,
+                    },
+                );
+                containers.push(container);
+            }
         }
+        this.replicaNames = placements.flatMap((p) => p.replicas.map((r) => r.containerName));
+        const { image, files, volume } = placed[0];
         if (args.gcSchedule) {
             const g = args.gcSchedule;
             new GcScheduler(
@@ -288,7 +350,7 @@ export class Registry extends pulumi.ComponentResource {
                 child,
             );
         }
-        if (network && args.loadBalancer) {
+        if (balanced && args.loadBalancer) {
             new LoadBalancer(
                 `${name}-lb`,
                 {
@@ -297,9 +359,14 @@ export class Registry extends pulumi.ComponentResource {
                     containerName: `${args.containerName}-lb`,
                     port,
                     bindAddress: args.bindAddress ?? "0.0.0.0",
-                    replicaNetwork: network.name,
+                    replicaNetwork: network?.name,
                     networks: args.networks ?? [],
-                    backends: this.replicaNames.map((n) => ({ name: n, port, healthPort: debugPort })),
+                    ...(remote.length === 0
+                        ? { backends: this.replicaNames.map((n) => ({ name: n, address: n, port })), health: { debugPort } }
+                        : {
+                              backends: remote.map((h, i) => ({ name: `replica-${i + 1}`, address: h.address, port: h.port })),
+                              health: { endpoint: { tls: args.tls !== undefined } },
+                          }),
                     checkIntervalMs: args.loadBalancer.checkIntervalMs,
                     waitFor: containers,
                 },

@@ -46,7 +46,7 @@ export function debugPortFor(port: number, debugPort?: number): number {
 
 /** The parts of the settings the registry's config comes from. */
 export type RegistryModelSettings = Pick<Settings, "registryVersion" | "port" | "storage" | "registry"> &
-    Partial<Pick<Settings, "containerName" | "redisCache">> & {
+    Partial<Pick<Settings, "containerName" | "redisCache" | "replicaHosts">> & {
         /** Replicas behind a load balancer: their debug servers answer its health checks on the replica network. Defaults to 1. */
         replicas?: number;
         /** Serve TLS with this minimum version; absent for plain HTTP. */
@@ -58,6 +58,9 @@ export type RegistryModelSettings = Pick<Settings, "registryVersion" | "port" | 
 /** The registry's `config.yml` model for these settings, `http.secret` aside. */
 export function registryConfigDraft(s: RegistryModelSettings): RegistryConfigDraft {
     const r = s.registry;
+    const onOtherHosts = (s.replicaHosts ?? []).length > 0;
+    // The balancer checks replicas on this host at their debug servers; on other hosts, at their own port.
+    const balancerChecksDebug = (s.replicas ?? 1) > 1 && !onOtherHosts;
     return {
         version: s.registryVersion,
         log: { level: r.logLevel, formatter: "text" },
@@ -70,9 +73,9 @@ export function registryConfigDraft(s: RegistryModelSettings): RegistryConfigDra
             // pprof and /debug/vars (which on v3 shows notification headers) must not be reachable
             // from other containers on the same network unless the operator publishes the port, or
             // the load balancer checks it on the replicas' own network.
-            debugAddr: `${r.debugPort === undefined && (s.replicas ?? 1) === 1 ? "127.0.0.1" : ""}:${debugPortFor(s.port, r.debugPort)}`,
+            debugAddr: `${r.debugPort === undefined && !balancerChecksDebug ? "127.0.0.1" : ""}:${debugPortFor(s.port, r.debugPort)}`,
             // A replica stopped by up or by an operator finishes the requests it has; the balancer sends it no new ones.
-            drainTimeout: (s.replicas ?? 1) > 1 ? "10s" : undefined,
+            drainTimeout: (s.replicas ?? 1) > 1 || onOtherHosts ? "10s" : undefined,
             prometheusPath: r.prometheus ? "/metrics" : undefined,
         },
         auth: s.htpasswd ? { htpasswd: { realm: r.realm, path: CONTAINER_PATHS.htpasswd } } : undefined,

@@ -36,10 +36,14 @@ export interface GcOptions {
     whileReadOnly?: () => Promise<void>;
 }
 
-/** `docker` against the stack's Docker host: its output (stdout and stderr), or an error naming the command. */
+/** Where the collection runs: the registry's Docker host, or the first replica host (the balancer's host has no registry files). */
+export const collectionHost = (s: Pick<Settings, "docker" | "replicaHosts">): string => s.replicaHosts[0]?.docker.host ?? s.docker.host;
+
+/** `docker` against the collection's Docker host: its output (stdout and stderr), or an error naming the command. */
 function docker(s: Settings, args: string[]): string {
-    const r = spawnSync("docker", args, { env: { ...process.env, DOCKER_HOST: s.docker.host }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-    if (r.error) throw new Error(`docker (the CLI, against ${s.docker.host}): ${r.error.message}`);
+    const host = collectionHost(s);
+    const r = spawnSync("docker", args, { env: { ...process.env, DOCKER_HOST: host }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (r.error) throw new Error(`docker (the CLI, against ${host}): ${r.error.message}`);
     if (r.status !== 0)
         throw new Error(`docker ${args.slice(0, 2).join(" ")} … failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")}`);
     return `${r.stdout}${r.stderr}`;
@@ -104,7 +108,13 @@ export async function garbageCollect(stack: Stack, opts: GcOptions = {}): Promis
         await stack.up({ color: "never" });
         await opts.whileReadOnly?.();
         log(`gc: garbage-collect${deleteUntagged ? " --delete-untagged" : ""}`);
-        const network = settings.storage.driver === "filesystem" ? ["--network", "none"] : settings.networks[0] ? ["--network", settings.networks[0].name] : [];
+        // The object store as the registry reaches it: the endpoint's network on the registry's host; a replica host's default bridge.
+        const network =
+            settings.storage.driver === "filesystem"
+                ? ["--network", "none"]
+                : settings.networks[0] && settings.replicaHosts.length === 0
+                  ? ["--network", settings.networks[0].name]
+                  : [];
         const out = docker(settings, [
             "run",
             "--rm",

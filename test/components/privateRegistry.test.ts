@@ -322,6 +322,59 @@ describe("PrivateRegistry on prod-like settings", () => {
             assert.ok(lbDeps.includes(run.engine(T.container, c).urn), `after ${c}`);
     });
 
+    it("replicaHosts: one replica on each Docker host with its own provider, image and files, published there; the balancer on the stack's host checks each at its address over TLS", async () => {
+        const s = {
+            ...prodSettings(),
+            replicas: 2,
+            replicaHosts: [
+                { docker: { host: "ssh://root@10.20.0.31", sshOpts: [] }, address: "10.20.0.31", port: 5000, bindAddress: "0.0.0.0" },
+                { docker: { host: "ssh://root@10.20.0.32", sshOpts: ["-p", "2222"] }, address: "10.20.0.32", port: 5443, bindAddress: "10.20.0.32" },
+            ],
+            loadBalancer: { image: "haproxy:3.0", checkIntervalMs: 1000 },
+        };
+        const r = await deploy(s);
+        const providers = run.ofType(T.dockerProvider);
+        // A provider's inputs reach the engine as strings (sshOpts as JSON).
+        assert.deepEqual(providers.map((p) => [p.name, p.inputs.host, p.inputs.sshOpts]).sort(), [
+            ["registry-docker", "ssh://deploy@registry-host.example:22", '["-o","StrictHostKeyChecking=accept-new"]'],
+            ["registry-docker-ssh://root@10.20.0.31", "ssh://root@10.20.0.31", undefined],
+            ["registry-docker-ssh://root@10.20.0.32", "ssh://root@10.20.0.32", '["-p","2222"]'],
+        ]);
+        const onHost = (host: string, rec: { provider: string }) => rec.provider.startsWith(run.engine(T.dockerProvider, `registry-docker-${host}`).urn);
+        for (const [i, host] of ["ssh://root@10.20.0.31", "ssh://root@10.20.0.32"].entries()) {
+            const prefix = `registry-registry-replica-${host}`;
+            const c = run.get(T.container, `${prefix}-container`);
+            assert.equal(c.inputs.name, "private-registry", "the same container name as a stack of one, on its own host");
+            assert.ok(onHost(host, c), `${c.name} runs on ${host}`);
+            assert.ok(onHost(host, run.get(T.image, `${prefix}-image`)), "its image is pulled there");
+            assert.ok(onHost(host, run.get(T.container, `${prefix}-files-installer`)), "its files are installed there");
+            assert.ok(onHost(host, run.get(T.volume, `${prefix}-files-volume`)));
+            assert.deepEqual(c.inputs.ports, [
+                i === 0 ? { internal: 5000, external: 5000, ip: "0.0.0.0" } : { internal: 5000, external: 5443, ip: "10.20.0.32" },
+            ]);
+            assert.deepEqual(c.inputs.networksAdvanced ?? [], []);
+        }
+        const second = run.engine(T.container, "registry-registry-replica-ssh://root@10.20.0.32-container").dependencies;
+        assert.ok(second.includes(run.engine(T.container, "registry-registry-replica-ssh://root@10.20.0.31-container").urn), "one host after the other");
+        assert.equal(run.ofType("docker:index/network:Network").length, 0, "no replica network: the hosts are reached at their addresses");
+        assert.ok(!run.records.some((x) => x.name === "registry-registry-container"), "nothing of the registry on the balancer's host");
+
+        const config = parseYaml(await promiseOf(r.configYaml));
+        assert.equal(config.http.debug.addr, "127.0.0.1:5001", "the debug server stays private: the balancer checks the registry's own port");
+        assert.equal(config.http.draintimeout, "10s");
+        const lb = run.get(T.container, "registry-registry-lb-container");
+        assert.equal(lb.provider.startsWith(run.engine(T.dockerProvider, "registry-docker").urn), true, "the balancer on the stack's Docker host");
+        assert.deepEqual(lb.inputs.ports, [{ internal: 5000, external: 5000, ip: "0.0.0.0" }]);
+        assert.deepEqual(lb.inputs.networksAdvanced, []);
+        const cfg = (lb.inputs.uploads as { content: string }[])[0].content;
+        assert.match(cfg, /^ {2}server replica-1 10\.20\.0\.31:5000$/m);
+        assert.match(cfg, /^ {2}server replica-2 10\.20\.0\.32:5443$/m);
+        assert.match(cfg, /^ {2}option httpchk GET \/$/m);
+        assert.match(cfg, /check-ssl verify none/);
+        const lbDeps = run.engine(T.container, "registry-registry-lb-container").dependencies;
+        assert.ok(lbDeps.includes(run.engine(T.container, "registry-registry-replica-ssh://root@10.20.0.32-container").urn), "after the replicas");
+    });
+
     it("redisCache: the program's Redis on the registry's network with a generated password in its config file, the registry's cache pointed at it", async () => {
         const r = await deploy(devSettings({ redisCache: { image: "redis:7.4", memoryMb: 200 } }));
         const redis = run.get(T.container, "registry-registry-redis-container");
@@ -629,7 +682,7 @@ describe("PrivateRegistry PKI choices", () => {
     });
 
     it("binds a host path instead of a volume when asked", async () => {
-        await deploy(devSettings({ data: { kind: "hostPath", hostPath: "/srv/registry" } }));
+        await deploy(devSettings({ data: { kind: "hostPath", hostPath: "/srv/registry", shared: false } }));
         assert.deepEqual(
             run.ofType(T.volume).map((v) => v.name),
             ["registry-registry-files-volume"],
