@@ -26,11 +26,13 @@ export interface OnCeph {
 
 /**
  * Starts the fixture for the stack `name`, its storage S3 in `bucket`, filling `f` as it goes (so
- * that {@link stopOnCeph} stops what started even when a later step failed).
+ * that {@link stopOnCeph} stops what started even when a later step failed); `servers` replica
+ * hosts after A and B.
  */
-export async function startOnCeph(f: Partial<OnCeph>, name: string, bucket: string): Promise<OnCeph> {
-    await timed("infrastructure: network, 2 client hosts, Ceph", async () => {
-        f.infra = await startInfra(2, log);
+export async function startOnCeph(f: Partial<OnCeph>, name: string, bucket: string, opts: { servers?: number } = {}): Promise<OnCeph> {
+    const servers = opts.servers ?? 0;
+    await timed(`infrastructure: network, 2 client hosts${servers ? `, ${servers} replica hosts` : ""}, Ceph`, async () => {
+        f.infra = await startInfra(2, log, { servers });
         f.ceph = await startCeph({ log, alsoListenOn: NETWORK.gateway });
     });
     const { infra, ceph } = f as { infra: TestInfra; ceph: Ceph };

@@ -12,7 +12,6 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import * as crypto from "node:crypto";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
@@ -22,6 +21,7 @@ import { isolate, NETWORK, REGISTRY, sshExec, type TestHost, type TestInfra } fr
 import { api, e2eLog as log, type RegistryTarget, timed } from "../e2e/support";
 import { setStackConfig, StepLog, type TestStack } from "./engine";
 import { type OnCeph, pullOnB as pullB, startOnCeph, stopOnCeph } from "./onCeph";
+import { chunkedUploadAcross, digestAt, layersFrom, lbSays as says, pullLoop as loopOn, pushRandomFrom, until } from "./replicaChecks";
 
 const fixture: Partial<OnCeph> = {};
 let infra: TestInfra;
@@ -63,25 +63,8 @@ async function up(): Promise<StepLog> {
 }
 
 const pullOnB = (tag: string) => pullB(fixture as OnCeph, tag);
-
-/** Waits until `ok()` holds, polling each 200 ms; returns how long it took. */
-async function until(what: string, ok: () => boolean | Promise<boolean>, limitMs = 120_000): Promise<number> {
-    const t0 = Date.now();
-    while (!(await ok())) {
-        assert.ok(Date.now() - t0 < limitMs, `${what}: not after ${limitMs / 1000} s`);
-        await new Promise((r) => setTimeout(r, 200));
-    }
-    return Date.now() - t0;
-}
-
-/** HAProxy's own word on a replica (from its log): the last UP/DOWN line. */
-function lbSays(replica: string): "UP" | "DOWN" | undefined {
-    const lines = execFileSync("docker", ["logs", LB], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
-        .concat(execFileSync("sh", ["-c", `docker logs ${LB} 2>&1 >/dev/null`], { encoding: "utf8" }))
-        .split("\n")
-        .filter((l) => l.includes(`replicas/${replica} is `));
-    return /is (UP|DOWN)/.exec(lines.at(-1) ?? "")?.[1] as "UP" | "DOWN" | undefined;
-}
+const lbSays = (replica: string) => says(LB, replica);
+const pullLoop = (host: TestHost) => loopOn(infra, host, image);
 
 /** How many keys the program's Redis holds, asked over RESP with the password from its own config. */
 async function redisKeys(): Promise<number> {
@@ -100,25 +83,6 @@ async function redisKeys(): Promise<number> {
         });
         sock.on("error", reject);
     });
-}
-
-/** A pull loop on a client host through the endpoint until `stop()`; what it saw. */
-async function pullLoop(host: TestHost): Promise<{ stop: () => Promise<{ ok: number; failures: string[] }> }> {
-    const flag = `/tmp/pull-loop-${crypto.randomBytes(4).toString("hex")}.stop`;
-    const run = sshExec(
-        infra,
-        host,
-        `ok=0; while [ ! -e ${flag} ]; do docker rmi -f ${image} >/dev/null 2>&1; ` +
-            `if docker pull -q ${image} >/dev/null 2>/tmp/pull.err; then ok=$((ok+1)); else echo "failed at $(date +%s%3N): $(cat /tmp/pull.err)"; fi; done; echo "ok=$ok"`,
-    );
-    await new Promise((r) => setTimeout(r, 2000));
-    return {
-        stop: async () => {
-            await sshExec(infra, host, `touch ${flag}`);
-            const r = await run;
-            return { ok: Number(/ok=(\d+)/.exec(r.stdout)?.[1] ?? 0), failures: r.stdout.split("\n").filter((l) => l.startsWith("failed at")) };
-        },
-    };
 }
 
 /** The serial number of the certificate a replica serves, verified against `trusted` only. */
@@ -149,25 +113,12 @@ describe("two replicas behind one endpoint on Ceph RGW, on the real engine", () 
         const ports = docker("port", LB);
         assert.match(ports, /^5000\/tcp -> 127\.0\.0\.1:5000$/m, "the balancer holds the endpoint's port");
         for (const c of REPLICAS) assert.equal(docker("port", c), "", `${c} publishes nothing`);
-        const r = await sshExec(
-            infra,
-            hostA,
-            `set -e; d=$(mktemp -d); head -c 3000000 /dev/urandom > $d/blob; tar -C $d -c . | docker import - ${image} >/dev/null; docker push ${image}`,
-        );
-        assert.equal(r.code, 0, r.stdout);
-        pushed = /digest: (sha256:[0-9a-f]{64})/.exec(r.stdout)?.[1] ?? "";
+        pushed = await pushRandomFrom(infra, hostA, image);
         assert.equal(await pullOnB(image), pushed);
-        const auth = { user: "puller", password: passwords.puller };
         for (const c of REPLICAS) {
-            const m = await api(direct(c), "GET", `/v2/e2e/replicated/manifests/${pushed}`, {
-                ...auth,
-                headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" },
-            });
-            assert.equal(m.status, 200, `${c}: ${m.body}`);
-            for (const l of JSON.parse(m.body).layers as { digest: string }[]) {
-                const b = await api(direct(c), "GET", `/v2/e2e/replicated/blobs/${l.digest}`, auth);
+            for (const b of await layersFrom(direct(c), "e2e/replicated", pushed, { user: "puller", password: passwords.puller })) {
                 // By default a layer is a redirect to a pre-signed URL of the store (docs: redirects).
-                assert.equal(b.status, 307, `${c} has layer ${l.digest}: ${b.body}`);
+                assert.equal(b.status, 307, `${c} serves the layer: ${b.body}`);
                 assert.match(String(b.headers.location), new RegExp(`^http://${NETWORK.gateway.replace(/\./g, "\\.")}:${ceph.port}/${BUCKET}/`));
             }
         }
@@ -179,40 +130,10 @@ describe("two replicas behind one endpoint on Ceph RGW, on the real engine", () 
     it("a chunked upload started on one replica, continued on the other and finished on the first completes (one http.secret, one store)", async () => {
         const auth = { user: "pusher", password: passwords.pusher };
         const [one, two] = REPLICAS.map(direct);
-        const parts = [crypto.randomBytes(1_500_000), crypto.randomBytes(900_000)];
-        const digest = `sha256:${crypto.createHash("sha256").update(Buffer.concat(parts)).digest("hex")}`;
-        const start = await api(one, "POST", "/v2/e2e/chunked/blobs/uploads/", auth);
-        assert.equal(start.status, 202, start.body);
-        let location = new URL(String(start.headers.location), "https://x");
-        let offset = 0;
-        for (const [i, part] of parts.entries()) {
-            const target = i === 0 ? two : one;
-            const patch = await api(target, "PATCH", `${location.pathname}${location.search}`, {
-                ...auth,
-                body: part,
-                headers: {
-                    "content-type": "application/octet-stream",
-                    "content-length": String(part.length),
-                    "content-range": `${offset}-${offset + part.length - 1}`,
-                },
-            });
-            assert.equal(patch.status, 202, `PATCH ${i} on replica ${i === 0 ? 2 : 1}: ${patch.body}`);
-            offset += part.length;
-            location = new URL(String(patch.headers.location), "https://x");
-        }
-        location.searchParams.set("digest", digest);
-        const put = await api(two, "PUT", `${location.pathname}${location.search}`, { ...auth, headers: { "content-length": "0" } });
-        assert.equal(put.status, 201, put.body);
+        const digest = await chunkedUploadAcross(one, two, auth, "e2e/chunked");
         const got = await api(one, "GET", `/v2/e2e/chunked/blobs/${digest}`, auth);
         assert.equal(got.status, 307, "the other replica serves the finished blob (from the store)");
-        const fetched = await fetch(String(got.headers.location));
-        assert.equal(
-            `sha256:${crypto
-                .createHash("sha256")
-                .update(Buffer.from(await fetched.arrayBuffer()))
-                .digest("hex")}`,
-            digest,
-        );
+        assert.equal(await digestAt(String(got.headers.location)), digest);
     });
 
     it("one replica stopped during a pull loop through the endpoint: no pull fails once the balancer has taken it out; started again, it rejoins", async () => {

@@ -4,13 +4,24 @@
 # means "this host's Docker is ready".
 set -eu
 ssh-keygen -A >/dev/null
+# A container started again is a host booted again: /run starts empty (a killed dockerd leaves its pid files).
+rm -rf /run/docker.pid /run/docker /run/containerd
 mkdir -p /run/sshd /root/.ssh /home/deploy/.ssh
 printf '%s\n' "${AUTHORIZED_KEY:?AUTHORIZED_KEY is required}" > /root/.ssh/authorized_keys
 cp /root/.ssh/authorized_keys /home/deploy/.ssh/authorized_keys
 chown -R deploy:deploy /home/deploy/.ssh
 chmod 600 /root/.ssh/authorized_keys /home/deploy/.ssh/authorized_keys
-# --bridge=none and --iptables=false: this daemon must never touch a network it did not make.
-echo "--storage-driver=vfs --iptables=false --bridge=none --ip-masq=false" > /etc/dockerd.flags
+if [ -n "${SERVE_BIP:-}" ]; then
+  # A replica host: its dockerd runs containers, so it makes a bridge ($SERVE_BIP) and NAT rules.
+  # The test gave this container NET_ADMIN, which reaches this container's own network namespace
+  # only (no default route: nothing leaves the test network). Docker mounts the cgroup hierarchy
+  # read-only without --privileged; it is this container's own subtree, made writable for runc.
+  for d in /sys/fs/cgroup/*/; do mount -o remount,bind,rw "$d"; done
+  echo "--storage-driver=vfs --bip=$SERVE_BIP" > /etc/dockerd.flags
+else
+  # --bridge=none and --iptables=false: a client's daemon must never touch a network it did not make.
+  echo "--storage-driver=vfs --iptables=false --bridge=none --ip-masq=false" > /etc/dockerd.flags
+fi
 # shellcheck disable=SC2046
 dockerd $(cat /etc/dockerd.flags) </dev/null >/var/log/dockerd.log 2>&1 &
 i=0

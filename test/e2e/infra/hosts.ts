@@ -2,8 +2,11 @@
  * The end-to-end test's own network and client hosts (docs/testing.md).
  * Network safety first: everything sits on a bridge network this module creates; each container's
  * default route is deleted once it is up, so no address outside the test subnet is reachable;
- * containers resolve names only through /etc/hosts (`--dns 127.0.0.1`); inner Docker daemons run
- * with `--bridge=none --iptables=false` and without NET_ADMIN; nothing uses `--network host`.
+ * containers resolve names only through /etc/hosts (`--dns 127.0.0.1`); a client host's Docker
+ * daemon runs with `--bridge=none --iptables=false` and without NET_ADMIN; nothing uses
+ * `--network host`. A replica host (`servers`) runs registry containers: its daemon gets NET_ADMIN
+ * for a bridge and NAT rules in that host container's own network namespace, which has no default
+ * route either.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -22,6 +25,8 @@ export interface TestHost {
     name: string;
     container: string;
     ip: string;
+    /** A replica host: its Docker daemon runs containers (publishing ports on `ip`). */
+    serves?: boolean;
 }
 
 /** Everything the suite created. */
@@ -80,15 +85,15 @@ const CAPS = [
 /**
  * `--privileged` fails in this sandbox (its bounding set lacks some capabilities), so a client host
  * gets every capability the sandbox has, except NET_ADMIN: its Docker daemon must not be able
- * to touch any network.
+ * to touch any network. A replica host keeps NET_ADMIN, for its own namespace's bridge.
  */
-function capabilityArgs(): string[] {
+function capabilityArgs(serves: boolean): string[] {
     const line = fs
         .readFileSync("/proc/self/status", "utf8")
         .split("\n")
         .find((l) => l.startsWith("CapBnd:"))!;
     const mask = BigInt(`0x${line.split(/\s+/)[1]}`);
-    return CAPS.filter((name, bit) => (mask >> BigInt(bit)) & 1n && name !== "NET_ADMIN").flatMap((name) => ["--cap-add", name]);
+    return CAPS.filter((name, bit) => (mask >> BigInt(bit)) & 1n && (serves || name !== "NET_ADMIN")).flatMap((name) => ["--cap-add", name]);
 }
 
 /** Deletes a container's default route: any address outside the test subnet becomes unreachable. */
@@ -139,8 +144,11 @@ export function cleanup(): void {
     }
 }
 
-/** Creates the network and `count` client hosts (`host-a`, `host-b`, …), ready for SSH. */
-export async function startInfra(count: number, log: (m: string) => void = () => undefined): Promise<TestInfra> {
+/**
+ * Creates the network and `count` client hosts (`host-a`, `host-b`, …), then `servers` replica
+ * hosts (the letters after), ready for SSH.
+ */
+export async function startInfra(count: number, log: (m: string) => void = () => undefined, opts: { servers?: number } = {}): Promise<TestInfra> {
     cleanup();
     const key = privateKey({ algorithm: "RSA", rsaBits: 2048 });
     const sshKey = { privateKeyPem: String(key.outputs.privateKeyPem), publicKeyOpenssh: String(key.outputs.publicKeyOpenssh).trim() };
@@ -158,9 +166,10 @@ export async function startInfra(count: number, log: (m: string) => void = () =>
         NETWORK.name,
     );
     const hosts: TestHost[] = [];
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < count + (opts.servers ?? 0); i++) {
         const letter = String.fromCharCode(97 + i);
-        const host = { name: `host-${letter}`, container: `pr-e2e-host-${letter}`, ip: `10.231.77.${11 + i}` };
+        const serves = i >= count;
+        const host = { name: `host-${letter}`, container: `pr-e2e-host-${letter}`, ip: `10.231.77.${11 + i}`, ...(serves ? { serves } : {}) };
         docker(
             "run",
             "-d",
@@ -179,7 +188,9 @@ export async function startInfra(count: number, log: (m: string) => void = () =>
             "--add-host",
             `${REGISTRY.name}:${REGISTRY.ip}`,
             "--init",
-            ...capabilityArgs(),
+            ...capabilityArgs(serves),
+            // A replica host's containers reach the test network through NAT in its namespace.
+            ...(serves ? ["--sysctl", "net.ipv4.ip_forward=1", "-e", `SERVE_BIP=10.232.${i}.1/24`] : []),
             "--security-opt",
             "seccomp=unconfined",
             "--security-opt",
