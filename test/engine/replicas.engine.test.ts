@@ -16,7 +16,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import type { Ceph } from "../e2e/infra/ceph";
+import { type Ceph, cephSwiftStorage } from "../e2e/infra/ceph";
 import { isolate, NETWORK, REGISTRY, sshExec, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { api, e2eLog as log, type RegistryTarget, timed } from "../e2e/support";
 import { setStackConfig, StepLog, type TestStack } from "./engine";
@@ -253,27 +253,10 @@ describe("two replicas behind one endpoint on Ceph RGW, on the real engine", () 
 
     it("Swift (distribution 2.8, v1 auth): host A pushes through the endpoint, host B pulls, each replica serves the manifest", async () => {
         const objects = (await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount ?? 0;
-        await setConfig(
-            "storage",
-            {
-                driver: "swift",
-                authUrl: `http://${NETWORK.gateway}:${ceph.port}/auth/v1`,
-                username: ceph.swiftUser,
-                password: ceph.swiftKey,
-                container: "pr-e2e-swift-replicas",
-                authVersion: 1,
-            },
-            true,
-        );
+        await setConfig("storage", cephSwiftStorage(ceph, "pr-e2e-swift-replicas", NETWORK.gateway), true);
         await timed("up on Swift", () => up());
         const tag = `${REGISTRY.name}:${REGISTRY.port}/e2e/on-swift:1`;
-        const r = await sshExec(
-            infra,
-            hostA,
-            `set -e; d=$(mktemp -d); head -c 2000000 /dev/urandom > $d/blob; tar -C $d -c . | docker import - ${tag} >/dev/null; docker push ${tag}`,
-        );
-        assert.equal(r.code, 0, r.stdout);
-        const digest = /digest: (sha256:[0-9a-f]{64})/.exec(r.stdout)?.[1] ?? "";
+        const digest = await pushRandomFrom(infra, hostA, tag);
         assert.equal(await pullOnB(tag), digest);
         for (const c of REPLICAS) {
             const m = await api(direct(c), "HEAD", `/v2/e2e/on-swift/manifests/${digest}`, {

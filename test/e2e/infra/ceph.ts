@@ -263,3 +263,8 @@ export function cephS3(ceph: Ceph): Omit<S3Target, "bucket"> {
 export function cephS3Storage(ceph: Ceph, bucket: string, endpoint = ceph.endpoint) {
     return { driver: "s3", region: "us-east-1", bucket, regionEndpoint: endpoint, accessKey: ceph.accessKey, secretKey: ceph.secretKey, secure: false };
 }
+
+/** A stack's `storage` on the gateway's Swift API as the runbook has it (the `demo:swift` subuser, v1 auth), reached at `gateway`. */
+export function cephSwiftStorage(ceph: Ceph, container: string, gateway: string) {
+    return { driver: "swift", authUrl: `http://${gateway}:${ceph.port}/auth/v1`, username: ceph.swiftUser, password: ceph.swiftKey, container, authVersion: 1 };
+}
