@@ -16,3 +16,5 @@ export const clientStatus = outputs.clientStatus;
 export const containerName = outputs.containerName;
 /** `repository:tag` → manifest digest of each image in `imports` (pull by `<endpoint>/<repository>@<digest>`). */
 export const imported = outputs.imported;
+/** Replica host → the `address:port` of its replica (with `replicaHosts`; `npm run status` checks each). */
+export const replicaAddresses = outputs.replicaAddresses;

@@ -40,6 +40,7 @@ export interface StackOutputs {
     clientStatus: pulumi.Output<Record<string, string>>;
     containerName: pulumi.Output<string>;
     imported: pulumi.Output<Record<string, string>>;
+    replicaAddresses: pulumi.Output<Record<string, string>>;
 }
 
 /** Reads the config (failing before any resource on a bad value) and declares the registry. */
@@ -57,5 +58,6 @@ export function main(): StackOutputs {
         clientStatus: registry.clientStatus,
         containerName: registry.containerName,
         imported: registry.imported,
+        replicaAddresses: registry.replicaAddresses,
     };
 }

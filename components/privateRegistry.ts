@@ -11,7 +11,7 @@ import { s3UsesPathStyle } from "./render/registryConfig";
 import { StorageBucket } from "./storageBucket";
 import { RegistryCertificate } from "./registryCertificate";
 import { RegistryUsers } from "./registryUsers";
-import { certsDirName, dockerDaemonKeys, mirrorOf } from "./host/runtimes";
+import { certsDirName, dockerDaemonKeys, hostPort, mirrorOf } from "./host/runtimes";
 import { shQuote } from "./render/sh";
 import { registryConfigDraft } from "./render/registryModel";
 
@@ -73,6 +73,8 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     public readonly containerName: pulumi.Output<string>;
     /** `repository:tag` → manifest digest of every image imported at `up`. */
     public readonly imported: pulumi.Output<Record<string, string>>;
+    /** Replica host's `dockerHost` → the `address:port` the balancer reaches its replica at (empty without `replicaHosts`). */
+    public readonly replicaAddresses: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: PrivateRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
@@ -95,6 +97,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         const registry = this.registry(name, args, pki, users);
         const clientStatus = this.clients(name, args, { addresses, pki, users, registry });
         this.imported = this.imports(name, args, { pki, users, registry });
+        this.replicaAddresses = pulumi.output(Object.fromEntries(args.replicaHosts.map((h) => [h.docker.host, hostPort(h.address, h.port)])));
 
         this.endpoint = pulumi.output(endpoint);
         this.endpoints = pulumi.output(addresses);
@@ -131,6 +134,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             clientStatus: this.clientStatus,
             containerName: this.containerName,
             imported: this.imported,
+            replicaAddresses: this.replicaAddresses,
         });
     }
 

@@ -60,9 +60,14 @@ export const PATHS = {
  * IPv6 literals in brackets (the form image references use).
  */
 export function certsDirName(host: string, port: number): string {
-    const h = host.includes(":") ? `[${host}]` : host;
-    return port === 443 ? h : `${h}:${port}`;
+    return port === 443 ? bracketed(host) : hostPort(host, port);
 }
+
+/** An IPv6 address in brackets, any other host as it is. */
+const bracketed = (host: string): string => (host.includes(":") ? `[${host}]` : host);
+
+/** `host:port`, an IPv6 host in brackets. */
+export const hostPort = (host: string, port: number): string => `${bracketed(host)}:${port}`;
 
 /** The daemon.json keys we manage, in our camelCase and Docker's spelling. */
 const DAEMON_KEY_NAMES: Record<keyof DaemonJsonSettings, string> = {

@@ -6,6 +6,7 @@
  */
 import { Client, type ConnectConfig } from "ssh2";
 import type { Run } from "./reconcile";
+import { hostPort } from "./runtimes";
 
 /** How to reach one host. */
 export interface SshTarget {
@@ -32,7 +33,7 @@ export interface SshConnection extends SshTarget, SshLogin {
     timeout?: number;
 }
 
-const where = (t: SshTarget) => `${t.user}@${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}`;
+const where = (t: SshTarget) => `${t.user}@${hostPort(t.host, t.port)}`;
 
 /** The host key algorithms that verify a pinned key of this type (so the server presents that key). */
 function algorithmsFor(keyType: string): ConnectConfig["algorithms"] {

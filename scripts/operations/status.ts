@@ -1,6 +1,6 @@
 /**
  * The state of a deployed registry, from its stack: `/v2/` through TLS (verified against the
- * stack's CA) and basic auth, days until the server certificate and the CA expire, the last
+ * stack's CA) and basic auth, at the endpoint and at each replica host's replica, days until the server certificate and the CA expire, the last
  * garbage collection, and what each client host's last apply did. Every check is a line; `ok` is
  * false when one fails, so `npm run status` can exit non-zero from cron.
  */
@@ -69,17 +69,11 @@ export async function registryStatus(stack: Stack, opts: StatusOptions = {}): Pr
     const { host, port } = splitHostPort(endpoint);
     const now = Date.now();
     const days = (t: number) => Math.floor((t - now) / DAY);
+    const auth = user ? `Basic ${Buffer.from(`${user}:${passwords[user]}`).toString("base64")}` : undefined;
 
     if (ca) {
         try {
-            const r = await getV2(
-                opts.connect ?? host,
-                port,
-                host,
-                ca,
-                user ? `Basic ${Buffer.from(`${user}:${passwords[user]}`).toString("base64")}` : undefined,
-                opts.timeout ?? 10,
-            );
+            const r = await getV2(opts.connect ?? host, port, host, ca, auth, opts.timeout ?? 10);
             checks.push({
                 name: "registry",
                 ok: r.status === 200,
@@ -95,6 +89,18 @@ export async function registryStatus(stack: Stack, opts: StatusOptions = {}): Pr
             });
         } catch (e) {
             checks.push({ name: "registry", ok: false, detail: `${endpoint}${opts.connect ? ` (at ${opts.connect})` : ""}: ${(e as Error).message}` });
+        }
+        // Each replica host on its own, as the balancer reaches it: the endpoint hides a lost one.
+        const replicas = (out.replicaAddresses?.value ?? {}) as Record<string, string>;
+        for (const [dockerHost, address] of Object.entries(replicas)) {
+            const at = splitHostPort(address);
+            const name = `replica ${address}`;
+            try {
+                const r = await getV2(at.host, at.port, host, ca, auth, opts.timeout ?? 10);
+                checks.push({ name, ok: r.status === 200, detail: `on ${dockerHost}: /v2/ answers ${r.status}` });
+            } catch (e) {
+                checks.push({ name, ok: false, detail: `on ${dockerHost}: ${(e as Error).message}` });
+            }
         }
         // During a CA rollover clients trust two CAs: the one that serves is the one that matters,
         // but each is reported.

@@ -373,6 +373,7 @@ describe("PrivateRegistry on prod-like settings", () => {
         assert.match(cfg, /check-ssl verify none/);
         const lbDeps = run.engine(T.container, "registry-registry-lb-container").dependencies;
         assert.ok(lbDeps.includes(run.engine(T.container, "registry-registry-replica-ssh://root@10.20.0.32-container").urn), "after the replicas");
+        assert.deepEqual(await promiseOf(r.replicaAddresses), { "ssh://root@10.20.0.31": "10.20.0.31:5000", "ssh://root@10.20.0.32": "10.20.0.32:5443" });
     });
 
     it("redisCache: the program's Redis on the registry's network with a generated password in its config file, the registry's cache pointed at it", async () => {

@@ -155,7 +155,15 @@ describe("one replica on each of two Docker hosts behind one endpoint, on Ceph R
         docker("kill", d.container);
         const out = await until("the balancer takes replica 2 out", () => lbSays(LB, "replica-2") === "DOWN", 30_000);
         const outAt = t0 + out;
-        await new Promise((r) => setTimeout(r, 25_000));
+        // npm run status names the lost host while the endpoint still answers.
+        const { registryStatus } = await import("../../scripts/operations/status");
+        const lost = await registryStatus(ts.stack, { connect: "127.0.0.1", timeout: 3 });
+        const line = (name: string) => lost.checks.find((c) => c.name === name);
+        assert.equal(line("registry")?.ok, true, JSON.stringify(lost.checks));
+        assert.equal(line(`replica ${replicaHosts[0].ip}:${REGISTRY.port}`)?.ok, true, JSON.stringify(lost.checks));
+        assert.equal(line(`replica ${d.ip}:${REGISTRY.port}`)?.ok, false, JSON.stringify(lost.checks));
+        assert.equal(lost.ok, false);
+        await new Promise((r) => setTimeout(r, Math.max(0, 25_000 - (Date.now() - t0))));
         docker("start", d.container);
         isolate(d.container);
         const back = await until("replica 2 rejoins once host D's engine has restarted it", () => lbSays(LB, "replica-2") === "UP", 120_000);
@@ -164,7 +172,8 @@ describe("one replica on each of two Docker hosts behind one endpoint, on Ceph R
         const inSwitch = result.failedAt.filter((t) => t < outAt);
         console.log(
             `  [e2e] host D lost: ${result.ok} pulls; out of the pool ${(out / 1000).toFixed(1)} s after the kill (${inSwitch.length} pull(s) started before that failed), ` +
-                `back ${(back / 1000).toFixed(1)} s after the host's start; longest pull gap ${(result.longestMs / 1000).toFixed(1)} s`,
+                `back ${(back / 1000).toFixed(1)} s after the host's start; longest pull ${(result.longestMs / 1000).toFixed(1)} s` +
+                result.failures.map((f) => `\n  [e2e]   ${f}`).join(""),
         );
         assert.ok(result.ok > 3, JSON.stringify(result));
         assert.deepEqual(
@@ -174,6 +183,11 @@ describe("one replica on each of two Docker hosts behind one endpoint, on Ceph R
         );
         assert.equal(health(d), "healthy");
         assert.equal(await pullOnB(fixture as OnCeph, image), pushed, "no image lost");
+        const back2 = await registryStatus(ts.stack, { connect: "127.0.0.1", timeout: 3 });
+        assert.deepEqual(
+            back2.checks.filter((c) => c.name.startsWith("replica ")).map((c) => [c.name, c.ok]),
+            replicaHosts.map((h) => [`replica ${h.ip}:${REGISTRY.port}`, true]),
+        );
     });
 
     it("Swift (distribution 2.8, v1 auth): host A pushes through the endpoint, host B pulls, each replica host serves the manifest", async () => {
