@@ -4,6 +4,8 @@
  * `pulumi up` makes: TLS with the program's CA, htpasswd basic auth with a generated user) and
  * through the same image run bare (`docker run`: its default config, plain HTTP, no auth), in one
  * run, each step on both sides back to back; medians and deployed/bare ratios against the goals.
+ * A third side, the same image bare but serving TLS (a throw-away certificate), splits the gap:
+ * deployed/bare-TLS is what the deployment costs beyond TLS itself.
  *
  * The client (benchClient.ts, in Go) speaks the registry HTTP API v2 like Docker: an anonymous
  * `GET /v2/` ping, then basic auth on every request (the registry checks the bcrypt hash each
@@ -18,6 +20,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildClient, type ClientResult, type ClientTarget, runClient } from "./benchClient";
+import { makePki, type Pki } from "../support/pki";
 import { type Cpu, cpuMeter } from "./benchCpu";
 import { createStack, type TestStack } from "./engine";
 
@@ -26,6 +29,7 @@ const OWN = {
     stack: "bench-transfer",
     deployed: { container: "bench-registry", volume: "bench-registry-data", port: 5111 },
     bare: { container: "bench-registry-bare", volume: "bench-registry-bare-data", port: 5112 },
+    bareTls: { container: "bench-registry-bare-tls", volume: "bench-registry-bare-tls-data", port: 5113 },
 };
 /** The prefix of every container and volume name this section makes (directly or through the stack). */
 const PREFIX = "bench-registry";
@@ -36,7 +40,9 @@ const GOALS = { push: 0.9, pull: 0.9, concurrent: 1.15 };
 const MIB = 1024 * 1024;
 const log = (m: string) => console.error(`[bench] ${m}`);
 
-type Side = "bare" | "deployed";
+type Side = "bare" | "bareTls" | "deployed";
+const SIDES: Side[] = ["bare", "bareTls", "deployed"];
+const SIDE_NAMES: Record<Side, string> = { bare: "bare", bareTls: "bare TLS", deployed: "deployed" };
 type Figure = "pushMiBs" | "pullMiBs" | "concurrentSeconds" | "requestMs";
 
 /** One registry under test. */
@@ -66,7 +72,7 @@ async function metered(bin: string, target: Target, mode: "push" | "pull", flags
  */
 async function round(bin: string, r: number, targets: Record<Side, Target>): Promise<Record<Side, Figures>> {
     const tag = `round-${r}`;
-    const order: Side[] = r % 2 ? ["bare", "deployed"] : ["deployed", "bare"];
+    const order: Side[] = r % 2 ? [...SIDES] : [...SIDES].reverse();
     const both = async <T>(f: (t: Target) => Promise<T>): Promise<Record<Side, T>> => {
         const out: Partial<Record<Side, T>> = {};
         for (const side of order) out[side] = await f(targets[side]);
@@ -94,7 +100,7 @@ async function round(bin: string, r: number, targets: Record<Side, Target>): Pro
         );
         return f;
     };
-    return { bare: figures("bare"), deployed: figures("deployed") };
+    return { bare: figures("bare"), bareTls: figures("bareTls"), deployed: figures("deployed") };
 }
 
 function median(xs: number[]): number {
@@ -141,11 +147,30 @@ async function waitReady(bin: string, target: Target): Promise<void> {
     }
 }
 
-/** The bare registry: the same image, its own default config, a fresh volume, HTTP on 127.0.0.1 only. */
-async function startBare(bin: string): Promise<Target> {
-    docker("volume", "create", OWN.bare.volume);
-    docker("run", "-d", "--name", OWN.bare.container, "-p", `127.0.0.1:${OWN.bare.port}:5000`, "-v", `${OWN.bare.volume}:/var/lib/registry`, IMAGE);
-    const target: Target = { side: "bare", port: OWN.bare.port, meter: cpuMeter(OWN.bare.container, OWN.bare.port) };
+/**
+ * The bare registry: the same image, its own default config, a fresh volume, on 127.0.0.1 only;
+ * HTTP, or with `pki` TLS from a throw-away certificate (the registry's environment overrides).
+ */
+async function startBare(bin: string, pki?: Pki): Promise<Target> {
+    const own = pki ? OWN.bareTls : OWN.bare;
+    docker("volume", "create", own.volume);
+    const tls = pki
+        ? [
+              "-v",
+              `${path.dirname(pki.certPath)}:/certs:ro`,
+              "-e",
+              "REGISTRY_HTTP_TLS_CERTIFICATE=/certs/server.crt",
+              "-e",
+              "REGISTRY_HTTP_TLS_KEY=/certs/server.key",
+          ]
+        : [];
+    docker("run", "-d", "--name", own.container, "-p", `127.0.0.1:${own.port}:5000`, "-v", `${own.volume}:/var/lib/registry`, ...tls, IMAGE);
+    const target: Target = {
+        side: pki ? "bareTls" : "bare",
+        port: own.port,
+        ...(pki ? { tls: { servername: "localhost", caFile: path.join(path.dirname(pki.certPath), "ca.crt") } } : {}),
+        meter: cpuMeter(own.container, own.port),
+    };
     await waitReady(bin, target);
     return target;
 }
@@ -221,11 +246,13 @@ export async function benchTransfer(rounds: number): Promise<string> {
         log(`up ${OWN.stack} (${OWN.deployed.container} on localhost:${OWN.deployed.port}), docker run ${OWN.bare.container} on 127.0.0.1:${OWN.bare.port}`);
         const deployed = await startDeployed(bin, stack, path.join(tmp, "ca.crt"));
         const bare = await startBare(bin);
-        const results: Record<Side, Figures[]> = { bare: [], deployed: [] };
+        const pkiDir = path.join(tmp, "bare-tls");
+        fs.mkdirSync(pkiDir);
+        const bareTls = await startBare(bin, makePki(pkiDir));
+        const results: Record<Side, Figures[]> = { bare: [], bareTls: [], deployed: [] };
         for (let r = 1; r <= rounds; r++) {
-            const figures = await round(bin, r, { bare, deployed });
-            results.bare.push(figures.bare);
-            results.deployed.push(figures.deployed);
+            const figures = await round(bin, r, { bare, bareTls, deployed });
+            for (const side of SIDES) results[side].push(figures[side]);
         }
         return table(results, rounds, deployed.bcrypt);
     } finally {
@@ -239,13 +266,14 @@ export async function benchTransfer(rounds: number): Promise<string> {
 
 function table(results: Record<Side, Figures[]>, rounds: number, bcrypt: string): string {
     const med = (side: Side, k: Figure) => median(results[side].map((f) => f[k]));
+    /** The median of the rounds' paired ratios deployed/`to`. */
+    const ratio = (k: Figure, to: Side) => median(results.deployed.map((f, i) => f[k] / results[to][i][k]));
     const row = (name: string, k: Figure, digits: number, goal?: { min?: number; max?: number }) => {
-        const b = med("bare", k);
-        const d = med("deployed", k);
-        const ratio = median(results.deployed.map((f, i) => f[k] / results.bare[i][k]));
+        const r = ratio(k, "bare");
         const goalText = goal ? (goal.min !== undefined ? `≥ ${goal.min.toFixed(2)}` : `≤ ${goal.max?.toFixed(2)}`) : "";
-        const met = goal ? ((goal.min !== undefined ? ratio >= goal.min : ratio <= (goal.max ?? Infinity)) ? "met" : "**MISSED**") : "";
-        return `| ${name} | ${b.toFixed(digits)} | ${d.toFixed(digits)} | ${ratio.toFixed(2)} | ${goalText} | ${met} |`;
+        const met = goal ? ((goal.min !== undefined ? r >= goal.min : r <= (goal.max ?? Infinity)) ? "met" : "**MISSED**") : "";
+        const figures = SIDES.map((side) => med(side, k).toFixed(digits)).join(" | ");
+        return `| ${name} | ${figures} | ${r.toFixed(2)} | ${goalText} | ${met} | ${ratio(k, "bareTls").toFixed(2)} |`;
     };
     const list = (side: Side, k: Figure, digits: number) => results[side].map((f) => f[k].toFixed(digits)).join(" / ");
     const ratios = (k: Figure) => results.deployed.map((f, i) => (f[k] / results.bare[i][k]).toFixed(2)).join(" / ");
@@ -254,32 +282,34 @@ function table(results: Record<Side, Figures[]>, rounds: number, bcrypt: string)
             const x = median(results[side].map((f) => f.cpu[phase][who]));
             return Number.isNaN(x) ? "?" : x.toFixed(1);
         });
-    const cpuRow = (name: string, phase: keyof Figures["cpu"]) => `| ${name} | ${[...cpu("bare", phase), ...cpu("deployed", phase)].join(" | ")} |`;
+    const cpuRow = (name: string, phase: keyof Figures["cpu"]) => `| ${name} | ${SIDES.flatMap((side) => cpu(side, phase)).join(" | ")} |`;
+    const rounded = (k: Figure, digits: number) => SIDES.map((side) => `${SIDE_NAMES[side]} ${list(side, k, digits)}`).join(", ");
     const d = results.deployed[0];
     return [
-        `Transfer: one ${(FILE_BYTES / MIB).toFixed(0)} MiB layer, ${rounds} rounds, each step on both sides back to back (order alternating); ` +
-            "figures are medians, deployed/bare the median of the rounds' paired ratios. " +
+        `Transfer: one ${(FILE_BYTES / MIB).toFixed(0)} MiB layer, ${rounds} rounds, each step on every side back to back (order alternating); ` +
+            "figures are medians, ratios the median of the rounds' paired ratios. " +
             `bare = docker run ${IMAGE}, HTTP, no auth (127.0.0.1:${OWN.bare.port}); ` +
+            `bare TLS = the same with TLS from a throw-away certificate, no auth (localhost:${OWN.bareTls.port}); ` +
             `deployed = stack ${OWN.stack}, TLS + htpasswd ${bcrypt} (localhost:${OWN.deployed.port}).`,
         "",
-        "| figure | bare | deployed | deployed/bare | goal | |",
-        "|---|---:|---:|---:|---:|---|",
+        "| figure | bare | bare TLS | deployed | deployed/bare | goal | | deployed/bare TLS |",
+        "|---|---:|---:|---:|---:|---:|---|---:|",
         row("push (MiB/s)", "pushMiBs", 0, { min: GOALS.push }),
         row("pull (MiB/s)", "pullMiBs", 0, { min: GOALS.pull }),
         row(`${CONCURRENT} concurrent pulls (s)`, "concurrentSeconds", 1, { max: GOALS.concurrent }),
         row("one API request (ms)", "requestMs", 1),
         "",
-        "| CPU s (median) | bare registry | bare docker-proxy | bare client (Go) | deployed registry | deployed docker-proxy | deployed client (Go) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        `| CPU s (median) | ${SIDES.flatMap((side) => ["registry", "docker-proxy", "client (Go)"].map((who) => `${SIDE_NAMES[side]} ${who}`)).join(" | ")} |`,
+        `|---|${SIDES.flatMap(() => ["---:", "---:", "---:"]).join("|")}|`,
         cpuRow("push", "push"),
         cpuRow("pull", "pull"),
         cpuRow(`${CONCURRENT} concurrent pulls`, "concurrent"),
         "",
-        `Rounds: push MiB/s bare ${list("bare", "pushMiBs", 0)}, deployed ${list("deployed", "pushMiBs", 0)}, ratio ${ratios("pushMiBs")}; ` +
-            `pull MiB/s bare ${list("bare", "pullMiBs", 0)}, deployed ${list("deployed", "pullMiBs", 0)}, ratio ${ratios("pullMiBs")}; ` +
-            `${CONCURRENT} pulls s bare ${list("bare", "concurrentSeconds", 1)}, deployed ${list("deployed", "concurrentSeconds", 1)}, ratio ${ratios("concurrentSeconds")}.`,
+        `Rounds: push MiB/s ${rounded("pushMiBs", 0)}, deployed/bare ${ratios("pushMiBs")}; ` +
+            `pull MiB/s ${rounded("pullMiBs", 0)}, deployed/bare ${ratios("pullMiBs")}; ` +
+            `${CONCURRENT} pulls s ${rounded("concurrentSeconds", 1)}, deployed/bare ${ratios("concurrentSeconds")}.`,
         `Requests: a push makes ${d.pushRequests} (a ping, then per blob HEAD, POST, PATCH, PUT, HEAD; the manifest PUT), a pull ${d.pullRequests} ` +
             "(a ping, manifest HEAD and GET, config and layer GET); on the deployed side every one but the ping carries basic auth.",
-        "The client (Go, benchClient.ts) shares this machine's CPUs with the registry: its TLS decryption weighs on the deployed side's times too.",
+        "The client (Go, benchClient.ts) shares this machine's CPUs with the registry: its TLS decryption weighs on the TLS sides' times too.",
     ].join("\n");
 }
