@@ -90,6 +90,20 @@ interface Placement {
     }[];
 }
 
+/** What every replica has, wherever it runs. */
+interface ReplicaTemplate {
+    restartOnChange: RegistryFileContent[];
+    liveReload: RegistryFileContent[];
+    runAs: RunAs;
+    pidsLimit: number;
+    /** The data mount of filesystem storage. */
+    fsData?: RegistryArgs["data"];
+    port: number;
+    debugPort: number;
+    /** What every replica starts after (the bucket, the program's Redis). */
+    waitFor: pulumi.Resource[];
+}
+
 /** The container name of replica `i` (0-based): the first keeps the configured name, so a stack of one stays as it was. */
 export const replicaName = (containerName: string, i: number): string => (i === 0 ? containerName : `${containerName}-${i + 1}`);
 
@@ -224,101 +238,22 @@ export class Registry extends pulumi.ComponentResource {
                       ],
                   }));
 
+        const template: ReplicaTemplate = {
+            restartOnChange,
+            liveReload,
+            runAs,
+            pidsLimit,
+            fsData,
+            port,
+            debugPort,
+            waitFor: [...(args.waitFor ?? []), ...(redis ? [redis.container] : [])],
+        };
         const containers: docker.Container[] = [];
-        const placed: { image: docker.RemoteImage; files: RegistryFiles; volume?: docker.Volume }[] = [];
-        for (const p of placements) {
-            // A custom resource takes its provider, a component the providers its children inherit.
-            const custom: pulumi.CustomResourceOptions = p.provider ? { parent: this, provider: p.provider } : child;
-            const component: pulumi.ComponentResourceOptions = p.provider ? { parent: this, providers: [p.provider] } : child;
-            const load = args.imageArchive && p.dockerHost && this.imageLoad(p.prefix, args.image, { path: args.imageArchive.path, dockerHost: p.dockerHost });
-            const image = new docker.RemoteImage(
-                `${p.prefix}-image`,
-                { name: args.image, keepLocally: args.keepImage ?? REGISTRY_DEFAULTS.keepImage },
-                { ...custom, dependsOn: load ? [load] : [] },
-            );
-            let volume: docker.Volume | undefined;
-            const volumes: docker.types.input.ContainerVolume[] = [];
-            if (fsData && "volumeName" in fsData) {
-                volume = new docker.Volume(`${name}-data`, { name: fsData.volumeName }, { ...custom, retainOnDelete: fsData.keepOnDestroy });
-                volumes.push({ volumeName: volume.name, containerPath: CONTAINER_PATHS.data });
-            } else if (fsData) {
-                volumes.push({ hostPath: fsData.hostPath, containerPath: CONTAINER_PATHS.data });
-            }
-            const files = new RegistryFiles(
-                `${p.prefix}-files`,
-                {
-                    imageId: image.imageId,
-                    volumeName: `${args.containerName}-files`,
-                    installerName: `${args.containerName}-installer`,
-                    restartOnChange,
-                    liveReload,
-                    owner: runAs,
-                    data: volume ? { volumeName: volume.name } : fsData,
-                    dataPath: CONTAINER_PATHS.data,
-                },
-                { ...component, dependsOn: volume ? [volume] : [] },
-            );
-            volumes.push({ volumeName: files.volumeName, containerPath: FILES_DIR, readOnly: true });
-            placed.push({ image, files, volume });
-
-            for (const replica of p.replicas) {
-                const container = new docker.Container(
-                    replica.resourceName,
-                    {
-                        name: replica.containerName,
-                        image: image.imageId,
-                        ...SERVICE_CONTAINER,
-                        command: ["serve", CONTAINER_PATHS.config],
-                        user: `${runAs.uid}:${runAs.gid}`,
-                        readOnly: true,
-                        tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
-                        memory: args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb,
-                        ulimits: [{ name: "nproc", soft: pidsLimit, hard: pidsLimit }],
-                        // The files the registry reads only at start: a change replaces the container.
-                        labels: [{ label: "private-registry.files-digest", value: files.restartDigest }],
-                        ports: replica.ports,
-                        volumes,
-                        networksAdvanced: replica.networks,
-                        // The official image has OpenTelemetry on by default (v3) and would try to export
-                        // traces to localhost:4318.
-                        envs: [
-                            ...(config.version === 3 ? ["OTEL_TRACES_EXPORTER=none"] : []),
-                            ...(args.storageCaPem !== undefined ? [`SSL_CERT_DIR=${CONTAINER_PATHS.storageCaDir}`] : []),
-                        ],
-                        capabilities: { drops: ["ALL"] },
-                        // A non-root process gets no ambient capabilities from cap-add, so a port below
-                        // 1024 is opened up in the container's own network namespace instead.
-                        sysctls: port < 1024 ? { "net.ipv4.ip_unprivileged_port_start": String(port) } : undefined,
-                        healthcheck: {
-                            tests: args.healthcheck ?? ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${debugPort}/debug/health`],
-                            interval: "2s",
-                            timeout: "3s",
-                            retries: 3,
-                            startPeriod: "2s",
-                        },
-                        wait: true,
-                        waitTimeout: args.waitTimeout ?? 60,
-                        // Let in-flight requests finish instead of the provider's default immediate kill.
-                        destroyGraceSeconds: 10,
-                    },
-                    {
-                        ...custom,
-                        // One replica after the other (each healthy before the next is touched), on
-                        // one host or across hosts: a change that replaces them never takes them all
-                        // away at once.
-                        dependsOn: [
-                            files.installer,
-                            ...(volume ? [volume] : []),
-                            ...(args.waitFor ?? []),
-                            ...(redis ? [redis.container] : []),
-                            ...containers.slice(-1),
-                        ],
-                        ignoreChanges: SERVICE_CONTAINER_IGNORED,
-                    },
-                );
-                containers.push(container);
-            }
-        }
+        const placed = placements.map((p) => {
+            const r = this.place(p, args, template, containers);
+            containers.push(...r.containers);
+            return r;
+        });
         this.replicaNames = placements.flatMap((p) => p.replicas.map((r) => r.containerName));
         const { image, files, volume } = placed[0];
         if (args.gcSchedule) {
@@ -380,6 +315,106 @@ export class Registry extends pulumi.ComponentResource {
             containerId: this.containerId,
             containerName: this.containerName,
         });
+    }
+
+    /**
+     * One placement's replicas: the image (loaded from the archive first, if any), the data volume
+     * (filesystem storage on this host), the files and the containers, each after `after`'s last.
+     */
+    private place(
+        p: Placement,
+        args: RegistryArgs,
+        t: ReplicaTemplate,
+        after: docker.Container[],
+    ): { image: docker.RemoteImage; files: RegistryFiles; volume?: docker.Volume; containers: docker.Container[] } {
+        const { fsData, runAs, pidsLimit, port, debugPort } = t;
+        const config = args.config;
+        const containers: docker.Container[] = [];
+        // A custom resource takes its provider, a component the providers its children inherit.
+        const custom: pulumi.CustomResourceOptions = { parent: this, ...(p.provider ? { provider: p.provider } : {}) };
+        const component: pulumi.ComponentResourceOptions = { parent: this, ...(p.provider ? { providers: [p.provider] } : {}) };
+        const load = args.imageArchive && p.dockerHost && this.imageLoad(p.prefix, args.image, { path: args.imageArchive.path, dockerHost: p.dockerHost });
+        const image = new docker.RemoteImage(
+            `${p.prefix}-image`,
+            { name: args.image, keepLocally: args.keepImage ?? REGISTRY_DEFAULTS.keepImage },
+            { ...custom, dependsOn: load ? [load] : [] },
+        );
+        let volume: docker.Volume | undefined;
+        const volumes: docker.types.input.ContainerVolume[] = [];
+        if (fsData && "volumeName" in fsData) {
+            volume = new docker.Volume(`${p.prefix}-data`, { name: fsData.volumeName }, { ...custom, retainOnDelete: fsData.keepOnDestroy });
+            volumes.push({ volumeName: volume.name, containerPath: CONTAINER_PATHS.data });
+        } else if (fsData) {
+            volumes.push({ hostPath: fsData.hostPath, containerPath: CONTAINER_PATHS.data });
+        }
+        const files = new RegistryFiles(
+            `${p.prefix}-files`,
+            {
+                imageId: image.imageId,
+                volumeName: `${args.containerName}-files`,
+                installerName: `${args.containerName}-installer`,
+                restartOnChange: t.restartOnChange,
+                liveReload: t.liveReload,
+                owner: runAs,
+                data: volume ? { volumeName: volume.name } : fsData,
+                dataPath: CONTAINER_PATHS.data,
+            },
+            { ...component, dependsOn: volume ? [volume] : [] },
+        );
+        volumes.push({ volumeName: files.volumeName, containerPath: FILES_DIR, readOnly: true });
+
+        for (const replica of p.replicas) {
+            const container = new docker.Container(
+                replica.resourceName,
+                {
+                    name: replica.containerName,
+                    image: image.imageId,
+                    ...SERVICE_CONTAINER,
+                    command: ["serve", CONTAINER_PATHS.config],
+                    user: `${runAs.uid}:${runAs.gid}`,
+                    readOnly: true,
+                    tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
+                    memory: args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb,
+                    ulimits: [{ name: "nproc", soft: pidsLimit, hard: pidsLimit }],
+                    // The files the registry reads only at start: a change replaces the container.
+                    labels: [{ label: "private-registry.files-digest", value: files.restartDigest }],
+                    ports: replica.ports,
+                    volumes,
+                    networksAdvanced: replica.networks,
+                    // The official image has OpenTelemetry on by default (v3) and would try to export
+                    // traces to localhost:4318.
+                    envs: [
+                        ...(config.version === 3 ? ["OTEL_TRACES_EXPORTER=none"] : []),
+                        ...(args.storageCaPem !== undefined ? [`SSL_CERT_DIR=${CONTAINER_PATHS.storageCaDir}`] : []),
+                    ],
+                    capabilities: { drops: ["ALL"] },
+                    // A non-root process gets no ambient capabilities from cap-add, so a port below
+                    // 1024 is opened up in the container's own network namespace instead.
+                    sysctls: port < 1024 ? { "net.ipv4.ip_unprivileged_port_start": String(port) } : undefined,
+                    healthcheck: {
+                        tests: args.healthcheck ?? ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${debugPort}/debug/health`],
+                        interval: "2s",
+                        timeout: "3s",
+                        retries: 3,
+                        startPeriod: "2s",
+                    },
+                    wait: true,
+                    waitTimeout: args.waitTimeout ?? 60,
+                    // Let in-flight requests finish instead of the provider's default immediate kill.
+                    destroyGraceSeconds: 10,
+                },
+                {
+                    ...custom,
+                    // One replica after the other (each healthy before the next is touched), on
+                    // one host or across hosts: a change that replaces them never takes them all
+                    // away at once.
+                    dependsOn: [files.installer, ...(volume ? [volume] : []), ...t.waitFor, ...[...after, ...containers].slice(-1)],
+                    ignoreChanges: SERVICE_CONTAINER_IGNORED,
+                },
+            );
+            containers.push(container);
+        }
+        return { image, files, volume, containers };
     }
 
     /**
