@@ -1,6 +1,6 @@
 /** The container section: `container` (the registry's user and its resource limits). */
 import { REGISTRY_DEFAULTS } from "../components/defaults";
-import { BAD, type Reader, show } from "./reader";
+import { type Reader, show } from "./reader";
 import type { ContainerSettings } from "./types";
 
 export const CONTAINER_KEYS = ["user", "memoryMb", "pidsLimit"];
@@ -14,8 +14,7 @@ const DEFAULTS: ContainerSettings = {
 export function parseContainer(r: Reader): ContainerSettings {
     if (!r.has("container")) return DEFAULTS;
     const what = "an object {user?, memoryMb?, pidsLimit?}";
-    const raw = r.json("container", what);
-    const o = raw === BAD ? undefined : r.obj("container", raw, CONTAINER_KEYS, what);
+    const o = r.section("container", CONTAINER_KEYS, what);
     if (!o) return DEFAULTS;
     let runAs = DEFAULTS.runAs;
     if (o.user !== undefined) {

@@ -1,7 +1,7 @@
 /** The data section: `data` (a named volume or a host path for the filesystem driver). */
 import * as path from "node:path";
 import type { DataSettings } from "./types";
-import { BAD, type Reader, show } from "./reader";
+import { type Reader, show } from "./reader";
 import { DOCKER_NAME } from "./rules";
 import { REGISTRY_DEFAULTS } from "../components/defaults";
 
@@ -54,8 +54,7 @@ export function parseData(r: Reader, containerName: string | undefined, driver: 
     const dflt: DataSettings = { kind: "volume", volumeName: `${containerName ?? REGISTRY_DEFAULTS.containerName}-data`, keepOnDestroy: true };
     if (!r.has("data")) return dflt;
     const what = "an object {volumeName?, keepOnDestroy?} or {hostPath, shared?}";
-    const raw = r.json("data", what);
-    const o = raw === BAD ? undefined : r.obj("data", raw, DATA_KEYS, what);
+    const o = r.section("data", DATA_KEYS, what);
     if (!o) return dflt;
     if (driver !== undefined && driver !== "filesystem") {
         r.fail("data", `applies only to storage driver filesystem (with ${driver} the data lives in the storage backend), got ${show(o)}`);

@@ -1,7 +1,7 @@
 /** The scheduled garbage collection: `gcSchedule`. */
 import { GC_SCHEDULE_DEFAULTS } from "../components/defaults";
 import { imageRef } from "./image";
-import { BAD, type Reader } from "./reader";
+import type { Reader } from "./reader";
 import type { RegistryMajorVersion } from "../components/render/registryConfigModel";
 import type { GcScheduleSettings } from "./types";
 
@@ -10,8 +10,7 @@ export const GC_SCHEDULE_KEYS = ["intervalHours", "deleteUntagged", "image"];
 export function parseGcSchedule(r: Reader, registryVersion: RegistryMajorVersion | undefined): GcScheduleSettings | undefined {
     if (!r.has("gcSchedule")) return undefined;
     const what = "an object {intervalHours?, deleteUntagged?, image?}";
-    const raw = r.json("gcSchedule", what);
-    const o = raw === BAD ? undefined : r.obj("gcSchedule", raw, GC_SCHEDULE_KEYS, what);
+    const o = r.section("gcSchedule", GC_SCHEDULE_KEYS, what);
     if (!o) return undefined;
     const gc: GcScheduleSettings = { ...GC_SCHEDULE_DEFAULTS };
     if (o.intervalHours !== undefined) gc.intervalHours = r.int("gcSchedule.intervalHours", o.intervalHours, 1, 8760) ?? gc.intervalHours;

@@ -3,7 +3,7 @@
  * bucket it makes sure exists, whether destroy may delete it, and the CA the store's TLS chains to).
  */
 import { readCertificates } from "./pem";
-import { BAD, type Reader } from "./reader";
+import type { Reader } from "./reader";
 import type { ObjectStoreSettings } from "./types";
 
 export const OBJECT_STORE_KEYS = ["caCertificate", "ensureBucket", "deleteBucketOnDestroy"];
@@ -18,8 +18,7 @@ export function parseObjectStore(r: Reader, driver: string | undefined, now: Dat
             : objectStore
               ? { ensureBucket: false, deleteBucketOnDestroy: false }
               : undefined;
-    const raw = r.json("objectStore", SHAPE);
-    const o = raw === BAD ? undefined : r.obj("objectStore", raw, OBJECT_STORE_KEYS, SHAPE);
+    const o = r.section("objectStore", OBJECT_STORE_KEYS, SHAPE);
     if (!o) return undefined;
     if (driver !== undefined && !objectStore) {
         r.fail("objectStore", `applies to storage.driver s3 or swift only, and storage.driver is ${driver}`);

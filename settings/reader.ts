@@ -199,6 +199,12 @@ export class Reader {
         }
     }
 
+    /** A top-level object section: its JSON read and its keys checked; undefined when absent or refused (the problem recorded). */
+    section(key: string, allowed: readonly string[], what = "an object"): Obj | undefined {
+        const raw = this.json(key, what);
+        return raw === BAD || raw === undefined ? undefined : this.obj(key, raw, allowed, what);
+    }
+
     required(key: string, o: Obj, field: string, why = ""): boolean {
         if (o[field] !== undefined && o[field] !== null) return true;
         this.fail(join(key, field), `is required${why}`);

@@ -2,7 +2,7 @@
 import type { NotificationEndpoint, ProxySection, RedisSection, StorageOptions } from "../components/render/registryConfigModel";
 import { BLOB_DESCRIPTOR_CACHES, LOG_LEVELS } from "../components/render/registryConfig";
 import type { RegistryBehaviourSettings } from "./types";
-import { BAD, type Reader, show } from "./reader";
+import { type Reader, show } from "./reader";
 import { Secret } from "./secret";
 import { hostProblem } from "./rules";
 import { REGISTRY_DEFAULTS } from "../components/defaults";
@@ -29,8 +29,7 @@ const PROXY_KEYS = ["remoteUrl", "username", "password", "ttl"];
 const REDIS_KEYS = ["addrs", "username", "password", "db", "dialTimeout", "readTimeout", "writeTimeout", "maxIdle", "maxActive", "idleTimeout"];
 
 export function parseRegistry(r: Reader): RegistryBehaviourSettings {
-    const raw = r.has("registry") ? r.json("registry", "an object") : {};
-    const v = (raw === BAD ? undefined : r.obj("registry", raw, REGISTRY_KEYS)) ?? {};
+    const v = r.section("registry", REGISTRY_KEYS) ?? {};
     const opt = <T>(k: string, read: (key: string, x: unknown) => T | undefined, dflt: T): T =>
         v[k] === undefined ? dflt : (read(`registry.${k}`, v[k]) ?? dflt);
     const secretBits: string[] = [];

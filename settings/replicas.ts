@@ -67,8 +67,7 @@ export function parseReplicas(r: Reader, replicaHosts: ReplicaHostSettings[]): {
     let loadBalancer: LoadBalancerSettings | undefined = balanced ? { ...LOAD_BALANCER_DEFAULTS } : undefined;
     if (r.has("loadBalancer")) {
         const what = "an object {image?, checkIntervalMs?}";
-        const raw = r.json("loadBalancer", what);
-        const o = raw === BAD ? undefined : r.obj("loadBalancer", raw, LOAD_BALANCER_KEYS, what);
+        const o = r.section("loadBalancer", LOAD_BALANCER_KEYS, what);
         if (o && !balanced) r.warn("loadBalancer", "applies only with replicas above 1 or replicaHosts: one replica is published directly");
         if (o) {
             const lb: LoadBalancerSettings = { ...LOAD_BALANCER_DEFAULTS };
@@ -85,8 +84,7 @@ export function parseReplicas(r: Reader, replicaHosts: ReplicaHostSettings[]): {
 export function parseRedisCache(r: Reader): RedisCacheSettings | undefined {
     if (!r.has("redisCache")) return undefined;
     const what = "an object {image?, memoryMb?}";
-    const raw = r.json("redisCache", what);
-    const o = raw === BAD ? undefined : r.obj("redisCache", raw, REDIS_CACHE_KEYS, what);
+    const o = r.section("redisCache", REDIS_CACHE_KEYS, what);
     if (!o) return undefined;
     const cache: RedisCacheSettings = { ...REDIS_CACHE_DEFAULTS };
     if (o.image !== undefined) cache.image = imageRef(r, "redisCache.image", o.image, "redis:7.4") ?? cache.image;

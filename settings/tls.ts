@@ -2,7 +2,7 @@
 import { V3_TLS_VERSIONS } from "../components/render/registryConfig";
 import { Secret, type CaSettings, type CertificateSettings, type TlsSettings } from "./types";
 import { chainsTo, readCertificates, tlsKey } from "./pem";
-import { BAD, NAMESPACE, type Reader } from "./reader";
+import { NAMESPACE, type Reader } from "./reader";
 import type { Obj } from "./rules";
 import { CA_DEFAULTS, CERTIFICATE_DEFAULTS } from "../components/defaults";
 
@@ -47,8 +47,7 @@ function parseRollover(r: Reader, caRaw: Obj): { generation: number; rollover?: 
 }
 
 export function parseTls(r: Reader, hostnames: string[], ipAddresses: string[], now: Date): TlsSettings {
-    const raw = r.has("tls") ? r.json("tls", "an object {enabled?, minimumTls?, ca?, certificate?}") : {};
-    const o = (raw === BAD ? undefined : r.obj("tls", raw, TLS_KEYS, "an object {enabled?, minimumTls?, ca?, certificate?}")) ?? {};
+    const o = r.section("tls", TLS_KEYS, "an object {enabled?, minimumTls?, ca?, certificate?}") ?? {};
     const enabled = o.enabled === undefined ? true : (r.bool("tls.enabled", o.enabled) ?? true);
     const minimumTls =
         o.minimumTls === undefined
