@@ -206,8 +206,9 @@ export class Registry extends pulumi.ComponentResource {
         // Where the replicas run: all on this component's Docker host (the first keeps the resource
         // names a stack of one always had), or one on each replica host, published on its address.
         const own = (args.networks ?? []).map((n) => ({ name: n.name, ipv4Address: n.ipv4Address, aliases: n.aliases }));
-        const debugOnLoopback = (): docker.types.input.ContainerPort[] =>
-            args.publishDebugPort ? [{ internal: debugPort, external: debugPort, ip: "127.0.0.1" }] : [];
+        const debugOnLoopback: docker.types.input.ContainerPort[] = args.publishDebugPort
+            ? [{ internal: debugPort, external: debugPort, ip: "127.0.0.1" }]
+            : [];
         const placements: Placement[] =
             remote.length === 0
                 ? [
@@ -218,7 +219,7 @@ export class Registry extends pulumi.ComponentResource {
                               resourceName: i === 0 ? `${name}-container` : `${name}-container-${i + 1}`,
                               containerName: replicaName(args.containerName, i),
                               // One replica publishes its ports itself; several are reached on a network of their own.
-                              ports: replicas === 1 ? [{ internal: port, external: port, ip: args.bindAddress ?? "0.0.0.0" }, ...debugOnLoopback()] : [],
+                              ports: replicas === 1 ? [{ internal: port, external: port, ip: args.bindAddress ?? "0.0.0.0" }, ...debugOnLoopback] : [],
                               // Behind the balancer a replica is on the replicas' network only; alone, it keeps the endpoint's networks too.
                               networks: [...(replicas > 1 ? [] : own), ...(network ? [{ name: network.name }] : [])],
                           })),
@@ -232,7 +233,7 @@ export class Registry extends pulumi.ComponentResource {
                           {
                               resourceName: `${name}-replica-${h.dockerHost}-container`,
                               containerName: args.containerName,
-                              ports: [{ internal: port, external: h.port, ip: h.bindAddress }, ...debugOnLoopback()],
+                              ports: [{ internal: port, external: h.port, ip: h.bindAddress }, ...debugOnLoopback],
                               networks: [],
                           },
                       ],

@@ -38,8 +38,10 @@ export interface LoadBalancerModel {
 
 /** Renders `haproxy.cfg`. */
 export function renderHaproxyConfig(m: LoadBalancerModel): string {
-    const local = "debugPort" in m.health;
-    const check = `check inter ${m.checkIntervalMs} fall 2 rise 1`;
+    // On the replica network: names through Docker's DNS, health on the debug port.
+    const debugPort = "debugPort" in m.health ? m.health.debugPort : undefined;
+    const local = debugPort !== undefined;
+    const checkSsl = "endpoint" in m.health && m.health.endpoint.tls ? " check-ssl verify none" : "";
     const lines = [
         "# Rendered by private-registry: TLS passes through to the registry replicas.",
         "global",
@@ -77,10 +79,8 @@ export function renderHaproxyConfig(m: LoadBalancerModel): string {
         `  option httpchk GET ${local ? "/debug/health" : "/"}`,
         "  http-check expect status 200",
         // A replica taken out keeps the sessions it has: stopped, it drains them (http.draintimeout).
-        "debugPort" in m.health
-            ? `  default-server ${check} resolvers docker init-addr last,libc,none`
-            : `  default-server ${check}${m.health.endpoint.tls ? " check-ssl verify none" : ""} init-addr last,libc,none`,
-        ...m.backends.map((b) => `  server ${b.name} ${b.address}:${b.port}${"debugPort" in m.health ? ` port ${m.health.debugPort}` : ""}`),
+        `  default-server check inter ${m.checkIntervalMs} fall 2 rise 1${checkSsl}${local ? " resolvers docker" : ""} init-addr last,libc,none`,
+        ...m.backends.map((b) => `  server ${b.name} ${b.address}:${b.port}${local ? ` port ${debugPort}` : ""}`),
         "",
     ];
     return lines.join("\n");

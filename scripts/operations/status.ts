@@ -1,7 +1,8 @@
 /**
  * The state of a deployed registry, from its stack: `/v2/` through TLS (verified against the
- * stack's CA) and basic auth, at the endpoint and at each replica host's replica, days until the server certificate and the CA expire, the last
- * garbage collection, and what each client host's last apply did. Every check is a line; `ok` is
+ * stack's CA) and basic auth, at the endpoint and at each replica host's replica, days until the
+ * server certificate and the CA expire, the last garbage collection, and what each client host's
+ * last apply did. Every check is a line; `ok` is
  * false when one fails, so `npm run status` can exit non-zero from cron.
  */
 import * as crypto from "node:crypto";
