@@ -22,6 +22,7 @@ import * as path from "node:path";
 import { buildClient, type ClientResult, type ClientTarget, runClient } from "./benchClient";
 import { makePki, type Pki } from "../support/pki";
 import { type Cpu, cpuMeter } from "./benchCpu";
+import { CONCURRENT, FILE_BYTES, type Figures, MIB, SIDES, type Side, transferReport } from "./benchTransferReport";
 import { createStack, type TestStack } from "./engine";
 
 /** Every Docker object and stack this section creates: its names only, and its ports only. */
@@ -34,32 +35,12 @@ const OWN = {
 /** The prefix of every container and volume name this section makes (directly or through the stack). */
 const PREFIX = "bench-registry";
 const IMAGE = "registry:3.1.2";
-const FILE_BYTES = 512 * 1024 * 1024;
-const CONCURRENT = 10;
-const GOALS = { push: 0.9, pull: 0.9, concurrent: 1.15 };
-const MIB = 1024 * 1024;
 const log = (m: string) => console.error(`[bench] ${m}`);
-
-type Side = "bare" | "bareTls" | "deployed";
-const SIDES: Side[] = ["bare", "bareTls", "deployed"];
-const SIDE_NAMES: Record<Side, string> = { bare: "bare", bareTls: "bare TLS", deployed: "deployed" };
-type Figure = "pushMiBs" | "pullMiBs" | "concurrentSeconds" | "requestMs";
-type Phase = "push" | "pull" | "concurrent";
-
 /** One registry under test. */
 interface Target extends ClientTarget {
     side: Side;
     /** CPU spent by the registry container and its docker-proxy. */
     meter: ReturnType<typeof cpuMeter>;
-}
-
-/** One side's figures in one round. */
-interface Figures extends Record<Figure, number> {
-    pushRequests: number;
-    pullRequests: number;
-    cpu: Record<Phase, Cpu>;
-    /** Wall seconds of each phase. */
-    wall: Record<Phase, number>;
 }
 
 /** Runs the client and returns its result with the CPU the registry, its proxy and the client spent. */
@@ -105,12 +86,6 @@ async function round(bin: string, r: number, targets: Record<Side, Target>): Pro
         return f;
     };
     return { bare: figures("bare"), bareTls: figures("bareTls"), deployed: figures("deployed") };
-}
-
-function median(xs: number[]): number {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = Math.floor(s.length / 2);
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function docker(...args: string[]): string {
@@ -258,7 +233,8 @@ export async function benchTransfer(rounds: number): Promise<string> {
             const figures = await round(bin, r, { bare, bareTls, deployed });
             for (const side of SIDES) results[side].push(figures[side]);
         }
-        return table(results, rounds, deployed.bcrypt);
+        const ports = { bare: OWN.bare.port, bareTls: OWN.bareTls.port, deployed: OWN.deployed.port };
+        return transferReport(results, { rounds, image: IMAGE, stack: OWN.stack, bcrypt: deployed.bcrypt, ports, cores: os.availableParallelism() });
     } finally {
         process.removeListener("SIGINT", onSignal);
         process.removeListener("SIGTERM", onSignal);
@@ -266,82 +242,4 @@ export async function benchTransfer(rounds: number): Promise<string> {
         removeOwn();
         removeDirs();
     }
-}
-
-function table(results: Record<Side, Figures[]>, rounds: number, bcrypt: string): string {
-    const med = (side: Side, k: Figure) => median(results[side].map((f) => f[k]));
-    /** The median of the rounds' paired ratios deployed/`to`. */
-    const ratio = (k: Figure, to: Side) => median(results.deployed.map((f, i) => f[k] / results[to][i][k]));
-    const row = (name: string, k: Figure, digits: number, goal?: { min?: number; max?: number }) => {
-        const r = ratio(k, "bare");
-        const goalText = goal ? (goal.min !== undefined ? `≥ ${goal.min.toFixed(2)}` : `≤ ${goal.max?.toFixed(2)}`) : "";
-        const met = goal ? ((goal.min !== undefined ? r >= goal.min : r <= (goal.max ?? Infinity)) ? "met" : "**MISSED**") : "";
-        const figures = SIDES.map((side) => med(side, k).toFixed(digits)).join(" | ");
-        return `| ${name} | ${figures} | ${r.toFixed(2)} | ${goalText} | ${met} | ${ratio(k, "bareTls").toFixed(2)} |`;
-    };
-    const list = (side: Side, k: Figure, digits: number) => results[side].map((f) => f[k].toFixed(digits)).join(" / ");
-    const ratios = (k: Figure) => results.deployed.map((f, i) => (f[k] / results.bare[i][k]).toFixed(2)).join(" / ");
-    const cpu = (side: Side, phase: Phase) =>
-        (["registry", "proxy", "client"] as const).map((who) => {
-            const x = median(results[side].map((f) => f.cpu[phase][who]));
-            return Number.isNaN(x) ? "?" : x.toFixed(1);
-        });
-    const cpuRow = (name: string, phase: Phase) => `| ${name} | ${SIDES.flatMap((side) => cpu(side, phase)).join(" | ")} |`;
-    const all = (c: Cpu) => c.registry + c.proxy + c.client;
-    /** CPU seconds of all three, and the cores they kept busy (CPU / wall): near the machine's count, the step is CPU-bound. */
-    const busy = (side: Side, phase: Phase) => {
-        const total = median(results[side].map((f) => all(f.cpu[phase])));
-        const cores = median(results[side].map((f) => all(f.cpu[phase]) / f.wall[phase]));
-        return Number.isNaN(total) ? "? | ?" : `${total.toFixed(1)} | ${cores.toFixed(1)}`;
-    };
-    /**
-     * If a step is CPU-bound its time goes as its CPU, so bare TLS's CPU against bare's bounds what
-     * any side serving TLS can score on that step: throughput at most bare/TLS, time at least TLS/bare.
-     */
-    const tlsBound = (phase: Phase, figure: "throughput" | "time") =>
-        median(
-            results.bare.map((f, i) => {
-                const tls = all(results.bareTls[i].cpu[phase]);
-                return figure === "time" ? tls / all(f.cpu[phase]) : all(f.cpu[phase]) / tls;
-            }),
-        );
-    const busyRow = (name: string, phase: Phase, figure: "throughput" | "time") =>
-        `| ${name} | ${SIDES.map((side) => busy(side, phase)).join(" | ")} | ${figure === "time" ? "≥" : "≤"} ${tlsBound(phase, figure).toFixed(2)} |`;
-    const rounded = (k: Figure, digits: number) => SIDES.map((side) => `${SIDE_NAMES[side]} ${list(side, k, digits)}`).join(", ");
-    const d = results.deployed[0];
-    return [
-        `Transfer: one ${(FILE_BYTES / MIB).toFixed(0)} MiB layer, ${rounds} rounds, each step on every side back to back (order alternating); ` +
-            "figures are medians, ratios the median of the rounds' paired ratios. " +
-            `bare = docker run ${IMAGE}, HTTP, no auth (127.0.0.1:${OWN.bare.port}); ` +
-            `bare TLS = the same with TLS from a throw-away certificate, no auth (localhost:${OWN.bareTls.port}); ` +
-            `deployed = stack ${OWN.stack}, TLS + htpasswd ${bcrypt} (localhost:${OWN.deployed.port}).`,
-        "",
-        "| figure | bare | bare TLS | deployed | deployed/bare | goal | | deployed/bare TLS |",
-        "|---|---:|---:|---:|---:|---:|---|---:|",
-        row("push (MiB/s)", "pushMiBs", 0, { min: GOALS.push }),
-        row("pull (MiB/s)", "pullMiBs", 0, { min: GOALS.pull }),
-        row(`${CONCURRENT} concurrent pulls (s)`, "concurrentSeconds", 1, { max: GOALS.concurrent }),
-        row("one API request (ms)", "requestMs", 1),
-        "",
-        `| CPU s (median) | ${SIDES.flatMap((side) => ["registry", "docker-proxy", "client (Go)"].map((who) => `${SIDE_NAMES[side]} ${who}`)).join(" | ")} |`,
-        `|---|${SIDES.flatMap(() => ["---:", "---:", "---:"]).join("|")}|`,
-        cpuRow("push", "push"),
-        cpuRow("pull", "pull"),
-        cpuRow(`${CONCURRENT} concurrent pulls`, "concurrent"),
-        "",
-        `| CPU s of all three; cores busy (CPU s / wall s; this machine has ${os.availableParallelism()}) | ${SIDES.map((side) => `${SIDE_NAMES[side]} CPU s | cores`).join(" | ")} | TLS's bound on deployed/bare, if CPU-bound |`,
-        `|---|${SIDES.map(() => "---:|---:").join("|")}|---:|`,
-        busyRow("push", "push", "throughput"),
-        busyRow("pull", "pull", "throughput"),
-        busyRow(`${CONCURRENT} concurrent pulls`, "concurrent", "time"),
-        "",
-        `Rounds: push MiB/s ${rounded("pushMiBs", 0)}, deployed/bare ${ratios("pushMiBs")}; ` +
-            `pull MiB/s ${rounded("pullMiBs", 0)}, deployed/bare ${ratios("pullMiBs")}; ` +
-            `${CONCURRENT} pulls s ${rounded("concurrentSeconds", 1)}, deployed/bare ${ratios("concurrentSeconds")}.`,
-        `Requests: a push makes ${d.pushRequests} (a ping, then per blob HEAD, POST, PATCH, PUT, HEAD; the manifest PUT), a pull ${d.pullRequests} ` +
-            "(a ping, manifest HEAD and GET, config and layer GET); on the deployed side every one but the ping carries basic auth.",
-        "The client (Go, benchClient.ts) shares this machine's CPUs with the registry: its TLS decryption weighs on the TLS sides' times too. " +
-            "Where a step keeps every core busy, its time goes as its CPU: the third table's last column, from bare TLS's CPU against bare's, is then the best any side serving TLS can score; " +
-            "where that bound itself misses a goal, TLS alone misses it, whatever the deployment does.",
-    ].join("\n");
 }

@@ -1,0 +1,124 @@
+/**
+ * The tables of `npm run bench -- transfer` (benchTransfer.ts runs it): pure, from the rounds'
+ * figures, so the goals' judgement and the bound TLS puts on it are tested without Docker.
+ */
+import type { Cpu } from "./benchCpu";
+
+export const FILE_BYTES = 512 * 1024 * 1024;
+export const CONCURRENT = 10;
+/** deployed/bare: throughput at least, concurrent-pull time at most. */
+export const GOALS = { push: 0.9, pull: 0.9, concurrent: 1.15 };
+export const MIB = 1024 * 1024;
+
+export type Side = "bare" | "bareTls" | "deployed";
+export const SIDES: Side[] = ["bare", "bareTls", "deployed"];
+const SIDE_NAMES: Record<Side, string> = { bare: "bare", bareTls: "bare TLS", deployed: "deployed" };
+type Figure = "pushMiBs" | "pullMiBs" | "concurrentSeconds" | "requestMs";
+type Phase = "push" | "pull" | "concurrent";
+
+/** One side's figures in one round. */
+export interface Figures extends Record<Figure, number> {
+    pushRequests: number;
+    pullRequests: number;
+    cpu: Record<Phase, Cpu>;
+    /** Wall seconds of each phase. */
+    wall: Record<Phase, number>;
+}
+
+/** What the header says of the run. */
+export interface RunSetup {
+    rounds: number;
+    image: string;
+    stack: string;
+    /** The deployed side's bcrypt prefix, such as `$2b$04`. */
+    bcrypt: string;
+    ports: Record<Side, number>;
+    cores: number;
+}
+
+export function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The tables, medians and the rounds' paired ratios, against the goals. */
+export function transferReport(results: Record<Side, Figures[]>, setup: RunSetup): string {
+    const med = (side: Side, k: Figure) => median(results[side].map((f) => f[k]));
+    /** The median of the rounds' paired ratios deployed/`to`. */
+    const ratio = (k: Figure, to: Side) => median(results.deployed.map((f, i) => f[k] / results[to][i][k]));
+    const row = (name: string, k: Figure, digits: number, goal?: { min?: number; max?: number }) => {
+        const r = ratio(k, "bare");
+        const goalText = goal ? (goal.min !== undefined ? `≥ ${goal.min.toFixed(2)}` : `≤ ${goal.max?.toFixed(2)}`) : "";
+        const met = goal ? ((goal.min !== undefined ? r >= goal.min : r <= (goal.max ?? Infinity)) ? "met" : "**MISSED**") : "";
+        const figures = SIDES.map((side) => med(side, k).toFixed(digits)).join(" | ");
+        return `| ${name} | ${figures} | ${r.toFixed(2)} | ${goalText} | ${met} | ${ratio(k, "bareTls").toFixed(2)} |`;
+    };
+    const list = (side: Side, k: Figure, digits: number) => results[side].map((f) => f[k].toFixed(digits)).join(" / ");
+    const ratios = (k: Figure) => results.deployed.map((f, i) => (f[k] / results.bare[i][k]).toFixed(2)).join(" / ");
+    const cpu = (side: Side, phase: Phase) =>
+        (["registry", "proxy", "client"] as const).map((who) => {
+            const x = median(results[side].map((f) => f.cpu[phase][who]));
+            return Number.isNaN(x) ? "?" : x.toFixed(1);
+        });
+    const cpuRow = (name: string, phase: Phase) => `| ${name} | ${SIDES.flatMap((side) => cpu(side, phase)).join(" | ")} |`;
+    const all = (c: Cpu) => c.registry + c.proxy + c.client;
+    /** CPU seconds of all three, and the cores they kept busy (CPU / wall): near the machine's count, the step is CPU-bound. */
+    const busy = (side: Side, phase: Phase) => {
+        const total = median(results[side].map((f) => all(f.cpu[phase])));
+        const cores = median(results[side].map((f) => all(f.cpu[phase]) / f.wall[phase]));
+        return Number.isNaN(total) ? "? | ?" : `${total.toFixed(1)} | ${cores.toFixed(1)}`;
+    };
+    /**
+     * If a step is CPU-bound its time goes as its CPU, so bare TLS's CPU against bare's bounds what
+     * any side serving TLS can score on that step: throughput at most bare/TLS, time at least TLS/bare.
+     */
+    const tlsBound = (phase: Phase, figure: "throughput" | "time") =>
+        median(
+            results.bare.map((f, i) => {
+                const tls = all(results.bareTls[i].cpu[phase]);
+                return figure === "time" ? tls / all(f.cpu[phase]) : all(f.cpu[phase]) / tls;
+            }),
+        );
+    const busyRow = (name: string, phase: Phase, figure: "throughput" | "time") => {
+        const bound = tlsBound(phase, figure);
+        return `| ${name} | ${SIDES.map((side) => busy(side, phase)).join(" | ")} | ${Number.isNaN(bound) ? "?" : `${figure === "time" ? "≥" : "≤"} ${bound.toFixed(2)}`} |`;
+    };
+    const rounded = (k: Figure, digits: number) => SIDES.map((side) => `${SIDE_NAMES[side]} ${list(side, k, digits)}`).join(", ");
+    const d = results.deployed[0];
+    return [
+        `Transfer: one ${(FILE_BYTES / MIB).toFixed(0)} MiB layer, ${setup.rounds} rounds, each step on every side back to back (order alternating); ` +
+            "figures are medians, ratios the median of the rounds' paired ratios. " +
+            `bare = docker run ${setup.image}, HTTP, no auth (127.0.0.1:${setup.ports.bare}); ` +
+            `bare TLS = the same with TLS from a throw-away certificate, no auth (localhost:${setup.ports.bareTls}); ` +
+            `deployed = stack ${setup.stack}, TLS + htpasswd ${setup.bcrypt} (localhost:${setup.ports.deployed}).`,
+        "",
+        "| figure | bare | bare TLS | deployed | deployed/bare | goal | | deployed/bare TLS |",
+        "|---|---:|---:|---:|---:|---:|---|---:|",
+        row("push (MiB/s)", "pushMiBs", 0, { min: GOALS.push }),
+        row("pull (MiB/s)", "pullMiBs", 0, { min: GOALS.pull }),
+        row(`${CONCURRENT} concurrent pulls (s)`, "concurrentSeconds", 1, { max: GOALS.concurrent }),
+        row("one API request (ms)", "requestMs", 1),
+        "",
+        `| CPU s (median) | ${SIDES.flatMap((side) => ["registry", "docker-proxy", "client (Go)"].map((who) => `${SIDE_NAMES[side]} ${who}`)).join(" | ")} |`,
+        `|---|${SIDES.flatMap(() => ["---:", "---:", "---:"]).join("|")}|`,
+        cpuRow("push", "push"),
+        cpuRow("pull", "pull"),
+        cpuRow(`${CONCURRENT} concurrent pulls`, "concurrent"),
+        "",
+        `| CPU s of all three; cores busy (CPU s / wall s; this machine has ${setup.cores}) | ${SIDES.map((side) => `${SIDE_NAMES[side]} CPU s | cores`).join(" | ")} | TLS's bound on deployed/bare, if CPU-bound |`,
+        `|---|${SIDES.map(() => "---:|---:").join("|")}|---:|`,
+        busyRow("push", "push", "throughput"),
+        busyRow("pull", "pull", "throughput"),
+        busyRow(`${CONCURRENT} concurrent pulls`, "concurrent", "time"),
+        "",
+        `Rounds: push MiB/s ${rounded("pushMiBs", 0)}, deployed/bare ${ratios("pushMiBs")}; ` +
+            `pull MiB/s ${rounded("pullMiBs", 0)}, deployed/bare ${ratios("pullMiBs")}; ` +
+            `${CONCURRENT} pulls s ${rounded("concurrentSeconds", 1)}, deployed/bare ${ratios("concurrentSeconds")}.`,
+        `Requests: a push makes ${d.pushRequests} (a ping, then per blob HEAD, POST, PATCH, PUT, HEAD; the manifest PUT), a pull ${d.pullRequests} ` +
+            "(a ping, manifest HEAD and GET, config and layer GET); on the deployed side every one but the ping carries basic auth.",
+        "The client (Go, benchClient.ts) shares this machine's CPUs with the registry: its TLS decryption weighs on the TLS sides' times too. " +
+            "Where a step keeps every core busy, its time goes as its CPU: the third table's last column, from bare TLS's CPU against bare's, is then the best any side serving TLS can score; " +
+            "where that bound itself misses a goal, TLS alone misses it, whatever the deployment does.",
+    ].join("\n");
+}
