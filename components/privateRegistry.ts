@@ -205,7 +205,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             {
                 config: registryConfigDraft({ ...args, tls: pki ? { minimumTls: pki.minimumTls } : undefined, htpasswd: true }),
                 image: args.image,
-                imageArchive: args.imageArchive ? { path: args.imageArchive, dockerHost: args.docker.host } : undefined,
+                imageArchive: args.imageArchive ? { path: args.imageArchive, docker: args.docker } : undefined,
                 keepImage: args.keepImage,
                 containerName: args.containerName,
                 bindAddress: args.bindAddress,
@@ -221,7 +221,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 pidsLimit: args.container.pidsLimit,
                 replicas: args.replicas,
                 replicaHosts: args.replicaHosts.map((h) => ({
-                    dockerHost: h.docker.host,
+                    docker: h.docker,
                     provider: dockerProvider(`${name}-docker-${h.docker.host}`, h.docker),
                     address: h.address,
                     port: h.port,
@@ -326,7 +326,10 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         const user = args.users[0].name;
         const digests: Record<string, pulumi.Output<string>> = {};
         for (const i of args.imports) {
-            const source = "archive" in i.source ? { archive: i.source.archive } : { image: i.source.image, dockerHost: args.docker.host };
+            const { host: dockerHost, sshOpts } = args.docker;
+            // sshOpts only when given: a source without them stays the same input it always was.
+            const source =
+                "archive" in i.source ? { archive: i.source.archive } : { image: i.source.image, dockerHost, ...(sshOpts.length > 0 ? { sshOpts } : {}) };
             const imported = new ImageImport(
                 `${name}-import-${i.repository}:${i.tag}`,
                 {

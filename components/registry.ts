@@ -4,6 +4,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { listenPort, registryConfigProblems, renderRegistryConfig } from "./render/registryConfig";
+import type { DockerHostSettings } from "../settings/types";
+import { dockerCliEnv } from "./render/dockerCli";
 import { GC_FILES } from "./render/gcScheduler";
 import { FILES_DIR, renderImageLoad, type RunAs } from "./render/registryFiles";
 import { CONTAINER_PATHS, type RegistryConfigDraft, redisCacheName, withHttpSecret } from "./render/registryModel";
@@ -23,15 +25,15 @@ export interface RegistryArgs {
     /** Image reference, e.g. `registry:3.1.2` or `registry@sha256:…`. */
     image: string;
     /**
-     * A `docker save` archive holding `image`, loaded onto the Docker host (`dockerHost`) when the
-     * image is not there: for sites with no registry to pull from.
+     * A `docker save` archive holding `image`, loaded onto the Docker host (`docker`, each replica
+     * host's with `replicaHosts`) when the image is not there: for sites with no registry to pull from.
      */
-    imageArchive?: { path: string; dockerHost: string };
+    imageArchive?: { path: string; docker: DockerHostSettings };
     /**
      * One replica on each of these Docker hosts (their providers given), instead of replicas on the
      * component's own host; the balancer stays there and reaches them at `address:port`.
      */
-    replicaHosts?: { dockerHost: string; provider: docker.Provider; address: string; port: number; bindAddress: string }[];
+    replicaHosts?: { docker: DockerHostSettings; provider: docker.Provider; address: string; port: number; bindAddress: string }[];
     /** Keep the image on destroy. Defaults to true (the provider's own default removes it). */
     keepImage?: boolean;
     /** Container name. */
@@ -81,7 +83,7 @@ interface Placement {
     prefix: string;
     provider?: docker.Provider;
     /** Where an image archive is loaded (absent: no archive). */
-    dockerHost?: string;
+    docker?: DockerHostSettings;
     replicas: {
         resourceName: string;
         containerName: string;
@@ -214,7 +216,7 @@ export class Registry extends pulumi.ComponentResource {
                 ? [
                       {
                           prefix: name,
-                          dockerHost: args.imageArchive?.dockerHost,
+                          docker: args.imageArchive?.docker,
                           replicas: Array.from({ length: replicas }, (_, i) => ({
                               resourceName: i === 0 ? `${name}-container` : `${name}-container-${i + 1}`,
                               containerName: replicaName(args.containerName, i),
@@ -226,12 +228,12 @@ export class Registry extends pulumi.ComponentResource {
                       },
                   ]
                 : remote.map((h) => ({
-                      prefix: `${name}-replica-${h.dockerHost}`,
+                      prefix: `${name}-replica-${h.docker.host}`,
                       provider: h.provider,
-                      dockerHost: h.dockerHost,
+                      docker: h.docker,
                       replicas: [
                           {
-                              resourceName: `${name}-replica-${h.dockerHost}-container`,
+                              resourceName: `${name}-replica-${h.docker.host}-container`,
                               containerName: args.containerName,
                               ports: [{ internal: port, external: h.port, ip: h.bindAddress }, ...debugOnLoopback],
                               networks: [],
@@ -334,7 +336,7 @@ export class Registry extends pulumi.ComponentResource {
         // A custom resource takes its provider, a component the providers its children inherit.
         const custom: pulumi.CustomResourceOptions = { parent: this, ...(p.provider ? { provider: p.provider } : {}) };
         const component: pulumi.ComponentResourceOptions = { parent: this, ...(p.provider ? { providers: [p.provider] } : {}) };
-        const load = args.imageArchive && p.dockerHost && this.imageLoad(p.prefix, args.image, { path: args.imageArchive.path, dockerHost: p.dockerHost });
+        const load = args.imageArchive && p.docker && this.imageLoad(p.prefix, args.image, args.imageArchive.path, p.docker);
         const image = new docker.RemoteImage(
             `${p.prefix}-image`,
             { name: args.image, keepLocally: args.keepImage ?? REGISTRY_DEFAULTS.keepImage },
@@ -422,14 +424,14 @@ export class Registry extends pulumi.ComponentResource {
      * Loads the image from its archive with the docker CLI (the provider cannot load archives),
      * only when the Docker host lacks it; a new archive (path, size or time) runs it again.
      */
-    private imageLoad(name: string, image: string, archive: { path: string; dockerHost: string }): command.local.Command {
-        const st = fs.statSync(archive.path);
+    private imageLoad(name: string, image: string, archive: string, host: DockerHostSettings): command.local.Command {
+        const st = fs.statSync(archive);
         return new command.local.Command(
             `${name}-image-load`,
             {
                 create: renderImageLoad(),
-                environment: { DOCKER_HOST: archive.dockerHost, IMAGE: image, ARCHIVE: archive.path },
-                triggers: [archive.path, st.size, st.mtimeMs],
+                environment: { ...dockerCliEnv(host.host, host.sshOpts), IMAGE: image, ARCHIVE: archive },
+                triggers: [archive, st.size, st.mtimeMs],
             },
             { parent: this },
         );

@@ -9,11 +9,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
+import { dockerCliCommand } from "../render/dockerCli";
 import { indexArchive, onlyImage } from "./archive";
 import { type RegistryTarget, registryClient } from "./registryClient";
 
-/** Where an image comes from: an archive on this machine, or an image on a Docker host. */
-export type ImageSource = { archive: string } | { image: string; dockerHost: string };
+/** Where an image comes from: an archive on this machine, or an image on a Docker host (with its ssh arguments, if any). */
+export type ImageSource = { archive: string } | { image: string; dockerHost: string; sshOpts?: string[] };
 
 /** Where it goes in the registry. */
 export interface Destination {
@@ -33,9 +34,11 @@ export interface CopyResult {
 
 const describe = (s: ImageSource) => ("archive" in s ? `archive ${s.archive}` : `image ${s.image} on ${s.dockerHost}`);
 
-function docker(dockerHost: string, args: string[]): Promise<string> {
+function docker(source: { dockerHost: string; sshOpts?: string[] }, args: string[]): Promise<string> {
+    const { dockerHost } = source;
+    const c = dockerCliCommand(dockerHost, source.sshOpts ?? [], args);
     return new Promise((resolve, reject) => {
-        execFile("docker", args, { env: { ...process.env, DOCKER_HOST: dockerHost }, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+        execFile(c.file, c.args, { env: { ...process.env, ...c.env }, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
             if (!err) return resolve(stdout.trim());
             const e = new Error(
                 (err as NodeJS.ErrnoException).code === "ENOENT"
@@ -62,7 +65,7 @@ export async function fingerprint(s: ImageSource): Promise<string> {
         }
         return `${st.size}/${Math.trunc(st.mtimeMs)}`;
     }
-    return docker(s.dockerHost, ["image", "inspect", "--format", "{{.Id}}", s.image]);
+    return docker(s, ["image", "inspect", "--format", "{{.Id}}", s.image]);
 }
 
 /** Copies the source's image to `to`; `progress` hears each step. */
@@ -75,7 +78,7 @@ export async function copyImage(source: ImageSource, to: Destination, target: Re
         else {
             file = path.join(tmp as string, "image.tar");
             progress(`saving ${source.image} from ${source.dockerHost}`);
-            await docker(source.dockerHost, ["save", "--output", file, source.image]);
+            await docker(source, ["save", "--output", file, source.image]);
         }
         const image = onlyImage(await indexArchive(file));
         const root = image.manifests[image.manifests.length - 1];

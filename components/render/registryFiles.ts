@@ -9,6 +9,7 @@
  * temporary name and renamed, so the registry never reads half a file; a new htpasswd gets a new
  * modification time, which is what makes the running registry reload it without a restart.
  */
+import { type dockerCliEnv, renderSshWrapper } from "./dockerCli";
 import { shQuote } from "./sh";
 
 /** Where the installer container receives its uploads. */
@@ -80,11 +81,13 @@ export function installScript(files: RegistryFile[], owner: RunAs, dataDir?: str
 
 /**
  * Loads `$IMAGE` from the archive `$ARCHIVE` onto `$DOCKER_HOST` unless the host has it, then
- * proves the archive held it. Values arrive in the environment, never in the script.
+ * proves the archive held it. Values arrive in the environment ({@link dockerCliEnv} for the host
+ * and its ssh arguments), never in the script.
  */
 export function renderImageLoad(): string {
     return [
         "set -eu",
+        renderSshWrapper(),
         'if docker image inspect "$IMAGE" >/dev/null 2>&1; then echo "private-registry: $IMAGE is on the Docker host already"; exit 0; fi',
         'docker load -i "$ARCHIVE"',
         'docker image inspect "$IMAGE" >/dev/null 2>&1 || { echo "private-registry: $ARCHIVE does not hold $IMAGE (imageArchive and image must match)" >&2; exit 1; }',

@@ -11,7 +11,8 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { CONTAINER_PATHS } from "../../components/render/registryModel";
 import { NAMESPACE, parseSettings } from "../../settings";
 import { rawConfigFrom } from "../../settings/reader";
-import type { Settings } from "../../settings/types";
+import type { DockerHostSettings, Settings } from "../../settings/types";
+import { dockerCliCommand } from "../../components/render/dockerCli";
 
 /** What one run did. */
 export interface GcResult {
@@ -37,12 +38,13 @@ export interface GcOptions {
 }
 
 /** Where the collection runs: the registry's Docker host, or the first replica host (the balancer's host has no registry files). */
-export const collectionHost = (s: Pick<Settings, "docker" | "replicaHosts">): string => s.replicaHosts[0]?.docker.host ?? s.docker.host;
+export const collectionHost = (s: Pick<Settings, "docker" | "replicaHosts">): DockerHostSettings => s.replicaHosts[0]?.docker ?? s.docker;
 
 /** `docker` against the collection's Docker host: its output (stdout and stderr), or an error naming the command. */
 function docker(s: Settings, args: string[]): string {
-    const host = collectionHost(s);
-    const r = spawnSync("docker", args, { env: { ...process.env, DOCKER_HOST: host }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const { host, sshOpts } = collectionHost(s);
+    const c = dockerCliCommand(host, sshOpts, args);
+    const r = spawnSync(c.file, c.args, { env: { ...process.env, ...c.env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
     if (r.error) throw new Error(`docker (the CLI, against ${host}): ${r.error.message}`);
     if (r.status !== 0)
         throw new Error(`docker ${args.slice(0, 2).join(" ")} … failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")}`);

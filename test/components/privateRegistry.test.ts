@@ -446,7 +446,13 @@ describe("PrivateRegistry on prod-like settings", () => {
         s.imageArchive = archive;
         await deploy(s);
         const load = run.get("command:local:Command", "registry-registry-image-load");
-        assert.deepEqual(load.inputs.environment, { DOCKER_HOST: "ssh://deploy@registry-host.example:22", IMAGE: s.image, ARCHIVE: archive });
+        // The host's sshOpts travel with it, quoted for the script's ssh wrapper (test/render/dockerCli.test.ts runs it).
+        assert.deepEqual(load.inputs.environment, {
+            DOCKER_HOST: "ssh://deploy@registry-host.example:22",
+            PRIVATE_REGISTRY_SSH_ARGS: "'-o' 'StrictHostKeyChecking=accept-new'",
+            IMAGE: s.image,
+            ARCHIVE: archive,
+        });
         assert.match(load.inputs.create, /docker image inspect "\$IMAGE".*\n.*docker load -i "\$ARCHIVE"/s);
         assert.ok(!load.inputs.create.includes(archive), "values reach the script in its environment only");
         assert.ok(
@@ -471,6 +477,31 @@ describe("PrivateRegistry on prod-like settings", () => {
             1,
             "loaded once",
         );
+    });
+
+    it("air-gapped with replicaHosts: the archive is loaded onto each replica host, with that host's sshOpts", async () => {
+        const archive = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pr-archive-")), "registry.tar");
+        fs.writeFileSync(archive, "archive");
+        const s = {
+            ...prodSettings(),
+            imageArchive: archive,
+            replicas: 2,
+            replicaHosts: [
+                { docker: { host: "ssh://root@10.20.0.31", sshOpts: [] }, address: "10.20.0.31", port: 5000, bindAddress: "0.0.0.0" },
+                { docker: { host: "ssh://root@10.20.0.32", sshOpts: ["-i", "/keys/replica 2"] }, address: "10.20.0.32", port: 5000, bindAddress: "0.0.0.0" },
+            ],
+            loadBalancer: { image: "haproxy:3.0", checkIntervalMs: 1000 },
+        };
+        await deploy(s);
+        const env = (host: string) => run.get("command:local:Command", `registry-registry-replica-${host}-image-load`).inputs.environment;
+        assert.deepEqual(env("ssh://root@10.20.0.31"), { DOCKER_HOST: "ssh://root@10.20.0.31", IMAGE: s.image, ARCHIVE: archive });
+        assert.deepEqual(env("ssh://root@10.20.0.32"), {
+            DOCKER_HOST: "ssh://root@10.20.0.32",
+            PRIVATE_REGISTRY_SSH_ARGS: "'-i' '/keys/replica 2'",
+            IMAGE: s.image,
+            ARCHIVE: archive,
+        });
+        assert.ok(!run.records.some((x) => x.name === "registry-registry-image-load"), "nothing loaded on the balancer's host");
     });
 
     it("hashes a supplied password without a RandomPassword and generates the other", async () => {

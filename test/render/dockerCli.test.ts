@@ -1,0 +1,95 @@
+/**
+ * The docker CLI with a host's ssh arguments (components/render/dockerCli.ts), run by a real `sh`
+ * with a stand-in `docker` (it dials its host the way the CLI does: `ssh … -- host docker system
+ * dial-stdio`) and a stand-in `ssh` that records the arguments it gets.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { dockerCliCommand, dockerCliEnv } from "../../components/render/dockerCli";
+import { renderImageLoad } from "../../components/render/registryFiles";
+
+/** A folder with the stand-ins, first on PATH; `ssh` writes each argument on its own line to `args`. */
+function standIns(): { dir: string; bin: string; record: string; tmp: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "docker-cli-"));
+    const bin = path.join(dir, "bin");
+    const tmp = path.join(dir, "tmp");
+    fs.mkdirSync(bin);
+    fs.mkdirSync(tmp);
+    const record = path.join(dir, "args");
+    fs.writeFileSync(path.join(bin, "ssh"), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > ${JSON.stringify(record)}\n`, { mode: 0o755 });
+    fs.writeFileSync(
+        path.join(bin, "docker"),
+        '#!/bin/sh\nhost=$(echo "$DOCKER_HOST" | sed "s#^ssh://##")\nssh -o ConnectTimeout=30 -T -- "$host" docker system dial-stdio\necho "docker $*"\n[ -n "$DOCKER_EXIT" ] || DOCKER_EXIT=0\nexit "$DOCKER_EXIT"\n',
+        { mode: 0o755 },
+    );
+    return { dir, bin, record, tmp };
+}
+
+function run(host: string, sshOpts: string[], args: string[], extraEnv: Record<string, string> = {}) {
+    const s = standIns();
+    const c = dockerCliCommand(host, sshOpts, args);
+    const r = spawnSync(c.file, c.args, {
+        env: { PATH: `${s.bin}:/usr/bin:/bin`, TMPDIR: s.tmp, ...c.env, ...extraEnv },
+        encoding: "utf8",
+    });
+    const recorded = fs.existsSync(s.record) ? fs.readFileSync(s.record, "utf8").split("\n").slice(0, -1) : undefined;
+    const left = fs.readdirSync(s.tmp);
+    fs.rmSync(s.dir, { recursive: true, force: true });
+    return { ...r, command: c, recorded, left };
+}
+
+describe("docker CLI with a host's ssh arguments", () => {
+    it("without ssh arguments runs docker itself, with DOCKER_HOST", () => {
+        const r = run("ssh://deploy@host-1:2222", [], ["image", "inspect", "x"]);
+        assert.equal(r.command.file, "docker");
+        assert.deepEqual(r.command.env, { DOCKER_HOST: "ssh://deploy@host-1:2222" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim(), "docker image inspect x");
+        assert.deepEqual(r.recorded, ["-o", "ConnectTimeout=30", "-T", "--", "deploy@host-1:2222", "docker", "system", "dial-stdio"]);
+    });
+
+    it("gives ssh every argument exactly, before the CLI's own, whatever it holds", () => {
+        const opts = ["-i", "/keys/my key", "-o", "UserKnownHostsFile=/k/known hosts", "-o", "ProxyCommand=nc %h %p", "it's", "$HOME", 'a"b', "*", "\\n"];
+        const r = run("ssh://root@10.0.0.12", opts, ["load", "-i", "/srv/a b.tar"]);
+        assert.equal(r.command.file, "/bin/sh");
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim(), "docker load -i /srv/a b.tar");
+        assert.deepEqual(r.recorded, [...opts, "-o", "ConnectTimeout=30", "-T", "--", "root@10.0.0.12", "docker", "system", "dial-stdio"]);
+    });
+
+    it("keeps docker's exit status and leaves no wrapper behind, on failure too", () => {
+        for (const code of ["0", "3"]) {
+            const r = run("ssh://h", ["-p", "22"], ["ps"], { DOCKER_EXIT: code });
+            assert.equal(r.status, Number(code), r.stderr);
+            assert.deepEqual(r.left, [], "the wrapper's folder is removed");
+        }
+    });
+
+    it("says so when this machine has no ssh", () => {
+        const s = standIns();
+        fs.rmSync(path.join(s.bin, "ssh"));
+        const c = dockerCliCommand("ssh://h", ["-p", "22"], ["ps"]);
+        const r = spawnSync(c.file, c.args, { env: { PATH: s.bin, TMPDIR: s.tmp, ...c.env }, encoding: "utf8" });
+        fs.rmSync(s.dir, { recursive: true, force: true });
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /ssh is not installed on this machine/);
+    });
+
+    it("the image load script runs its docker commands through the wrapper", () => {
+        const s = standIns();
+        const r = spawnSync("/bin/sh", ["-c", renderImageLoad()], {
+            env: { PATH: `${s.bin}:/usr/bin:/bin`, TMPDIR: s.tmp, IMAGE: "registry:3.1.2", ARCHIVE: "/a.tar", ...dockerCliEnv("ssh://h", ["-i", "/k"]) },
+            encoding: "utf8",
+        });
+        const recorded = fs.readFileSync(s.record, "utf8").split("\n");
+        const left = fs.readdirSync(s.tmp);
+        fs.rmSync(s.dir, { recursive: true, force: true });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(recorded.slice(0, 2), ["-i", "/k"]);
+        assert.deepEqual(left, []);
+    });
+});
