@@ -3,9 +3,10 @@
  * e2e stack on a real Ceph RADOS Gateway (S3) with `replicaHosts` naming hosts C and D, whose own
  * Docker engines the program reaches over SSH (the `ssh` binary, a key and a known_hosts file of
  * the test's), and the HAProxy balancer on this machine's engine, on the endpoint's address and port.
- * Host A pushes through the endpoint; each replica host serves the image directly; a chunked upload
- * moves between the hosts; a replica stopped on its host, then a whole host lost, during pull loops
- * through the endpoint; destroy leaves both replica hosts exactly as they were.
+ * The hosts have no image to start with: `imageArchive` loads it onto each over ssh. Host A pushes through the endpoint; each replica host serves the image directly; a chunked upload
+ * moves between the hosts; `npm run gc` collects on the first host over ssh with its sshOpts; a
+ * replica stopped on its host, then a whole host lost, during pull loops through the endpoint;
+ * destroy leaves both replica hosts exactly as they were.
  *
  * Hosts C and D are test containers whose Docker daemon runs containers (test/e2e/infra/hosts.ts):
  * no default route, so the replicas reach only the test network, where the gateway listens.
@@ -37,6 +38,8 @@ const BUCKET = "pr-e2e-replica-hosts";
 const LB = `${REGISTRY.container}-lb`;
 const image = `${REGISTRY.name}:${REGISTRY.port}/e2e/spread:1`;
 let pushed = "";
+/** The blob the chunked upload made: no manifest refers to it, so a collection sweeps it. */
+let chunked = "";
 /** Each replica host's containers, volumes, networks and images before the first up. */
 const before0: Record<string, string> = {};
 
@@ -67,11 +70,15 @@ before(async () => {
     ({ infra, ts, hostA, hostB } = await startOnCeph(fixture, "replica-hosts", BUCKET, { servers: 2 }));
     replicaHosts = infra.hosts.filter((h) => h.serves);
     assert.equal(replicaHosts.length, 2);
-    // The hosts have no registry to pull from: the image is there before the program asks for it.
-    for (const h of replicaHosts) execFileSync("sh", ["-c", `docker save ${REGISTRY_IMAGE} | docker exec -i ${h.container} docker load -q`]);
     for (const h of replicaHosts) before0[h.name] = holdings(h);
     // How the machine that runs up reaches the replica hosts' engines: its own key and known hosts.
     sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-replica-ssh-"));
+    // The hosts have no registry to pull from: the program loads the image from an archive onto each
+    // (the docker CLI over ssh with the hosts' sshOpts), and removes it on destroy (keepImage false).
+    const archive = path.join(sshDir, "registry.tar");
+    execFileSync("docker", ["save", "-o", archive, REGISTRY_IMAGE]);
+    await setStackConfig(ts.stack, "imageArchive", archive);
+    await setStackConfig(ts.stack, "keepImage", false);
     fs.writeFileSync(path.join(sshDir, "id"), infra.sshKey.privateKeyPem, { mode: 0o600 });
     fs.writeFileSync(path.join(sshDir, "known_hosts"), replicaHosts.map((h) => `${h.ip} ${hostKeyOf(h)}\n`).join(""));
     const sshOpts = [
@@ -98,9 +105,15 @@ after(async () => {
 });
 
 describe("one replica on each of two Docker hosts behind one endpoint, on Ceph RGW, on the real engine", () => {
-    it("host A pushes through the endpoint; host B pulls it; each replica host serves the manifest and layers directly", async () => {
+    it("the image loaded from its archive onto each host over ssh; host A pushes through the endpoint; host B pulls it; each replica host serves the manifest and layers directly", async () => {
+        for (const h of replicaHosts) assert.equal(inHost(h, "images", "-q", REGISTRY_IMAGE), "", `${h.name} lacks the image before`);
         const steps = await timed("up with a replica on hosts C and D", () => up());
         for (const h of replicaHosts) {
+            assert.ok(
+                steps.changes().includes(`create command:local:Command::registry-registry-replica-ssh://root@${h.ip}-image-load`),
+                steps.changes().join("\n"),
+            );
+            assert.notEqual(inHost(h, "images", "-q", REGISTRY_IMAGE), "", `${h.name} has the image from the archive`);
             assert.ok(
                 steps.changes().includes(`create docker:index/container:Container::registry-registry-replica-ssh://root@${h.ip}-container`),
                 steps.changes().join("\n"),
@@ -123,9 +136,38 @@ describe("one replica on each of two Docker hosts behind one endpoint, on Ceph R
         const auth = { user: "pusher", password: passwords.pusher };
         const [c, d] = replicaHosts.map(direct);
         const digest = await chunkedUploadAcross(c, d, auth, "e2e/spread-chunked");
+        chunked = digest;
         const got = await api(c, "GET", `/v2/e2e/spread-chunked/blobs/${digest}`, auth);
         assert.equal(got.status, 307, got.body);
         assert.equal(await digestAt(String(got.headers.location)), digest);
+    });
+
+    it("npm run gc reaches the first replica host over ssh with its sshOpts: the chunked upload's unreferenced blob is swept from the bucket, the pushed image still pulls", async () => {
+        const keys = async () => {
+            const out: string[] = [];
+            let token: string | undefined;
+            do {
+                const page = await (fixture.s3 as S3Client).send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: token }));
+                out.push(...(page.Contents ?? []).map((o) => o.Key ?? ""));
+                token = page.NextContinuationToken;
+            } while (token);
+            return out;
+        };
+        const blobData = (digest: string) => {
+            const hex = digest.slice("sha256:".length);
+            return (k: string) => k.endsWith(`/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`);
+        };
+        assert.ok(chunked, "the chunked upload ran first");
+        assert.ok((await keys()).some(blobData(chunked)), "the chunked upload's blob is in the bucket before");
+        const { garbageCollect } = await import("../../scripts/operations/gc");
+        // The docker CLI reaches host C with the stack's sshOpts (key, known_hosts): this machine's own ssh config knows neither.
+        const r = await timed("gc on the replica hosts", () => garbageCollect(ts.stack, { log }));
+        log(`gc: ${r.report.join(" | ")}`);
+        assert.ok(!(await keys()).some(blobData(chunked)), "the unreferenced blob is swept");
+        assert.equal(docker("volume", "ls", "-q", "--filter", `name=^${REGISTRY.container}-files$`), "", "nothing ran on the balancer's host");
+        for (const h of replicaHosts) assert.equal(health(h), "healthy", `${h.name} is back, read-write`);
+        assert.equal(await pullOnB(fixture as OnCeph, image), pushed, "the pushed image still pulls");
+        assert.ok(!JSON.stringify(await ts.stack.getAllConfig()).includes("readOnly"), "the stack file is as it was");
     });
 
     it("the replica stopped on host D during a pull loop: no pull fails; started again, it rejoins", async () => {
