@@ -17,7 +17,15 @@ function figures(push: number, pull: number, concurrent: number, cpu: { pull: nu
     };
 }
 
-const setup = { rounds: 2, image: "registry:3.1.2", stack: "bench-transfer", bcrypt: "$2b$04", ports: { bare: 1, bareTls: 2, deployed: 3 }, cores: 2 };
+const setup = {
+    rounds: 2,
+    image: "registry:3.1.2",
+    stack: "bench-transfer",
+    bcrypt: "$2b$04",
+    memoryMb: 1024,
+    ports: { bare: 1, bareTls: 2, deployed: 3 },
+    cores: 2,
+};
 const rowOf = (report: string, name: string) => {
     const line = report.split("\n").find((l) => l.startsWith(`| ${name} |`));
     assert.ok(line, `no row ${name}`);
@@ -64,6 +72,6 @@ describe("bench transfer report", () => {
         assert.deepEqual(busy("pull").slice(2, 9), ["1.5", "2.0", "3.0", "2.0", "3.0", "2.0", "≤ 0.50"]);
         // concurrent: 10 → 15 CPU s → time at least 1.50
         assert.equal(busy("10 concurrent pulls")[8], "≥ 1.50");
-        assert.ok(lines[0].includes("TLS + htpasswd $2b$04 (localhost:3)"));
+        assert.ok(lines[0].includes("TLS + htpasswd $2b$04, memory limit 1024 MiB (localhost:3)"));
     });
 });

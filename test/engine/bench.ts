@@ -9,8 +9,8 @@
  * - storage (benchStorage.ts): push and pull of a 512 MiB image on filesystem storage, on Ceph RGW
  *   over S3, and on two replicas behind the load balancer; ratios to the filesystem.
  * `npm run bench -- engine`, `-- transfer`, `-- clients` or `-- storage` runs one section;
- * `BENCH_ROUNDS` (default 3, at least 2) sets the transfer rounds, `BENCH_STORAGE_ROUNDS` (default 1)
- * the storage rounds. Needs what `npm test` sets up (dockerd, the test images): run
+ * `BENCH_ROUNDS` (default 3, at least 2) sets the transfer rounds, `BENCH_MEMORY_MB` the transfer's
+ * deployed memory limit (default: the program's), `BENCH_STORAGE_ROUNDS` (default 1) the storage rounds. Needs what `npm test` sets up (dockerd, the test images): run
  * `bash test/e2e/infra/setup.sh` first.
  */
 import { execFileSync } from "node:child_process";
@@ -82,7 +82,7 @@ async function bench(): Promise<void> {
     if (run("engine")) await benchEngine();
     if (run("transfer")) {
         if (run("engine")) console.log("");
-        console.log(await benchTransfer(rounds));
+        console.log(await benchTransfer(rounds, Number(process.env.BENCH_MEMORY_MB) || undefined));
     }
     if (run("clients")) {
         console.log("");

@@ -155,7 +155,7 @@ async function startBare(bin: string, pki?: Pki): Promise<Target> {
 }
 
 /** The deployed registry: `up` of the dedicated stack; its outputs say how to reach it. */
-async function startDeployed(bin: string, stack: TestStack, caFile: string): Promise<Target & { bcrypt: string }> {
+async function startDeployed(bin: string, stack: TestStack, caFile: string): Promise<Target & { bcrypt: string; memoryMb: number }> {
     const res = await stack.stack.up({ color: "never" });
     const out = (k: string) => res.outputs[k]?.value;
     const endpoint = String(out("endpoint"));
@@ -171,6 +171,7 @@ async function startDeployed(bin: string, stack: TestStack, caFile: string): Pro
     } catch {
         /* the cost is informational */
     }
+    const memoryMb = Number(docker("inspect", "-f", "{{.HostConfig.Memory}}", OWN.deployed.container)) / 1024 / 1024;
     const target = {
         side: "deployed" as const,
         port,
@@ -178,16 +179,18 @@ async function startDeployed(bin: string, stack: TestStack, caFile: string): Pro
         auth: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
         meter: cpuMeter(OWN.deployed.container, port),
         bcrypt,
+        memoryMb,
     };
     await waitReady(bin, target);
     return target;
 }
 
 /**
- * Runs the section, `rounds` rounds, and returns its tables. Everything it creates is removed
+ * Runs the section, `rounds` rounds, and returns its tables; `memoryMb` overrides the deployed
+ * registry's memory limit (`container.memoryMb`), which also caps the page cache charged to it. Everything it creates is removed
  * again, on failure and on SIGINT/SIGTERM too.
  */
-export async function benchTransfer(rounds: number): Promise<string> {
+export async function benchTransfer(rounds: number, memoryMb?: number): Promise<string> {
     const { main } = await import("../../program");
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-transfer-"));
     let stack: TestStack | undefined;
@@ -219,6 +222,7 @@ export async function benchTransfer(rounds: number): Promise<string> {
                 "private-registry:ipAddresses": { value: JSON.stringify(["127.0.0.1"]) },
                 "private-registry:data": { value: JSON.stringify({ volumeName: OWN.deployed.volume, keepOnDestroy: false }) },
                 "private-registry:users": { value: JSON.stringify([{ name: "bench" }]) },
+                ...(memoryMb ? { "private-registry:container": { value: JSON.stringify({ memoryMb }) } } : {}),
             },
             program: () => ({ ...main() }),
         });
@@ -234,7 +238,15 @@ export async function benchTransfer(rounds: number): Promise<string> {
             for (const side of SIDES) results[side].push(figures[side]);
         }
         const ports = { bare: OWN.bare.port, bareTls: OWN.bareTls.port, deployed: OWN.deployed.port };
-        return transferReport(results, { rounds, image: IMAGE, stack: OWN.stack, bcrypt: deployed.bcrypt, ports, cores: os.availableParallelism() });
+        return transferReport(results, {
+            rounds,
+            image: IMAGE,
+            stack: OWN.stack,
+            bcrypt: deployed.bcrypt,
+            memoryMb: deployed.memoryMb,
+            ports,
+            cores: os.availableParallelism(),
+        });
     } finally {
         process.removeListener("SIGINT", onSignal);
         process.removeListener("SIGTERM", onSignal);

@@ -32,6 +32,8 @@ export interface RunSetup {
     stack: string;
     /** The deployed side's bcrypt prefix, such as `$2b$04`. */
     bcrypt: string;
+    /** The deployed container's memory limit. */
+    memoryMb: number;
     ports: Record<Side, number>;
     cores: number;
 }
@@ -91,7 +93,7 @@ export function transferReport(results: Record<Side, Figures[]>, setup: RunSetup
             "figures are medians, ratios the median of the rounds' paired ratios. " +
             `bare = docker run ${setup.image}, HTTP, no auth (127.0.0.1:${setup.ports.bare}); ` +
             `bare TLS = the same with TLS from a throw-away certificate, no auth (localhost:${setup.ports.bareTls}); ` +
-            `deployed = stack ${setup.stack}, TLS + htpasswd ${setup.bcrypt} (localhost:${setup.ports.deployed}).`,
+            `deployed = stack ${setup.stack}, TLS + htpasswd ${setup.bcrypt}, memory limit ${setup.memoryMb} MiB (localhost:${setup.ports.deployed}).`,
         "",
         "| figure | bare | bare TLS | deployed | deployed/bare | goal | | deployed/bare TLS |",
         "|---|---:|---:|---:|---:|---:|---|---:|",
