@@ -479,6 +479,16 @@ describe("PrivateRegistry on prod-like settings", () => {
         );
     });
 
+    it("imports an image of the ssh:// Docker host with that host's sshOpts (without them the source stays the input it was)", async () => {
+        const s = { ...prodSettings(), imports: [{ source: { image: "nginx:1.27" }, repository: "nginx", tag: "1.27" }] };
+        await deploy(s);
+        assert.deepEqual(run.get(T.imageCopy, "registry-import-nginx:1.27-copy").inputs.source, {
+            image: "nginx:1.27",
+            dockerHost: "ssh://deploy@registry-host.example:22",
+            sshOpts: ["-o", "StrictHostKeyChecking=accept-new"],
+        });
+    });
+
     it("air-gapped with replicaHosts: the archive is loaded onto each replica host, with that host's sshOpts", async () => {
         const archive = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pr-archive-")), "registry.tar");
         fs.writeFileSync(archive, "archive");
