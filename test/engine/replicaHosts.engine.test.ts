@@ -36,6 +36,7 @@ let passwords: Record<string, string> = {};
 let sshDir = "";
 const BUCKET = "pr-e2e-replica-hosts";
 const LB = `${REGISTRY.container}-lb`;
+const LB_IMAGE = "private-registry-test/haproxy:2.6";
 const image = `${REGISTRY.name}:${REGISTRY.port}/e2e/spread:1`;
 let pushed = "";
 /** The blob the chunked upload made: no manifest refers to it, so a collection sweeps it. */
@@ -96,10 +97,18 @@ before(async () => {
         "replicaHosts",
         replicaHosts.map((h) => ({ dockerHost: `ssh://root@${h.ip}`, sshOpts })),
     );
-    await setStackConfig(ts.stack, "loadBalancer", { image: "private-registry-test/haproxy:2.6", checkIntervalMs: 500 });
+    await setStackConfig(ts.stack, "loadBalancer", { image: LB_IMAGE, checkIntervalMs: 500 });
+    // keepImage false removes the balancer's image from this machine's engine on destroy too: it is
+    // a test image the later tests use, so a copy puts it back (after()).
+    execFileSync("docker", ["save", "-o", path.join(sshDir, "lb.tar"), LB_IMAGE]);
 });
 
 after(async () => {
+    try {
+        docker("image", "inspect", LB_IMAGE);
+    } catch {
+        if (sshDir) docker("load", "-q", "-i", path.join(sshDir, "lb.tar"));
+    }
     await stopOnCeph(fixture, BUCKET);
     if (sshDir) fs.rmSync(sshDir, { recursive: true, force: true });
 });
@@ -252,6 +261,7 @@ describe("one replica on each of two Docker hosts behind one endpoint, on Ceph R
         await timed("destroy", () => ts.stack.destroy({ color: "never" }));
         for (const h of replicaHosts) assert.equal(holdings(h), before0[h.name], `${h.name} is as it was`);
         assert.equal(docker("ps", "-aq", "--filter", `name=^${LB}$`), "", "the balancer is gone");
+        assert.equal(docker("images", "-q", LB_IMAGE), "", "its image too (keepImage false)");
         log("both replica hosts hold exactly what they held before the first up");
     });
 });
