@@ -3,8 +3,9 @@
  * e2e stack on a real Ceph RADOS Gateway (S3) with `replicaHosts` naming hosts C and D, whose own
  * Docker engines the program reaches over SSH (the `ssh` binary, a key and a known_hosts file of
  * the test's), and the HAProxy balancer on this machine's engine, on the endpoint's address and port.
- * The hosts have no image to start with: `imageArchive` loads it onto each over ssh. Host A pushes through the endpoint; each replica host serves the image directly; a chunked upload
- * moves between the hosts; `npm run gc` collects on the first host over ssh with its sshOpts; a
+ * The hosts have no image to start with: `imageArchive` loads it onto each over ssh. Host A pushes
+ * through the endpoint; each replica host serves the image directly; a chunked upload moves
+ * between the hosts; `npm run gc` collects on the first host over ssh with its sshOpts; a
  * replica stopped on its host, then a whole host lost, during pull loops through the endpoint;
  * destroy leaves both replica hosts exactly as they were.
  *
@@ -18,7 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { type Ceph, cephSwiftStorage } from "../e2e/infra/ceph";
+import { blobKey, bucketKeys, type Ceph, cephSwiftStorage } from "../e2e/infra/ceph";
 import { hostKeyOf, isolate, NETWORK, REGISTRY, REGISTRY_IMAGE, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { api, e2eLog as log, type RegistryTarget, timed } from "../e2e/support";
 import { setStackConfig, StepLog, type TestStack } from "./engine";
@@ -152,27 +153,14 @@ describe("one replica on each of two Docker hosts behind one endpoint, on Ceph R
     });
 
     it("npm run gc reaches the first replica host over ssh with its sshOpts: the chunked upload's unreferenced blob is swept from the bucket, the pushed image still pulls", async () => {
-        const keys = async () => {
-            const out: string[] = [];
-            let token: string | undefined;
-            do {
-                const page = await (fixture.s3 as S3Client).send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: token }));
-                out.push(...(page.Contents ?? []).map((o) => o.Key ?? ""));
-                token = page.NextContinuationToken;
-            } while (token);
-            return out;
-        };
-        const blobData = (digest: string) => {
-            const hex = digest.slice("sha256:".length);
-            return (k: string) => k.endsWith(`/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`);
-        };
+        const stored = async () => [...(await bucketKeys(fixture.s3 as S3Client, BUCKET)).keys()].some((k) => k.endsWith(blobKey(chunked)));
         assert.ok(chunked, "the chunked upload ran first");
-        assert.ok((await keys()).some(blobData(chunked)), "the chunked upload's blob is in the bucket before");
+        assert.ok(await stored(), "the chunked upload's blob is in the bucket before");
         const { garbageCollect } = await import("../../scripts/operations/gc");
         // The docker CLI reaches host C with the stack's sshOpts (key, known_hosts): this machine's own ssh config knows neither.
         const r = await timed("gc on the replica hosts", () => garbageCollect(ts.stack, { log }));
         log(`gc: ${r.report.join(" | ")}`);
-        assert.ok(!(await keys()).some(blobData(chunked)), "the unreferenced blob is swept");
+        assert.ok(!(await stored()), "the unreferenced blob is swept");
         assert.equal(docker("volume", "ls", "-q", "--filter", `name=^${REGISTRY.container}-files$`), "", "nothing ran on the balancer's host");
         for (const h of replicaHosts) assert.equal(health(h), "healthy", `${h.name} is back, read-write`);
         assert.equal(await pullOnB(fixture as OnCeph, image), pushed, "the pushed image still pulls");

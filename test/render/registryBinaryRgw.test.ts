@@ -21,14 +21,14 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CreateBucketCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { deleteBucket, ensureBucket, s3Client } from "../../components/objectStore/s3Bucket";
 import bcrypt from "bcryptjs";
 import { renderHtpasswd } from "../../components/render/htpasswd";
 import { renderRegistryConfig } from "../../components/render/registryConfig";
 import { registryConfigDraft, withHttpSecret } from "../../components/render/registryModel";
 import { parseSettings } from "../../settings";
-import { type Ceph, cephS3, cephS3Storage, startCeph } from "../e2e/infra/ceph";
+import { blobKey, bucketKeys, type Ceph, cephS3, cephS3Storage, startCeph } from "../e2e/infra/ceph";
 import { freePort } from "../support/net";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -237,22 +237,7 @@ function rgw(): { ceph: Ceph; s3: S3Client } {
     return { ceph, s3 };
 }
 
-/** Every key (and size) in a bucket, through the S3 API. */
-async function listKeys(bucket: string): Promise<Map<string, number>> {
-    const keys = new Map<string, number>();
-    let token: string | undefined;
-    do {
-        const page = await rgw().s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-        for (const o of page.Contents ?? []) keys.set(o.Key ?? "", o.Size ?? -1);
-        token = page.NextContinuationToken;
-    } while (token);
-    return keys;
-}
-
-const blobKey = (digest: string) => {
-    const hex = digest.slice("sha256:".length);
-    return `docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`;
-};
+const listKeys = (bucket: string) => bucketKeys(rgw().s3, bucket);
 
 before(
     async () => {

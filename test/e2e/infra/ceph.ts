@@ -12,6 +12,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import type { S3Target } from "../../../components/objectStore/s3Bucket";
 
 /** A running gateway: where to reach it, its test credentials, and how to end it. */
@@ -257,6 +258,24 @@ export async function startCeph(opts: CephOptions = {}): Promise<Ceph> {
 /** How an S3 client reaches this gateway (its loopback endpoint, path style, the test keys): add a bucket for the program's bucket functions. */
 export function cephS3(ceph: Ceph): Omit<S3Target, "bucket"> {
     return { region: "us-east-1", endpoint: ceph.endpoint, forcePathStyle: true, accessKey: ceph.accessKey, secretKey: ceph.secretKey };
+}
+
+/** Every key (and size) in a bucket, through the S3 API. */
+export async function bucketKeys(s3: S3Client, bucket: string): Promise<Map<string, number>> {
+    const keys = new Map<string, number>();
+    let token: string | undefined;
+    do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+        for (const o of page.Contents ?? []) keys.set(o.Key ?? "", o.Size ?? -1);
+        token = page.NextContinuationToken;
+    } while (token);
+    return keys;
+}
+
+/** Where distribution keeps a blob's data in an object store, below its `rootdirectory`. */
+export function blobKey(digest: string): string {
+    const hex = digest.slice("sha256:".length);
+    return `docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`;
 }
 
 /** A stack's (or a rendered config's) `storage` for `bucket` on this gateway, reached at `endpoint`: S3 with the test keys, plain HTTP. */
