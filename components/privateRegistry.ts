@@ -325,11 +325,11 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         if (args.imports.length === 0 || host === undefined) return pulumi.output({} as Record<string, string>);
         const user = args.users[0].name;
         const digests: Record<string, pulumi.Output<string>> = {};
+        const { host: dockerHost, sshOpts } = args.docker;
+        // sshOpts only when given: a source without them stays the same input it always was.
+        const onHost = { dockerHost, ...(sshOpts.length > 0 ? { sshOpts } : {}) };
         for (const i of args.imports) {
-            const { host: dockerHost, sshOpts } = args.docker;
-            // sshOpts only when given: a source without them stays the same input it always was.
-            const source =
-                "archive" in i.source ? { archive: i.source.archive } : { image: i.source.image, dockerHost, ...(sshOpts.length > 0 ? { sshOpts } : {}) };
+            const source = "archive" in i.source ? { archive: i.source.archive } : { image: i.source.image, ...onHost };
             const imported = new ImageImport(
                 `${name}-import-${i.repository}:${i.tag}`,
                 {

@@ -34,9 +34,8 @@ export interface CopyResult {
 
 const describe = (s: ImageSource) => ("archive" in s ? `archive ${s.archive}` : `image ${s.image} on ${s.dockerHost}`);
 
-function docker(source: { dockerHost: string; sshOpts?: string[] }, args: string[]): Promise<string> {
-    const { dockerHost } = source;
-    const c = dockerCliCommand(dockerHost, source.sshOpts ?? [], args);
+function docker({ dockerHost, sshOpts }: { dockerHost: string; sshOpts?: string[] }, args: string[]): Promise<string> {
+    const c = dockerCliCommand(dockerHost, sshOpts ?? [], args);
     return new Promise((resolve, reject) => {
         execFile(c.file, c.args, { env: { ...process.env, ...c.env }, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
             if (!err) return resolve(stdout.trim());

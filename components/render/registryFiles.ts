@@ -9,7 +9,7 @@
  * temporary name and renamed, so the registry never reads half a file; a new htpasswd gets a new
  * modification time, which is what makes the running registry reload it without a restart.
  */
-import { type dockerCliEnv, renderSshWrapper } from "./dockerCli";
+import { renderSshWrapper } from "./dockerCli";
 import { shQuote } from "./sh";
 
 /** Where the installer container receives its uploads. */
@@ -81,8 +81,8 @@ export function installScript(files: RegistryFile[], owner: RunAs, dataDir?: str
 
 /**
  * Loads `$IMAGE` from the archive `$ARCHIVE` onto `$DOCKER_HOST` unless the host has it, then
- * proves the archive held it. Values arrive in the environment ({@link dockerCliEnv} for the host
- * and its ssh arguments), never in the script.
+ * proves the archive held it. Values arrive in the environment (the host and its ssh arguments as
+ * `dockerCliEnv` in dockerCli.ts sets them), never in the script.
  */
 export function renderImageLoad(): string {
     return [

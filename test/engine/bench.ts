@@ -10,7 +10,8 @@
  *   over S3, and on two replicas behind the load balancer; ratios to the filesystem.
  * `npm run bench -- engine`, `-- transfer`, `-- clients` or `-- storage` runs one section;
  * `BENCH_ROUNDS` (default 3, at least 2) sets the transfer rounds, `BENCH_MEMORY_MB` the transfer's
- * deployed memory limit (default: the program's), `BENCH_STORAGE_ROUNDS` (default 1) the storage rounds. Needs what `npm test` sets up (dockerd, the test images): run
+ * deployed memory limit (default: the program's), `BENCH_STORAGE_ROUNDS` (default 1) the storage
+ * rounds. Needs what `npm test` sets up (dockerd, the test images): run
  * `bash test/e2e/infra/setup.sh` first.
  */
 import { execFileSync } from "node:child_process";

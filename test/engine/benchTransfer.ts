@@ -187,8 +187,8 @@ async function startDeployed(bin: string, stack: TestStack, caFile: string): Pro
 
 /**
  * Runs the section, `rounds` rounds, and returns its tables; `memoryMb` overrides the deployed
- * registry's memory limit (`container.memoryMb`), which also caps the page cache charged to it. Everything it creates is removed
- * again, on failure and on SIGINT/SIGTERM too.
+ * registry's memory limit (`container.memoryMb`), which also caps the page cache charged to it.
+ * Everything it creates is removed again, on failure and on SIGINT/SIGTERM too.
  */
 export async function benchTransfer(rounds: number, memoryMb?: number): Promise<string> {
     const { main } = await import("../../program");

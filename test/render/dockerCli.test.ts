@@ -29,17 +29,24 @@ function standIns(): { dir: string; bin: string; record: string; tmp: string } {
     return { dir, bin, record, tmp };
 }
 
-function run(host: string, sshOpts: string[], args: string[], extraEnv: Record<string, string> = {}) {
+/**
+ * Spawns `c` with fresh stand-ins (PATH the stand-ins' folder first, or that folder only with
+ * `onlyStandIns`), and returns the result with what ssh got and what is left in the temporary folder.
+ */
+function spawnWith(c: { file: string; args: string[]; env: Record<string, string> }, opts: { onlyStandIns?: boolean; withoutSsh?: boolean } = {}) {
     const s = standIns();
-    const c = dockerCliCommand(host, sshOpts, args);
-    const r = spawnSync(c.file, c.args, {
-        env: { PATH: `${s.bin}:/usr/bin:/bin`, TMPDIR: s.tmp, ...c.env, ...extraEnv },
-        encoding: "utf8",
-    });
+    if (opts.withoutSsh) fs.rmSync(path.join(s.bin, "ssh"));
+    const r = spawnSync(c.file, c.args, { env: { PATH: opts.onlyStandIns ? s.bin : `${s.bin}:/usr/bin:/bin`, TMPDIR: s.tmp, ...c.env }, encoding: "utf8" });
     const recorded = fs.existsSync(s.record) ? fs.readFileSync(s.record, "utf8").split("\n").slice(0, -1) : undefined;
     const left = fs.readdirSync(s.tmp);
     fs.rmSync(s.dir, { recursive: true, force: true });
     return { ...r, command: c, recorded, left };
+}
+
+/** `docker <args>` against `host` with its ssh arguments, as the program runs it. */
+function run(host: string, sshOpts: string[], args: string[], extraEnv: Record<string, string> = {}) {
+    const c = dockerCliCommand(host, sshOpts, args);
+    return spawnWith({ ...c, env: { ...c.env, ...extraEnv } });
 }
 
 describe("docker CLI with a host's ssh arguments", () => {
@@ -70,26 +77,19 @@ describe("docker CLI with a host's ssh arguments", () => {
     });
 
     it("says so when this machine has no ssh", () => {
-        const s = standIns();
-        fs.rmSync(path.join(s.bin, "ssh"));
-        const c = dockerCliCommand("ssh://h", ["-p", "22"], ["ps"]);
-        const r = spawnSync(c.file, c.args, { env: { PATH: s.bin, TMPDIR: s.tmp, ...c.env }, encoding: "utf8" });
-        fs.rmSync(s.dir, { recursive: true, force: true });
+        const r = spawnWith(dockerCliCommand("ssh://h", ["-p", "22"], ["ps"]), { onlyStandIns: true, withoutSsh: true });
         assert.equal(r.status, 1);
         assert.match(r.stderr, /ssh is not installed on this machine/);
     });
 
     it("the image load script runs its docker commands through the wrapper", () => {
-        const s = standIns();
-        const r = spawnSync("/bin/sh", ["-c", renderImageLoad()], {
-            env: { PATH: `${s.bin}:/usr/bin:/bin`, TMPDIR: s.tmp, IMAGE: "registry:3.1.2", ARCHIVE: "/a.tar", ...dockerCliEnv("ssh://h", ["-i", "/k"]) },
-            encoding: "utf8",
+        const r = spawnWith({
+            file: "/bin/sh",
+            args: ["-c", renderImageLoad()],
+            env: { IMAGE: "registry:3.1.2", ARCHIVE: "/a.tar", ...dockerCliEnv("ssh://h", ["-i", "/k"]) },
         });
-        const recorded = fs.readFileSync(s.record, "utf8").split("\n");
-        const left = fs.readdirSync(s.tmp);
-        fs.rmSync(s.dir, { recursive: true, force: true });
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(recorded.slice(0, 2), ["-i", "/k"]);
-        assert.deepEqual(left, []);
+        assert.deepEqual(r.recorded?.slice(0, 2), ["-i", "/k"]);
+        assert.deepEqual(r.left, []);
     });
 });
