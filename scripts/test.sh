@@ -22,6 +22,10 @@ t1=$SECONDS
 PULUMI_ENGINE=build bash scripts/engine.sh >/dev/null
 echo "   $((SECONDS - t1)) s"
 
+echo "== provider plugins (test/engine/plugins.ts: real where built by \`npm run providers\`, else the stand-ins)"
+providers=$(node --import tsx test/engine/plugins.ts --verbose)
+echo "$providers" | sed 's/^/   /'
+
 echo "== tests"
 mkdir -p build
 if [ -n "${TEST_FILES:-}" ]; then
@@ -39,5 +43,6 @@ pass=$(grep -E '^# pass ' build/tests.tap | tail -n1 | awk '{print $3}')
 fail=$(grep -E '^# fail ' build/tests.tap | tail -n1 | awk '{print $3}')
 skip=$(grep -E '^# skipped ' build/tests.tap | tail -n1 | awk '{print $3}')
 echo "== ${#files[@]} test files in $((SECONDS - t0)) s"
+echo "$providers" | head -n 1
 echo "${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
 exit "$status"

@@ -3,7 +3,8 @@
  * Go module proxy), driven through the Automation API with the program inline (the SDK serves it
  * to the engine itself, so no `pulumi-language-nodejs` is needed), a file backend and a passphrase
  * in a temporary directory, update checks and plugin downloads off. The provider plugins are the
- * stand-ins in providers/ installed with `pulumi plugin install --file` (docs/engine.md says why).
+ * real ones where they have been built, the stand-ins in providers/ elsewhere (plugins.ts chooses),
+ * installed with `pulumi plugin install --file`; each process says which (docs/engine.md).
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation";
 import { ignoreMonitorTerminating } from "../../scripts/monitorTerminating";
-import { PLUGINS } from "./providers/plugin";
+import { choosePlugins, describePlugins, type PluginChoice } from "./plugins";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -22,6 +23,8 @@ export interface Engine {
     /** PULUMI_HOME with the provider plugins installed. */
     home: string;
     version: string;
+    /** Which plugin of each provider is installed: real or stand-in. */
+    plugins: PluginChoice[];
 }
 
 let engine: Promise<Engine> | undefined;
@@ -36,21 +39,30 @@ export function getEngine(log: (m: string) => void = () => undefined): Promise<E
         }).trim();
         const home = fs.mkdtempSync(path.join(os.tmpdir(), "pr-pulumi-home-"));
         const version = execFileSync(path.join(binDir, "pulumi"), ["version"], { encoding: "utf8" }).trim();
-        installPlugins(binDir, home);
+        const plugins = choosePlugins();
+        installPlugins(binDir, home, plugins);
         log(`engine: pulumi ${version} from ${binDir}, PULUMI_HOME ${home}`);
-        return { binDir, home, version };
+        // Always said, whatever the caller logs: a result means nothing without it.
+        console.log(`  [engine] ${describePlugins(plugins)}`);
+        return { binDir, home, version, plugins };
     })();
     return engine;
 }
 
-/** Installs each stand-in plugin at the version its SDK asks for, with `pulumi plugin install --file`. */
-export function installPlugins(binDir: string, home: string): void {
+/**
+ * Installs each chosen plugin at the version its SDK asks for, with `pulumi plugin install --file`:
+ * a real plugin's binary, or a wrapper that starts the stand-in.
+ */
+export function installPlugins(binDir: string, home: string, plugins: PluginChoice[]): void {
     const loader = require.resolve("tsx").replace(/[^/]*$/, "loader.mjs");
     const wrappers = fs.mkdtempSync(path.join(os.tmpdir(), "pr-plugins-"));
-    for (const p of PLUGINS) {
-        const file = path.join(wrappers, `pulumi-resource-${p.name}`);
-        const entry = path.join(root, "test", "engine", "providers", "plugin.ts");
-        fs.writeFileSync(file, `#!/bin/sh\nexec "${process.execPath}" --import "file://${loader}" "${entry}" ${p.name} "$@"\n`, { mode: 0o755 });
+    for (const p of plugins) {
+        let file = p.binary;
+        if (!file) {
+            file = path.join(wrappers, `pulumi-resource-${p.name}`);
+            const entry = path.join(root, "test", "engine", "providers", "plugin.ts");
+            fs.writeFileSync(file, `#!/bin/sh\nexec "${process.execPath}" --import "file://${loader}" "${entry}" ${p.name} "$@"\n`, { mode: 0o755 });
+        }
         execFileSync(path.join(binDir, "pulumi"), ["plugin", "install", "resource", p.name, p.version, "--file", file], {
             env: { ...process.env, ...engineEnv(home) },
             stdio: ["ignore", "ignore", "pipe"],
@@ -118,6 +130,23 @@ export async function createStack(opts: {
 /** Sets `private-registry:<key>` on `stack`: a string as it is, anything else as JSON. */
 export async function setStackConfig(stack: Stack, key: string, value: unknown, secret = false): Promise<void> {
     await stack.setConfig(`private-registry:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value), secret });
+}
+
+/**
+ * Runs `fn`, then puts the config `keys` of `stack` back as they were (removed if they were unset),
+ * even when `fn` throws: one failed test must not leave its config to the tests after it.
+ */
+export async function withConfigRestored<T>(stack: Stack, keys: string[], fn: () => Promise<T>): Promise<T> {
+    const all = await stack.getAllConfig();
+    const saved = keys.map((k) => ({ key: `private-registry:${k}`, value: all[`private-registry:${k}`] }));
+    try {
+        return await fn();
+    } finally {
+        for (const { key, value } of saved) {
+            if (value) await stack.setConfig(key, value);
+            else await stack.removeConfig(key);
+        }
+    }
 }
 
 /**

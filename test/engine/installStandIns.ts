@@ -13,5 +13,9 @@ import { PLUGINS } from "./providers/plugin";
 const root = path.resolve(__dirname, "..", "..");
 const binDir = execFileSync("bash", [path.join(root, "scripts", "engine.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
 const home = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
-installPlugins(binDir, home);
+installPlugins(
+    binDir,
+    home,
+    PLUGINS.map((p) => ({ ...p, kind: "stand-in" as const })),
+);
 console.log(`installed stand-ins for ${PLUGINS.map((p) => `${p.name} ${p.version}`).join(", ")} into ${home}`);
