@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hostKeyOf, isolate, NETWORK, REGISTRY, REGISTRY_IMAGE, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { api, e2eLog as log, pushRandomImage, type RegistryTarget, timed } from "../e2e/support";
-import { createE2eStack, setStackConfig, StepLog, type TestStack } from "./engine";
+import { createE2eStack, setStackConfig, StepLog, type TestStack, withConfigRestored } from "./engine";
 
 let infra: TestInfra;
 let ts: TestStack;
@@ -165,74 +165,79 @@ describe("day-2 operations on the real engine", () => {
         assert.equal(again.code, 0, `host A pushes with the rotated password: ${again.stdout}`);
     });
 
-    it("a pull-through cache of a second registry: the first pull fetches from it, a second pull is served from the cache with it stopped", async () => {
-        // The upstream: the same registry image, plain HTTP, no auth, on the test network.
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-upstream-"));
-        fs.writeFileSync(path.join(dir, "config.yml"), "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/registry\nhttp:\n  addr: :5000\n");
-        fs.chmodSync(dir, 0o755);
-        execFileSync("docker", [
-            "run",
-            "-d",
-            "--name",
-            UPSTREAM.container,
-            "--label",
-            "private-registry-e2e",
-            "--network",
-            NETWORK.name,
-            "--ip",
-            UPSTREAM.ip,
-            "--dns",
-            "127.0.0.1",
-            "-v",
-            `${dir}/config.yml:/etc/docker/registry/config.yml:ro`,
-            REGISTRY_IMAGE,
-            "serve",
-            "/etc/docker/registry/config.yml",
-        ]);
-        isolate(UPSTREAM.container);
-        const upstreamTag = `${UPSTREAM.ip}:${UPSTREAM.port}/library/cached:1`;
-        // Host A pushes to the upstream directly (plain HTTP: allowed for this one address only here).
-        const seed = await sshExec(
-            infra,
-            hostA,
-            `set -e; d=$(mktemp -d); head -c 200000 /dev/urandom > $d/b; tar -C $d -c . | docker import - ${upstreamTag} >/dev/null; ` +
-                `curl -sf -o /dev/null http://${UPSTREAM.ip}:${UPSTREAM.port}/v2/ && echo upstream-up`,
-        );
-        assert.equal(seed.code, 0, seed.stdout);
-        // dockerd pushes to a plain-HTTP registry only when told it is insecure: a copy through the API instead.
-        const copy = await sshExec(
-            infra,
-            hostA,
-            `set -e; d=$(mktemp -d); docker save ${upstreamTag} | tar -C $d -x; cd $d; ` +
-                // A docker save archive: manifest.json names the config and the layer tars.
-                `cfg=$(sed -n 's/.*"Config":"\\([^"]*\\)".*/\\1/p' manifest.json); layer=$(sed -n 's/.*"Layers":\\["\\([^"]*\\)".*/\\1/p' manifest.json); ` +
-                `gzip -n < $layer > layer.gz; up() { loc=$(curl -sf -X POST -D - -o /dev/null http://${UPSTREAM.ip}:${UPSTREAM.port}/v2/library/cached/blobs/uploads/ | tr -d '\\r' | sed -n 's/^Location: //Ip'); ` +
-                `curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary @$1 "$loc&digest=sha256:$(sha256sum $1 | cut -d' ' -f1)" -o /dev/null; }; up $cfg; up layer.gz; ` +
-                `printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%s,"digest":"sha256:%s"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%s,"digest":"sha256:%s"}]}' ` +
-                `$(stat -c %s $cfg) $(sha256sum $cfg | cut -d' ' -f1) $(stat -c %s layer.gz) $(sha256sum layer.gz | cut -d' ' -f1) > m.json; ` +
-                `curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' --data-binary @m.json http://${UPSTREAM.ip}:${UPSTREAM.port}/v2/library/cached/manifests/1 -o /dev/null; ` +
-                `sha256sum m.json | cut -d' ' -f1`,
-        );
-        assert.equal(copy.code, 0, copy.stdout);
-        const manifestDigest = `sha256:${copy.stdout.trim().split("\n").pop()}`;
-        const registry = JSON.parse(String((await ts.stack.getConfig("private-registry:registry")).value));
-        await setConfig("registry", { ...registry, proxy: { remoteUrl: `http://${UPSTREAM.ip}:${UPSTREAM.port}` } }, true);
-        await timed("up as a pull-through cache", () => up());
-        const tag = `${REGISTRY.name}:${REGISTRY.port}/library/cached:1`;
-        const pull = () =>
-            sshExec(
-                infra,
-                hostB,
-                `docker rmi -f ${tag} >/dev/null 2>&1; docker pull ${tag} >/dev/null && docker inspect --format '{{index .RepoDigests 0}}' ${tag}`,
+    it("a pull-through cache of a second registry: the first pull fetches from it, a second pull is served from the cache with it stopped", () =>
+        // A pull-through cache refuses pushes: the tests after this one need the plain registry back.
+        withConfigRestored(ts.stack, ["registry"], async () => {
+            // The upstream: the same registry image, plain HTTP, no auth, on the test network.
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-upstream-"));
+            fs.writeFileSync(
+                path.join(dir, "config.yml"),
+                "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/registry\nhttp:\n  addr: :5000\n",
             );
-        const first = await pull();
-        assert.equal(first.code, 0, first.stdout);
-        assert.ok(first.stdout.trim().endsWith(`@${manifestDigest}`), `${first.stdout} is the upstream's ${manifestDigest}`);
-        execFileSync("docker", ["stop", UPSTREAM.container]);
-        const second = await pull();
-        assert.equal(second.code, 0, `served from the cache with the upstream stopped: ${second.stdout}`);
-        assert.ok(second.stdout.trim().endsWith(`@${manifestDigest}`));
-    });
+            fs.chmodSync(dir, 0o755);
+            execFileSync("docker", [
+                "run",
+                "-d",
+                "--name",
+                UPSTREAM.container,
+                "--label",
+                "private-registry-e2e",
+                "--network",
+                NETWORK.name,
+                "--ip",
+                UPSTREAM.ip,
+                "--dns",
+                "127.0.0.1",
+                "-v",
+                `${dir}/config.yml:/etc/docker/registry/config.yml:ro`,
+                REGISTRY_IMAGE,
+                "serve",
+                "/etc/docker/registry/config.yml",
+            ]);
+            isolate(UPSTREAM.container);
+            const upstreamTag = `${UPSTREAM.ip}:${UPSTREAM.port}/library/cached:1`;
+            // Host A pushes to the upstream directly (plain HTTP: allowed for this one address only here).
+            const seed = await sshExec(
+                infra,
+                hostA,
+                `set -e; d=$(mktemp -d); head -c 200000 /dev/urandom > $d/b; tar -C $d -c . | docker import - ${upstreamTag} >/dev/null; ` +
+                    `curl -sf -o /dev/null http://${UPSTREAM.ip}:${UPSTREAM.port}/v2/ && echo upstream-up`,
+            );
+            assert.equal(seed.code, 0, seed.stdout);
+            // dockerd pushes to a plain-HTTP registry only when told it is insecure: a copy through the API instead.
+            const copy = await sshExec(
+                infra,
+                hostA,
+                `set -e; d=$(mktemp -d); docker save ${upstreamTag} | tar -C $d -x; cd $d; ` +
+                    // A docker save archive: manifest.json names the config and the layer tars.
+                    `cfg=$(sed -n 's/.*"Config":"\\([^"]*\\)".*/\\1/p' manifest.json); layer=$(sed -n 's/.*"Layers":\\["\\([^"]*\\)".*/\\1/p' manifest.json); ` +
+                    `gzip -n < $layer > layer.gz; up() { loc=$(curl -sf -X POST -D - -o /dev/null http://${UPSTREAM.ip}:${UPSTREAM.port}/v2/library/cached/blobs/uploads/ | tr -d '\\r' | sed -n 's/^Location: //Ip'); ` +
+                    `curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary @$1 "$loc&digest=sha256:$(sha256sum $1 | cut -d' ' -f1)" -o /dev/null; }; up $cfg; up layer.gz; ` +
+                    `printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%s,"digest":"sha256:%s"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%s,"digest":"sha256:%s"}]}' ` +
+                    `$(stat -c %s $cfg) $(sha256sum $cfg | cut -d' ' -f1) $(stat -c %s layer.gz) $(sha256sum layer.gz | cut -d' ' -f1) > m.json; ` +
+                    `curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' --data-binary @m.json http://${UPSTREAM.ip}:${UPSTREAM.port}/v2/library/cached/manifests/1 -o /dev/null; ` +
+                    `sha256sum m.json | cut -d' ' -f1`,
+            );
+            assert.equal(copy.code, 0, copy.stdout);
+            const manifestDigest = `sha256:${copy.stdout.trim().split("\n").pop()}`;
+            const registry = JSON.parse(String((await ts.stack.getConfig("private-registry:registry")).value));
+            await setConfig("registry", { ...registry, proxy: { remoteUrl: `http://${UPSTREAM.ip}:${UPSTREAM.port}` } }, true);
+            await timed("up as a pull-through cache", () => up());
+            const tag = `${REGISTRY.name}:${REGISTRY.port}/library/cached:1`;
+            const pull = () =>
+                sshExec(
+                    infra,
+                    hostB,
+                    `docker rmi -f ${tag} >/dev/null 2>&1; docker pull ${tag} >/dev/null && docker inspect --format '{{index .RepoDigests 0}}' ${tag}`,
+                );
+            const first = await pull();
+            assert.equal(first.code, 0, first.stdout);
+            assert.ok(first.stdout.trim().endsWith(`@${manifestDigest}`), `${first.stdout} is the upstream's ${manifestDigest}`);
+            execFileSync("docker", ["stop", UPSTREAM.container]);
+            const second = await pull();
+            assert.equal(second.code, 0, `served from the cache with the upstream stopped: ${second.stdout}`);
+            assert.ok(second.stdout.trim().endsWith(`@${manifestDigest}`));
+        }));
 
     it("air-gapped: with the image only in a docker save archive, up loads it onto the Docker host; a second up loads nothing", async () => {
         const tag = "private-registry-test/registry:2.8-airgap";
@@ -260,72 +265,70 @@ describe("day-2 operations on the real engine", () => {
         }
     });
 
-    it("imports: two archives (both docker save layouts) and an image of the Docker host pull by digest on a client; a second up copies nothing; a removed entry stays", async () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-imports-"));
-        const local = (name: string, bytes: number) => {
-            const src = path.join(dir, name);
-            fs.mkdirSync(src);
-            fs.writeFileSync(path.join(src, "data"), crypto.randomBytes(bytes));
-            execFileSync("sh", ["-c", `tar -C ${src} -c . | docker import - private-registry-test/${name}:1 >/dev/null`]);
-            return `private-registry-test/${name}:1`;
-        };
-        const [app, tool, base] = [local("app", 3_000_000), local("tool", 1_500_000), local("base", 800_000)];
-        const dockerSave = path.join(dir, "app.tar");
-        const ociArchive = path.join(dir, "tool-oci.tar");
-        try {
-            execFileSync("docker", ["save", "-o", dockerSave, app]);
-            execFileSync("skopeo", ["copy", "-q", `docker-daemon:${tool}`, `oci-archive:${ociArchive}:${tool}`]);
-            execFileSync("docker", ["rmi", app, tool], { stdio: "ignore" });
-            const imports = [
-                { archive: dockerSave, to: "airgap/app:1" },
-                { archive: ociArchive, to: "airgap/tool:1" },
-                { image: base, to: "airgap/base:1" },
-            ];
-            // A pull-through cache refuses pushes: the registry is a plain one again first.
-            await setConfig("registry", registryConfig((receiver.address() as { port: number }).port), true);
-            await setConfig("imports", imports);
-            const steps = await timed("up with 3 imports", () => up());
-            const copies = steps.changes().filter((c) => c.includes("ImageCopy"));
-            assert.equal(copies.length, 3, steps.changes().join("\n"));
-            assert.ok(
-                steps.info.some((m) => /airgap\/app:1: blob [0-9a-f]{12} copied/.test(m)),
-                `progress is shown as the blobs go: ${steps.info.join(" | ")}`,
-            );
-            const outputs = await ts.stack.outputs();
-            const imported = outputs.imported.value as Record<string, string>;
-            assert.deepEqual(Object.keys(imported).sort(), ["airgap/app:1", "airgap/base:1", "airgap/tool:1"]);
-            const ociManifest = execFileSync("skopeo", ["inspect", "--raw", `oci-archive:${ociArchive}`]);
-            const ociDigest = `sha256:${crypto.createHash("sha256").update(ociManifest).digest("hex")}`;
-            assert.equal(imported["airgap/tool:1"], ociDigest, "the OCI archive's manifest digest is kept");
-            const pullByDigest = async (repo: string) => {
-                const ref = `${REGISTRY.name}:${REGISTRY.port}/${repo}@${imported[`${repo}:1`]}`;
-                const r = await sshExec(
-                    infra,
-                    hostB,
-                    `docker pull -q ${ref} >/dev/null && docker image inspect -f '{{.Id}}' ${ref} && docker rmi -f ${ref} >/dev/null`,
-                );
-                assert.equal(r.code, 0, `${ref}: ${r.stdout}`);
-                return r.stdout.trim();
+    it("imports: two archives (both docker save layouts) and an image of the Docker host pull by digest on a client; a second up copies nothing; a removed entry stays", () =>
+        withConfigRestored(ts.stack, ["registry", "imports"], async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-imports-"));
+            const local = (name: string, bytes: number) => {
+                const src = path.join(dir, name);
+                fs.mkdirSync(src);
+                fs.writeFileSync(path.join(src, "data"), crypto.randomBytes(bytes));
+                execFileSync("sh", ["-c", `tar -C ${src} -c . | docker import - private-registry-test/${name}:1 >/dev/null`]);
+                return `private-registry-test/${name}:1`;
             };
-            for (const repo of ["airgap/app", "airgap/tool", "airgap/base"]) await pullByDigest(repo);
+            const [app, tool, base] = [local("app", 3_000_000), local("tool", 1_500_000), local("base", 800_000)];
+            const dockerSave = path.join(dir, "app.tar");
+            const ociArchive = path.join(dir, "tool-oci.tar");
+            try {
+                execFileSync("docker", ["save", "-o", dockerSave, app]);
+                execFileSync("skopeo", ["copy", "-q", `docker-daemon:${tool}`, `oci-archive:${ociArchive}:${tool}`]);
+                execFileSync("docker", ["rmi", app, tool], { stdio: "ignore" });
+                const imports = [
+                    { archive: dockerSave, to: "airgap/app:1" },
+                    { archive: ociArchive, to: "airgap/tool:1" },
+                    { image: base, to: "airgap/base:1" },
+                ];
+                await setConfig("imports", imports);
+                const steps = await timed("up with 3 imports", () => up());
+                const copies = steps.changes().filter((c) => c.includes("ImageCopy"));
+                assert.equal(copies.length, 3, steps.changes().join("\n"));
+                assert.ok(
+                    steps.info.some((m) => /airgap\/app:1: blob [0-9a-f]{12} copied/.test(m)),
+                    `progress is shown as the blobs go: ${steps.info.join(" | ")}`,
+                );
+                const outputs = await ts.stack.outputs();
+                const imported = outputs.imported.value as Record<string, string>;
+                assert.deepEqual(Object.keys(imported).sort(), ["airgap/app:1", "airgap/base:1", "airgap/tool:1"]);
+                const ociManifest = execFileSync("skopeo", ["inspect", "--raw", `oci-archive:${ociArchive}`]);
+                const ociDigest = `sha256:${crypto.createHash("sha256").update(ociManifest).digest("hex")}`;
+                assert.equal(imported["airgap/tool:1"], ociDigest, "the OCI archive's manifest digest is kept");
+                const pullByDigest = async (repo: string) => {
+                    const ref = `${REGISTRY.name}:${REGISTRY.port}/${repo}@${imported[`${repo}:1`]}`;
+                    const r = await sshExec(
+                        infra,
+                        hostB,
+                        `docker pull -q ${ref} >/dev/null && docker image inspect -f '{{.Id}}' ${ref} && docker rmi -f ${ref} >/dev/null`,
+                    );
+                    assert.equal(r.code, 0, `${ref}: ${r.stdout}`);
+                    return r.stdout.trim();
+                };
+                for (const repo of ["airgap/app", "airgap/tool", "airgap/base"]) await pullByDigest(repo);
 
-            const again = await timed("up again", () => up());
-            assert.deepEqual(again.changes(), [], "a second up copies nothing");
+                const again = await timed("up again", () => up());
+                assert.deepEqual(again.changes(), [], "a second up copies nothing");
 
-            await setConfig("imports", imports.slice(1));
-            const removed = await up();
-            assert.deepEqual(
-                removed.changes().filter((c) => c.includes("ImageCopy")),
-                ["delete pulumi-nodejs:dynamic/private-registry:ImageCopy::registry-import-airgap/app:1-copy"],
-            );
-            await pullByDigest("airgap/app");
-        } finally {
-            // The archives go, and with them the entries naming them (removing them leaves the images).
-            await ts.stack.removeConfig("private-registry:imports");
-            execFileSync("docker", ["rmi", "-f", base], { stdio: "ignore" });
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
-    });
+                await setConfig("imports", imports.slice(1));
+                const removed = await up();
+                assert.deepEqual(
+                    removed.changes().filter((c) => c.includes("ImageCopy")),
+                    ["delete pulumi-nodejs:dynamic/private-registry:ImageCopy::registry-import-airgap/app:1-copy"],
+                );
+                await pullByDigest("airgap/app");
+            } finally {
+                // The archives go, and with them (withConfigRestored) the entries naming them; the images stay.
+                execFileSync("docker", ["rmi", "-f", base], { stdio: "ignore" });
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }));
 
     it("scheduled garbage collection: a run (USR1) frees a deleted image's layer, keeps the others, and leaves the registry read-write", async () => {
         const scheduler = `${REGISTRY.container}-gc`;
