@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GC_FILES, type GcSchedulerModel, gcSchedulerScript } from "./render/gcScheduler";
-import { serviceContainer } from "./serviceContainer";
+import { memoryLimit, serviceContainer } from "./serviceContainer";
 
 const TYPE = "private-registry:registry:GcScheduler";
 
@@ -55,7 +55,7 @@ export class GcScheduler extends pulumi.ComponentResource {
                     { hostPath: args.dockerSocket, containerPath: "/var/run/docker.sock" },
                     { volumeName: m.filesVolume, containerPath: GC_FILES.mount },
                 ],
-                memory: 64,
+                ...memoryLimit(64),
                 // No network: it talks to the Docker socket only.
                 networkMode: "none",
             },

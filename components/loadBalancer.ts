@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type Backend, HAPROXY_CONFIG_PATH, type HealthCheck, renderHaproxyConfig } from "./render/haproxy";
-import { serviceContainer } from "./serviceContainer";
+import { memoryLimit, serviceContainer } from "./serviceContainer";
 
 const TYPE = "private-registry:registry:LoadBalancer";
 
@@ -35,6 +35,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
     public readonly config: string;
     /** The container's name. */
     public readonly containerName: pulumi.Output<string>;
+    /** The container's ID, once it is created. */
+    public readonly containerId: pulumi.Output<string>;
 
     constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
@@ -48,7 +50,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 // Uploaded before start, so the root filesystem stays writable (the docker API
                 // refuses uploads into a read-only one); the file holds no secret.
                 uploads: [{ file: HAPROXY_CONFIG_PATH, content: this.config }],
-                memory: 256,
+                ...memoryLimit(256),
                 capabilities: { drops: ["ALL"] },
                 sysctls: args.port < 1024 ? { "net.ipv4.ip_unprivileged_port_start": String(args.port) } : undefined,
                 ports: [{ internal: args.port, external: args.port, ip: args.bindAddress }],
@@ -63,6 +65,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
             { ...child, dependsOn: args.waitFor },
         );
         this.containerName = container.name;
-        this.registerOutputs({ containerName: this.containerName });
+        this.containerId = container.id;
+        this.registerOutputs({ containerName: this.containerName, containerId: this.containerId });
     }
 }

@@ -1,7 +1,7 @@
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { serviceContainer } from "./serviceContainer";
+import { memoryLimit, serviceContainer } from "./serviceContainer";
 
 const TYPE = "private-registry:registry:RedisCache";
 
@@ -58,7 +58,7 @@ export class RedisCache extends pulumi.ComponentResource {
             {
                 command: ["redis-server", CONFIG_PATH],
                 uploads: [{ file: CONFIG_PATH, content: config }],
-                memory: args.memoryMb,
+                ...memoryLimit(args.memoryMb),
                 capabilities: { drops: ["ALL"] },
                 networksAdvanced: [{ name: args.network }],
             },

@@ -22,6 +22,16 @@ export const SERVICE_CONTAINER = {
  */
 export const SERVICE_CONTAINER_IGNORED = ["logOpts"];
 
+/**
+ * A memory limit of `mb` MiB with no swap beyond it. Docker sets memory+swap to twice the limit
+ * when only the limit is given, and the docker provider reads that back (`memorySwap` is not a
+ * computed input there): the next `up` would then update the container, and raising the limit
+ * past the old memory+swap is refused by Docker. Given both, each `up` sends both.
+ */
+export function memoryLimit(mb: number): { memory: number; memorySwap: number } {
+    return { memory: mb, memorySwap: mb };
+}
+
 /** An image (kept or not on destroy) and its container `${name}-container`, with {@link SERVICE_CONTAINER}'s settings. */
 export function serviceContainer(
     name: string,

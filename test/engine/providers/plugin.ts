@@ -46,6 +46,13 @@ function offline(token: string, inPlace: string[] = []): ResourceType {
     };
 }
 
+/** memory_swap as the provider's Read sets it (MiB, or -1), absent where Docker has none (0: the same to the diff). */
+function memorySwapOf(info: any): Props {
+    const swap = Number(info?.HostConfig?.MemorySwap ?? 0);
+    if (swap === 0) return {};
+    return { memorySwap: swap > 0 ? swap / 1024 / 1024 : swap };
+}
+
 const CONTAINER_APPLIED = new Set(["restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "cpuSet", "memorySwap", "mustRun"]);
 
 const dockerDef: ProviderDef = {
@@ -75,17 +82,20 @@ const dockerDef: ProviderDef = {
             ]),
             // log_opts is Optional and ForceNew, not Computed: Read stores what dockerd reports,
             // daemon.json's log-opts merged in (kreuzwerker/terraform-provider-docker#473).
-            readBack: new Set(["logOpts"]),
+            // memory_swap is Optional, not Computed: Read stores what Docker set (twice `memory`
+            // when only that was given), and the provider's Create ends with a Read.
+            readBack: new Set(["logOpts", "memorySwap"]),
             deleteBeforeReplace: true,
             async create(inputs, ctx) {
                 const ep = await engineOf(ctx);
                 const r = await docker.container(ep, inputs.name ?? docker.autoName(ctx.name), inputs, dockerOpts(ctx));
-                return { id: r.id, outs: r.outputs };
+                const { memorySwap, ...outs } = r.outputs;
+                return { id: r.id, outs: { ...outs, ...(memorySwap === 0 ? {} : { memorySwap }) } };
             },
             async read(id, state, ctx) {
                 const info = await inspectOrGone(ctx, `/containers/${id}/json`);
                 if (!info) return undefined;
-                return { id, outs: { logOpts: info.HostConfig?.LogConfig?.Config ?? {} } };
+                return { id, outs: { logOpts: info.HostConfig?.LogConfig?.Config ?? {}, ...memorySwapOf(info) } };
             },
             async update(id, olds, news, changed, ctx) {
                 if (!changed.some((k) => CONTAINER_APPLIED.has(k))) return {};
