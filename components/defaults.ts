@@ -21,6 +21,7 @@ export const USER_DEFAULTS = { passwordLength: 32 } as const;
 export const REGISTRY_DEFAULTS = {
     containerName: "private-registry",
     keepImage: true,
+    verify: true,
     realm: "private-registry",
     runAs: { uid: 10000, gid: 10000 },
     memoryMb: 1024,

@@ -7,6 +7,7 @@ import { CertificateAuthority } from "./certificateAuthority";
 import { ClientHost } from "./clientHost";
 import { ImageImport } from "./imageImport";
 import { Registry } from "./registry";
+import { type CheckTarget, checkTargets } from "./registryCheck";
 import { s3UsesPathStyle } from "./render/registryConfig";
 import { StorageBucket } from "./storageBucket";
 import { RegistryCertificate } from "./registryCertificate";
@@ -94,7 +95,8 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const registry = this.registry(name, args, pki, users);
+        const { registry, providers } = this.registry(name, args, pki, users);
+        const checked = this.check(args, { pki, users, registry, providers });
         const clientStatus = this.clients(name, args, { addresses, pki, users, registry });
         this.imported = this.imports(name, args, { pki, users, registry });
         this.replicaAddresses = pulumi.output(Object.fromEntries(args.replicaHosts.map((h) => [h.docker.host, hostPort(h.address, h.port)])));
@@ -135,6 +137,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             containerName: this.containerName,
             imported: this.imported,
             replicaAddresses: this.replicaAddresses,
+            checked,
         });
     }
 
@@ -195,12 +198,21 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         };
     }
 
-    /** The registry container on its Docker host, with its config, certificate and htpasswd. */
-    private registry(name: string, args: PrivateRegistryArgs, pki: Pki | undefined, users: RegistryUsers): Registry {
+    /** The registry container on its Docker host, with its config, certificate and htpasswd; and the Docker providers by host. */
+    private registry(
+        name: string,
+        args: PrivateRegistryArgs,
+        pki: Pki | undefined,
+        users: RegistryUsers,
+    ): { registry: Registry; providers: Map<string, docker.Provider> } {
         const bucket = this.bucket(name, args);
-        const dockerProvider = (resourceName: string, d: DockerHostSettings) =>
-            new docker.Provider(resourceName, { host: d.host, sshOpts: d.sshOpts.length > 0 ? d.sshOpts : undefined }, { parent: this });
-        return new Registry(
+        const providers = new Map<string, docker.Provider>();
+        const dockerProvider = (resourceName: string, d: DockerHostSettings) => {
+            const p = new docker.Provider(resourceName, { host: d.host, sshOpts: d.sshOpts.length > 0 ? d.sshOpts : undefined }, { parent: this });
+            providers.set(d.host, p);
+            return p;
+        };
+        const registry = new Registry(
             `${name}-registry`,
             {
                 config: registryConfigDraft({ ...args, tls: pki ? { minimumTls: pki.minimumTls } : undefined, htpasswd: true }),
@@ -237,6 +249,60 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             },
             { parent: this, providers: [dockerProvider(`${name}-docker`, args.docker)] },
         );
+        return { registry, providers };
+    }
+
+    /**
+     * At `up` (not preview), once the registry is ready: the endpoint and each replica host's
+     * replica as a client reaches them (registryCheck.ts), as the stack's first user. Fails the
+     * `up` naming the cause and showing the containers' last log lines, every `up` until it
+     * passes. Resolves to what was checked.
+     */
+    private check(
+        args: PrivateRegistryArgs,
+        ctx: { pki: Pki | undefined; users: RegistryUsers; registry: Registry; providers: Map<string, docker.Provider> },
+    ): pulumi.Output<string> {
+        const { pki, users, registry, providers } = ctx;
+        if (!args.verify) return pulumi.output("not checked: verify is false");
+        if (pulumi.runtime.isDryRun()) return pulumi.output("not checked in a preview");
+        const connect = importConnectHost(args);
+        const servername = args.hostnames[0] ?? args.ipAddresses[0];
+        const targets: CheckTarget[] = args.replicaHosts.map((h) => ({
+            label: `the replica on ${h.docker.host}`,
+            connect: h.address,
+            port: h.port,
+            servername,
+        }));
+        if (connect === undefined) {
+            pulumi.log.info(`the endpoint is not checked: it listens on ${args.bindAddress} of ${args.docker.host}, which this machine cannot reach`, this);
+        } else {
+            targets.unshift({ label: `the endpoint ${registryAddresses(args)[0]}`, connect, port: args.port, servername });
+        }
+        const user = args.users[0].name;
+        // The logs a failure shows: the balancer's, or the replicas', on their own hosts.
+        const here = providers.get(args.docker.host);
+        const logSources: { container: pulumi.Input<string>; provider?: docker.Provider }[] = [
+            ...(registry.balancerName
+                ? [{ container: registry.balancerName, provider: here }]
+                : registry.replicaNames.map((container) => ({ container, provider: here }))),
+            ...args.replicaHosts.map((h) => ({ container: args.containerName, provider: providers.get(h.docker.host) })),
+        ];
+        return pulumi
+            .all([registry.ready, pki?.caCertPem ?? "", users.passwords, pulumi.all(logSources.map((l) => l.container))])
+            .apply(async ([, ca, passwords, containers]) => {
+                const problems = await checkTargets(targets, {
+                    ca: pki ? ca : undefined,
+                    user: { name: user, password: passwords[user] },
+                    deadlineSeconds: 60,
+                });
+                if (problems.length === 0) {
+                    const done = `registry checked as a client: ${targets.map((t) => t.label).join(", ")} ok as ${user}`;
+                    pulumi.log.info(done, this);
+                    return done;
+                }
+                const logs = await Promise.all(containers.map((c, i) => lastLogLines(c, logSources[i].provider)));
+                throw new pulumi.ResourceError(`the registry does not serve as a client needs it:\n  - ${problems.join("\n  - ")}\n${logs.join("\n")}`, this);
+            });
     }
 
     /** The S3 bucket, made sure to exist before the registry starts (absent for other storage, or when the stack opts out). */
@@ -353,5 +419,18 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             digests[imported.reference] = imported.digest;
         }
         return pulumi.output(digests);
+    }
+}
+
+/** A container's last 20 log lines through the docker provider, as a block headed by its name. */
+async function lastLogLines(container: string, provider: docker.Provider | undefined): Promise<string> {
+    try {
+        const r = await docker.getLogs(
+            { name: container, tail: "20", showStdout: true, showStderr: true, discardHeaders: true, logsListStringEnabled: true },
+            { provider },
+        );
+        return `last log lines of ${container}:\n    ${r.logsListStrings.join("\n    ")}`;
+    } catch (e) {
+        return `(no logs of ${container}: ${(e as Error).message})`;
     }
 }

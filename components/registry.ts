@@ -14,7 +14,7 @@ import { GcScheduler } from "./gcScheduler";
 import { LoadBalancer } from "./loadBalancer";
 import { RedisCache } from "./redisCache";
 import { type RegistryFileContent, RegistryFiles } from "./registryFiles";
-import { SERVICE_CONTAINER, SERVICE_CONTAINER_IGNORED } from "./serviceContainer";
+import { memoryLimit, SERVICE_CONTAINER, SERVICE_CONTAINER_IGNORED } from "./serviceContainer";
 
 const TYPE = "private-registry:registry:Registry";
 
@@ -125,6 +125,10 @@ export class Registry extends pulumi.ComponentResource {
     public readonly containerName: pulumi.Output<string>;
     /** Every replica's container name. */
     public readonly replicaNames: string[];
+    /** The balancer's container name, when several replicas are behind one. */
+    public readonly balancerName?: pulumi.Output<string>;
+    /** Every replica's and the balancer's container ID, once all are created (healthy, for the replicas). */
+    public readonly ready: pulumi.Output<string[]>;
 
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
@@ -288,8 +292,9 @@ export class Registry extends pulumi.ComponentResource {
                 child,
             );
         }
+        let balancer: LoadBalancer | undefined;
         if (balanced && args.loadBalancer) {
-            new LoadBalancer(
+            balancer = new LoadBalancer(
                 `${name}-lb`,
                 {
                     image: args.loadBalancer.image,
@@ -313,10 +318,13 @@ export class Registry extends pulumi.ComponentResource {
         }
         this.containerId = containers[0].id;
         this.containerName = containers[0].name;
+        this.balancerName = balancer?.containerName;
+        this.ready = pulumi.all([...containers.map((c) => c.id), ...(balancer ? [balancer.containerId] : [])]);
         this.registerOutputs({
             configYaml: this.configYaml,
             containerId: this.containerId,
             containerName: this.containerName,
+            ready: this.ready,
         });
     }
 
@@ -377,7 +385,7 @@ export class Registry extends pulumi.ComponentResource {
                     user: `${runAs.uid}:${runAs.gid}`,
                     readOnly: true,
                     tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
-                    memory: args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb,
+                    ...memoryLimit(args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb),
                     ulimits: [{ name: "nproc", soft: pidsLimit, hard: pidsLimit }],
                     // The files the registry reads only at start: a change replaces the container.
                     labels: [{ label: "private-registry.files-digest", value: files.restartDigest }],
@@ -413,6 +421,9 @@ export class Registry extends pulumi.ComponentResource {
                     // away at once.
                     dependsOn: [files.installer, ...(volume ? [volume] : []), ...t.waitFor, ...[...after, ...containers].slice(-1)],
                     ignoreChanges: SERVICE_CONTAINER_IGNORED,
+                    // Docker cannot change a container's healthcheck, and the provider's update
+                    // skips it: only a new container takes a new one.
+                    replaceOnChanges: ["healthcheck"],
                 },
             );
             containers.push(container);

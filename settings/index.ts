@@ -12,6 +12,7 @@
  * `registryChecks.ts`, which reports the registry-config validator's cross-field rules under
  * config keys.
  */
+import { REGISTRY_DEFAULTS } from "../components/defaults";
 import type { Settings } from "./types";
 import { parseClients } from "./clients";
 import { parseContainer } from "./container";
@@ -75,6 +76,7 @@ export const TOP_KEYS = [
     "loadBalancer",
     "redisCache",
     "gcSchedule",
+    "verify",
 ] as const;
 
 /**
@@ -89,6 +91,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         if (!(TOP_KEYS as readonly string[]).includes(k)) r.fail(k, unknownKey(k, TOP_KEYS));
     }
     const docker = parseDockerHost(r);
+    const verify = r.has("verify") ? r.bool("verify", r.text("verify")) : REGISTRY_DEFAULTS.verify;
     const { image, registryVersion, keepImage, containerName, imageArchive } = parseImage(r);
     const { hostnames, ipAddresses, port, bindAddress, networks } = parseEndpoint(r);
     const tls = parseTls(r, hostnames, ipAddresses, now);
@@ -129,6 +132,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         ...(imageArchive ? { imageArchive } : {}),
         registryVersion: defined(registryVersion),
         keepImage: defined(keepImage),
+        verify: defined(verify),
         containerName: defined(containerName),
         replicas,
         replicaHosts,

@@ -213,6 +213,8 @@ export interface Settings {
     registryVersion: RegistryMajorVersion;
     /** Keep the image on destroy (the Docker provider removes it by default). */
     keepImage: boolean;
+    /** Check the registry as a client at the end of every `up` (components/registryCheck.ts). */
+    verify: boolean;
     containerName: string;
     /** Registry containers; above 1 (or with {@link replicaHosts}) they sit behind {@link loadBalancer}. */
     replicas: number;

@@ -83,6 +83,7 @@ const DEFAULTS: Settings = {
     image: "registry:3.1.2",
     registryVersion: 3,
     keepImage: true,
+    verify: true,
     containerName: "private-registry",
     replicas: 1,
     replicaHosts: [],

@@ -67,11 +67,16 @@ describe("the dev stack on the real engine", () => {
         assert.match(version, /distribution\/v3 v?3\.\d+\.\d+/);
     });
 
-    it("a second up changes nothing", async () => {
+    it("a second up changes nothing, checks the registry as a client again, and a preview after it expects no change", async () => {
         const steps = new StepLog();
         const res = await timed("no-change up", () => ts.stack.up({ onEvent: steps.onEvent, color: "never" }));
         assert.deepEqual(steps.changes(), []);
         assert.deepEqual(Object.keys(res.summary.resourceChanges ?? {}), ["same"]);
+        assert.ok(
+            steps.info.includes("registry checked as a client: the endpoint localhost:5000 ok as admin"),
+            `the end-of-up check ran: ${steps.info.join(" | ")}`,
+        );
+        await timed("preview --expect-no-changes", () => ts.stack.preview({ expectNoChanges: true, color: "never" }));
     });
 
     it("garbage collection with --delete-untagged (distribution 3): a tag pushed over frees the old image's space; the tag still pulls", async () => {

@@ -14,6 +14,8 @@ export function devSettings(overrides: Partial<Settings> = {}): Settings {
         image: "registry:3.1.2",
         registryVersion: 3,
         keepImage: true,
+        // The layer-2 mocks run no registry to check.
+        verify: false,
         containerName: "private-registry",
         replicas: 1,
         replicaHosts: [],
