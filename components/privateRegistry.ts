@@ -6,6 +6,7 @@ import { importConnectHost } from "../settings/imports";
 import { CertificateAuthority } from "./certificateAuthority";
 import { ClientHost } from "./clientHost";
 import { ImageImport } from "./imageImport";
+import { lastLogLines } from "./containerLogs";
 import { Registry } from "./registry";
 import { type CheckTarget, checkTargets } from "./registryCheck";
 import { s3UsesPathStyle } from "./render/registryConfig";
@@ -293,15 +294,19 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 const problems = await checkTargets(targets, {
                     ca: pki ? ca : undefined,
                     user: { name: user, password: passwords[user] },
-                    deadlineSeconds: 60,
+                    deadlineSeconds: 30,
                 });
                 if (problems.length === 0) {
                     const done = `registry checked as a client: ${targets.map((t) => t.label).join(", ")} ok as ${user}`;
                     pulumi.log.info(done, this);
                     return done;
                 }
-                const logs = await Promise.all(containers.map((c, i) => lastLogLines(c, logSources[i].provider)));
-                throw new pulumi.ResourceError(`the registry does not serve as a client needs it:\n  - ${problems.join("\n  - ")}\n${logs.join("\n")}`, this);
+                const logs = await Promise.all(containers.map((c, i) => lastLogLines(c, { provider: logSources[i].provider })));
+                // An error logged fails the up with this message alone (a thrown one would also
+                // surface as an unhandled rejection of the outputs that wait on it).
+                const failed = `the registry does not serve as a client needs it:\n  - ${problems.join("\n  - ")}\n${logs.join("\n")}`;
+                pulumi.log.error(failed, this);
+                return failed;
             });
     }
 
@@ -419,18 +424,5 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             digests[imported.reference] = imported.digest;
         }
         return pulumi.output(digests);
-    }
-}
-
-/** A container's last 20 log lines through the docker provider, as a block headed by its name. */
-async function lastLogLines(container: string, provider: docker.Provider | undefined): Promise<string> {
-    try {
-        const r = await docker.getLogs(
-            { name: container, tail: "20", showStdout: true, showStderr: true, discardHeaders: true, logsListStringEnabled: true },
-            { provider },
-        );
-        return `last log lines of ${container}:\n    ${r.logsListStrings.join("\n    ")}`;
-    } catch (e) {
-        return `(no logs of ${container}: ${(e as Error).message})`;
     }
 }

@@ -67,8 +67,10 @@ export class RegistryFiles extends pulumi.ComponentResource {
                 command: [],
                 volumes: mounts,
                 uploads: files.map((f) => ({ file: stagedPath(f), content: f.content, permissions: "0600" })),
-                // chown and chmod of files it does not own; nothing else.
-                capabilities: { drops: ["ALL"], adds: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] },
+                // chown and chmod of files it does not own; nothing else. Named as Docker stores
+                // them (CAP_…): the provider's Read stores Docker's names, and any other spelling
+                // would replace the installer after every refresh.
+                capabilities: { drops: ["ALL"], adds: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"] },
                 securityOpts: ["no-new-privileges:true"],
                 networkMode: "none",
                 restart: "no",

@@ -175,7 +175,7 @@ describe("Registry", () => {
         );
         assert.equal(installer.user, "0:0");
         assert.equal(installer.networkMode, "none");
-        assert.deepEqual(installer.capabilities, { drops: ["ALL"], adds: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] });
+        assert.deepEqual(installer.capabilities, { drops: ["ALL"], adds: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"] });
         assert.deepEqual(c.volumes, [{ volumeName: "r-files", containerPath: "/etc/private-registry", readOnly: true }], "no data volume for inmemory storage");
         assert.equal(c.destroyGraceSeconds, 10);
         const config = parseYaml(await promiseOf(r.configYaml));

@@ -56,8 +56,20 @@ export function getEngine(log: (m: string) => void = () => undefined): Promise<E
 export function installPlugins(binDir: string, home: string, plugins: PluginChoice[]): void {
     const loader = require.resolve("tsx").replace(/[^/]*$/, "loader.mjs");
     const wrappers = fs.mkdtempSync(path.join(os.tmpdir(), "pr-plugins-"));
+    const record = process.env.PRIVATE_REGISTRY_RECORD;
     for (const p of plugins) {
         let file = p.binary;
+        if (file && record) {
+            // Re-recording the stand-ins' contract: the real plugin behind a recording proxy.
+            const wrapper = path.join(wrappers, `pulumi-resource-${p.name}`);
+            const entry = path.join(root, "test", "engine", "providers", "record.ts");
+            fs.writeFileSync(
+                wrapper,
+                `#!/bin/sh\nexec "${process.execPath}" --import "file://${loader}" "${entry}" ${p.name} "${file}" "${path.resolve(record)}" "$@"\n`,
+                { mode: 0o755 },
+            );
+            file = wrapper;
+        }
         if (!file) {
             file = path.join(wrappers, `pulumi-resource-${p.name}`);
             const entry = path.join(root, "test", "engine", "providers", "plugin.ts");
@@ -147,6 +159,24 @@ export async function withConfigRestored<T>(stack: Stack, keys: string[], fn: ()
             else await stack.removeConfig(key);
         }
     }
+}
+
+/**
+ * Moves the stored `validityEndTime` of the certificate resources named `name` to `end`, as time
+ * passing would (the tls provider renews at `up` once `now >= validityEndTime - earlyRenewalHours`):
+ * the provider, not the test, then decides. Returns how many resources were moved.
+ */
+export async function ageCertificate(stack: Stack, name: string, end: Date): Promise<number> {
+    const state = await stack.exportStack();
+    let moved = 0;
+    for (const r of (state.deployment?.resources ?? []) as { urn: string; outputs?: Record<string, unknown> }[]) {
+        if (r.urn.endsWith(`::${name}`) && r.outputs && "validityEndTime" in r.outputs) {
+            r.outputs.validityEndTime = end.toISOString().replace(/\.\d{3}Z$/, "Z");
+            moved++;
+        }
+    }
+    await stack.importStack(state);
+    return moved;
 }
 
 /**

@@ -107,6 +107,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * `DockerApiError` (`Error response from daemon: …`) on a status >= 400; time-boxed.
  */
 export function dockerApi(target: DockerEndpoint | string, method: string, path: string, body?: unknown, raw?: Buffer, timeoutMs = 120_000): Promise<any> {
+    return call(target, method, path, body, raw, timeoutMs, false);
+}
+
+/** One Engine API call whose answer is kept as bytes (logs, archives). */
+export function dockerApiRaw(target: DockerEndpoint | string, method: string, path: string, timeoutMs = 120_000): Promise<Buffer> {
+    return call(target, method, path, undefined, undefined, timeoutMs, true);
+}
+
+function call(
+    target: DockerEndpoint | string,
+    method: string,
+    path: string,
+    body: unknown,
+    raw: Buffer | undefined,
+    timeoutMs: number,
+    bytes: boolean,
+): Promise<any> {
     const ep: DockerEndpoint = typeof target === "string" ? { kind: "unix", host: `unix://${target}`, socketPath: target } : target;
     return new Promise((resolve, reject) => {
         let done = false;
@@ -145,7 +162,7 @@ export function dockerApi(target: DockerEndpoint | string, method: string, path:
                 }
                 if ((res.statusCode ?? 500) >= 400)
                     finish(new DockerApiError(`Error response from daemon: ${parsed?.message ?? text.trim()}`, res.statusCode ?? 500));
-                else finish(undefined, parsed);
+                else finish(undefined, bytes ? Buffer.concat(chunks) : parsed);
                 if (ep.kind === "ssh") req.socket?.destroy();
             });
         });

@@ -10,7 +10,7 @@ import { copyToRemote } from "../../harness/copy";
 import * as docker from "../../harness/docker";
 import { runLocal } from "../../harness/local";
 import { runCommandResource, type Connection } from "../../harness/ssh";
-import { serve, type Context, type ProviderDef, type Props, type ResourceType } from "./server";
+import { PartialCreate, serve, type Context, type ProviderDef, type Props, type ResourceType } from "./server";
 
 const pinged = new Map<string, Promise<void>>();
 
@@ -53,11 +53,50 @@ function memorySwapOf(info: any): Props {
     return { memorySwap: swap > 0 ? swap / 1024 / 1024 : swap };
 }
 
+/**
+ * A container's state after Create or Update as the provider stores it: the planned
+ * `capabilities` (Read alone stores Docker's names), and `memorySwap` only where Docker has one.
+ */
+function stored(outputs: Props, inputs: Props): Props {
+    const { memorySwap, ...rest } = outputs;
+    return { ...rest, capabilities: inputs.capabilities, ...(memorySwap === 0 ? {} : { memorySwap }) };
+}
+
 const CONTAINER_APPLIED = new Set(["restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "cpuSet", "memorySwap", "mustRun"]);
+
+/**
+ * Docker's log stream as lines: each frame has an 8-byte header (stream, size) unless the
+ * container has a TTY; `discardHeaders` strips them, as the provider does.
+ */
+function logLines(raw: Buffer, discardHeaders: boolean): string[] {
+    let text = raw.toString("utf8");
+    if (discardHeaders && raw.length >= 8 && raw[0] <= 2 && raw[1] === 0 && raw[2] === 0 && raw[3] === 0) {
+        const parts: Buffer[] = [];
+        for (let i = 0; i + 8 <= raw.length; ) {
+            const size = raw.readUInt32BE(i + 4);
+            parts.push(raw.subarray(i + 8, i + 8 + size));
+            i += 8 + size;
+        }
+        text = Buffer.concat(parts).toString("utf8");
+    }
+    return text.split("\n").filter((l) => l !== "");
+}
 
 const dockerDef: ProviderDef = {
     name: "docker",
     version: "5.2.0",
+    invokes: {
+        // getLogs: a container's logs by name (the program shows them when its end-of-up check fails).
+        "docker:index/getLogs:getLogs": async (args, ctx) => {
+            const q = new URLSearchParams({
+                stdout: String(args.showStdout ?? true),
+                stderr: String(args.showStderr ?? true),
+                tail: String(args.tail ?? "all"),
+            });
+            const raw: Buffer = await docker.dockerApiRaw(await engineOf(ctx), "GET", `/containers/${encodeURIComponent(String(args.name))}/logs?${q}`);
+            return { ...args, id: String(args.name), logsListStrings: args.logsListStringEnabled ? logLines(raw, args.discardHeaders === true) : [] };
+        },
+    },
     types: {
         "docker:index/container:Container": {
             inPlace: new Set([
@@ -84,22 +123,33 @@ const dockerDef: ProviderDef = {
             // daemon.json's log-opts merged in (kreuzwerker/terraform-provider-docker#473).
             // memory_swap is Optional, not Computed: Read stores what Docker set (twice `memory`
             // when only that was given), and the provider's Create ends with a Read.
-            readBack: new Set(["logOpts", "memorySwap"]),
+            // capabilities: Create keeps the inputs' names, Read stores Docker's (CAP_CHOWN for CHOWN).
+            readBack: new Set(["logOpts", "memorySwap", "capabilities"]),
             deleteBeforeReplace: true,
             async create(inputs, ctx) {
                 const ep = await engineOf(ctx);
-                const r = await docker.container(ep, inputs.name ?? docker.autoName(ctx.name), inputs, dockerOpts(ctx));
-                const { memorySwap, ...outs } = r.outputs;
-                return { id: r.id, outs: { ...outs, ...(memorySwap === 0 ? {} : { memorySwap }) } };
+                let made: string | undefined;
+                const r = await docker
+                    .container(ep, inputs.name ?? docker.autoName(ctx.name), inputs, { ...dockerOpts(ctx), onCreated: (id) => (made = id) })
+                    .catch((e: Error) => {
+                        // Made but not healthy: the bridge records a partial create, its state the inputs alone.
+                        throw made ? new PartialCreate(made, {}, e.message) : e;
+                    });
+                return { id: r.id, outs: stored(r.outputs, inputs) };
             },
+            // A partial create's state lacks what Read computes: the provider's diff adds them, and
+            // `entrypoints` and `network_data` are ForceNew, so the next up replaces it.
+            forceReplace: (olds) => (olds.networkDatas === undefined ? ["entrypoints", "networkDatas"] : []),
             async read(id, state, ctx) {
                 const info = await inspectOrGone(ctx, `/containers/${id}/json`);
                 if (!info) return undefined;
-                return { id, outs: { logOpts: info.HostConfig?.LogConfig?.Config ?? {}, ...memorySwapOf(info) } };
+                const hc = info.HostConfig ?? {};
+                const capabilities = hc.CapAdd?.length || hc.CapDrop?.length ? { adds: hc.CapAdd ?? [], drops: hc.CapDrop ?? [] } : undefined;
+                return { id, outs: { logOpts: hc.LogConfig?.Config ?? {}, ...memorySwapOf(info), ...(capabilities ? { capabilities } : {}) } };
             },
             async update(id, olds, news, changed, ctx) {
                 if (!changed.some((k) => CONTAINER_APPLIED.has(k))) return {};
-                return docker.updateContainer(await engineOf(ctx), id, news);
+                return stored(await docker.updateContainer(await engineOf(ctx), id, news), news);
             },
             async delete(id, state, ctx) {
                 await docker.deleteContainer(await engineOf(ctx), id, state);
@@ -139,14 +189,29 @@ const dockerDef: ProviderDef = {
     },
 };
 
+/**
+ * The tls provider's renewal (`modifyPlanIfCertificateReadyForRenewal`): once the clock is within
+ * `earlyRenewalHours` of the stored `validityEndTime`, the plan replaces the certificate.
+ */
+function certificate(token: string): ResourceType {
+    return {
+        ...offline(token, ["earlyRenewalHours"]),
+        forceReplace(olds, news) {
+            const end = Date.parse(String(olds.validityEndTime ?? ""));
+            const early = Number(news.earlyRenewalHours ?? 0) * 3_600_000;
+            return Number.isFinite(end) && Date.now() >= end - early ? ["readyForRenewal"] : [];
+        },
+    };
+}
+
 const tlsDef: ProviderDef = {
     name: "tls",
     version: "5.6.1",
     types: {
         "tls:index/privateKey:PrivateKey": offline("tls:index/privateKey:PrivateKey"),
-        "tls:index/selfSignedCert:SelfSignedCert": offline("tls:index/selfSignedCert:SelfSignedCert", ["earlyRenewalHours"]),
+        "tls:index/selfSignedCert:SelfSignedCert": certificate("tls:index/selfSignedCert:SelfSignedCert"),
         "tls:index/certRequest:CertRequest": offline("tls:index/certRequest:CertRequest"),
-        "tls:index/locallySignedCert:LocallySignedCert": offline("tls:index/locallySignedCert:LocallySignedCert", ["earlyRenewalHours"]),
+        "tls:index/locallySignedCert:LocallySignedCert": certificate("tls:index/locallySignedCert:LocallySignedCert"),
     },
 };
 

@@ -18,10 +18,44 @@ const provrpc = require("@pulumi/pulumi/proto/provider_grpc_pb");
 const provproto = require("@pulumi/pulumi/proto/provider_pb");
 const plugproto = require("@pulumi/pulumi/proto/plugin_pb");
 const emptyproto = require("google-protobuf/google/protobuf/empty_pb");
+const anyproto = require("google-protobuf/google/protobuf/any_pb");
+const statusproto = require("@pulumi/pulumi/proto/status_pb");
 const structproto = require("google-protobuf/google/protobuf/struct_pb");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export type Props = Record<string, any>;
+
+/**
+ * A create that failed after the object was made (the docker provider's failed health wait): the
+ * engine records the ID and these outputs as a partial create, with `reasons` as its init errors.
+ */
+export class PartialCreate extends Error {
+    constructor(
+        readonly id: string,
+        readonly outs: Props,
+        message: string,
+    ) {
+        super(message);
+    }
+}
+
+/** The gRPC error the engine reads a partial create from: ErrorResourceInitFailed in the status details. */
+function initFailed(e: PartialCreate, inputs: Props, secrets: string[]): grpc.ServiceError {
+    const detail = new provproto.ErrorResourceInitFailed();
+    detail.setId(e.id);
+    detail.setProperties(encode({ ...inputs, ...e.outs }, secrets));
+    detail.setInputs(encode(inputs, secrets));
+    detail.setReasonsList([e.message]);
+    const any = new anyproto.Any();
+    any.pack(detail.serializeBinary(), "pulumirpc.ErrorResourceInitFailed");
+    const status = new statusproto.Status();
+    status.setCode(grpc.status.UNKNOWN);
+    status.setMessage(e.message);
+    status.setDetailsList([any]);
+    const metadata = new grpc.Metadata();
+    metadata.set("grpc-status-details-bin", Buffer.from(status.serializeBinary()));
+    return Object.assign(new Error(e.message), { code: grpc.status.UNKNOWN, details: e.message, metadata }) as grpc.ServiceError;
+}
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -124,6 +158,8 @@ export interface ResourceType {
     readBack?: ReadonlySet<string>;
     /** Replacements delete the old resource first. */
     deleteBeforeReplace?: boolean;
+    /** Keys the provider's plan replaces whatever the inputs say (the tls provider's renewal window). */
+    forceReplace?(olds: Props, news: Props): string[];
     /** Outputs the provider's schema marks secret. */
     secretOutputs?: readonly string[];
     /** `secrets`: outputs that are secret for this resource only, beyond `secretOutputs`. */
@@ -196,7 +232,8 @@ export async function serve(def: ProviderDef): Promise<void> {
             (res) => cb(null, res),
             (e: Error) => {
                 log(`error: ${e?.stack ?? e}`);
-                cb({ code: grpc.status.UNKNOWN, details: e?.message ?? String(e) });
+                // A ServiceError carries its own status details (a partial create).
+                cb("metadata" in (e ?? {}) ? e : { code: grpc.status.UNKNOWN, details: e?.message ?? String(e) });
             },
         );
     };
@@ -252,8 +289,9 @@ export async function serve(def: ProviderDef): Promise<void> {
             const olds = decode(req.getOlds()).props;
             const oldInputs = req.hasOldInputs() ? decode(req.getOldInputs()).props : olds;
             const news = decode(req.getNews()).props;
-            const changed = changedKeys(t, olds, oldInputs, news);
-            const repl = replaces(t, changed);
+            const forced = t.forceReplace?.(olds, news) ?? [];
+            const changed = [...new Set([...changedKeys(t, olds, oldInputs, news), ...forced])];
+            const repl = [...new Set([...replaces(t, changed), ...forced])];
             const r = new provproto.DiffResponse();
             r.setChanges(changed.length ? provproto.DiffResponse.DiffChanges.DIFF_SOME : provproto.DiffResponse.DiffChanges.DIFF_NONE);
             r.setDiffsList(changed);
@@ -265,7 +303,13 @@ export async function serve(def: ProviderDef): Promise<void> {
             const t = typeFor(req.getUrn());
             const { props: inputs, secrets } = decode(req.getProperties());
             const c = ctx(req.getUrn(), req.getTimeout());
-            const { id, outs, secrets: extra = [] } = await t.create(inputs, c);
+            const {
+                id,
+                outs,
+                secrets: extra = [],
+            } = await t.create(inputs, c).catch((e: Error) => {
+                throw e instanceof PartialCreate ? initFailed(e, inputs, secretsOf(t, secrets)) : e;
+            });
             const r = new provproto.CreateResponse();
             r.setId(id);
             r.setProperties(encode({ ...inputs, ...outs }, [...secretsOf(t, secrets), ...extra]));
