@@ -1,0 +1,108 @@
+/**
+ * The stand-ins' contract: the Check and Diff requests the real plugins answered during engine
+ * runs (recorded by record.ts into recordings/, secrets hashed) are sent to the stand-in plugins,
+ * and every decision must be the same: whether anything changes, which keys, which replace, delete
+ * before replace, and Check's failures. Read answers are in the recordings too: what the real Read
+ * stored reaches these decisions through the next Diff's `olds`. No Docker or SSH is needed: a Diff
+ * decides from its request alone. How to re-record: docs/engine.md.
+ */
+import * as grpc from "@grpc/grpc-js";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import { after, describe, it } from "node:test";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const provrpc = require("@pulumi/pulumi/proto/provider_grpc_pb");
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const RECORDINGS = path.join(__dirname, "recordings");
+const service = provrpc.ResourceProviderService as Record<string, any>;
+
+interface Recorded {
+    method: "check" | "diff" | "read";
+    request: string;
+    response?: string;
+    error?: string;
+}
+
+/** A Diff answer's decisions. */
+export function diffDecision(r: any): { changes: number; keys: string[]; replaces: string[]; deleteBeforeReplace: boolean } {
+    const top = (k: string) => k.split(/[.[]/)[0];
+    const keys = new Set<string>([...r.getDiffsList().map(top)]);
+    r.getDetaileddiffMap().forEach((_v: unknown, k: string) => {
+        keys.add(top(k));
+    });
+    const replaces = [...new Set<string>(r.getReplacesList().map(top))].sort();
+    return { changes: r.getChanges(), keys: [...keys].sort(), replaces, deleteBeforeReplace: replaces.length > 0 && r.getDeletebeforereplace() };
+}
+
+/** A Check answer's decisions: the properties it refused. */
+function checkDecision(r: any): string[] {
+    return r
+        .getFailuresList()
+        .map((f: any) => f.getProperty())
+        .sort();
+}
+
+const children: ChildProcess[] = [];
+after(() => {
+    for (const c of children) c.kill();
+});
+
+/** The stand-in plugin `name`, started as the engine starts it, and a client to it. */
+async function standIn(name: string): Promise<any> {
+    const loader = require.resolve("tsx").replace(/[^/]*$/, "loader.mjs");
+    const child = spawn(process.execPath, ["--import", `file://${loader}`, path.join(__dirname, "plugin.ts"), name], { stdio: ["ignore", "pipe", "inherit"] });
+    children.push(child);
+    const port = await new Promise<string>((resolve, reject) => {
+        readline.createInterface({ input: child.stdout! }).once("line", (l) => resolve(l.trim()));
+        child.once("exit", (c) => reject(new Error(`the ${name} stand-in exited with ${c}`)));
+    });
+    const Client = grpc.makeGenericClientConstructor(provrpc.ResourceProviderService, "ResourceProvider");
+    return new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 400 * 1024 * 1024 });
+}
+
+function call(client: any, method: string, request: unknown): Promise<any> {
+    return new Promise((resolve, reject) => client[method](request, (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r))));
+}
+
+const files = fs.existsSync(RECORDINGS) ? fs.readdirSync(RECORDINGS).filter((f) => f.endsWith(".jsonl")) : [];
+
+describe("the stand-ins decide as the real plugins did", () => {
+    it("there are recordings of every plugin", () => {
+        assert.deepEqual(files.sort(), ["command.jsonl", "docker.jsonl", "random.jsonl", "tls.jsonl"]);
+    });
+
+    for (const file of files) {
+        const name = file.replace(/\.jsonl$/, "");
+        it(`${name}: every recorded Check and Diff`, async () => {
+            const records = fs
+                .readFileSync(path.join(RECORDINGS, file), "utf8")
+                .split("\n")
+                .filter((l) => l !== "")
+                .map((l) => JSON.parse(l) as Recorded)
+                .filter((r) => r.response !== undefined && r.method !== "read");
+            assert.ok(records.length > 0, `${file} holds Check or Diff answers`);
+            const client = await standIn(name);
+            const differences: string[] = [];
+            for (const r of records) {
+                const def = service[r.method];
+                const request = def.requestDeserialize(Buffer.from(r.request, "base64"));
+                const real = def.responseDeserialize(Buffer.from(r.response!, "base64"));
+                const mine = await call(client, r.method, request).catch((e: Error) => ({ error: e.message }));
+                const where = `${r.method} ${request.getUrn()}`;
+                if ("error" in mine) {
+                    differences.push(`${where}: the stand-in failed: ${mine.error}`);
+                    continue;
+                }
+                const [a, b] = r.method === "diff" ? [diffDecision(real), diffDecision(mine)] : [checkDecision(real), checkDecision(mine)];
+                if (JSON.stringify(a) !== JSON.stringify(b))
+                    differences.push(`${where}:\n    real     ${JSON.stringify(a)}\n    stand-in ${JSON.stringify(b)}`);
+            }
+            assert.deepEqual(differences, [], `${differences.length} of ${records.length} decisions differ:\n${differences.join("\n")}`);
+        });
+    }
+});
