@@ -185,16 +185,39 @@ const isEmpty = (v: unknown) =>
     (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
 
 /**
+ * A value as Terraform compares it: the bridge's `__defaults` bookkeeping (Check adds it to
+ * inputs) dropped, and empty lists, maps and nulls the same as absent at any depth; with
+ * `zeroIsUnset`, also 0, "" and false (an Optional attribute that Read filled in).
+ */
+export function terraformValue(v: unknown, zeroIsUnset = false): unknown {
+    if (Array.isArray(v)) {
+        const items = v.map((x) => terraformValue(x, zeroIsUnset));
+        return items.length === 0 ? undefined : items;
+    }
+    if (v && typeof v === "object") {
+        const entries = Object.entries(v)
+            .filter(([k]) => k !== "__defaults")
+            .map(([k, x]) => [k, terraformValue(x, zeroIsUnset)] as const)
+            .filter(([, x]) => x !== undefined);
+        return entries.length === 0 ? undefined : Object.fromEntries(entries);
+    }
+    if (v === null || (zeroIsUnset && (v === 0 || v === "" || v === false))) return undefined;
+    return v;
+}
+
+/**
  * Keys whose value changed: the new checked inputs against the stored checked inputs, except the
  * `readBack` keys, which are compared against the stored state (what the provider read back from
- * the live object). Absent and empty are the same, as in Terraform.
+ * the live object). Compared as Terraform compares them ({@link terraformValue}).
  */
 export function changedKeys(t: ResourceType, olds: Props, oldInputs: Props, news: Props): string[] {
     const keys = new Set([...Object.keys(news), ...Object.keys(oldInputs), ...(t.readBack ?? [])]);
     const changed: string[] = [];
     for (const k of keys) {
-        const n = news[k];
-        const o = t.readBack?.has(k) ? olds[k] : oldInputs[k];
+        if (k === "__defaults") continue;
+        const readBack = t.readBack?.has(k) === true;
+        const n = terraformValue(news[k], readBack);
+        const o = terraformValue(readBack ? olds[k] : oldInputs[k], readBack);
         if (isEmpty(n) && isEmpty(o)) continue;
         if (!isDeepStrictEqual(n, o)) changed.push(k);
     }
