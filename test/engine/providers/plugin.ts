@@ -118,6 +118,8 @@ const dockerDef: ProviderDef = {
                 "tmpfs",
                 "init",
                 "containerReadRefreshTimeoutMilliseconds",
+                // Computed (network_data): filled in, never a reason to replace.
+                "networkDatas",
             ]),
             // log_opts is Optional and ForceNew, not Computed: Read stores what dockerd reports,
             // daemon.json's log-opts merged in (kreuzwerker/terraform-provider-docker#473).
@@ -133,13 +135,15 @@ const dockerDef: ProviderDef = {
                     .container(ep, inputs.name ?? docker.autoName(ctx.name), inputs, { ...dockerOpts(ctx), onCreated: (id) => (made = id) })
                     .catch((e: Error) => {
                         // Made but not healthy: the bridge records a partial create, its state the inputs alone.
-                        throw made ? new PartialCreate(made, {}, e.message) : e;
+                        throw made ? new PartialCreate(made, { entrypoints: null, networkDatas: null }, e.message) : e;
                     });
                 return { id: r.id, outs: stored(r.outputs, inputs) };
             },
-            // A partial create's state lacks what Read computes: the provider's diff adds them, and
-            // `entrypoints` and `network_data` are ForceNew, so the next up replaces it.
-            forceReplace: (olds) => (olds.networkDatas === undefined ? ["entrypoints", "networkDatas"] : []),
+            // A partial create's state holds null for what Read computes: the provider's plan fills
+            // them in, and `entrypoints` is ForceNew, so the next up replaces it (network_data is
+            // only computed).
+            forceReplace: (olds) => (olds.networkDatas == null ? ["entrypoints"] : []),
+            forceChange: (olds) => (olds.networkDatas == null ? ["networkDatas"] : []),
             async read(id, state, ctx) {
                 const info = await inspectOrGone(ctx, `/containers/${id}/json`);
                 if (!info) return undefined;

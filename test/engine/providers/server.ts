@@ -160,6 +160,8 @@ export interface ResourceType {
     deleteBeforeReplace?: boolean;
     /** Keys the provider's plan replaces whatever the inputs say (the tls provider's renewal window). */
     forceReplace?(olds: Props, news: Props): string[];
+    /** Keys the provider's plan changes in place whatever the inputs say (computed keys filled in). */
+    forceChange?(olds: Props, news: Props): string[];
     /** Outputs the provider's schema marks secret. */
     secretOutputs?: readonly string[];
     /** `secrets`: outputs that are secret for this resource only, beyond `secretOutputs`. */
@@ -313,7 +315,7 @@ export async function serve(def: ProviderDef): Promise<void> {
             const oldInputs = req.hasOldInputs() ? decode(req.getOldInputs()).props : olds;
             const news = decode(req.getNews()).props;
             const forced = t.forceReplace?.(olds, news) ?? [];
-            const changed = [...new Set([...changedKeys(t, olds, oldInputs, news), ...forced])];
+            const changed = [...new Set([...changedKeys(t, olds, oldInputs, news), ...forced, ...(t.forceChange?.(olds, news) ?? [])])];
             const repl = [...new Set([...replaces(t, changed), ...forced])];
             const r = new provproto.DiffResponse();
             r.setChanges(changed.length ? provproto.DiffResponse.DiffChanges.DIFF_SOME : provproto.DiffResponse.DiffChanges.DIFF_NONE);
