@@ -8,9 +8,10 @@ import { REGISTRY_DEFAULTS } from "../components/defaults";
 export const DATA_KEYS = ["volumeName", "keepOnDestroy", "hostPath", "shared"];
 
 /**
- * Host folders the registry must not write into, nor below: kernel interfaces, device nodes,
- * system configuration, runtime sockets (`/var/run/docker.sock`), the boot loader, Docker's own
- * state, and the system's programs and libraries.
+ * Host folders the registry must not write into, nor below (the installer takes ownership of the
+ * data folder, recursively): kernel interfaces, device nodes, system configuration, runtime
+ * sockets (`/var/run/docker.sock`), the boot loader, Docker's, containerd's and Kubernetes' own
+ * state, logs, spools (cron, mail), root's home, and the system's programs and libraries.
  */
 const SYSTEM_TREES = [
     "/proc",
@@ -22,6 +23,13 @@ const SYSTEM_TREES = [
     "/boot",
     "/var/lib/docker",
     "/var/lib/containerd",
+    "/var/lib/kubelet",
+    "/var/lib/rancher",
+    "/var/lib/etcd",
+    "/var/log",
+    "/var/spool",
+    "/var/mail",
+    "/root",
     "/bin",
     "/sbin",
     "/lib",
@@ -47,6 +55,7 @@ function hostPathProblem(p: string): string | undefined {
     const tree = SYSTEM_TREES.find((t) => p === t || p.startsWith(`${t}/`));
     if (tree !== undefined) return `must not be in the system folder ${tree}: give a dedicated folder such as /srv/registry`;
     if (SYSTEM_FOLDERS.includes(p)) return "must be a dedicated folder, not a system folder: give one such as /srv/registry";
+    if (/^\/home\/[^/]+$/.test(p)) return "must be a dedicated folder, not a user's home folder: give one such as /srv/registry";
     return undefined;
 }
 
@@ -75,6 +84,15 @@ export function parseData(r: Reader, containerName: string | undefined, driver: 
     const volumeName = o.volumeName === undefined ? dflt.volumeName : r.str("data.volumeName", o.volumeName);
     if (volumeName !== undefined && !DOCKER_NAME.test(volumeName)) {
         r.fail("data.volumeName", `must match [a-zA-Z0-9][a-zA-Z0-9_.-]+ (Docker's volume name rule), got ${show(volumeName)}`);
+    }
+    // The files volume is emptied by every installer run and removed on destroy: the data there
+    // would go with it.
+    const filesVolume = `${containerName ?? REGISTRY_DEFAULTS.containerName}-files`;
+    if (volumeName === filesVolume) {
+        r.fail(
+            "data.volumeName",
+            `must not be ${show(filesVolume)}: that is the registry's files volume (config, certificate, htpasswd), which every up rewrites and destroy removes`,
+        );
     }
     const keepOnDestroy = o.keepOnDestroy === undefined ? true : r.bool("data.keepOnDestroy", o.keepOnDestroy);
     return { kind: "volume", volumeName: volumeName ?? dflt.volumeName, keepOnDestroy: keepOnDestroy ?? true };

@@ -1192,6 +1192,12 @@ describe("hostile input", () => {
         assert.equal(ok({ users: [{ name: "ci#1" }] }).users[0].name, "ci#1");
     });
 
+    it("refuses the files volume as data.volumeName: every installer run would empty it, destroy would remove it", () => {
+        refusedAt("data.volumeName", { data: { volumeName: "private-registry-files" } });
+        refusedAt("data.volumeName", { containerName: "reg", data: { volumeName: "reg-files" } });
+        assert.equal(ok({ containerName: "reg", data: { volumeName: "private-registry-files" } }).data.kind, "volume");
+    });
+
     it("refuses system folders, bind-syntax separators and unnormalised paths as data.hostPath", () => {
         const bad = [
             "/",
@@ -1215,6 +1221,17 @@ describe("hostile input", () => {
             "/var/lib/docker",
             "/var/lib/docker/volumes/registry",
             "/home",
+            "/home/alice",
+            "/root",
+            "/root/registry",
+            "/var/log",
+            "/var/log/registry",
+            "/var/spool/cron",
+            "/var/spool/cron/crontabs",
+            "/var/mail",
+            "/var/lib/kubelet",
+            "/var/lib/kubelet/pods",
+            "/var/lib/rancher/k3s",
             "/tmp",
             "/srv/registry:ro",
             "/srv/a,b",
