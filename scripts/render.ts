@@ -226,8 +226,10 @@ export async function render(
 
     const redact = (v: unknown): unknown => {
         if (includeSecrets) return unwrap(v);
+        // By secretness, as the engine shows it ([secret]): a property made from a secret (an
+        // htpasswd line hashed from a supplied password) is secret without holding it.
+        if (isWrapped(v)) return REDACTED;
         if (typeof v === "string") return [...secrets].some((s) => v.includes(s)) ? REDACTED : v;
-        if (isWrapped(v)) return redact(v.value);
         if (Array.isArray(v)) return v.map(redact);
         if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
             return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x)]));

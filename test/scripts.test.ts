@@ -227,6 +227,19 @@ describe("scripts/render.ts", () => {
         assert.equal(r.stderr, "");
     });
 
+    it("without --include-secrets no secret reaches resources.json, derived ones included (a supplied password's bcrypt hash)", () => {
+        const out = path.join(tmp("o"), "dev");
+        const password = "supplied-password-for-render-1";
+        const r = render(["--stack", "dev", "--out", out, "--secret", `users=[{"name":"admin","password":"${password}"}]`]);
+        assert.equal(r.status, 0, r.stderr);
+        const resources = fs.readFileSync(path.join(out, "resources.json"), "utf8");
+        assert.doesNotMatch(resources, /\$2[aby]\$\d\d\$/, "no bcrypt hash");
+        assert.ok(!resources.includes(password), "not the password");
+        assert.doesNotMatch(resources, /BEGIN (RSA |EC )?PRIVATE KEY/, "no private key");
+        assert.match(resources, /<redacted>/);
+        assert.match(resources, /"private-registry-data"/, "what is not secret is still shown");
+    });
+
     it("an unknown stack, a missing --out, an unknown option: one line each, exit 2", () => {
         let r = render(["--stack", "nope", "--out", path.join(tmp("o"), "x")]);
         assert.equal(r.status, 2);
