@@ -224,11 +224,19 @@ export async function render(
         await new Promise((r) => setTimeout(r, 100));
     }
 
+    // By secretness, as the engine holds it: a property made from a secret (an htpasswd line
+    // hashed from a supplied password) is secret without holding any known secret value. Inside
+    // one, only what says where a value goes is shown.
+    const WHERE = new Set(["file", "permissions", "host", "user", "port"]);
+    const redactSecret = (v: unknown, key?: string): unknown => {
+        if (isWrapped(v)) return redactSecret(v.value, key);
+        if (Array.isArray(v)) return v.map((x) => redactSecret(x));
+        if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactSecret(x, k)]));
+        return typeof v === "string" && !(key && WHERE.has(key)) ? REDACTED : v;
+    };
     const redact = (v: unknown): unknown => {
         if (includeSecrets) return unwrap(v);
-        // By secretness, as the engine shows it ([secret]): a property made from a secret (an
-        // htpasswd line hashed from a supplied password) is secret without holding it.
-        if (isWrapped(v)) return REDACTED;
+        if (isWrapped(v)) return redactSecret(v.value);
         if (typeof v === "string") return [...secrets].some((s) => v.includes(s)) ? REDACTED : v;
         if (Array.isArray(v)) return v.map(redact);
         if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {

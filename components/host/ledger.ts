@@ -359,6 +359,13 @@ export function plan(owner: string, desired: DesiredItem[], snap: Snapshot, prev
     // last of our keys left and the object is what it was.
     const writes: Write[] = [];
     const changedDocs: Plan["changedDocs"] = {};
+    // A file that will hold one of our credentials is readable by its owner alone: created 0600,
+    // or an existing one's group and other bits taken away (its mode comes back with the file).
+    const secretFiles = new Set(desired.flatMap((d) => (d.kind === "key" && d.secret ? [d.file] : [])));
+    const modeFor = (file: string, live: PathState) => {
+        const m = live.kind === "file" ? live.mode : "0644";
+        return secretFiles.has(file) ? (Number.parseInt(m, 8) & 0o7700).toString(8).padStart(4, "0") : m;
+    };
     const stillOurs = new Set(Object.values(ledger.entries).flatMap((e) => (e.item.kind === "file" ? [] : [e.item.file])));
     for (const [file, d] of docs) {
         const live = state(file);
@@ -373,7 +380,7 @@ export function plan(owner: string, desired: DesiredItem[], snap: Snapshot, prev
             next = {
                 kind: "file",
                 b64: b64(text),
-                mode: live.kind === "file" ? live.mode : "0644",
+                mode: modeFor(file, live),
                 uid: live.kind === "file" ? live.uid : 0,
                 gid: live.kind === "file" ? live.gid : 0,
             };

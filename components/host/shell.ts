@@ -179,7 +179,8 @@ function putState(path: string, s: PathState, follow: boolean): string[] {
     if (s.kind === "dir") return [`mkdir -p "$R"${shQuote(path)}`];
     return [
         target,
-        `printf '%s' ${shQuote(s.b64)} | base64 -d > "$t"`,
+        // Private from its first byte: the mode below may open it up, never the other way round.
+        `(umask 077 && printf '%s' ${shQuote(s.b64)} | base64 -d > "$t")`,
         `chmod ${shQuote(s.mode)} "$t"`,
         // New files keep the running user as owner; restored ones get theirs back (root only).
         s.uid === 0 && s.gid === 0 ? "" : `chown ${s.uid}:${s.gid} "$t" 2>/dev/null || true`,
@@ -252,7 +253,7 @@ export function renderCommit(p: {
         ...(d?.validate && d.next.kind === "file"
             ? [
                   `v="$R"${shQuote(d.file)}.private-registry-validate`,
-                  `printf '%s' ${shQuote(d.next.b64)} | base64 -d > "$v"`,
+                  `(umask 077 && printf '%s' ${shQuote(d.next.b64)} | base64 -d > "$v")`,
                   `if ! out=$(dockerd --validate --config-file "$v" 2>&1); then rm -f "$v"; echo "private-registry: ${d.where}: dockerd refuses the new ${d.file}: $out" >&2; exit 1; fi`,
                   'rm -f "$v"',
               ]

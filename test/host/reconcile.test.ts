@@ -301,6 +301,26 @@ describe("client hosts: every change owned item by item, undone exactly", () => 
         assert.deepEqual(h.tree(), before);
     });
 
+    it("a file that holds a password is private from its first byte: a new registries.yaml is 0600, an existing 0644 one becomes 0600 and comes back 0644", async () => {
+        for (const existing of [false, true]) {
+            const h = host(["k3s"]);
+            // The mode of every file chmod is given, just before chmod changes it.
+            const log = `${h.root}.chmod-log`;
+            h.command("chmod", `for a; do [ -f "$a" ] && stat -c '%a %n' "$a" >> '${log}'; done; exec /bin/chmod "$@"`);
+            if (existing) h.write("/etc/rancher/k3s/registries.yaml", "mirrors:\n  docker.io:\n    endpoint:\n      - https://mirror.example\n", 0o644);
+            const before = h.tree();
+            await reconcile(h.run, "o", wants({ daemonJson: {} }), "h");
+            assert.match(h.read("/etc/rancher/k3s/registries.yaml"), /password: s3cret/);
+            assert.equal(h.tree()["/etc/rancher/k3s/registries.yaml"].split(" ")[1], "600");
+            const written = require("node:fs").readFileSync(log, "utf8").trim().split("\n");
+            assert.ok(written.length > 0);
+            for (const line of written) assert.match(line, /^[0-7]00 /, `written private before its chmod: ${line}`);
+            require("node:fs").rmSync(log);
+            await reconcile(h.run, "o", undefined, "h");
+            assert.deepEqual(h.tree(), before, "put back exactly, mode included");
+        }
+    });
+
     it("secrets reach the host only on stdin: no script names a password outside what it pipes to a file", async () => {
         const h = host();
         const scripts: string[] = [];

@@ -57,6 +57,8 @@ describe("npm run render", () => {
         ]);
         const key = container.inputs.uploads.find((u: { file: string }) => u.file.endsWith("registry.key"));
         assert.equal(key.content, "<redacted>");
+        // uploads is secret (it holds the key): every content is redacted, the htpasswd's hash too.
+        for (const u of container.inputs.uploads) assert.equal(u.content, "<redacted>", u.file);
         assert.ok(
             resources.every((r) => r.type === "private-registry:index:PrivateRegistry" || r.parent),
             "every resource has a parent",

@@ -60,7 +60,11 @@ export function fakeHost(commands: string[] = ["docker"]): FakeHost {
         const where = ["/usr/bin", "/bin"].map((d) => path.join(d, t)).find((p) => fs.existsSync(p));
         if (where) fs.symlinkSync(where, path.join(bin, t));
     }
-    const command = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    const command = (name: string, body: string) => {
+        // The folder's tools are symlinks to this machine's: a stand-in replaces the link, never writes through it.
+        fs.rmSync(path.join(bin, name), { force: true });
+        fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    };
     command("pidof", "exit 1");
     // The host's users: root only, with its home where the scratch root has it.
     command("getent", '[ "$1" = passwd ] && echo "root:x:0:0:root:/root:/bin/sh"');
