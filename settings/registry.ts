@@ -84,6 +84,12 @@ export function parseRegistry(r: Reader): RegistryBehaviourSettings {
         const p = r.obj("registry.proxy", v.proxy, PROXY_KEYS, "an object {remoteUrl, username?, password?, ttl?}");
         if (p) {
             proxy = { remoteUrl: (r.required("registry.proxy", p, "remoteUrl") ? r.url("registry.proxy.remoteUrl", p.remoteUrl) : undefined) ?? "" };
+            if (proxy.remoteUrl) {
+                // Client hosts name a folder after it (/etc/containerd/certs.d/<host>/hosts.toml).
+                const host = new URL(proxy.remoteUrl).hostname.replace(/^\[(.*)\]$/, "$1");
+                const problem = hostProblem(host);
+                if (problem) r.fail("registry.proxy.remoteUrl", `its host ${problem}, got ${show(host)}`);
+            }
             if (p.username !== undefined) proxy.username = r.str("registry.proxy.username", p.username);
             if (p.password !== undefined) {
                 secretBits.push("proxy.password");

@@ -1192,6 +1192,13 @@ describe("hostile input", () => {
         assert.equal(ok({ users: [{ name: "ci#1" }] }).users[0].name, "ci#1");
     });
 
+    it("refuses a pull-through remoteUrl whose host is no DNS name or IP address (client hosts name a folder after it)", () => {
+        for (const remoteUrl of ["https://../", "https://a..b", "http://-x/"]) refusedAt("registry.proxy.remoteUrl", { registry: { proxy: { remoteUrl } } });
+        for (const remoteUrl of ["https://registry-1.docker.io", "http://10.0.0.5:5000", "https://[fd00::5]:5000"]) {
+            assert.equal(ok({ registry: { proxy: { remoteUrl } } }).registry.proxy?.remoteUrl, remoteUrl);
+        }
+    });
+
     it("refuses the files volume as data.volumeName: every installer run would empty it, destroy would remove it", () => {
         refusedAt("data.volumeName", { data: { volumeName: "private-registry-files" } });
         refusedAt("data.volumeName", { containerName: "reg", data: { volumeName: "reg-files" } });
