@@ -321,6 +321,20 @@ describe("client hosts: every change owned item by item, undone exactly", () => 
         }
     });
 
+    it("dockerd 23+ on a host without /etc/docker: the new daemon.json is validated and written, and destroy leaves no /etc/docker behind", async () => {
+        const h = host(["docker"]);
+        h.command(
+            "dockerd",
+            'case "$1" in --help) echo "      --validate   Validate daemon configuration and exit";; --validate) test -s "$3" && grep -q max-concurrent-downloads "$3";; esac',
+        );
+        const before = h.tree();
+        assert.equal(before["/etc/docker"], undefined);
+        await reconcile(h.run, "o", wants(), "h");
+        assert.equal(daemon(h)["max-concurrent-downloads"], 5);
+        await reconcile(h.run, "o", undefined, "h");
+        assert.deepEqual(h.tree(), before);
+    });
+
     it("secrets reach the host only on stdin: no script names a password outside what it pipes to a file", async () => {
         const h = host();
         const scripts: string[] = [];

@@ -34,6 +34,7 @@ const TOOLS = [
     "cut",
     "tail",
     "printf",
+    "mktemp",
 ];
 
 /** A scratch host. */
