@@ -253,7 +253,7 @@ export function renderCommit(p: {
         ...(d?.validate && d.next.kind === "file"
             ? [
                   // A private file of its own, outside the tree we change: /etc/docker may not exist yet.
-                  'v=$(mktemp "${TMPDIR:-/tmp}/private-registry-validate.XXXXXX")',
+                  "v=$(mktemp -t private-registry-validate.XXXXXX)",
                   `printf '%s' ${shQuote(d.next.b64)} | base64 -d > "$v"`,
                   `if ! out=$(dockerd --validate --config-file "$v" 2>&1); then rm -f "$v"; echo "private-registry: ${d.where}: dockerd refuses the new ${d.file}: $out" >&2; exit 1; fi`,
                   'rm -f "$v"',
