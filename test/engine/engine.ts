@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation";
 import { ignoreMonitorTerminating } from "../../scripts/monitorTerminating";
 import { choosePlugins, describePlugins, type PluginChoice } from "./plugins";
+import { tsxCommand } from "./providers/pluginProcess";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -54,27 +55,22 @@ export function getEngine(log: (m: string) => void = () => undefined): Promise<E
  * a real plugin's binary, or a wrapper that starts the stand-in.
  */
 export function installPlugins(binDir: string, home: string, plugins: PluginChoice[]): void {
-    const loader = require.resolve("tsx").replace(/[^/]*$/, "loader.mjs");
     const wrappers = fs.mkdtempSync(path.join(os.tmpdir(), "pr-plugins-"));
     const record = process.env.PRIVATE_REGISTRY_RECORD;
+    /** `pulumi-resource-<name>`: a script that runs a TypeScript entry of providers/ with `args` and the engine's own. */
+    const wrapper = (name: string, entry: string, args: string[]) => {
+        const file = path.join(wrappers, `pulumi-resource-${name}`);
+        const argv = tsxCommand(path.join(root, "test", "engine", "providers", entry), ...args).map((a) => `"${a}"`);
+        fs.writeFileSync(file, `#!/bin/sh\nexec ${argv.join(" ")} "$@"\n`, { mode: 0o755 });
+        return file;
+    };
     for (const p of plugins) {
-        let file = p.binary;
-        if (file && record) {
-            // Re-recording the stand-ins' contract: the real plugin behind a recording proxy.
-            const wrapper = path.join(wrappers, `pulumi-resource-${p.name}`);
-            const entry = path.join(root, "test", "engine", "providers", "record.ts");
-            fs.writeFileSync(
-                wrapper,
-                `#!/bin/sh\nexec "${process.execPath}" --import "file://${loader}" "${entry}" ${p.name} "${file}" "${path.resolve(record)}" "$@"\n`,
-                { mode: 0o755 },
-            );
-            file = wrapper;
-        }
-        if (!file) {
-            file = path.join(wrappers, `pulumi-resource-${p.name}`);
-            const entry = path.join(root, "test", "engine", "providers", "plugin.ts");
-            fs.writeFileSync(file, `#!/bin/sh\nexec "${process.execPath}" --import "file://${loader}" "${entry}" ${p.name} "$@"\n`, { mode: 0o755 });
-        }
+        const file = !p.binary
+            ? wrapper(p.name, "plugin.ts", [p.name])
+            : record
+              ? // Re-recording the stand-ins' contract: the real plugin behind a recording proxy.
+                wrapper(p.name, "record.ts", [p.name, p.binary, path.resolve(record)])
+              : p.binary;
         execFileSync(path.join(binDir, "pulumi"), ["plugin", "install", "resource", p.name, p.version, "--file", file], {
             env: { ...process.env, ...engineEnv(home) },
             stdio: ["ignore", "ignore", "pipe"],

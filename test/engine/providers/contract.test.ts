@@ -6,14 +6,13 @@
  * stored reaches these decisions through the next Diff's `olds`. No Docker or SSH is needed: a Diff
  * decides from its request alone. How to re-record: docs/engine.md.
  */
-import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as readline from "node:readline";
 import * as zlib from "node:zlib";
 import { after, describe, it } from "node:test";
+import { startPlugin, tsxCommand } from "./pluginProcess";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const provrpc = require("@pulumi/pulumi/proto/provider_grpc_pb");
@@ -55,15 +54,10 @@ after(() => {
 
 /** The stand-in plugin `name`, started as the engine starts it, and a client to it. */
 async function standIn(name: string): Promise<any> {
-    const loader = require.resolve("tsx").replace(/[^/]*$/, "loader.mjs");
-    const child = spawn(process.execPath, ["--import", `file://${loader}`, path.join(__dirname, "plugin.ts"), name], { stdio: ["ignore", "pipe", "inherit"] });
+    const [node, ...args] = tsxCommand(path.join(__dirname, "plugin.ts"), name);
+    const { child, client } = await startPlugin(node, args);
     children.push(child);
-    const port = await new Promise<string>((resolve, reject) => {
-        readline.createInterface({ input: child.stdout! }).once("line", (l) => resolve(l.trim()));
-        child.once("exit", (c) => reject(new Error(`the ${name} stand-in exited with ${c}`)));
-    });
-    const Client = grpc.makeGenericClientConstructor(provrpc.ResourceProviderService, "ResourceProvider");
-    return new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 400 * 1024 * 1024 });
+    return client;
 }
 
 function call(client: any, method: string, request: unknown): Promise<any> {

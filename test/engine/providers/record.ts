@@ -8,11 +8,10 @@
  *   node --import tsx record.ts <name> <real plugin binary> <dir> [engine address]
  */
 import * as grpc from "@grpc/grpc-js";
-import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as readline from "node:readline";
+import { GRPC_LIMITS, startPlugin } from "./pluginProcess";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const provrpc = require("@pulumi/pulumi/proto/provider_grpc_pb");
@@ -53,14 +52,7 @@ function redacted(msg: any, fields: string[]): any {
 
 async function main(): Promise<void> {
     const [name, binary, dir, ...rest] = process.argv.slice(2);
-    const child = spawn(binary, rest, { stdio: ["ignore", "pipe", "inherit"] });
-    const port = await new Promise<string>((resolve, reject) => {
-        readline.createInterface({ input: child.stdout! }).once("line", (l) => resolve(l.trim()));
-        child.once("exit", (c) => reject(new Error(`${binary} exited with ${c} before printing its port`)));
-    });
-    const Client = grpc.makeGenericClientConstructor(provrpc.ResourceProviderService, "ResourceProvider");
-    const limits = { "grpc.max_receive_message_length": 400 * 1024 * 1024, "grpc.max_send_message_length": 400 * 1024 * 1024 };
-    const client: any = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), limits);
+    const { child, client } = await startPlugin(binary, rest);
     fs.mkdirSync(dir, { recursive: true });
     const out = path.join(dir, `${name}.jsonl`);
     const handlers: Record<string, unknown> = {};
@@ -81,7 +73,7 @@ async function main(): Promise<void> {
             });
         };
     }
-    const server = new grpc.Server(limits);
+    const server = new grpc.Server(GRPC_LIMITS);
     server.addService(provrpc.ResourceProviderService, handlers as grpc.UntypedServiceImplementation);
     const mine = await new Promise<number>((resolve, reject) =>
         server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
