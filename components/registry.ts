@@ -40,7 +40,12 @@ export interface RegistryArgs {
     containerName: string;
     /** Host IP the port is published on. Defaults to `0.0.0.0`. */
     bindAddress?: string;
-    /** Publish the debug port (health, pprof, metrics) on 127.0.0.1 of the Docker host. */
+    /**
+     * Publish the debug port (health, pprof, metrics) on 127.0.0.1 of the Docker host. A published
+     * port needs the debug server on the container's own address, so a replica that would sit on
+     * Docker's default bridge gets a network of its own (`<containerName>-private`) instead: no other
+     * container reaches pprof or `/debug/vars`; those on `networks` do (a Prometheus there scrapes it).
+     */
     publishDebugPort?: boolean;
     /** Extra Docker networks, with optional fixed IPv4 address and aliases. */
     networks?: { name: string; ipv4Address?: string; aliases?: string[] }[];
@@ -343,6 +348,11 @@ export class Registry extends pulumi.ComponentResource {
         const containers: docker.Container[] = [];
         // A custom resource takes its provider, a component the providers its children inherit.
         const custom: pulumi.CustomResourceOptions = { parent: this, ...(p.provider ? { provider: p.provider } : {}) };
+        const alone = p.replicas.some((r) => r.networks.length === 0);
+        const privateNetwork =
+            args.publishDebugPort && alone
+                ? new docker.Network(`${p.prefix}-private-network`, { name: `${args.containerName}-private`, driver: "bridge" }, custom)
+                : undefined;
         const component: pulumi.ComponentResourceOptions = { parent: this, ...(p.provider ? { providers: [p.provider] } : {}) };
         const load = args.imageArchive && p.docker && this.imageLoad(p.prefix, args.image, args.imageArchive.path, p.docker);
         const image = new docker.RemoteImage(
@@ -391,7 +401,7 @@ export class Registry extends pulumi.ComponentResource {
                     labels: [{ label: "private-registry.files-digest", value: files.restartDigest }],
                     ports: replica.ports,
                     volumes,
-                    networksAdvanced: replica.networks,
+                    networksAdvanced: replica.networks.length === 0 && privateNetwork ? [{ name: privateNetwork.name }] : replica.networks,
                     // The official image has OpenTelemetry on by default (v3) and would try to export
                     // traces to localhost:4318.
                     envs: [

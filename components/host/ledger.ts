@@ -133,13 +133,25 @@ export function parseDoc(path: string, format: Format, text: string | undefined)
     if (text === undefined || text.trim() === "") return {};
     let v: unknown;
     try {
-        v = format === "json" ? JSON.parse(text) : format === "toml" ? parseToml(text) : parseDocument(text, { uniqueKeys: true }).toJS();
+        v = format === "json" ? JSON.parse(text) : format === "toml" ? parseToml(text) : parseYaml(text);
     } catch (e) {
         throw ledgerError(`${path} is not valid ${format.toUpperCase()} (${(e as Error).message.split("\n")[0]}); fix or remove it, then run up again`);
     }
     if (v === null || v === undefined) return {};
     if (typeof v !== "object" || Array.isArray(v)) throw ledgerError(`${path} is not a ${format.toUpperCase()} object; fix or remove it, then run up again`);
     return v as Record<string, unknown>;
+}
+
+/**
+ * One YAML document, strictly: the yaml library collects syntax errors instead of throwing and
+ * reads only the first of several documents, so either would be "repaired" by our rewrite.
+ */
+function parseYaml(text: string): unknown {
+    const doc = parseDocument(text, { uniqueKeys: true });
+    const [error] = doc.errors;
+    if (error?.code === "MULTIPLE_DOCS") throw new Error("it holds several YAML documents; the runtime reads one");
+    if (error) throw error;
+    return doc.toJS();
 }
 
 /** Serializes an object the way the file was written: its indentation and final newline kept. */

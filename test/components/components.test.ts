@@ -159,6 +159,12 @@ describe("Registry", () => {
             { internal: 443, external: 443, ip: "0.0.0.0" },
             { internal: 5001, external: 5001, ip: "127.0.0.1" },
         ]);
+        assert.deepEqual(
+            run.ofType("docker:index/network:Network").map((n) => [n.name, n.inputs.name]),
+            [["reg-private-network", "r-private"]],
+            "the published debug server's container is on a network of its own, not the default bridge",
+        );
+        assert.deepEqual(c.networksAdvanced, [{ name: "r-private" }]);
         assert.deepEqual(c.capabilities, { drops: ["ALL"] });
         assert.deepEqual(c.sysctls, { "net.ipv4.ip_unprivileged_port_start": "443" });
         assert.equal(c.user, "10000:10000");
@@ -198,6 +204,7 @@ describe("Registry", () => {
             "127.0.0.1:5002",
             "the unpublished debug server moves off the registry's port and listens on loopback only",
         );
+        assert.deepEqual(run.ofType("docker:index/network:Network"), [], "an unpublished debug server needs no network of its own");
     });
 });
 

@@ -101,6 +101,32 @@ describe("the registry's lifecycle on the real engine", () => {
         await ts.stack.preview({ expectNoChanges: true, color: "never" });
     });
 
+    it("registry.debugPort: health answers on 127.0.0.1 of the Docker host, and a container on Docker's default bridge cannot reach the debug server (issue 20, item 8)", async () => {
+        await setConfig("registry", { deleteEnabled: true, logLevel: "info", debugPort: 5001 });
+        await timed("up with a debug port", () => up());
+        const health = await fetch("http://127.0.0.1:5001/debug/health");
+        assert.equal(health.status, 200, "the debug server is published on the Docker host's loopback");
+        const addresses = docker("inspect", "-f", "{{range $n, $e := .NetworkSettings.Networks}}{{$n}}={{$e.IPAddress}} {{end}}", CONTAINER).split(" ");
+        assert.deepEqual(addresses.map((a) => a.split("=")[0]), [`${CONTAINER}-private`], "on a network of its own, not the default bridge");
+        const ip = addresses[0].split("=")[1];
+        // An HTTP request by busybox nc from the test's own registry image, once on each network.
+        const probe = (network: string) => {
+            const request = `printf 'GET /debug/health HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 5001`;
+            try {
+                const answer = docker("run", "--rm", `--network=${network}`, "--entrypoint", "/bin/busybox", "private-registry-test/registry:2.8", "sh", "-c", request);
+                return /^HTTP\/1\.[01] 200/.test(answer) ? "reached" : `answered ${answer.split("\n")[0]}`;
+            } catch {
+                return "refused";
+            }
+        };
+        assert.equal(probe(`${CONTAINER}-private`), "reached", "the probe itself reaches the debug server from the registry's own network");
+        assert.equal(probe("bridge"), "refused", "a container on the default bridge does not reach pprof, /debug/vars or metrics");
+        await ts.stack.preview({ expectNoChanges: true, color: "never" });
+        await setConfig("registry", { deleteEnabled: true, logLevel: "info" });
+        await timed("up without the debug port", () => up());
+        assert.throws(() => docker("network", "inspect", `${CONTAINER}-private`), /No such network|not found/i, "the network goes with the debug port");
+    });
+
     it("a registry that exits at start (2.8 on Swift whose auth URL is refused) fails the up that created it and every up after; the config put right converges", async () => {
         await setConfig("image", "private-registry-test/registry:2.8");
         await setConfig(

@@ -267,6 +267,31 @@ describe("client hosts: every change owned item by item, undone exactly", () => 
         assert.deepEqual(h.tree(), before);
     });
 
+    it("a registries.yaml with a syntax error, or several documents, fails naming the host and the file; nothing is written and k3s is not restarted", async () => {
+        const broken = {
+            "a flow map left open": "configs:\n  other.example:\n    auth: {username: a\n",
+            "a nested mapping in a compact one": "mirrors: 1\n  docker.io: {}\n",
+            "two documents": "mirrors:\n  docker.io:\n    endpoint: [https://mirror.example]\n---\nconfigs: {}\n",
+        };
+        for (const [what, text] of Object.entries(broken)) {
+            const h = host(["containerd", "k3s"]);
+            h.write("/etc/rancher/k3s/registries.yaml", text);
+            const scripts: string[] = [];
+            const run = (s: string) => {
+                scripts.push(s);
+                return h.run(s);
+            };
+            const before = h.tree();
+            await assert.rejects(reconcile(run, "o", wants({ daemonJson: {} }), "k (h)"), (e: Error) => {
+                assert.equal(e.name, "HostError", what);
+                assert.match(e.message, /k \(h\): \/etc\/rancher\/k3s\/registries\.yaml is not valid YAML/, what);
+                return true;
+            });
+            assert.deepEqual(h.tree(), before, `${what}: nothing written`);
+            assert.ok(!scripts.some((s) => /restart|k3s/.test(s) && s.includes("trap ")), `${what}: no commit ran`);
+        }
+    });
+
     it("a log option the host's log driver does not know is refused before anything is written", async () => {
         const h = host();
         h.write("/etc/docker/daemon.json", '{"log-driver": "journald"}');
