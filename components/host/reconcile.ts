@@ -48,6 +48,16 @@ async function must(run: Run, script: string, where: string, what: string): Prom
     return r.stdout;
 }
 
+/** Runs `f`, turning a LedgerError (a host file we cannot take over) into a HostError naming the host. */
+function hostFile<T>(where: string, f: () => T): T {
+    try {
+        return f();
+    } catch (e) {
+        if ((e as Error).name === "LedgerError") throw hostError(`${where}: ${(e as Error).message}`);
+        throw e;
+    }
+}
+
 /**
  * Brings the host to what `owner` wants (or, with `wants` undefined, removes everything `owner`
  * did), leaving every other owner's changes and everything else on the host as it is.
@@ -59,10 +69,11 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
         throw hostError(`${where}: no container runtime found (docker, containerd, podman/CRI-O, k3s/RKE2, buildkitd); install one or set runtimes`);
     }
     const desired = wants ? desiredItems(wants, runtimes, probe) : [];
-    const snapOut = await must(run, renderSnapshot(owner, []), where, "taking the host's lock and reading the ledger");
-    const snapLedger = parseSnapshot(snapOut).ledger;
-    const previous = snapLedger ?? emptyLedger();
+    const lock = { owner, token: globalThis.crypto.randomUUID() };
+    const snapOut = await must(run, renderSnapshot(lock, []), where, "taking the host's lock and reading the ledger");
     try {
+        const snapLedger = hostFile(where, () => parseSnapshot(snapOut).ledger);
+        const previous = snapLedger ?? emptyLedger();
         // Every path the plan may touch: what we want now and what the ledger says we had.
         const paths = new Map<string, boolean>();
         const structured = (f: string) => paths.set(f, true);
@@ -92,13 +103,7 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
             if (found.note) notes.push(found.note);
         }
         checkBeforeWriting(desired, snap.paths, probe, where);
-        let p: ReturnType<typeof plan>;
-        try {
-            p = plan(owner, desired, { paths: snap.paths }, previous, DIR_ROOTS);
-        } catch (e) {
-            if ((e as Error).name === "LedgerError") throw hostError(`${where}: ${(e as Error).message}`);
-            throw e;
-        }
+        const p = hostFile(where, () => plan(owner, desired, { paths: snap.paths }, previous, DIR_ROOTS));
         const intent = intentLedger(owner, previous, p.ledger);
         const daemon = daemonAction(p.changedDocs[PATHS.daemonJson], p.writes.find((w) => w.path === PATHS.daemonJson)?.state, probe, where);
         const restarts: ServiceRestart[] = [];
@@ -111,7 +116,11 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
         }
         const structuredFiles = new Set([...paths].filter(([, f]) => f).map(([p]) => p));
         const follow = (w: { path: string }) => structuredFiles.has(w.path);
+        const written = (w: { path: string }) => ({ path: w.path, state: snap.paths[w.path] ?? { kind: "absent" as const }, follow: follow(w) });
         const script = renderCommit({
+            lock: lock.token,
+            where,
+            expect: p.writes.map(written),
             intent,
             final: p.ledger,
             mkdirs: p.mkdirs,
@@ -119,7 +128,7 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
             rmdirs: p.rmdirs,
             cleanup: [...paths.keys()],
             undo: {
-                writes: p.writes.map((w) => ({ path: w.path, state: snap.paths[w.path] ?? { kind: "absent" }, follow: follow(w) })).reverse(),
+                writes: p.writes.map(written).reverse(),
                 ledger: snapLedger,
             },
             daemon,
@@ -129,7 +138,7 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
         const daemonLines = out.split("\n").filter((l) => /dockerd|restarting|not an active service/.test(l));
         return { runtimes, report: [...p.report, ...notes, ...daemonLines.map((l) => l.replace(/^private-registry: /, ""))] };
     } catch (e) {
-        await run(renderUnlock()).catch(() => undefined);
+        await run(renderUnlock(lock.token)).catch(() => undefined);
         throw e;
     }
 }

@@ -5,7 +5,7 @@
  * `$R` prefixes every host path; it is empty on a real host and a scratch folder in tests.
  */
 import { shQuote } from "../render/sh";
-import type { Ledger, PathState, Write } from "./ledger";
+import { type Ledger, ledgerError, type PathState, type Write } from "./ledger";
 
 export { shQuote };
 
@@ -87,10 +87,19 @@ export interface ReadPath {
 }
 
 /**
+ * Who holds a host's lock: the owner (one client of one registry) and this run's own token, so
+ * that a run releases only a lock it still holds.
+ */
+export interface LockHolder {
+    owner: string;
+    token: string;
+}
+
+/**
  * Takes the host's lock (a folder: one up at a time per host, across stacks), then prints the
  * ledger and each path's state. A lock older than 15 minutes is from a run that died; it is broken.
  */
-export function renderSnapshot(lockAs: string | undefined, paths: ReadPath[]): string {
+export function renderSnapshot(lockAs: LockHolder | undefined, paths: ReadPath[]): string {
     return lines(
         "set -eu",
         ROOT,
@@ -110,20 +119,27 @@ export function renderSnapshot(lockAs: string | undefined, paths: ReadPath[]): s
     );
 }
 
-function lockLines(owner: string): string[] {
+const LOCK_OWNER = `"$R"${shQuote(`${LOCK}/owner`)}`;
+/** True (exit 0) while the lock holds `token` (the owner file's second line). */
+const lockIsOurs = (token: string) => `[ "$(awk "NR == 2" ${LOCK_OWNER} 2>/dev/null || true)" = ${shQuote(token)} ]`;
+
+function lockLines(l: LockHolder): string[] {
     return [
         'mkdir -p "$L"; chmod 0700 "$L"',
         "n=0",
         `until mkdir "$R"${shQuote(LOCK)} 2>/dev/null; do`,
         // Ours from a run that was killed, or older than 15 minutes: that run is gone.
-        `  if [ "$(cat "$R"${shQuote(LOCK)}/owner 2>/dev/null || true)" = ${shQuote(owner)} ] || [ -n "$(find "$R"${shQuote(LOCK)} -maxdepth 0 -mmin +15 2>/dev/null)" ]; then rm -rf "$R"${shQuote(LOCK)}; continue; fi`,
+        `  if [ "$(awk "NR == 1" ${LOCK_OWNER} 2>/dev/null || true)" = ${shQuote(l.owner)} ] || [ -n "$(find "$R"${shQuote(LOCK)} -maxdepth 0 -mmin +15 2>/dev/null)" ]; then rm -rf "$R"${shQuote(LOCK)}; continue; fi`,
         "  n=$((n+1))",
-        `  if [ "$n" -ge 240 ]; then echo "private-registry: $L/.lock is held by $(cat "$R"${shQuote(LOCK)}/owner 2>/dev/null || echo another run) for 2 minutes; if no up runs against this host, remove that folder" >&2; exit 1; fi`,
+        `  if [ "$n" -ge 240 ]; then echo "private-registry: $L/.lock is held by $(awk "NR == 1" ${LOCK_OWNER} 2>/dev/null || echo another run) for 2 minutes; if no up runs against this host, remove that folder" >&2; exit 1; fi`,
         "  sleep 0.5",
         "done",
-        `printf '%s\\n' ${shQuote(owner)} > "$R"${shQuote(`${LOCK}/owner`)}`,
+        `printf '%s\\n%s\\n' ${shQuote(l.owner)} ${shQuote(l.token)} > ${LOCK_OWNER}`,
     ];
 }
+
+/** Removes the lock only while it holds `token`: a run whose lock was broken and taken by another leaves that one alone. */
+const releaseLock = (token: string) => `if ${lockIsOurs(token)}; then rm -rf "$R"${shQuote(LOCK)}; fi`;
 
 /** Parses the snapshot: the ledger (absent on a host we never touched) and each path's state. */
 export function parseSnapshot(out: string): { ledger?: Ledger; paths: Record<string, PathState> } {
@@ -133,7 +149,7 @@ export function parseSnapshot(out: string): { ledger?: Ledger; paths: Record<str
     for (const line of out.split("\n")) {
         const f = line.split("\t");
         if (f[0] === "ledger") {
-            ledger = JSON.parse(un(f[1])) as Ledger;
+            ledger = ledgerOf(un(f[1]));
             continue;
         }
         if (f.length < 2) continue;
@@ -146,6 +162,39 @@ export function parseSnapshot(out: string): { ledger?: Ledger; paths: Record<str
     }
     return { ledger, paths };
 }
+
+/**
+ * The ledger file's text, checked for the shape this program writes: a corrupt or hand-edited one
+ * is a LedgerError naming the file, never a TypeError halfway through a plan.
+ */
+function ledgerOf(text: string): Ledger {
+    let v: unknown;
+    try {
+        v = JSON.parse(text);
+    } catch (e) {
+        throw ledgerError(`${LEDGER} is not valid JSON (${(e as Error).message})${LEDGER_ADVICE}`);
+    }
+    const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+    const entryOk = (e: unknown) =>
+        isObject(e) &&
+        isObject(e.item) &&
+        typeof e.item.kind === "string" &&
+        Array.isArray(e.layers) &&
+        e.layers.every((l) => isObject(l) && typeof l.owner === "string");
+    const problem = !isObject(v)
+        ? "is not a JSON object"
+        : v.version !== 1
+          ? `has version ${JSON.stringify(v.version)}, not 1`
+          : !isObject(v.entries) || !Object.values(v.entries).every(entryOk)
+            ? "has malformed entries"
+            : !isObject(v.files) || !isObject(v.dirs) || !Object.values(v.dirs).every((o) => Array.isArray(o))
+              ? "has malformed files or dirs"
+              : undefined;
+    if (problem) throw ledgerError(`${LEDGER} ${problem}${LEDGER_ADVICE}`);
+    return v as unknown as Ledger;
+}
+const LEDGER_ADVICE =
+    "; it records what to put back on this host. Restore it (a backup, or the version your configuration management keeps), or move it away to start a new one: the changes it recorded then stay on the host, and the next up takes the files as they are now";
 
 /** What to do with a daemon after the files are written. */
 export interface DaemonAction {
@@ -231,6 +280,12 @@ function daemonControl(d: DaemonAction, undo: string[]): string[] {
  * ledger, controls the daemons, and releases the lock.
  */
 export function renderCommit(p: {
+    /** This run's lock token: the commit runs only while the lock still holds it. */
+    lock: string;
+    /** The host's name in messages. */
+    where: string;
+    /** Each path this commit writes as the snapshot read it: the commit stops, having written nothing, if one changed since. */
+    expect: (Write & { follow: boolean })[];
     intent: Ledger;
     final: Ledger;
     mkdirs: string[];
@@ -248,8 +303,10 @@ export function renderCommit(p: {
     return lines(
         "set -eu",
         ROOT,
-        `trap 'rm -rf "$R"${shQuote(LOCK)}' EXIT HUP INT TERM`,
+        `if ! ${lockIsOurs(p.lock)}; then echo ${shQuote(`private-registry: ${p.where}: another run took this host's lock while this one planned (${LOCK}); nothing was written, run up again`)} >&2; exit 1; fi`,
+        `trap ${shQuote(releaseLock(p.lock))} EXIT HUP INT TERM`,
         "umask 022",
+        ...unchangedSince(p.expect, p.where),
         ...(d?.validate && d.next.kind === "file"
             ? [
                   // A private file of its own, outside the tree we change: /etc/docker may not exist yet.
@@ -277,7 +334,7 @@ export function renderCommit(p: {
         ]),
         // An empty ledger leaves nothing of ours behind.
         ...(Object.keys(p.final.entries).length === 0 && Object.keys(p.final.dirs).length === 0
-            ? [`rm -f "$R"${shQuote(LEDGER)}`, `rm -rf "$R"${shQuote(LOCK)}`, `rmdir "$R"${shQuote(STATE_DIR)} 2>/dev/null || true`]
+            ? [`rm -f "$R"${shQuote(LEDGER)}`, releaseLock(p.lock), `rmdir "$R"${shQuote(STATE_DIR)} 2>/dev/null || true`]
             : []),
     );
 }
@@ -293,7 +350,28 @@ function undoLines(p: Parameters<typeof renderCommit>[0]): string[] {
     ];
 }
 
-/** Releases the lock without changing anything (a plan that failed in Node). */
-export function renderUnlock(): string {
-    return lines(ROOT, `rm -rf "$R"${shQuote(LOCK)}`, `rmdir "$R"${shQuote(STATE_DIR)} 2>/dev/null || true`);
+/** Releases the lock, if this run still holds it, without changing anything (a plan that failed in Node). */
+export function renderUnlock(token: string): string {
+    return lines(ROOT, releaseLock(token), `rmdir "$R"${shQuote(STATE_DIR)} 2>/dev/null || true`);
+}
+
+/** A path's state as one comparable word: `absent`, `dir`, `link:<target>` or `file:<mode>:<base64>`. */
+function stateWord(s: PathState): string {
+    if (s.kind === "file") return `file:${Number.parseInt(s.mode, 8).toString(8)}:${s.b64}`;
+    return s.kind === "link" ? `link:${s.target}` : s.kind;
+}
+
+/**
+ * Stops the commit, before its first write, when a path it writes is no longer as the snapshot
+ * read it (an administrator's edit while we planned): our write would drop theirs.
+ */
+function unchangedSince(expect: (Write & { follow: boolean })[], where: string): string[] {
+    if (expect.length === 0) return [];
+    return [
+        'word() { if [ -L "$1" ]; then printf "link:%s" "$(readlink "$1")"; elif [ -f "$1" ]; then printf "file:%s:%s" "$(stat -c %a "$1")" "$(base64 < "$1" | tr -d "\\n")"; elif [ -d "$1" ]; then printf dir; else printf absent; fi; }',
+        ...expect.map(
+            (w) =>
+                `${locate(w.path, w.follow)}if [ "$(word "$p")" != ${shQuote(stateWord(w.state))} ]; then echo ${shQuote(`private-registry: ${where}: ${w.path} changed while this run planned; nothing was written, run up again`)} >&2; exit 1; fi`,
+        ),
+    ];
 }

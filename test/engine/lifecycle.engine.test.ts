@@ -107,13 +107,27 @@ describe("the registry's lifecycle on the real engine", () => {
         const health = await fetch("http://127.0.0.1:5001/debug/health");
         assert.equal(health.status, 200, "the debug server is published on the Docker host's loopback");
         const addresses = docker("inspect", "-f", "{{range $n, $e := .NetworkSettings.Networks}}{{$n}}={{$e.IPAddress}} {{end}}", CONTAINER).split(" ");
-        assert.deepEqual(addresses.map((a) => a.split("=")[0]), [`${CONTAINER}-private`], "on a network of its own, not the default bridge");
+        assert.deepEqual(
+            addresses.map((a) => a.split("=")[0]),
+            [`${CONTAINER}-private`],
+            "on a network of its own, not the default bridge",
+        );
         const ip = addresses[0].split("=")[1];
         // An HTTP request by busybox nc from the test's own registry image, once on each network.
         const probe = (network: string) => {
             const request = `printf 'GET /debug/health HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 5001`;
             try {
-                const answer = docker("run", "--rm", `--network=${network}`, "--entrypoint", "/bin/busybox", "private-registry-test/registry:2.8", "sh", "-c", request);
+                const answer = docker(
+                    "run",
+                    "--rm",
+                    `--network=${network}`,
+                    "--entrypoint",
+                    "/bin/busybox",
+                    "private-registry-test/registry:2.8",
+                    "sh",
+                    "-c",
+                    request,
+                );
                 return /^HTTP\/1\.[01] 200/.test(answer) ? "reached" : `answered ${answer.split("\n")[0]}`;
             } catch {
                 return "refused";

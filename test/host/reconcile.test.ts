@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { type ClientWants, mirrorOf } from "../../components/host/runtimes";
 import { reconcile } from "../../components/host/reconcile";
@@ -290,6 +292,71 @@ describe("client hosts: every change owned item by item, undone exactly", () => 
             assert.deepEqual(h.tree(), before, `${what}: nothing written`);
             assert.ok(!scripts.some((s) => /restart|k3s/.test(s) && s.includes("trap ")), `${what}: no commit ran`);
         }
+    });
+
+    it("a corrupt or mis-shaped ledger.json fails naming the host and the file, writes nothing and leaves no lock behind", async () => {
+        const bad = {
+            "not JSON": ["{ broken", /ledger\.json is not valid JSON/],
+            "no entries": ['{"version": 1}', /ledger\.json has malformed entries/],
+            "another version": ['{"version": 2, "entries": {}, "files": {}, "dirs": {}}', /ledger\.json has version 2, not 1/],
+            "an entry without layers": [
+                '{"version": 1, "entries": {"k": {"item": {"kind": "file", "path": "/x"}}}, "files": {}, "dirs": {}}',
+                /malformed entries/,
+            ],
+        } as const;
+        for (const [what, [text, message]] of Object.entries(bad)) {
+            const h = host();
+            h.write("/var/lib/private-registry/ledger.json", text, 0o600);
+            // As our runs leave it: the state folder private.
+            fs.chmodSync(path.join(h.root, "var/lib/private-registry"), 0o700);
+            const before = h.tree();
+            await assert.rejects(reconcile(h.run, "o", wants(), "a (h)"), (e: Error) => {
+                assert.equal(e.name, "HostError", `${what}: ${e.message}`);
+                assert.match(e.message, /^a \(h\): \/var\/lib\/private-registry\/ledger\.json /, what);
+                assert.match(e.message, message, what);
+                assert.match(e.message, /Restore it/, what);
+                return true;
+            });
+            assert.deepEqual(h.tree(), before, `${what}: nothing written, the lock released`);
+        }
+    });
+
+    it("a run whose lock another run took meanwhile writes nothing and leaves that run's lock in place", async () => {
+        const h = host();
+        lived(h);
+        const before = h.tree();
+        const theirs = "other-owner\nother-token\n";
+        let took = false;
+        const run = async (script: string) => {
+            const r = await h.run(script);
+            // Right after our snapshot took the lock: a run that judged it stale breaks it and takes it.
+            if (!took && script.includes("until mkdir")) {
+                took = true;
+                h.write("/var/lib/private-registry/.lock/owner", theirs);
+            }
+            return r;
+        };
+        await assert.rejects(reconcile(run, "o", wants(), "a (h)"), /a \(h\): another run took this host's lock while this one planned/);
+        assert.equal(h.read("/var/lib/private-registry/.lock/owner"), theirs, "the other run's lock is still there");
+        const after = h.tree();
+        for (const p of ["/var/lib/private-registry/.lock", "/var/lib/private-registry/.lock/owner"]) delete after[p];
+        assert.deepEqual(after, { ...before, "/var/lib/private-registry": after["/var/lib/private-registry"] }, "nothing else written");
+    });
+
+    it("an administrator's edit between our read and our write stops the commit naming the file; their edit stays and the next run takes it in", async () => {
+        const h = host();
+        lived(h);
+        const edited = '{\n    "data-root": "/srv/docker",\n    "debug": true\n}\n';
+        const run = async (script: string) => {
+            if (script.includes("trap ") && h.read("/etc/docker/daemon.json") !== edited) h.write("/etc/docker/daemon.json", edited, 0o600);
+            return h.run(script);
+        };
+        await assert.rejects(reconcile(run, "o", wants(), "a (h)"), /a \(h\): \/etc\/docker\/daemon\.json changed while this run planned; nothing was written/);
+        assert.equal(h.read("/etc/docker/daemon.json"), edited, "their edit is kept");
+        assert.ok(!Object.keys(h.tree()).includes("/var/lib/private-registry/.lock"), "our lock is released");
+        await reconcile(h.run, "o", wants(), "a (h)");
+        assert.equal(daemon(h).debug, true, "the next run merges into their edit");
+        assert.equal(daemon(h)["max-concurrent-downloads"], 5);
     });
 
     it("a log option the host's log driver does not know is refused before anything is written", async () => {
