@@ -363,7 +363,22 @@ export class Registry extends pulumi.ComponentResource {
         let volume: docker.Volume | undefined;
         const volumes: docker.types.input.ContainerVolume[] = [];
         if (fsData && "volumeName" in fsData) {
-            volume = new docker.Volume(`${p.prefix}-data`, { name: fsData.volumeName }, { ...custom, retainOnDelete: fsData.keepOnDestroy });
+            // Docker cannot rename a volume: a new name would be a new, empty volume (and, without
+            // keepOnDestroy, the old one deleted during the up). The stack keeps the volume it has.
+            volume = new docker.Volume(
+                `${p.prefix}-data`,
+                { name: fsData.volumeName },
+                { ...custom, retainOnDelete: fsData.keepOnDestroy, ignoreChanges: ["name"] },
+            );
+            const wanted = fsData.volumeName;
+            volume.name.apply((kept) => {
+                if (kept !== undefined && kept !== wanted) {
+                    pulumi.log.warn(
+                        `data.volumeName (given, or derived from containerName) is now ${JSON.stringify(wanted)}, but the registry keeps the volume ${JSON.stringify(kept)}, which holds its images: Docker cannot rename a volume. Set data.volumeName: ${JSON.stringify(kept)} to silence this, or move the data (docs/operations.md, "Renaming the data volume")`,
+                        this,
+                    );
+                }
+            });
             volumes.push({ volumeName: volume.name, containerPath: CONTAINER_PATHS.data });
         } else if (fsData) {
             volumes.push({ hostPath: fsData.hostPath, containerPath: CONTAINER_PATHS.data });

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { timed } from "../e2e/support";
+import { api, pushRandomImage, type RegistryTarget, timed } from "../e2e/support";
 import { createStack, setStackConfig, StepLog, type TestStack } from "./engine";
 
 let ts: TestStack;
@@ -139,6 +139,37 @@ describe("the registry's lifecycle on the real engine", () => {
         await setConfig("registry", { deleteEnabled: true, logLevel: "info" });
         await timed("up without the debug port", () => up());
         assert.throws(() => docker("network", "inspect", `${CONTAINER}-private`), /No such network|not found/i, "the network goes with the debug port");
+    });
+
+    it("containerName renamed with the volume name following it, keepOnDestroy false: the registry keeps its volume, the image pulls, the up warns naming data.volumeName (issue 20, item 7)", async () => {
+        // The default volume name follows containerName (<containerName>-data): the dev stack's own.
+        await ts.stack.removeConfig("private-registry:data");
+        await setConfig("data", { keepOnDestroy: false });
+        await timed("up with the default volume name, not kept on destroy", () => up());
+        const out = await ts.stack.outputs();
+        const target: RegistryTarget = { host: "127.0.0.1", port: 5000, servername: "localhost", ca: String(out.caCertPem.value) };
+        const auth = { user: "admin", password: (out.passwords.value as Record<string, string>).admin };
+        const digest = await pushRandomImage(target, auth, "lifecycle/kept", "1", 200_000);
+        const accept = { accept: "application/vnd.oci.image.manifest.v1+json" };
+        const pull = async () => (await api(target, "GET", `/v2/lifecycle/kept/manifests/${digest}`, { ...auth, headers: accept })).status;
+        const renamed = "pr-lifecycle-renamed";
+        await setConfig("containerName", renamed);
+        try {
+            const steps = await timed("up with containerName renamed", () => up());
+            assert.equal(await pull(), 200, "the image pushed before the rename still pulls by digest");
+            assert.ok(
+                steps.diagnostics.some((d) => /^warning: .*data\.volumeName .*"pr-lifecycle-renamed-data".* keeps the volume "private-registry-data"/s.test(d)),
+                steps.diagnostics.join("\n"),
+            );
+            assert.equal(docker("inspect", "-f", '{{range .Mounts}}{{if eq .Destination "/var/lib/registry"}}{{.Name}}{{end}}{{end}}', renamed), VOLUME);
+            assert.equal(docker("volume", "ls", "-q", "--filter", `name=^${renamed}-data$`), "", "no new, empty volume");
+            await ts.stack.preview({ expectNoChanges: true, color: "never" });
+        } finally {
+            await ts.stack.removeConfig("private-registry:containerName");
+            await backOnFilesystem();
+        }
+        await timed("up with the dev config again", () => up());
+        assert.equal(await pull(), 200);
     });
 
     it("a registry that exits at start (2.8 on Swift whose auth URL is refused) fails the up that created it and every up after; the config put right converges", async () => {
