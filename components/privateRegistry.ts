@@ -326,6 +326,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                     secretKey: s.secretKey && secret(s.secretKey),
                     caCertPem: args.objectStore.caCertPem,
                     skipVerify: s.skipVerify,
+                    rootDirectory: s.rootDirectory,
                 },
                 deleteOnDestroy: args.objectStore.deleteBucketOnDestroy,
             },

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { type S3Target, deleteBucket, ensureBucket } from "./objectStore/s3Bucket";
+import { type S3Target, deleteBucket, ensureBucket, registryPrefix } from "./objectStore/s3Bucket";
 
 const TYPE = "private-registry:storage:StorageBucket";
 
@@ -16,28 +16,32 @@ interface BucketInputs {
     deleteOnDestroy: boolean;
 }
 
+/** The bucket's identity: its name at its endpoint (spelled as given). */
+const sameBucket = (a: S3Target, b: S3Target) => a.bucket === b.bucket && (a.endpoint ?? "") === (b.endpoint ?? "");
+
 /**
- * Creates the bucket when it is missing; a bucket that exists (with data) is adopted as is. Delete
- * removes it only when `deleteOnDestroy` was set; a new name or endpoint is another bucket, and the
- * old one is left alone the same way.
+ * Creates the bucket when it is missing; a bucket that exists (with data) is adopted as is. Never
+ * a replacement: the delete half of one would empty a bucket during a plain `up` (the "new" one
+ * being the same physical bucket under another spelling of its endpoint or region). A new name
+ * or endpoint is an update that makes sure of the new bucket and leaves the old one alone. Delete
+ * (destroy, with `deleteOnDestroy`) removes only what the registry wrote, below its root
+ * directory, and then the bucket only if this stack created it and nothing else is left in it.
  */
-const bucketProvider: pulumi.dynamic.ResourceProvider = {
+export const bucketProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: BucketInputs & { created: boolean }, news: BucketInputs) {
-        const where = (i: BucketInputs) => JSON.stringify([i.target.bucket, i.target.endpoint ?? "", i.target.region]);
-        const replaces = where(olds) !== where(news) ? ["target"] : [];
-        const changes = replaces.length > 0 || JSON.stringify(olds.target) !== JSON.stringify(news.target) || olds.deleteOnDestroy !== news.deleteOnDestroy;
-        return { changes, replaces, deleteBeforeReplace: false };
+        const changes = JSON.stringify(olds.target) !== JSON.stringify(news.target) || olds.deleteOnDestroy !== news.deleteOnDestroy;
+        return { changes, replaces: [], deleteBeforeReplace: false };
     },
     async create(inputs: BucketInputs) {
         const { created } = await ensureBucket(inputs.target);
         return { id: `${inputs.target.endpoint ?? "aws"}/${inputs.target.bucket}`, outs: { ...inputs, created } };
     },
     async update(_id: string, olds: BucketInputs & { created: boolean }, news: BucketInputs) {
-        await ensureBucket(news.target);
-        return { outs: { ...news, created: olds.created } };
+        const { created } = await ensureBucket(news.target);
+        return { outs: { ...news, created: sameBucket(olds.target, news.target) ? olds.created : created } };
     },
-    async delete(_id: string, props: BucketInputs) {
-        if (props.deleteOnDestroy) await deleteBucket(props.target);
+    async delete(_id: string, props: BucketInputs & { created?: boolean }) {
+        if (props.deleteOnDestroy) await deleteBucket(props.target, { prefix: registryPrefix(props.target.rootDirectory), bucketToo: props.created === true });
     },
 };
 

@@ -25,6 +25,8 @@ export interface S3Target {
     secretKey?: string;
     /** PEM of the CA the endpoint's certificate chains to. */
     caCertPem?: string;
+    /** The registry's `rootDirectory` in the bucket: destroy deletes only below it. */
+    rootDirectory?: string;
     skipVerify?: boolean;
 }
 
@@ -83,10 +85,22 @@ export async function ensureBucket(t: S3Target): Promise<{ created: boolean }> {
     }
 }
 
-/** Deletes every object (and version) in the bucket, then the bucket. A missing bucket is fine. */
-export async function deleteBucket(t: S3Target): Promise<{ objects: number }> {
+/**
+ * The key prefix of everything the registry writes into a bucket: `<rootDirectory>/docker/registry/`
+ * with the slashes trimmed as distribution's s3 driver trims them.
+ */
+export function registryPrefix(rootDirectory?: string): string {
+    return `${(rootDirectory ?? "").replace(/\/+$/, "")}/docker/registry/`.replace(/^\/+/, "");
+}
+
+/**
+ * Deletes every object (and version) whose key starts with `opts.prefix`, then, with
+ * `opts.bucketToo`, the bucket if nothing else is left in it. A missing bucket is fine.
+ */
+export async function deleteBucket(t: S3Target, opts: { prefix: string; bucketToo: boolean }): Promise<{ objects: number; bucketDeleted: boolean }> {
     const s3 = s3Client(t);
     let objects = 0;
+    const Prefix = opts.prefix === "" ? undefined : opts.prefix;
     try {
         const remove = async (keys: { Key: string; VersionId?: string }[]) => {
             if (keys.length === 0) return;
@@ -97,26 +111,33 @@ export async function deleteBucket(t: S3Target): Promise<{ objects: number }> {
         };
         try {
             for (let token: string | undefined, more = true; more; ) {
-                const page = await s3.send(new ListObjectsV2Command({ Bucket: t.bucket, ContinuationToken: token }));
+                const page = await s3.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix, ContinuationToken: token }));
                 await remove((page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : [])));
                 token = page.NextContinuationToken;
                 more = page.IsTruncated === true && token !== undefined;
             }
             // A versioned bucket keeps old versions and delete markers; the bucket cannot go while it has any.
             for (let keyMarker: string | undefined, versionMarker: string | undefined, more = true; more; ) {
-                const page = await s3.send(new ListObjectVersionsCommand({ Bucket: t.bucket, KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
+                const page = await s3.send(new ListObjectVersionsCommand({ Bucket: t.bucket, Prefix, KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
                 const versions = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])];
                 await remove(versions.flatMap((v) => (v.Key ? [{ Key: v.Key, VersionId: v.VersionId }] : [])));
                 keyMarker = page.NextKeyMarker;
                 versionMarker = page.NextVersionIdMarker;
                 more = page.IsTruncated === true;
             }
-            await s3.send(new DeleteBucketCommand({ Bucket: t.bucket }));
+            if (!opts.bucketToo) return { objects, bucketDeleted: false };
+            try {
+                await s3.send(new DeleteBucketCommand({ Bucket: t.bucket }));
+            } catch (e) {
+                // Objects outside the prefix are someone else's: the bucket stays for them.
+                if ((e as Error).name === "BucketNotEmpty" || status(e) === 409) return { objects, bucketDeleted: false };
+                throw e;
+            }
+            return { objects, bucketDeleted: true };
         } catch (e) {
-            if (status(e) === 404 || (e as Error).name === "NoSuchBucket") return { objects };
+            if (status(e) === 404 || (e as Error).name === "NoSuchBucket") return { objects, bucketDeleted: false };
             throw fail(t, "deleting it", e);
         }
-        return { objects };
     } finally {
         s3.destroy();
     }

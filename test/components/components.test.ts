@@ -14,6 +14,7 @@ let C: {
     RegistryUsers: typeof import("../../components/registryUsers").RegistryUsers;
     Registry: typeof import("../../components/registry").Registry;
     ClientHost: typeof import("../../components/clientHost").ClientHost;
+    bucketProvider: typeof import("../../components/storageBucket").bucketProvider;
 };
 
 before(async () => {
@@ -24,6 +25,7 @@ before(async () => {
         ...(await import("../../components/registryUsers")),
         ...(await import("../../components/registry")),
         ...(await import("../../components/clientHost")),
+        ...(await import("../../components/storageBucket")),
     };
 });
 
@@ -235,5 +237,23 @@ describe("ClientHost", () => {
             "the serialized provider carries code, no credential",
         );
         assert.equal(run.engine(DYNAMIC, "h1-config").parent, run.engine("private-registry:host:ClientHost", "h1").urn);
+    });
+});
+
+describe("StorageBucket's provider", () => {
+    it("never replaces the bucket: a new region, endpoint spelling or name is an update, so no up ever runs the old bucket's delete", async () => {
+        const target = { bucket: "images", region: "us-east-1", endpoint: "http://rgw.internal:7480", forcePathStyle: true };
+        const olds = { target, deleteOnDestroy: true, created: true };
+        for (const [what, changed] of Object.entries({
+            region: { ...target, region: "default" },
+            "endpoint spelling": { ...target, endpoint: "http://RGW.internal:7480/" },
+            "bucket name": { ...target, bucket: "images-2" },
+            "root directory": { ...target, rootDirectory: "/registry" },
+        })) {
+            const d = await C.bucketProvider.diff?.("id", olds, { target: changed, deleteOnDestroy: true });
+            assert.deepEqual([d?.changes, d?.replaces], [true, []], what);
+        }
+        const same = await C.bucketProvider.diff?.("id", olds, { target, deleteOnDestroy: true });
+        assert.equal(same?.changes, false);
     });
 });

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { HeadBucketCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { Ceph } from "../e2e/infra/ceph";
 import { isolate, REGISTRY, sshExec, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { e2eLog as log, timed } from "../e2e/support";
@@ -108,7 +108,7 @@ describe("the registry on a real Ceph RGW, on the real engine", () => {
         assert.equal(await pullOnB(image), pushed, "no image lost");
     });
 
-    it("destroy keeps the bucket and its data; a new up adopts them (the image pulls again); with deleteBucketOnDestroy the next destroy removes them", async () => {
+    it("destroy keeps the bucket and its data; a new up adopts them (the image pulls again); with deleteBucketOnDestroy the next destroy removes the registry's objects and keeps the adopted bucket with another's object", async () => {
         const objects = await objectCount();
         await timed("destroy (bucket kept)", () => ts.stack.destroy({ color: "never" }));
         assert.equal(await bucketExists(), true, "the bucket outlives the stack");
@@ -121,8 +121,13 @@ describe("the registry on a real Ceph RGW, on the real engine", () => {
             steps.changes().filter((c) => /S3Bucket/.test(c)),
             ["update pulumi-nodejs:dynamic/private-registry:S3Bucket::registry-storage-bucket"],
         );
-        await timed("destroy (bucket deleted)", () => ts.stack.destroy({ color: "never" }));
-        assert.equal(await bucketExists(), false, "asked for, the bucket and its data are gone");
+        // Another's object beside the registry's (outside docker/registry/): the bucket is shared.
+        await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "other-team/keep", Body: "theirs" }));
+        await timed("destroy (the registry's objects deleted)", () => ts.stack.destroy({ color: "never" }));
+        assert.equal(await bucketExists(), true, "the bucket this stack adopted (its second up found it) stays");
+        const left = ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key);
+        assert.deepEqual(left, ["other-team/keep"], "every object of the registry is gone, the other's is kept");
+        await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: "other-team/keep" }));
         await ts.stack.removeConfig("private-registry:objectStore");
     });
 

@@ -53,7 +53,7 @@ export async function startOnCeph(f: Partial<OnCeph>, name: string, bucket: stri
 /** Destroys the stack, deletes `bucket` and stops everything the fixture started (whatever of it started). */
 export async function stopOnCeph(f: Partial<OnCeph>, bucket: string): Promise<void> {
     if (f.ts) await f.ts.stack.destroy({ color: "never" }).catch((e) => console.error(`destroy: ${(e as Error).message}`));
-    if (f.ceph) await deleteBucket({ ...cephS3(f.ceph), bucket }).catch(() => undefined);
+    if (f.ceph) await deleteBucket({ ...cephS3(f.ceph), bucket }, { prefix: "", bucketToo: true }).catch(() => undefined);
     f.s3?.destroy();
     await f.ceph?.stop();
     stopInfra();

@@ -22,7 +22,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { deleteBucket, ensureBucket, s3Client } from "../../components/objectStore/s3Bucket";
+import { deleteBucket, ensureBucket, registryPrefix, s3Client } from "../../components/objectStore/s3Bucket";
 import bcrypt from "bcryptjs";
 import { renderHtpasswd } from "../../components/render/htpasswd";
 import { renderRegistryConfig } from "../../components/render/registryConfig";
@@ -258,7 +258,9 @@ const S3_CASES = [
 ] as const;
 
 describe("the program's S3 bucket on a real Ceph RGW (components/objectStore/s3Bucket.ts)", () => {
-    it("is created when missing, adopted with its data when it exists, and deleted with every object only when asked", { timeout: 60_000 }, async () => {
+    it("is created when missing, adopted with its data when it exists; delete takes only the objects below the registry's prefix, and the bucket only when nothing else is in it", {
+        timeout: 60_000,
+    }, async () => {
         const { ceph, s3 } = rgw();
         const target = { ...cephS3(ceph), bucket: "pr-bucket-life" };
         await assert.rejects(s3.send(new HeadBucketCommand({ Bucket: target.bucket })), "absent before");
@@ -271,9 +273,25 @@ describe("the program's S3 bucket on a real Ceph RGW (components/objectStore/s3B
             ensureBucket({ ...target, secretKey: "wrong" }),
             /s3 bucket pr-bucket-life at http:\/\/127\.0\.0\.1:\d+: checking it failed \(.*403.*\): the credentials are refused/,
         );
-        assert.deepEqual(await deleteBucket(target), { objects: 3 });
+        // Someone else's object beside the registry's, and the registry's under a root directory.
+        await s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: "other-team/keep", Body: "theirs" }));
+        await s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: "reg/docker/registry/v2/y", Body: "under /reg" }));
+        assert.equal(registryPrefix("/reg/"), "reg/docker/registry/");
+        assert.equal(registryPrefix(undefined), "docker/registry/");
+        assert.deepEqual(await deleteBucket(target, { prefix: registryPrefix("/reg"), bucketToo: false }), { objects: 1, bucketDeleted: false });
+        assert.deepEqual(
+            await deleteBucket(target, { prefix: registryPrefix(undefined), bucketToo: true }),
+            { objects: 3, bucketDeleted: false },
+            "the registry's objects go; the bucket stays for the object outside its prefix",
+        );
+        assert.deepEqual([...(await listKeys(target.bucket)).keys()], ["other-team/keep"]);
+        assert.deepEqual(await deleteBucket(target, { prefix: "", bucketToo: true }), { objects: 1, bucketDeleted: true });
         await assert.rejects(s3.send(new HeadBucketCommand({ Bucket: target.bucket })), "gone after");
-        assert.deepEqual(await deleteBucket(target), { objects: 0 }, "deleting a missing bucket is fine");
+        assert.deepEqual(
+            await deleteBucket(target, { prefix: "", bucketToo: true }),
+            { objects: 0, bucketDeleted: false },
+            "deleting a missing bucket is fine",
+        );
     });
 });
 
