@@ -17,7 +17,18 @@ import {
     dockerInfoChecks,
     runtimesFor,
 } from "./runtimes";
-import { type DaemonAction, type ServiceRestart, parseProbe, parseSnapshot, renderCommit, renderProbe, renderSnapshot, renderUnlock, shQuote } from "./shell";
+import {
+    CONTAINERD_SERVES_CRI,
+    type DaemonAction,
+    type ServiceRestart,
+    parseProbe,
+    parseSnapshot,
+    renderCommit,
+    renderProbe,
+    renderSnapshot,
+    renderUnlock,
+    shQuote,
+} from "./shell";
 
 /** Runs a script on the host (`sh -s`, the script on stdin). */
 export type Run = (script: string) => Promise<{ stdout: string; stderr: string; code: number }>;
@@ -107,7 +118,9 @@ export async function reconcile(run: Run, owner: string, wants: ClientWants | un
         const intent = intentLedger(owner, previous, p.ledger);
         const daemon = daemonAction(p.changedDocs[PATHS.daemonJson], p.writes.find((w) => w.path === PATHS.daemonJson)?.state, probe, where);
         const restarts: ServiceRestart[] = [];
-        if (p.changedDocs[PATHS.containerdConfig]) restarts.push({ service: "containerd", reason: `${PATHS.containerdConfig} changed` });
+        if (p.changedDocs[PATHS.containerdConfig]) {
+            restarts.push({ service: "containerd", reason: `${PATHS.containerdConfig} changed`, serving: CONTAINERD_SERVES_CRI });
+        }
         if (p.changedDocs[PATHS.buildkitConfig]) restarts.push({ service: "buildkit", reason: `${PATHS.buildkitConfig} changed` });
         for (const f of [PATHS.k3sRegistries, PATHS.rke2Registries]) {
             if (!p.changedDocs[f]) continue;
@@ -166,7 +179,9 @@ function containerdConfig(
             throw hostError(`${where}: ${(e as Error).message}`);
         }
     }
-    return containerdConfigItems(probe, doc);
+    const found = containerdConfigItems(probe, doc);
+    if (found.problem) throw hostError(`${where}: ${found.problem}`);
+    return found;
 }
 
 /**

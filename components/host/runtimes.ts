@@ -206,7 +206,7 @@ export function desiredItems(wants: ClientWants, runtimes: Runtime[], probe: Pro
  * `certs.d` already or when containerd 2.x's default (which does) applies; a note when the
  * operator set another folder or the file is schema version 1.
  */
-export function containerdConfigItems(probe: Probe, live: Record<string, unknown> | undefined): { items: DesiredItem[]; note?: string } {
+export function containerdConfigItems(probe: Probe, live: Record<string, unknown> | undefined): { items: DesiredItem[]; note?: string; problem?: string } {
     const file = PATHS.containerdConfig;
     const major = probe.containerdMajor ?? 1;
     const declared = live?.version;
@@ -221,9 +221,34 @@ export function containerdConfigItems(probe: Probe, live: Record<string, unknown
             : { items: [], note: `${file} sets config_path to ${current}: containerd's CRI does not read ${PATHS.containerdCerts}; add it there` };
     }
     if (major >= 2 && current === undefined) return { items: [] };
+    const refused = legacyRegistryKeys(live, path.slice(0, -1));
+    if (refused.length > 0) {
+        return {
+            items: [],
+            problem: `${file} sets ${refused.join(" and ")}, which containerd refuses beside config_path (its CRI plugin would not load, and a Kubernetes node would go NotReady); move those entries to ${PATHS.containerdCerts}/<host>/hosts.toml files and remove them, or leave containerd out of clients[].runtimes`,
+        };
+    }
     const items: DesiredItem[] = [{ kind: "key", file, format: "toml", path, value: PATHS.containerdCerts }];
     if (declared === undefined) items.push({ kind: "key", file, format: "toml", path: ["version"], value: version });
     return { items };
+}
+
+/**
+ * The keys of the CRI registry section (at `registry`, the path's parents) that containerd refuses
+ * once config_path is set: `mirrors`, and the TLS of any `configs` entry (its criconfig validation).
+ */
+function legacyRegistryKeys(live: Record<string, unknown> | undefined, registry: string[]): string[] {
+    let section: unknown = live;
+    for (const k of registry) section = section && typeof section === "object" ? (section as Record<string, unknown>)[k] : undefined;
+    if (!section || typeof section !== "object") return [];
+    const at = (k: string) => `${registry.map((p) => (p.includes(".") ? JSON.stringify(p) : p)).join(".")}.${k}`;
+    const { mirrors, configs } = section as Record<string, unknown>;
+    const out: string[] = [];
+    if (mirrors && typeof mirrors === "object" && Object.keys(mirrors).length > 0) out.push(at("mirrors"));
+    if (configs && typeof configs === "object") {
+        for (const [host, c] of Object.entries(configs)) if (c && typeof c === "object" && "tls" in c) out.push(at(`configs.${JSON.stringify(host)}.tls`));
+    }
+    return out;
 }
 
 /**

@@ -214,7 +214,13 @@ export interface DaemonAction {
 export interface ServiceRestart {
     service: string;
     reason: string;
+    /** A shell condition that holds once the service serves again with the new file (beyond being active). */
+    serving?: string;
 }
+
+/** containerd serves CRI: its CRI plugin loaded (it does not when it refuses its registry config). ctr ships with containerd. */
+export const CONTAINERD_SERVES_CRI =
+    '{ ! command -v ctr >/dev/null 2>&1 || ctr plugins ls 2>/dev/null | awk \'$1 == "io.containerd.grpc.v1" && $2 == "cri" { print $NF }\' | grep -qx ok; }';
 
 /** `$p` := the host path (through a symlink to its target when `follow`): a structured file is edited where it lives. */
 const locate = (path: string, follow: boolean) => `p="$R"${shQuote(path)}; ${follow ? 'if [ -L "$p" ]; then p=$(readlink -f "$p"); fi; ' : ""}`;
@@ -327,16 +333,37 @@ export function renderCommit(p: {
         ...p.rmdirs.map((m) => `rmdir "$R"${shQuote(m)} 2>/dev/null || true`),
         ...ledger(p.final),
         ...(d ? daemonControl(d, undoLines(p)) : []),
-        ...p.restarts.flatMap((r) => [
-            `if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet ${shQuote(r.service)} 2>/dev/null; then`,
-            `  echo ${shQuote(`private-registry: restarting ${r.service} (${r.reason})`)}; systemctl restart ${shQuote(r.service)}`,
-            `else echo ${shQuote(`private-registry: ${r.service} is not an active service: ${r.reason}, in force when it starts`)}; fi`,
-        ]),
+        ...p.restarts.flatMap((r) => serviceRestart(r, p.where, undoLines(p))),
         // An empty ledger leaves nothing of ours behind.
         ...(Object.keys(p.final.entries).length === 0 && Object.keys(p.final.dirs).length === 0
             ? [`rm -f "$R"${shQuote(LEDGER)}`, releaseLock(p.lock), `rmdir "$R"${shQuote(STATE_DIR)} 2>/dev/null || true`]
             : []),
     );
+}
+
+/**
+ * Restarts an active service on its new file, then waits until it is active and serving again;
+ * if it does not come back, every write of this run is undone, the service restarted on the old
+ * files, and the step fails naming the host.
+ */
+function serviceRestart(r: ServiceRestart, where: string, undo: string[]): string[] {
+    const svc = shQuote(r.service);
+    const up = `systemctl is-active --quiet ${svc}${r.serving ? ` && ${r.serving}` : ""}`;
+    return [
+        `if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet ${svc} 2>/dev/null; then`,
+        `  echo ${shQuote(`private-registry: restarting ${r.service} (${r.reason})`)}; systemctl restart ${svc} || true`,
+        "  n=0; ok=1",
+        `  until { ${up}; } >/dev/null 2>&1; do n=$((n+1)); if [ "$n" -ge 40 ]; then ok=0; break; fi; sleep 0.5; done`,
+        '  if [ "$ok" = 0 ]; then',
+        `    echo ${shQuote(`private-registry: ${where}: ${r.service} did not come back serving after ${r.reason}; putting every file of this step back as it was`)} >&2`,
+        ...undo.map((l) => `    ${l}`),
+        `    systemctl restart ${svc} || true`,
+        `    n=0; until systemctl is-active --quiet ${svc}; do n=$((n+1)); [ "$n" -ge 60 ] && break; sleep 0.5; done`,
+        `    echo ${shQuote(`private-registry: ${where}: the host is as it was before this step; see journalctl -u ${r.service} for why it refused the new file`)} >&2`,
+        "    exit 1",
+        "  fi",
+        `else echo ${shQuote(`private-registry: ${r.service} is not an active service: ${r.reason}, in force when it starts`)}; fi`,
+    ];
 }
 
 function undoLines(p: Parameters<typeof renderCommit>[0]): string[] {

@@ -463,6 +463,61 @@ describe("client hosts: every change owned item by item, undone exactly", () => 
         assert.deepEqual(h.tree(), before);
     });
 
+    it("containerd 1.x whose config.toml has registry.mirrors or a configs TLS entry: refused naming host, file and key before anything is written; an auth-only configs entry is fine (issue 20, item 2)", async () => {
+        const cri = '[plugins."io.containerd.grpc.v1.cri".registry';
+        const refused = {
+            mirrors: [
+                `version = 2\n\n${cri}.mirrors."docker.io"]\nendpoint = ["https://mirror.example"]\n`,
+                /registry\.mirrors, which containerd refuses beside config_path/,
+            ],
+            "configs TLS": [
+                `version = 2\n\n${cri}.configs."other.example".tls]\nca_file = "/etc/ca.pem"\n`,
+                /configs\."other\.example"\.tls, which containerd refuses/,
+            ],
+        } as const;
+        for (const [what, [toml, message]] of Object.entries(refused)) {
+            const h = host(["containerd"]);
+            h.command("containerd", 'echo "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+b1"');
+            h.write("/etc/containerd/config.toml", toml);
+            const before = h.tree();
+            await assert.rejects(reconcile(h.run, "o", wants({ daemonJson: {}, login: undefined }), "n (h)"), (e: Error) => {
+                assert.equal(e.name, "HostError", what);
+                assert.match(e.message, /^n \(h\): \/etc\/containerd\/config\.toml sets plugins\."io\.containerd\.grpc\.v1\.cri"\./, what);
+                assert.match(e.message, message, what);
+                return true;
+            });
+            assert.deepEqual(h.tree(), before, `${what}: nothing written`);
+        }
+        const h = host(["containerd"]);
+        h.command("containerd", 'echo "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+b1"');
+        h.write("/etc/containerd/config.toml", `version = 2\n\n${cri}.configs."other.example".auth]\nusername = "u"\n`);
+        await reconcile(h.run, "o", wants({ daemonJson: {}, login: undefined }), "n (h)");
+        assert.match(h.read("/etc/containerd/config.toml"), /config_path = "\/etc\/containerd\/certs\.d"/);
+    });
+
+    it("containerd that does not come back serving CRI after its restart: every file of the step is put back, containerd restarted on them, and the step fails naming the host", async () => {
+        const h = host(["containerd"]);
+        h.command("containerd", 'echo "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+b1"');
+        const restarts = `${h.root}.restarts`;
+        h.command("systemctl", `case "$1" in is-active) exit 0 ;; restart) echo "$2" >> '${restarts}' ;; esac`);
+        // A CRI plugin that failed to load, as containerd lists it.
+        h.command("ctr", 'echo "TYPE                   ID   PLATFORMS    STATUS"; echo "io.containerd.grpc.v1  cri  linux/amd64  error"');
+        const before = h.tree();
+        const run = (s: string) => h.run(s.replace(/-ge 40 \]/g, "-ge 2 ]"));
+        await assert.rejects(reconcile(run, "o", wants({ daemonJson: {}, login: undefined }), "n (h)"), (e: Error) => {
+            assert.match(e.message, /n \(h\): containerd did not come back serving after \/etc\/containerd\/config\.toml changed/);
+            assert.match(e.message, /the host is as it was before this step/);
+            return true;
+        });
+        assert.deepEqual(h.tree(), before);
+        assert.equal(fs.readFileSync(restarts, "utf8"), "containerd\ncontainerd\n", "restarted on the new file, then again on the old one");
+        fs.rmSync(restarts);
+        // Serving CRI: the same step goes through.
+        h.command("ctr", 'echo "io.containerd.grpc.v1  cri  linux/amd64  ok"');
+        await reconcile(run, "o", wants({ daemonJson: {}, login: undefined }), "n (h)");
+        assert.match(h.read("/etc/containerd/config.toml"), /config_path/);
+    });
+
     it("containerd: an operator's config.toml gets our key and comes back byte for byte; 2.x's default needs nothing; another folder is reported", async () => {
         const h = host(["containerd"]);
         h.command("containerd", 'echo "containerd containerd.io 1.7.25 bcc810d6b9066471b0b6fa75f557a15a1cbf31bb"');
