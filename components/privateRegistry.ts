@@ -365,8 +365,8 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                         hostKey: c.hostKey,
                         privateKey: c.privateKey?.reveal(),
                         privateKeyPassword: c.privateKeyPassword?.reveal(),
-                        // `true`: the agent of the process that runs \`pulumi up\`.
-                        agent: c.sshAgent === true ? process.env.SSH_AUTH_SOCK : c.sshAgent,
+                        // `true`: the agent of the process that runs each step, resolved there.
+                        agent: c.sshAgent,
                         proxy: c.proxy,
                         sudo: c.sudo,
                     },

@@ -21,8 +21,11 @@ export interface SshTarget {
 export interface SshLogin {
     privateKey?: string;
     privateKeyPassword?: string;
-    /** The ssh-agent socket. */
-    agent?: string;
+    /**
+     * The ssh-agent socket; `true`: `$SSH_AUTH_SOCK` of the process that opens the session, so the
+     * state holds no login's socket path and a destroy from another login reaches the host too.
+     */
+    agent?: string | true;
 }
 
 /** Everything to open a session. */
@@ -49,7 +52,7 @@ function config(t: SshTarget, login: SshLogin, timeout: number, onMismatch: (got
         readyTimeout: timeout * 1000,
         privateKey: login.privateKey,
         passphrase: login.privateKeyPassword,
-        agent: login.agent,
+        agent: login.agent === true ? undefined : login.agent,
         keepaliveInterval: 10_000,
     };
     if (t.hostKey) {
@@ -86,7 +89,13 @@ function connect(c: ConnectConfig, t: SshTarget, mismatch: () => string | undefi
 /** Opens the session (through the bastion when there is one). Close it with `close()`. */
 export async function openSsh(conn: SshConnection): Promise<{ run: Run; close: () => void }> {
     const timeout = conn.timeout ?? 20;
-    const login: SshLogin = { privateKey: conn.privateKey, privateKeyPassword: conn.privateKeyPassword, agent: conn.agent };
+    const agent = conn.agent === true ? process.env.SSH_AUTH_SOCK : conn.agent;
+    if (conn.agent === true && !agent) {
+        throw new Error(
+            `${where(conn)}: sshAgent is true, but SSH_AUTH_SOCK is not set where pulumi runs: start ssh-agent (eval "$(ssh-agent)"; ssh-add) or give the socket's path`,
+        );
+    }
+    const login: SshLogin = { privateKey: conn.privateKey, privateKeyPassword: conn.privateKeyPassword, agent };
     let bastion: Client | undefined;
     let proxyMismatch: string | undefined;
     let mismatch: string | undefined;

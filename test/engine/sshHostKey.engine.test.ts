@@ -167,4 +167,54 @@ describe("client hosts reached only when they show the pinned host key", () => {
         assert.ok(exists(hostC, CA), "host-c (passphrase key, through host-a) is configured");
         assert.ok(fromA() > 0, "host-c was reached from host-a");
     });
+
+    it("sshAgent: true is $SSH_AUTH_SOCK where each step runs: host-b removed from another login (another agent socket, the first one gone) is still undone (issue 20, item 10)", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-ssh-agents-"));
+        const key = path.join(dir, "id");
+        fs.writeFileSync(key, infra.sshKey.privateKeyPem, { mode: 0o600 });
+        const startAgent = async (socket: string) => {
+            const a = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
+            for (let i = 0; i < 50 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 100));
+            execFileSync("ssh-add", ["-q", key], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: "ignore" });
+            return a;
+        };
+        // The login's environment: the CLI's (and so the providers') and this process's, where the
+        // inline program runs, as a user's shell gives both to `pulumi up`.
+        const workspaceEnv = (ts.stack.workspace as unknown as { envVars: Record<string, string> }).envVars;
+        const login = (socket: string | undefined) => {
+            if (socket === undefined) {
+                delete workspaceEnv.SSH_AUTH_SOCK;
+                delete process.env.SSH_AUTH_SOCK;
+            } else {
+                workspaceEnv.SSH_AUTH_SOCK = socket;
+                process.env.SSH_AUTH_SOCK = socket;
+            }
+        };
+        await ts.stack.removeConfig("private-registry:sshPrivateKey");
+        const first = path.join(dir, "first.sock");
+        const firstAgent = await startAgent(first);
+        login(first);
+        const second = path.join(dir, "second.sock");
+        const secondAgent = await startAgent(second);
+        try {
+            // The stack has no sshPrivateKey since the test above: host-a keeps its own key.
+            const withKey = { ...clientA(), privateKey: infra.sshKey.privateKeyPem };
+            const setSecretClients = (clients: Record<string, unknown>[]) =>
+                ts.stack.setConfig("private-registry:clients", { value: JSON.stringify(clients), secret: true });
+            await setSecretClients([withKey, { name: "host-b", host: hostB.ip, sudo: true, login: "puller", hostKey: keys.b, sshAgent: true }]);
+            await timed("up: host-b through the agent at $SSH_AUTH_SOCK", () => up());
+            assert.ok(exists(hostB, CA), "host-b is configured through the first agent");
+            // The operator's next login: the first agent is gone, another socket is in SSH_AUTH_SOCK.
+            firstAgent.kill();
+            fs.rmSync(first, { force: true });
+            login(second);
+            await setSecretClients([withKey]);
+            await timed("up: host-b removed, from the second login", () => up());
+            assert.ok(!exists(hostB, CA), "host-b's changes were undone over the second agent");
+        } finally {
+            firstAgent.kill();
+            secondAgent.kill();
+            login(undefined);
+        }
+    });
 });
