@@ -58,6 +58,12 @@ export class GcScheduler extends pulumi.ComponentResource {
                 ...memoryLimit(64),
                 // No network: it talks to the Docker socket only.
                 networkMode: "none",
+                readOnly: true,
+                tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=16m" },
+                // The docker CLI's config directory, on the tmpfs.
+                envs: ["HOME=/tmp"],
+                // Root for the socket, and only what its cp and mv on the registry's files need.
+                capabilities: { drops: ["ALL"], adds: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"] },
             },
             { ...child, dependsOn: args.waitFor },
         );

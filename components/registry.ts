@@ -289,6 +289,8 @@ export class Registry extends pulumi.ComponentResource {
                               : undefined,
                         network: config.storage.driver === "filesystem" ? "none" : (network?.name ?? args.networks?.[0]?.name ?? "bridge"),
                         runAs,
+                        memoryMb: args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb,
+                        pidsLimit,
                         intervalSeconds: g.intervalHours * 3600,
                         deleteUntagged: g.deleteUntagged,
                     },

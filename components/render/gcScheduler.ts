@@ -30,10 +30,25 @@ export interface GcSchedulerModel {
     /** A network for the one-shot container (an object store's); `none` for filesystem storage. */
     network: string;
     runAs: { uid: number; gid: number };
+    /** The one-shot container's limits: the registry's own memory (MiB) and process count. */
+    memoryMb: number;
+    pidsLimit: number;
     intervalSeconds: number;
     deleteUntagged: boolean;
     /** Where the files volume is mounted in the scheduler. Defaults to {@link GC_FILES}.mount. */
     filesDir?: string;
+}
+
+/** The registry container's hardening, for the one-shot `garbage-collect` container. */
+function hardening(m: GcSchedulerModel): string {
+    return [
+        "--read-only",
+        "--tmpfs /tmp:rw,noexec,nosuid,nodev,size=64m",
+        "--cap-drop ALL",
+        "--security-opt no-new-privileges:true",
+        `--pids-limit ${m.pidsLimit}`,
+        `--memory ${m.memoryMb}m --memory-swap ${m.memoryMb}m`,
+    ].join(" ");
 }
 
 /** The scheduler's script (for `sh -c`). */
@@ -57,7 +72,7 @@ export function gcSchedulerScript(m: GcSchedulerModel): string {
         `  cp -p ${f(GC_FILES.config)} ${f(GC_FILES.saved)} && cp -p ${f(GC_FILES.readOnly)} ${f(`${GC_FILES.config}.tmp`)} && mv -f ${f(`${GC_FILES.config}.tmp`)} ${f(GC_FILES.config)} || return 1`,
         "  if restart_all; then",
         `    log "garbage-collect${m.deleteUntagged ? " --delete-untagged" : ""}"`,
-        `    docker run --rm --network ${shQuote(m.network)} --user ${m.runAs.uid}:${m.runAs.gid} ${mounts.join(" ")} ${shQuote(m.image)} garbage-collect${m.deleteUntagged ? " --delete-untagged" : ""} ${shQuote(m.configPath)} 2>&1 | tail -n 3`,
+        `    docker run --rm --network ${shQuote(m.network)} --user ${m.runAs.uid}:${m.runAs.gid} ${hardening(m)} ${mounts.join(" ")} ${shQuote(m.image)} garbage-collect${m.deleteUntagged ? " --delete-untagged" : ""} ${shQuote(m.configPath)} 2>&1 | tail -n 3`,
         "  fi",
         "  put_back",
         '  log "read-write"',
