@@ -44,6 +44,13 @@ describe("ignoreMonitorTerminating", () => {
         assert.deepEqual([r.pass, r.fail], [2, 0], r.out);
     });
 
+    it("drops a RunError the inline program threw (the SDK printed it as the operation's error)", () => {
+        const r = runTests(
+            `it("run error", async () => { setTimeout(() => Promise.reject(Object.assign(new Error("invalid stack configuration"), { __pulumiRunError: true })), 10); await new Promise((r) => setTimeout(r, 100)); });`,
+        );
+        assert.deepEqual([r.pass, r.fail], [1, 0], r.out);
+    });
+
     it("lets every other unhandled rejection fail the test", () => {
         const r = runTests(`it("other", async () => { ${later("something else")} });`);
         assert.equal(r.fail, 1, r.out);

@@ -5,6 +5,7 @@
 import * as crypto from "node:crypto";
 import * as https from "node:https";
 import * as tls from "node:tls";
+import { pack } from "tar-stream";
 
 /** A response from the registry API. */
 export interface ApiResponse {
@@ -62,8 +63,22 @@ export function api(
     });
 }
 
+/** A tar holding one file. */
+function tarOf(name: string, data: Buffer): Promise<Buffer> {
+    const p = pack();
+    const chunks: Buffer[] = [];
+    const done = new Promise<Buffer>((resolve, reject) => {
+        p.on("data", (c: unknown) => chunks.push(c as Buffer));
+        p.on("end", () => resolve(Buffer.concat(chunks)));
+        p.on("error", reject);
+    });
+    p.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data);
+    p.finalize();
+    return done;
+}
+
 /**
- * Pushes a one-layer image of `layerBytes` random bytes through the registry API (blob uploads,
+ * Pushes a one-layer image of `layerBytes` random bytes (in a tar) through the registry API (blob uploads,
  * then the manifest under `tag`); returns the manifest's digest.
  */
 export async function pushRandomImage(
@@ -86,7 +101,8 @@ export async function pushRandomImage(
         });
         if (put.status !== 201) throw new Error(`upload: ${put.status} ${put.body}`);
     };
-    const layer = crypto.randomBytes(layerBytes);
+    // A real layer: a tar of one file of random bytes, so that a client's pull can unpack it.
+    const layer = await tarOf("data", crypto.randomBytes(layerBytes));
     const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [digest(layer)] } }));
     await upload(layer);
     await upload(config);

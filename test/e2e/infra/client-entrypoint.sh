@@ -1,5 +1,6 @@
 #!/bin/sh
-# Entry point of a client-host container: its own sshd and Docker daemon, no systemd.
+# Entry point of a client-host container: its own sshd and Docker daemon (or, with
+# CLIENT_RUNTIME=containerd, containerd alone), no systemd.
 # The authorized key comes from $AUTHORIZED_KEY. dockerd starts first, so that "SSH answers"
 # means "this host's Docker is ready".
 set -eu
@@ -22,6 +23,19 @@ else
   # --bridge=none and --iptables=false: a client's daemon must never touch a network it did not make.
   echo "--storage-driver=vfs --iptables=false --bridge=none --ip-masq=false" > /etc/dockerd.flags
 fi
+if [ "${CLIENT_RUNTIME:-docker}" = containerd ]; then
+  # A containerd-only host (a Kubernetes node's runtime): containerd as its own service, no dockerd.
+  echo containerd > /etc/client-runtime
+  containerd </dev/null >>/var/log/containerd.log 2>&1 &
+  i=0
+  until ctr version >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ "$i" -gt 60 ]; then echo "containerd did not start" >&2; cat /var/log/containerd.log >&2; exit 1; fi
+    sleep 0.5
+  done
+  exec /usr/sbin/sshd -D -e
+fi
+echo docker > /etc/client-runtime
 # shellcheck disable=SC2046
 dockerd $(cat /etc/dockerd.flags) </dev/null >/var/log/dockerd.log 2>&1 &
 i=0

@@ -27,6 +27,8 @@ export interface TestHost {
     ip: string;
     /** A replica host: its Docker daemon runs containers (publishing ports on `ip`). */
     serves?: boolean;
+    /** A containerd-only client host: containerd runs as its own service, no dockerd. */
+    containerdOnly?: boolean;
 }
 
 /** Everything the suite created. */
@@ -148,7 +150,11 @@ export function cleanup(): void {
  * Creates the network and `count` client hosts (`host-a`, `host-b`, …), then `servers` replica
  * hosts (the letters after), ready for SSH.
  */
-export async function startInfra(count: number, log: (m: string) => void = () => undefined, opts: { servers?: number } = {}): Promise<TestInfra> {
+export async function startInfra(
+    count: number,
+    log: (m: string) => void = () => undefined,
+    opts: { servers?: number; containerdOnly?: string[] } = {},
+): Promise<TestInfra> {
     cleanup();
     const key = privateKey({ algorithm: "RSA", rsaBits: 2048 });
     const sshKey = { privateKeyPem: String(key.outputs.privateKeyPem), publicKeyOpenssh: String(key.outputs.publicKeyOpenssh).trim() };
@@ -169,7 +175,14 @@ export async function startInfra(count: number, log: (m: string) => void = () =>
     for (let i = 0; i < count + (opts.servers ?? 0); i++) {
         const letter = String.fromCharCode(97 + i);
         const serves = i >= count;
-        const host = { name: `host-${letter}`, container: `pr-e2e-host-${letter}`, ip: `10.231.77.${11 + i}`, ...(serves ? { serves } : {}) };
+        const containerdOnly = opts.containerdOnly?.includes(`host-${letter}`) === true;
+        const host = {
+            name: `host-${letter}`,
+            container: `pr-e2e-host-${letter}`,
+            ip: `10.231.77.${11 + i}`,
+            ...(serves ? { serves } : {}),
+            ...(containerdOnly ? { containerdOnly } : {}),
+        };
         docker(
             "run",
             "-d",
@@ -191,6 +204,7 @@ export async function startInfra(count: number, log: (m: string) => void = () =>
             ...capabilityArgs(serves),
             // A replica host's containers reach the test network through NAT in its namespace.
             ...(serves ? ["--sysctl", "net.ipv4.ip_forward=1", "-e", `SERVE_BIP=10.232.${i}.1/24`] : []),
+            ...(containerdOnly ? ["-e", "CLIENT_RUNTIME=containerd"] : []),
             "--security-opt",
             "seccomp=unconfined",
             "--security-opt",
@@ -204,13 +218,16 @@ export async function startInfra(count: number, log: (m: string) => void = () =>
         isolate(host.container);
         hosts.push(host);
     }
-    // Ready when SSH answers and the host's own dockerd answers (it starts before sshd).
+    // Ready when SSH answers and the host's own dockerd (or containerd) answers (it starts before sshd).
     await Promise.all(
         hosts.map(async (h) => {
             const deadline = Date.now() + 60_000;
             for (;;) {
                 try {
-                    await runRemote({ host: h.ip, privateKey: sshKey.privateKeyPem, dialErrorLimit: 0, perDialTimeout: 3 }, "docker info >/dev/null");
+                    await runRemote(
+                        { host: h.ip, privateKey: sshKey.privateKeyPem, dialErrorLimit: 0, perDialTimeout: 3 },
+                        h.containerdOnly ? "ctr version >/dev/null" : "docker info >/dev/null",
+                    );
                     return;
                 } catch (e) {
                     if (Date.now() > deadline) throw new Error(`${h.name} did not become ready: ${(e as Error).message}\n${docker("logs", h.container)}`);
