@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { BALANCER_LABEL } from "./render/dockerCli";
 import { type Backend, HAPROXY_CONFIG_PATH, type HealthCheck, renderHaproxyConfig } from "./render/haproxy";
 import { memoryLimit, serviceContainer } from "./serviceContainer";
 
@@ -47,6 +48,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
             args,
             {
                 command: ["haproxy", "-W", "-db", "-f", HAPROXY_CONFIG_PATH],
+                labels: [BALANCER_LABEL],
                 // Uploaded before start, so the root filesystem stays writable (the docker API
                 // refuses uploads into a read-only one); the file holds no secret.
                 uploads: [{ file: HAPROXY_CONFIG_PATH, content: this.config }],

@@ -219,6 +219,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 config: registryConfigDraft({ ...args, tls: pki ? { minimumTls: pki.minimumTls } : undefined, htpasswd: true }),
                 image: args.image,
                 imageArchive: args.imageArchive ? { path: args.imageArchive, docker: args.docker } : undefined,
+                dockerHost: args.docker,
                 keepImage: args.keepImage,
                 containerName: args.containerName,
                 bindAddress: args.bindAddress,

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { listenPort, registryConfigProblems, renderRegistryConfig } from "./render/registryConfig";
 import type { DockerHostSettings } from "../settings/types";
-import { dockerCliEnv } from "./render/dockerCli";
+import { dockerCliEnv, renderRetireBalancer } from "./render/dockerCli";
 import { GC_FILES } from "./render/gcScheduler";
 import { FILES_DIR, renderImageLoad, type RunAs } from "./render/registryFiles";
 import { CONTAINER_PATHS, type RegistryConfigDraft, redisCacheName, withHttpSecret } from "./render/registryModel";
@@ -29,6 +29,11 @@ export interface RegistryArgs {
      * host's with `replicaHosts`) when the image is not there: for sites with no registry to pull from.
      */
     imageArchive?: { path: string; docker: DockerHostSettings };
+    /**
+     * The component's Docker host, for the docker CLI: with one replica there, a load balancer left
+     * from several replicas is removed before the registry takes its port. Unset: no such step.
+     */
+    dockerHost?: DockerHostSettings;
     /**
      * One replica on each of these Docker hosts (their providers given), instead of replicas on the
      * component's own host; the balancer stays there and reaches them at `address:port`.
@@ -250,6 +255,19 @@ export class Registry extends pulumi.ComponentResource {
                       ],
                   }));
 
+        // From several replicas to one: the balancer holds the port and addresses the single
+        // registry takes, and the engine deletes what left the program only at the end of the up.
+        const retired =
+            remote.length === 0 && replicas === 1 && args.dockerHost
+                ? new command.local.Command(
+                      `${name}-balancer-retired`,
+                      {
+                          create: renderRetireBalancer(),
+                          environment: { ...dockerCliEnv(args.dockerHost.host, args.dockerHost.sshOpts), BALANCER: `${args.containerName}-lb` },
+                      },
+                      child,
+                  )
+                : undefined;
         const template: ReplicaTemplate = {
             restartOnChange,
             liveReload,
@@ -258,7 +276,7 @@ export class Registry extends pulumi.ComponentResource {
             fsData,
             port,
             debugPort,
-            waitFor: [...(args.waitFor ?? []), ...(redis ? [redis.container] : [])],
+            waitFor: [...(args.waitFor ?? []), ...(redis ? [redis.container] : []), ...(retired ? [retired] : [])],
         };
         const containers: docker.Container[] = [];
         const placed = placements.map((p) => {

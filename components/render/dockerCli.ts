@@ -50,3 +50,21 @@ export function dockerCliCommand(
     // Not `exec docker`: the shell stays to remove the wrapper when docker ends, with docker's status.
     return { file: "/bin/sh", args: ["-c", `set -eu\n${renderSshWrapper()}\ndocker "$@"`, "sh", ...args], env };
 }
+
+/** The label the program's load balancer container carries, so that nothing else of that name is ever removed for it. */
+export const BALANCER_LABEL = { label: "private-registry.role", value: "balancer" } as const;
+
+/**
+ * Removes the program's load balancer container `$BALANCER` (by name and {@link BALANCER_LABEL})
+ * when one is there: going from several replicas to one, the single registry takes the endpoint's
+ * port and addresses, which the balancer holds until the engine deletes it at the end of the `up`.
+ * The engine's later delete finds it gone, which the docker provider accepts.
+ */
+export function renderRetireBalancer(): string {
+    return [
+        "set -eu",
+        renderSshWrapper(),
+        `id=$(docker ps -aq --filter "name=^/$BALANCER\$" --filter "label=${BALANCER_LABEL.label}=${BALANCER_LABEL.value}")`,
+        'if [ -n "$id" ]; then docker rm -f "$id" >/dev/null; echo "private-registry: removed the load balancer $BALANCER: the single registry takes its port"; fi',
+    ].join("\n");
+}

@@ -320,6 +320,18 @@ describe("PrivateRegistry on prod-like settings", () => {
         const lbDeps = run.engine(T.container, "registry-registry-lb-container").dependencies;
         for (const c of ["registry-registry-container", "registry-registry-container-2"])
             assert.ok(lbDeps.includes(run.engine(T.container, c).urn), `after ${c}`);
+        assert.deepEqual(lb.inputs.labels, [{ label: "private-registry.role", value: "balancer" }], "the balancer is marked as the program's");
+        assert.equal(run.ofType("command:local:Command").filter((c) => c.name.endsWith("-balancer-retired")).length, 0, "nothing to retire with replicas");
+    });
+
+    it("one replica: a balancer left from several replicas is removed (by name and label) before the registry takes its port", async () => {
+        await deploy(devSettings({ networks: [{ name: "edge", ipv4Address: "10.1.2.3", aliases: ["registry.example"] }] }));
+        const retire = run.get("command:local:Command", "registry-registry-balancer-retired");
+        assert.equal(retire.inputs.environment.BALANCER, "private-registry-lb");
+        assert.equal(retire.inputs.environment.DOCKER_HOST, "unix:///var/run/docker.sock");
+        assert.match(retire.inputs.create, /docker ps -aq --filter "name=\^\/\$BALANCER\$" --filter "label=private-registry\.role=balancer"/);
+        const deps = run.engine(T.container, "registry-registry-container").dependencies;
+        assert.ok(deps.includes(run.engine("command:local:Command", "registry-registry-balancer-retired").urn), "the registry container waits for it");
     });
 
     it("replicaHosts: one replica on each Docker host with its own provider, image and files, published there; the balancer on the stack's host checks each at its address over TLS", async () => {

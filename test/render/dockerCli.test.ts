@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { dockerCliCommand, dockerCliEnv } from "../../components/render/dockerCli";
+import { dockerCliCommand, dockerCliEnv, renderRetireBalancer } from "../../components/render/dockerCli";
 import { renderImageLoad } from "../../components/render/registryFiles";
 
 /** A folder with the stand-ins, first on PATH; `ssh` writes each argument on its own line to `args`. */
@@ -91,5 +91,41 @@ describe("docker CLI with a host's ssh arguments", () => {
         assert.equal(r.status, 0, r.stderr);
         assert.deepEqual(r.recorded?.slice(0, 2), ["-i", "/k"]);
         assert.deepEqual(r.left, []);
+    });
+});
+
+describe("retiring a balancer left from several replicas (renderRetireBalancer)", () => {
+    /** Runs the script with a stand-in docker that lists `listed` for its ps and records every call. */
+    function retire(listed: string) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "retire-"));
+        const calls = path.join(dir, "calls");
+        fs.writeFileSync(
+            path.join(dir, "docker"),
+            `#!/bin/sh\necho "$*" >> ${JSON.stringify(calls)}\n[ "$1" = ps ] && printf '%s' ${JSON.stringify(listed)}\nexit 0\n`,
+            {
+                mode: 0o755,
+            },
+        );
+        const r = spawnSync("sh", ["-c", renderRetireBalancer()], {
+            env: { PATH: `${dir}:/usr/bin:/bin`, BALANCER: "reg-lb", ...dockerCliEnv("unix:///var/run/docker.sock", []) },
+            encoding: "utf8",
+        });
+        const recorded = fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").trim().split("\n") : [];
+        fs.rmSync(dir, { recursive: true, force: true });
+        return { ...r, recorded };
+    }
+
+    it("removes the container of that name carrying the program's balancer label, and says so", () => {
+        const r = retire("0123abcd");
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(r.recorded, ["ps -aq --filter name=^/reg-lb$ --filter label=private-registry.role=balancer", "rm -f 0123abcd"]);
+        assert.match(r.stdout, /removed the load balancer reg-lb/);
+    });
+
+    it("does nothing when there is none (a stack that never had replicas, or another container of that name)", () => {
+        const r = retire("");
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(r.recorded, ["ps -aq --filter name=^/reg-lb$ --filter label=private-registry.role=balancer"]);
+        assert.equal(r.stdout, "");
     });
 });
