@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { ignoreMonitorTerminating } from "./monitorTerminating";
+import { removeStaleLocks } from "./staleLocks";
 
 const root = path.resolve(__dirname, "..");
 const OPS = ["preview", "up", "refresh", "destroy"] as const;
@@ -77,6 +78,8 @@ export async function openStack(): Promise<Stack> {
 async function run(op: Op, args: string[]): Promise<void> {
     const { diff, replace } = opOptions(op, args);
     const stack = await openStack();
+    const backend = process.env.PULUMI_BACKEND_URL ?? `file://${path.join(root, ".pulumi-state")}`;
+    for (const line of removeStaleLocks(backend, "private-registry", stack.name)) console.error(line);
     const common = { onOutput: (s: string) => process.stdout.write(s), color: "auto" as const };
     switch (op) {
         case "preview":

@@ -8,6 +8,9 @@
  * pulls the newest image through the files the program installed. At the end, destroy leaves
  * both hosts' files byte-identical to before and keeps the data volume (keepOnDestroy).
  *
+ * Faults (PRIVATE_REGISTRY_WALK_FAULTS=0 turns them off): host-b unreachable during a step's up, or
+ * that up's engine killed part way; the step's next up must converge with nothing lost.
+ *
  * `npm test` walks one short seed. Longer: PRIVATE_REGISTRY_WALK_SEEDS=1,2,3
  * PRIVATE_REGISTRY_WALK_STEPS=70 node --import tsx --test test/engine/walk.engine.test.ts
  * A failure names its seed, the step and the sequence up to it.
@@ -18,11 +21,13 @@ import { after, before, describe, it } from "node:test";
 import { parse as parseToml } from "smol-toml";
 import { hostKeyOf, isolate, NETWORK, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { api, e2eLog as log, pushRandomImage, type RegistryTarget, timed } from "../e2e/support";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { removeStaleLocks } from "../../scripts/staleLocks";
 import { createE2eStack, StepLog, type TestStack } from "./engine";
 import { START, type Step, type WalkConfig, walk } from "./walk/space";
 
-const SEEDS = (process.env.PRIVATE_REGISTRY_WALK_SEEDS ?? "31").split(",").map((s) => Number(s.trim()));
-const STEPS = Number(process.env.PRIVATE_REGISTRY_WALK_STEPS ?? 6);
+const SEEDS = (process.env.PRIVATE_REGISTRY_WALK_SEEDS ?? "59").split(",").map((s) => Number(s.trim()));
+const STEPS = Number(process.env.PRIVATE_REGISTRY_WALK_STEPS ?? 7);
 const ALIAS = "registry-alias.test";
 const OCI = { accept: "application/vnd.oci.image.manifest.v1+json" };
 
@@ -32,7 +37,8 @@ let hostB: TestHost;
 const keys: Record<"a" | "b", string> = { a: "", b: "" };
 /** Each host's managed files before the first step. */
 const pristine: Record<"a" | "b", string> = { a: "", b: "" };
-const totals = { seeds: 0, steps: 0, invalid: 0, refused: 0, imagesChecked: 0, lost: 0, clientPulls: 0 };
+const FAULTS = process.env.PRIVATE_REGISTRY_WALK_FAULTS !== "0";
+const totals = { seeds: 0, steps: 0, invalid: 0, refused: 0, faults: 0, killed: 0, imagesChecked: 0, lost: 0, clientPulls: 0 };
 
 const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 const running = (c: string) => {
@@ -85,6 +91,53 @@ function registryContainers(c: WalkConfig): string[] {
 }
 
 const containerIds = (c: WalkConfig) => registryContainers(c).map((n) => `${n}=${docker("inspect", "-f", "{{.Id}}", n)}`);
+
+/**
+ * The step's fault during a first up: host-b paused (unreachable), or the up's CLI killed part way.
+ * That up may fail (naming host-b, for the first); the step's own up that follows must converge.
+ */
+async function inject(step: Step, seed: number, ts: TestStack): Promise<void> {
+    const fault = step.fault;
+    if (!fault) return;
+    if (fault.kind === "host-b unreachable") {
+        docker("pause", hostB.container);
+        try {
+            const err = await timed(`${step.name}: up with host-b paused`, () => ts.stack.up({ color: "never" })).then(
+                () => undefined,
+                (e: Error) => e.message,
+            );
+            if (err) assert.ok(err.includes(hostB.ip), `the failed up names the unreachable host: ${err.slice(0, 1500)}`);
+        } finally {
+            docker("unpause", hostB.container);
+        }
+        return;
+    }
+    // Killed once the engine has begun changing resources, part way into the first change.
+    let killer: NodeJS.Timeout | undefined;
+    const kill = () => {
+        try {
+            // The engine itself, as a lost terminal or a crash would end it; its plugins go with it.
+            execFileSync("pkill", ["-KILL", "-f", `pulumi up .*--stack walk-${seed}( |$)`]);
+        } catch {
+            // already finished
+        }
+    };
+    const onEvent = (e: EngineEvent) => {
+        const op = e.resourcePreEvent?.metadata.op;
+        if (killer === undefined && op !== undefined && op !== "same" && op !== "read") killer = setTimeout(kill, fault.killAfterMs % 1500);
+    };
+    const outcome = await ts.stack.up({ onEvent, color: "never" }).then(
+        () => "finished before the kill",
+        (e: Error) => e.message,
+    );
+    clearTimeout(killer);
+    console.log(`    [walk] ${step.name}: the killed up: ${outcome.split("\n").slice(0, 2).join(" ").slice(0, 300)}`);
+    if (outcome === "finished before the kill") return;
+    totals.killed++;
+    // What `npm run up` does first: the lock of the engine that no longer runs goes.
+    const removed = removeStaleLocks(`file://${ts.dir}/state`, "private-registry", `walk-${seed}`);
+    assert.equal(removed.length, 1, "the killed engine's lock is found stale and removed");
+}
 
 /** One seed's walk on its own stack: returns when destroy has left both hosts as they were. */
 async function walkSeed(seed: number, steps: Step[]): Promise<void> {
@@ -182,6 +235,10 @@ async function walkSeed(seed: number, steps: Step[]): Promise<void> {
             c = step.next;
             await ts.stack.setAllConfig(configOf(c));
             await removeLoadBalancer(c);
+            if (step.fault) {
+                totals.faults++;
+                await inject(step, seed, ts);
+            }
             await converge(step.name, n);
         }
         await timed(`seed ${seed}: destroy`, () => ts.stack.destroy({ color: "never" }));
@@ -228,17 +285,17 @@ after(() => {
         }
     }
     stopInfra();
-    log(
-        `walk totals: ${totals.seeds} seeds, ${totals.steps} steps (${totals.invalid} invalid, ${totals.refused} refused), ${totals.imagesChecked} image pulls checked, ${totals.lost} lost, ${totals.clientPulls} client pulls`,
-    );
 });
 
 describe("a random walk of config changes on the real engine", () => {
     for (const seed of SEEDS) {
-        const steps = walk(seed, STEPS);
+        const steps = walk(seed, STEPS, FAULTS);
         it(`seed ${seed}, ${STEPS} steps: ${steps.map((s) => s.name).join(" → ")}`, () => walkSeed(seed, steps));
     }
     it("checked what it says: every step counted, every invalid step refused, no image lost", () => {
+        console.log(
+            `    [walk] totals: ${totals.seeds} seeds, ${totals.steps} steps (${totals.invalid} invalid, ${totals.refused} refused), ${totals.faults} faults (${totals.killed} ups killed part way), ${totals.imagesChecked} image pulls checked, ${totals.lost} lost, ${totals.clientPulls} client pulls`,
+        );
         assert.equal(totals.seeds, SEEDS.length);
         assert.equal(totals.steps, SEEDS.length * STEPS);
         assert.equal(totals.refused, totals.invalid);

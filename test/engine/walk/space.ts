@@ -44,9 +44,14 @@ export const START: WalkConfig = {
     maxConcurrentDownloads: 4,
 };
 
+/** A fault injected during a valid step: host-b paused for the step's up, or the up's CLI killed `killAfterMs` in. */
+export type Fault = { kind: "host-b unreachable" } | { kind: "up killed"; killAfterMs: number };
+
 /** One step: a valid change, or an invalid one the program must refuse naming `refusedKey`. */
 export interface Step {
     name: string;
+    /** A fault during this (valid) step's first up; the next up must converge with nothing lost. */
+    fault?: Fault;
     /** The config after the step (for an invalid step, the config the up is tried with). */
     next: WalkConfig;
     /** For an invalid step: the config key its error names (`private-registry:<key>`). */
@@ -137,14 +142,21 @@ function invalidSteps(c: WalkConfig): Step[] {
     ];
 }
 
-/** The walk: `count` steps from `START`, one in five (about) invalid, chosen by `seed`. */
-export function walk(seed: number, count: number): Step[] {
+/**
+ * The walk: `count` steps from `START`, one in five (about) invalid, chosen by `seed`; with
+ * `faults`, one valid step in four (about) also gets a fault.
+ */
+export function walk(seed: number, count: number, faults = false): Step[] {
     const next = prng(seed);
     const out: Step[] = [];
     let c = START;
     for (let n = 0; n < count; n++) {
         const pool = next() < 0.2 ? invalidSteps(c) : validSteps(c, n);
-        const step = pool[Math.floor(next() * pool.length)];
+        let step = pool[Math.floor(next() * pool.length)];
+        if (faults && !step.refusedKey && next() < 0.25) {
+            const fault: Fault = next() < 0.5 ? { kind: "host-b unreachable" } : { kind: "up killed", killAfterMs: 500 + Math.floor(next() * 6000) };
+            step = { ...step, name: `${step.name} [${fault.kind}${fault.kind === "up killed" ? ` after ${fault.killAfterMs} ms` : ""}]`, fault };
+        }
         out.push(step);
         if (!step.refusedKey) c = step.next;
     }
