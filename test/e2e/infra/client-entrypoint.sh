@@ -23,25 +23,27 @@ else
   # --bridge=none and --iptables=false: a client's daemon must never touch a network it did not make.
   echo "--storage-driver=vfs --iptables=false --bridge=none --ip-masq=false" > /etc/dockerd.flags
 fi
+# The host's runtime daemon, started and waited for before sshd: "SSH answers" means "ready".
+# $1: the daemon's name (and log), then the command that answers once it serves.
+started() {
+  name=$1
+  shift
+  i=0
+  until "$@" >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ "$i" -gt 60 ]; then echo "$name did not start" >&2; cat "/var/log/$name.log" >&2; exit 1; fi
+    sleep 0.5
+  done
+}
 if [ "${CLIENT_RUNTIME:-docker}" = containerd ]; then
   # A containerd-only host (a Kubernetes node's runtime): containerd as its own service, no dockerd.
   echo containerd > /etc/client-runtime
   containerd </dev/null >>/var/log/containerd.log 2>&1 &
-  i=0
-  until ctr version >/dev/null 2>&1; do
-    i=$((i + 1))
-    if [ "$i" -gt 60 ]; then echo "containerd did not start" >&2; cat /var/log/containerd.log >&2; exit 1; fi
-    sleep 0.5
-  done
-  exec /usr/sbin/sshd -D -e
+  started containerd ctr version
+else
+  echo docker > /etc/client-runtime
+  # shellcheck disable=SC2046
+  dockerd $(cat /etc/dockerd.flags) </dev/null >/var/log/dockerd.log 2>&1 &
+  started dockerd docker info
 fi
-echo docker > /etc/client-runtime
-# shellcheck disable=SC2046
-dockerd $(cat /etc/dockerd.flags) </dev/null >/var/log/dockerd.log 2>&1 &
-i=0
-until docker info >/dev/null 2>&1; do
-  i=$((i + 1))
-  if [ "$i" -gt 60 ]; then echo "dockerd did not start" >&2; cat /var/log/dockerd.log >&2; exit 1; fi
-  sleep 0.5
-done
 exec /usr/sbin/sshd -D -e

@@ -223,7 +223,7 @@ build_client_image() {
   # rev 3: "/" 0755, so that a non-root user (deploy) can log in at all.
   # rev 4: SERVE_BIP makes a replica host, whose dockerd runs containers.
   # rev 5: a restarted container starts with an empty /run, as a rebooted host does.
-  if [ "$(docker image inspect -f '{{index .Config.Labels "private-registry-test.rev"}}' "$CLIENT_IMAGE" 2>/dev/null)" = 6 ]; then return 0; fi
+  if [ "$(docker image inspect -f '{{index .Config.Labels "private-registry-test.rev"}}' "$CLIENT_IMAGE" 2>/dev/null)" = 7 ]; then return 0; fi
   need_root "building the client-host image"
   local root here
   here=$(cd "$(dirname "$0")" && pwd)
@@ -247,7 +247,7 @@ build_client_image() {
   chroot "$root" useradd -m -s /bin/bash -G docker -p '*' deploy
   echo 'deploy ALL=(ALL) NOPASSWD: ALL' >"$root"/etc/sudoers.d/deploy
   chmod 0440 "$root"/etc/sudoers.d/deploy
-  tar -C "$root" -c . | docker import -c 'LABEL private-registry-test.rev=6' -c 'ENTRYPOINT ["/usr/local/bin/client-host-entrypoint"]' - "$CLIENT_IMAGE" >/dev/null
+  tar -C "$root" -c . | docker import -c 'LABEL private-registry-test.rev=7' -c 'ENTRYPOINT ["/usr/local/bin/client-host-entrypoint"]' - "$CLIENT_IMAGE" >/dev/null
   rm -rf "$root"
 }
 
