@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PrivateRegistry } from "./components/privateRegistry";
 import { SettingsError } from "./settings";
 import { loadSettings } from "./settings/stackConfig";
-import type { Settings } from "./settings/types";
+import type { Settings } from "./components/args";
 
 /**
  * A bad config, as the engine should show it: the message alone, not a stack trace. The SDK prints

@@ -1,8 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { DockerHostSettings, Secret, Settings, TlsSettings } from "../settings/types";
-import { importConnectHost } from "../settings/imports";
+import type { DockerHostSettings, Secret, Settings, TlsSettings } from "./args";
 import { CertificateAuthority } from "./certificateAuthority";
 import { ClientHost } from "./clientHost";
 import { ImageImport } from "./imageImport";
@@ -267,7 +266,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         const { pki, users, registry, providers } = ctx;
         if (!args.verify) return pulumi.output("not checked: verify is false");
         if (pulumi.runtime.isDryRun()) return pulumi.output("not checked in a preview");
-        const connect = importConnectHost(args);
+        const connect = args.reachFromHere;
         const servername = args.hostnames[0] ?? args.ipAddresses[0];
         const targets: CheckTarget[] = args.replicaHosts.map((h) => ({
             label: `the replica on ${h.docker.host}`,
@@ -394,7 +393,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         ctx: { pki: Pki | undefined; users: RegistryUsers; registry: Registry },
     ): pulumi.Output<Record<string, string>> {
         const { pki, users, registry } = ctx;
-        const host = importConnectHost(args);
+        const host = args.reachFromHere;
         if (args.imports.length === 0 || host === undefined) return pulumi.output({} as Record<string, string>);
         const user = args.users[0].name;
         const digests: Record<string, pulumi.Output<string>> = {};

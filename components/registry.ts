@@ -4,7 +4,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { listenPort, registryConfigProblems, renderRegistryConfig } from "./render/registryConfig";
-import type { DockerHostSettings } from "../settings/types";
+import type { DockerHostSettings } from "./args";
 import { dockerCliEnv, renderRetireBalancer } from "./render/dockerCli";
 import { GC_FILES } from "./render/gcScheduler";
 import { FILES_DIR, renderImageLoad, type RunAs } from "./render/registryFiles";

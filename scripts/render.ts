@@ -15,7 +15,7 @@ import { parseDocument, visit } from "yaml";
 import { type ClientWants, desiredItems } from "../components/host/runtimes";
 import { parseProbe } from "../components/host/shell";
 import { NAMESPACE, parseSettings } from "../settings";
-import { secretValues } from "../settings/secret";
+import { secretValues } from "../components/secret";
 import { OFFLINE_REALIZERS } from "./offline";
 import { isWrappedSecret as isWrapped, unwrapSecrets as unwrap } from "./offline/rpcSecrets";
 import { readStackConfig, type StackConfig, StackFileError } from "./stackFile";

@@ -1,6 +1,6 @@
 /** The client hosts section: `clients`, `daemonJson` (their shared daemon.json defaults) and `sshPrivateKey`. */
 import { RUNTIMES, type Runtime } from "../components/host/runtimes";
-import type { ClientSettings, DaemonJsonSettings, UserSettings } from "./types";
+import type { ClientSettings, DaemonJsonSettings, UserSettings } from "../components/args";
 import { sshKey } from "./pem";
 import { BAD, NAMESPACE, type Reader, show } from "./reader";
 import { canonicalHost, urlHasUserinfo } from "./rules";

@@ -1,7 +1,7 @@
 /** The container section: `container` (the registry's user and its resource limits). */
 import { REGISTRY_DEFAULTS } from "../components/defaults";
 import { type Reader, show } from "./reader";
-import type { ContainerSettings } from "./types";
+import type { ContainerSettings } from "../components/args";
 
 export const CONTAINER_KEYS = ["user", "memoryMb", "pidsLimit"];
 

@@ -1,6 +1,6 @@
 /** The data section: `data` (a named volume or a host path for the filesystem driver). */
 import * as path from "node:path";
-import type { DataSettings } from "./types";
+import type { DataSettings } from "../components/args";
 import { type Reader, show } from "./reader";
 import { DOCKER_NAME } from "./rules";
 import { REGISTRY_DEFAULTS } from "../components/defaults";

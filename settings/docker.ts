@@ -1,6 +1,6 @@
 /** The Docker host section: `dockerHost` and `dockerSshOpts`. */
 import * as net from "node:net";
-import type { Settings } from "./types";
+import type { Settings } from "../components/args";
 import { BAD, type Reader, show } from "./reader";
 import { hostProblem } from "./rules";
 

@@ -1,6 +1,6 @@
 /** The endpoint section: `hostnames`, `ipAddresses`, `port`, `bindAddress` and `networks`. */
 import * as net from "node:net";
-import type { Settings } from "./types";
+import type { Settings } from "../components/args";
 import { BAD, type Reader, show } from "./reader";
 import { canonicalHost, ipProblem, ipVersion, isDnsName, ZONE_ID_PROBLEM } from "./rules";
 

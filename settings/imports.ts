@@ -1,5 +1,5 @@
 /** The image import section: `imports` (images copied into the registry at `up`, for air-gapped sites). */
-import type { ImportSettings, Settings } from "./types";
+import type { ImportSettings, Settings } from "../components/args";
 import { sshHostOf } from "./docker";
 import { localFile, REPOSITORY_REF, repositoryOf } from "./image";
 import { BAD, type Reader, show } from "./reader";

@@ -13,7 +13,7 @@
  * config keys.
  */
 import { REGISTRY_DEFAULTS } from "../components/defaults";
-import type { Settings } from "./types";
+import type { Settings } from "../components/args";
 import { parseClients } from "./clients";
 import { parseContainer } from "./container";
 import { parseData } from "./data";
@@ -21,7 +21,7 @@ import { parseDockerHost } from "./docker";
 import { parseEndpoint } from "./endpoint";
 import { parseImage } from "./image";
 import { parseGcSchedule } from "./gcSchedule";
-import { checkImports, parseImports } from "./imports";
+import { checkImports, importConnectHost, parseImports } from "./imports";
 import { checkReplicas, parseRedisCache, parseReplicaHosts, parseReplicas } from "./replicas";
 import { parseObjectStore } from "./objectStore";
 import { type RawConfig, Reader, SettingsError, unknownKey } from "./reader";
@@ -152,7 +152,14 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         registry,
         clients,
         imports,
+        ...reachable(docker, defined(bindAddress)),
         ...(objectStore ? { objectStore } : {}),
         warnings: r.warnings,
     };
+}
+
+/** `reachFromHere`, set only when the machine running up reaches the registry. */
+function reachable(docker: Settings["docker"], bindAddress: string): Pick<Settings, "reachFromHere"> {
+    const host = importConnectHost({ docker, bindAddress });
+    return host === undefined ? {} : { reachFromHere: host };
 }

@@ -4,7 +4,7 @@
  */
 import { readCertificates } from "./pem";
 import type { Reader } from "./reader";
-import type { ObjectStoreSettings } from "./types";
+import type { ObjectStoreSettings } from "../components/args";
 
 export const OBJECT_STORE_KEYS = ["caCertificate", "ensureBucket", "deleteBucketOnDestroy"];
 const SHAPE = "an object {caCertificate?, ensureBucket?, deleteBucketOnDestroy?}";

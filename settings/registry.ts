@@ -1,9 +1,9 @@
 /** The registry section: `registry` (storage options, debug server, headers, notifications, proxy, redis). */
 import type { NotificationEndpoint, ProxySection, RedisSection, StorageOptions } from "../components/render/registryConfigModel";
 import { BLOB_DESCRIPTOR_CACHES, LOG_LEVELS } from "../components/render/registryConfig";
-import type { RegistryBehaviourSettings } from "./types";
+import type { RegistryBehaviourSettings } from "../components/args";
 import { type Reader, show } from "./reader";
-import { Secret } from "./secret";
+import { Secret } from "../components/secret";
 import { hostProblem } from "./rules";
 import { REGISTRY_DEFAULTS } from "../components/defaults";
 

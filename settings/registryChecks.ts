@@ -7,7 +7,7 @@
 import { registryConfigProblems } from "../components/render/registryConfig";
 import { registryConfigDraft, withHttpSecret } from "../components/render/registryModel";
 import type { Reader } from "./reader";
-import type { Settings } from "./types";
+import type { Settings } from "../components/args";
 
 /** Model field → config key, first match wins; `$n` are the pattern's groups. */
 const KEY_OF_FIELD: [RegExp, string][] = [

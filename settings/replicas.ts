@@ -7,7 +7,7 @@ import { dockerHostProblem, parseSshOpts, sshHostOf } from "./docker";
 import { imageRef } from "./image";
 import { BAD, type Reader, show } from "./reader";
 import { canonicalHost, hostProblem, ipProblem, isLoopback } from "./rules";
-import type { LoadBalancerSettings, RedisCacheSettings, ReplicaHostSettings, Settings } from "./types";
+import type { LoadBalancerSettings, RedisCacheSettings, ReplicaHostSettings, Settings } from "../components/args";
 
 export const LOAD_BALANCER_KEYS = ["image", "checkIntervalMs"];
 export const REDIS_CACHE_KEYS = ["image", "memoryMb"];

@@ -7,7 +7,7 @@ import * as crypto from "node:crypto";
 import { opensshCipher, sshKey } from "./pem";
 import { NAMESPACE, type Reader, show } from "./reader";
 import { hostProblem, type Obj } from "./rules";
-import { Secret, type ClientSettings } from "./types";
+import { Secret, type ClientSettings } from "../components/args";
 
 /** The fields of `clients[].proxy`. */
 export const PROXY_KEYS = ["host", "port", "user", "hostKey"];

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { ABSOLUTE_PATH_RULE, isAbsolutePath, STORAGE_RULES, SWIFT_AUTH_VERSIONS } from "../components/render/registryConfig";
 import { STORAGE_DRIVERS, type RegistryMajorVersion, type StorageDriver } from "../components/render/registryConfigModel";
 import { BAD, type Reader, unknownKey } from "./reader";
-import { Secret } from "./secret";
+import { Secret } from "../components/secret";
 import { isObj, type Obj } from "./rules";
 
 /** Where the data volume or host path is mounted in the container (components/registry.ts). */

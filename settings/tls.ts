@@ -1,6 +1,6 @@
 /** The TLS section: `tls` (generated CA and certificate choices) and the supplied CA/server certificates and keys. */
 import { V3_TLS_VERSIONS } from "../components/render/registryConfig";
-import { Secret, type CaSettings, type CertificateSettings, type TlsSettings } from "./types";
+import { Secret, type CaSettings, type CertificateSettings, type TlsSettings } from "../components/args";
 import { chainsTo, readCertificates, tlsKey } from "./pem";
 import { NAMESPACE, type Reader } from "./reader";
 import type { Obj } from "./rules";

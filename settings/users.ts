@@ -1,5 +1,5 @@
 /** The users section: `users` (htpasswd logins). */
-import { Secret, type UserSettings } from "./types";
+import { Secret, type UserSettings } from "../components/args";
 import { BAD, type Reader, show } from "./reader";
 import { USER_DEFAULTS } from "../components/defaults";
 

@@ -15,8 +15,8 @@ import { NAMESPACE, parseSettings, SettingsError, type RawConfig } from "../sett
 import { hostKeyProblem } from "../settings/ssh";
 import { MAX_BUNDLE_BYTES, MAX_NESTING, MAX_VALUE_BYTES } from "../settings/limits";
 import { foreignKeyWarnings } from "../settings/namespaces";
-import { revealSecrets } from "../settings/secret";
-import { Secret, type Settings } from "../settings/types";
+import { revealSecrets } from "../components/secret";
+import { Secret, type Settings } from "../components/args";
 
 const root = path.join(__dirname, "..");
 const validDir = path.join(__dirname, "fixtures", "valid-configs");
@@ -125,6 +125,8 @@ const DEFAULTS: Settings = {
     },
     clients: [],
     imports: [],
+    // This machine reaches the local engine's published port on loopback.
+    reachFromHere: "127.0.0.1",
     warnings: [],
 };
 

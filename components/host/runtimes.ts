@@ -2,7 +2,7 @@
  * What each container runtime on a client host needs to trust and use the registry, as ledger
  * items. Pure. Formats and pitfalls: docs/clients.md.
  */
-import type { DaemonJsonSettings } from "../../settings/types";
+import type { DaemonJsonSettings } from "../args";
 import type { DesiredItem } from "./ledger";
 import type { Probe } from "./shell";
 

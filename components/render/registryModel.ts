@@ -2,8 +2,8 @@
  * From the stack's settings to the registry's config model, in one pure function: everything in
  * `config.yml` except `http.secret`, which only exists once the program has generated it.
  */
-import { revealSecrets, type Secret } from "../../settings/secret";
-import type { Settings } from "../../settings/types";
+import { revealSecrets, type Secret } from "../secret";
+import type { Settings } from "../args";
 import type { RegistryConfigModel } from "./registryConfigModel";
 
 /** Where the container finds what the program uploads into it, and its data. */

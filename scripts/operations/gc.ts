@@ -11,7 +11,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { CONTAINER_PATHS } from "../../components/render/registryModel";
 import { NAMESPACE, parseSettings } from "../../settings";
 import { rawConfigFrom } from "../../settings/reader";
-import type { DockerHostSettings, Settings } from "../../settings/types";
+import type { DockerHostSettings, Settings } from "../../components/args";
 import { dockerCliCommand } from "../../components/render/dockerCli";
 
 /** What one run did. */

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { isSecret, promiseOf, resetRecords, settle, setupMocks, type MockRun } from "../support/mocks";
 import { devSettings, FAKE_HOST_KEY, FAKE_SSH_KEY, prodSettings } from "../support/settingsFixtures";
-import { Secret } from "../../settings/types";
+import { Secret } from "../../components/args";
 
 const T = {
     container: "docker:index/container:Container",

@@ -1,5 +1,6 @@
 /** Hand-built `Settings` for component tests, independent of the config parser. */
-import { Secret, type Settings } from "../../settings/types";
+import { Secret, type Settings } from "../../components/args";
+import { importConnectHost } from "../../settings/imports";
 
 /** A well-formed ed25519 host key (32 zero bytes; the layer-2 mocks never dial). */
 export const FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA fake";
@@ -9,7 +10,7 @@ export const FAKE_SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nZmFrZQ==\n----
 
 /** The dev stack's shape: local engine, localhost, filesystem, one generated user, no clients. */
 export function devSettings(overrides: Partial<Settings> = {}): Settings {
-    return {
+    const s: Settings = {
         docker: { host: "unix:///var/run/docker.sock", sshOpts: [] },
         image: "registry:3.1.2",
         registryVersion: 3,
@@ -64,6 +65,9 @@ export function devSettings(overrides: Partial<Settings> = {}): Settings {
         warnings: [],
         ...overrides,
     };
+    // As parseSettings derives it, unless a test sets it.
+    const reach = importConnectHost(s);
+    return "reachFromHere" in overrides || reach === undefined ? s : { ...s, reachFromHere: reach };
 }
 
 /** A prod-like shape: remote engine, S3 on Ceph RGW, two users, two clients. */

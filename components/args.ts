@@ -1,15 +1,10 @@
 /**
- * The typed settings of one stack, parsed once from Pulumi config by `parseSettings`
- * (`settings/`). Pure data: no Pulumi types, so it can be built and checked in plain tests.
+ * What `PrivateRegistry` is built from: the typed settings of one stack, which `parseSettings`
+ * (`settings/`) parses once from Pulumi config. Here, with the components, because config flows
+ * one way: `settings/` imports the components' types and rules, never the other way round. Pure
+ * data: no Pulumi types, so it can be built and checked in plain tests.
  */
-import type {
-    NotificationEndpoint,
-    ProxySection,
-    RedisSection,
-    RegistryMajorVersion,
-    StorageDriver,
-    StorageOptions,
-} from "../components/render/registryConfigModel";
+import type { NotificationEndpoint, ProxySection, RedisSection, RegistryMajorVersion, StorageDriver, StorageOptions } from "./render/registryConfigModel";
 import type { Secret } from "./secret";
 
 export { Secret } from "./secret";
@@ -248,6 +243,11 @@ export interface Settings {
     clients: ClientSettings[];
     /** Images copied into the registry at `up`; removing one leaves it in the registry. */
     imports: ImportSettings[];
+    /**
+     * Where the machine running `up` reaches the registry's published port (to copy `imports` in,
+     * and for the end-of-up check): absent when it cannot (a loopback bind on a remote Docker host).
+     */
+    reachFromHere?: string;
     /** Present when storage is s3 or swift. */
     objectStore?: ObjectStoreSettings;
     /** What the config does that is probably not meant, each `<full key> <what and why>`; the program logs them. */
