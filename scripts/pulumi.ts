@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { ignoreMonitorTerminating } from "./monitorTerminating";
-import { removeStaleLocks } from "./staleLocks";
+import { recoverInterrupted } from "./recover";
 
 const root = path.resolve(__dirname, "..");
 const OPS = ["preview", "up", "refresh", "destroy"] as const;
@@ -79,7 +79,7 @@ async function run(op: Op, args: string[]): Promise<void> {
     const { diff, replace } = opOptions(op, args);
     const stack = await openStack();
     const backend = process.env.PULUMI_BACKEND_URL ?? `file://${path.join(root, ".pulumi-state")}`;
-    for (const line of removeStaleLocks(backend, "private-registry", stack.name)) console.error(line);
+    for (const line of recoverInterrupted(backend, "private-registry", stack.name)) console.error(line);
     const common = { onOutput: (s: string) => process.stdout.write(s), color: "auto" as const };
     switch (op) {
         case "preview":

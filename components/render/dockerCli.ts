@@ -64,7 +64,7 @@ export function renderRetireBalancer(): string {
     return [
         "set -eu",
         renderSshWrapper(),
-        `id=$(docker ps -aq --filter "name=^/$BALANCER\$" --filter "label=${BALANCER_LABEL.label}=${BALANCER_LABEL.value}")`,
+        `id=$(docker ps -aq --filter "name=^/$BALANCER$" --filter "label=${BALANCER_LABEL.label}=${BALANCER_LABEL.value}")`,
         'if [ -n "$id" ]; then docker rm -f "$id" >/dev/null; echo "private-registry: removed the load balancer $BALANCER: the single registry takes its port"; fi',
     ].join("\n");
 }

@@ -19,10 +19,10 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { parse as parseToml } from "smol-toml";
-import { hostKeyOf, isolate, NETWORK, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
+import { hostKeyOf, isolate, REGISTRY, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { api, e2eLog as log, pushRandomImage, type RegistryTarget, timed } from "../e2e/support";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { removeStaleLocks } from "../../scripts/staleLocks";
+import { recoverInterrupted } from "../../scripts/recover";
 import { createE2eStack, StepLog, type TestStack } from "./engine";
 import { START, type Step, type WalkConfig, walk } from "./walk/space";
 
@@ -134,9 +134,11 @@ async function inject(step: Step, seed: number, ts: TestStack): Promise<void> {
     console.log(`    [walk] ${step.name}: the killed up: ${outcome.split("\n").slice(0, 2).join(" ").slice(0, 300)}`);
     if (outcome === "finished before the kill") return;
     totals.killed++;
-    // What `npm run up` does first: the lock of the engine that no longer runs goes.
-    const removed = removeStaleLocks(`file://${ts.dir}/state`, "private-registry", `walk-${seed}`);
-    assert.equal(removed.length, 1, "the killed engine's lock is found stale and removed");
+    // What `npm run up` does first: the lock of the engine that no longer runs goes, and so do
+    // the containers and networks it created without recording them.
+    const recovered = recoverInterrupted(`file://${ts.dir}/state`, "private-registry", `walk-${seed}`);
+    console.log(`    [walk] recovered: ${recovered.join("; ")}`);
+    assert.ok(recovered[0]?.startsWith("removed the lock"), "the killed engine's lock is found stale and removed");
 }
 
 /** One seed's walk on its own stack: returns when destroy has left both hosts as they were. */
