@@ -1,6 +1,6 @@
 /**
  * What each container runtime on a client host needs to trust and use the registry, as ledger
- * items. Pure. Formats and pitfalls: docs/clients.md.
+ * items. Pure. Formats and pitfalls: docs/configuration.md ("What each runtime gets").
  */
 import type { DaemonJsonSettings } from "../args";
 import type { DesiredItem } from "./ledger";
