@@ -14,6 +14,7 @@ import { GcScheduler } from "./gcScheduler";
 import { LoadBalancer } from "./loadBalancer";
 import { RedisCache } from "./redisCache";
 import { type RegistryFileContent, RegistryFiles } from "./registryFiles";
+import { planTopology, type Topology } from "./registryTopology";
 import { memoryLimit, SERVICE_CONTAINER, SERVICE_CONTAINER_IGNORED } from "./serviceContainer";
 
 const TYPE = "private-registry:registry:Registry";
@@ -94,6 +95,8 @@ interface Placement {
     provider?: docker.Provider;
     /** Where an image archive is loaded (absent: no archive). */
     docker?: DockerHostSettings;
+    /** A network of its own for a replica publishing its debug server on no other network (see {@link PlacementPlan}). */
+    privateNetwork: boolean;
     replicas: {
         resourceName: string;
         containerName: string;
@@ -116,8 +119,7 @@ interface ReplicaTemplate {
     waitFor: pulumi.Resource[];
 }
 
-/** The container name of replica `i` (0-based): the first keeps the configured name, so a stack of one stays as it was. */
-export const replicaName = (containerName: string, i: number): string => (i === 0 ? containerName : `${containerName}-${i + 1}`);
+export { replicaName } from "./registryTopology";
 
 /**
  * The registry itself: image, data volume, rendered `config.yml`, its files on a volume of their
@@ -156,21 +158,31 @@ export class Registry extends pulumi.ComponentResource {
 
         const fsData = config.storage.driver === "filesystem" ? args.data : undefined;
         const remote = args.replicaHosts ?? [];
-        if (remote.length > 0 && fsData && "volumeName" in fsData) {
-            throw new pulumi.ResourceError("replicas on several Docker hosts cannot share a named volume: give a shared data.hostPath", this);
+        let topology: Topology;
+        try {
+            topology = planTopology({
+                name,
+                containerName: args.containerName,
+                port,
+                debugPort,
+                publishDebugPort: args.publishDebugPort ?? false,
+                bindAddress: args.bindAddress,
+                networks: args.networks,
+                replicas: args.replicas,
+                replicaHosts: remote.map((h) => ({ host: h.docker.host, port: h.port, bindAddress: h.bindAddress })),
+                data: fsData === undefined ? undefined : "volumeName" in fsData ? "volume" : "hostPath",
+                loadBalancer: args.loadBalancer !== undefined,
+                redisCache: args.redisCache !== undefined,
+                gcSchedule: args.gcSchedule !== undefined,
+                dockerCli: args.dockerHost !== undefined,
+            });
+        } catch (e) {
+            throw new pulumi.ResourceError((e as Error).message, this);
         }
-
-        const replicas = remote.length > 0 ? remote.length : (args.replicas ?? 1);
-        const balanced = replicas > 1 || remote.length > 0;
-        if (balanced && !args.loadBalancer) throw new pulumi.ResourceError("several replicas need a load balancer", this);
-        if (remote.length > 0 && (args.redisCache || args.gcSchedule)) {
-            throw new pulumi.ResourceError("redisCache and gcSchedule run on the balancer's host: not with replicas on other hosts", this);
-        }
-        // Several replicas on this host, or one with the program's Redis, get a network of their own.
-        const network =
-            (remote.length === 0 && replicas > 1) || args.redisCache
-                ? new docker.Network(`${name}-network`, { name: `${args.containerName}-replicas`, driver: "bridge" }, child)
-                : undefined;
+        const { balanced } = topology;
+        const network = topology.replicaNetwork
+            ? new docker.Network(`${name}-network`, { name: `${args.containerName}-replicas`, driver: "bridge" }, child)
+            : undefined;
         const redis =
             args.redisCache && network
                 ? new RedisCache(
@@ -219,46 +231,25 @@ export class Registry extends pulumi.ComponentResource {
         const runAs = args.runAs ?? REGISTRY_DEFAULTS.runAs;
         const pidsLimit = args.pidsLimit ?? REGISTRY_DEFAULTS.pidsLimit;
 
-        // Where the replicas run: all on this component's Docker host (the first keeps the resource
-        // names a stack of one always had), or one on each replica host, published on its address.
-        const own = (args.networks ?? []).map((n) => ({ name: n.name, ipv4Address: n.ipv4Address, aliases: n.aliases }));
-        const debugOnLoopback: docker.types.input.ContainerPort[] = args.publishDebugPort
-            ? [{ internal: debugPort, external: debugPort, ip: "127.0.0.1" }]
-            : [];
-        const placements: Placement[] =
-            remote.length === 0
-                ? [
-                      {
-                          prefix: name,
-                          docker: args.imageArchive?.docker,
-                          replicas: Array.from({ length: replicas }, (_, i) => ({
-                              resourceName: i === 0 ? `${name}-container` : `${name}-container-${i + 1}`,
-                              containerName: replicaName(args.containerName, i),
-                              // One replica publishes its ports itself; several are reached on a network of their own.
-                              ports: replicas === 1 ? [{ internal: port, external: port, ip: args.bindAddress ?? "0.0.0.0" }, ...debugOnLoopback] : [],
-                              // Behind the balancer a replica is on the replicas' network only; alone, it keeps the endpoint's networks too.
-                              networks: [...(replicas > 1 ? [] : own), ...(network ? [{ name: network.name }] : [])],
-                          })),
-                      },
-                  ]
-                : remote.map((h) => ({
-                      prefix: `${name}-replica-${h.docker.host}`,
-                      provider: h.provider,
-                      docker: h.docker,
-                      replicas: [
-                          {
-                              resourceName: `${name}-replica-${h.docker.host}-container`,
-                              containerName: args.containerName,
-                              ports: [{ internal: port, external: h.port, ip: h.bindAddress }, ...debugOnLoopback],
-                              networks: [],
-                          },
-                      ],
-                  }));
+        // The plan's placements with their providers and the replicas' network resolved.
+        const placements: Placement[] = topology.placements.map((p) => {
+            const host = p.hostIndex === undefined ? undefined : remote[p.hostIndex];
+            return {
+                prefix: p.prefix,
+                provider: host?.provider,
+                docker: host ? host.docker : args.imageArchive?.docker,
+                privateNetwork: p.privateNetwork,
+                replicas: p.replicas.map((r) => ({
+                    ...r,
+                    networks: r.networks.map((n) => (n === "replicas" ? { name: (network as docker.Network).name } : n)),
+                })),
+            };
+        });
 
         // From several replicas to one: the balancer holds the port and addresses the single
         // registry takes, and the engine deletes what left the program only at the end of the up.
         const retired =
-            remote.length === 0 && replicas === 1 && args.dockerHost
+            topology.retireBalancer && args.dockerHost
                 ? new command.local.Command(
                       `${name}-balancer-retired`,
                       {
@@ -368,11 +359,9 @@ export class Registry extends pulumi.ComponentResource {
         const containers: docker.Container[] = [];
         // A custom resource takes its provider, a component the providers its children inherit.
         const custom: pulumi.CustomResourceOptions = { parent: this, ...(p.provider ? { provider: p.provider } : {}) };
-        const alone = p.replicas.some((r) => r.networks.length === 0);
-        const privateNetwork =
-            args.publishDebugPort && alone
-                ? new docker.Network(`${p.prefix}-private-network`, { name: `${args.containerName}-private`, driver: "bridge" }, custom)
-                : undefined;
+        const privateNetwork = p.privateNetwork
+            ? new docker.Network(`${p.prefix}-private-network`, { name: `${args.containerName}-private`, driver: "bridge" }, custom)
+            : undefined;
         const component: pulumi.ComponentResourceOptions = { parent: this, ...(p.provider ? { providers: [p.provider] } : {}) };
         const load = args.imageArchive && p.docker && this.imageLoad(p.prefix, args.image, args.imageArchive.path, p.docker);
         const image = new docker.RemoteImage(
