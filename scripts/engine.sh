@@ -13,7 +13,20 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 t0=$SECONDS
-say() { printf 'engine: %s\n' "$*" >&2; }
+# Progress is held back while a CLI is found at once (steps 1-3), so that `npm run -s pulumi -- …`
+# prints only what the CLI prints; it is shown from the first slow step on (download, build), when
+# nothing works, or always with PULUMI_ENGINE_VERBOSE=1 (`npm run engine`). Findings (a CLI passed
+# over, a missing file) are shown at once.
+live=${PULUMI_ENGINE_VERBOSE:-}
+held=()
+say() { if [ -n "$live" ]; then printf 'engine: %s\n' "$*" >&2; else held+=("$*"); fi; }
+warn() { printf 'engine: %s\n' "$*" >&2; }
+go_live() {
+  [ -n "$live" ] && return 0
+  live=1
+  local l
+  for l in "${held[@]}"; do say "$l"; done
+}
 tried=()
 note() { tried+=("$*"); }
 elapsed() { printf '%s s' "$((SECONDS - t0))"; }
@@ -27,13 +40,13 @@ sdk_version=$(node -p 'require(process.argv[1]).version' "$root/node_modules/@pu
 fits() {
   local v
   v=$(PULUMI_SKIP_UPDATE_CHECK=true "$1" version 2>/dev/null | head -n 1 | sed 's/^v//; s/[-+].*//') || true
-  [ -n "$v" ] || { note "$1 does not answer \`version\`"; say "  $1 does not answer \`version\`"; return 1; }
+  [ -n "$v" ] || { note "$1 does not answer \`version\`"; warn "  $1 does not answer \`version\`"; return 1; }
   node -e '
     const [a, b] = process.argv.slice(1).map((s) => s.split(".").map(Number));
     const ok = a[0] === 3 && (a[1] > b[1] || (a[1] === b[1] && a[2] >= b[2]));
     process.exit(ok ? 0 : 1);' "$v" "$sdk_version" || {
     note "$1 is v$v: older than the SDK v$sdk_version or not 3.x"
-    say "  $1 is v$v: older than the SDK v$sdk_version or not 3.x"
+    warn "  $1 is v$v: older than the SDK v$sdk_version or not 3.x"
     return 1
   }
   say "  $1 is v$v"
@@ -48,7 +61,7 @@ found() {
       install -m 0755 "$root/node_modules/@pulumi/pulumi/$dyn" "$1/$dyn"
       say "  added $dyn beside it (from @pulumi/pulumi)"
     else
-      say "  warning: no $dyn beside $1/pulumi: client hosts (a dynamic provider) will fail; put that file (in node_modules/@pulumi/pulumi) there"
+      warn "  warning: no $dyn beside $1/pulumi: client hosts (a dynamic provider) will fail; put that file (in node_modules/@pulumi/pulumi) there"
     fi
   fi
   say "using $1/pulumi ($(elapsed))"
@@ -58,6 +71,7 @@ found() {
 
 # Nothing worked: what each step found, and the ways out.
 give_up() {
+  go_live
   say "no Pulumi CLI >= v$sdk_version found or made ($(elapsed)). Tried:"
   local t
   for t in "${tried[@]}"; do say "  - $t"; done
@@ -99,6 +113,7 @@ fi
 
 if [ "$mode" != build ] && [ -z "${PULUMI_ENGINE_NO_DOWNLOAD:-}" ]; then
   npm_version=$(node -p 'require(process.argv[1]).version' "$root/node_modules/pulumi/package.json" 2>/dev/null || true)
+  go_live
   say "4. the npm package's download of v${npm_version:-?} (from get.pulumi.com into ${PULUMI_HOME:-$HOME/.pulumi}/versions)"
   if [ -n "$npm_version" ] && out=$(cd "$root" && timeout 120 npx --no-install pulumi version 2>&1); then
     d="${PULUMI_HOME:-$HOME/.pulumi}/versions/$npm_version/bin"
@@ -111,6 +126,7 @@ if [ "$mode" != build ] && [ -z "${PULUMI_ENGINE_NO_DOWNLOAD:-}" ]; then
   fi
 fi
 
+go_live
 say "5. building v$cli_version from the Go module proxy ($(go env GOPROXY 2>/dev/null || echo 'go not found'))"
 if ! command -v go >/dev/null; then
   note "the build from the Go module proxy: no Go toolchain (\`go\`) on PATH"

@@ -108,11 +108,17 @@ const assertOneLine = (stderr: string, re: RegExp) => {
 };
 
 describe("scripts/engine.sh: which Pulumi CLI", () => {
-    it("takes a pulumi on PATH not older than the SDK, also where npm puts its own wrapper first", () => {
+    it("takes a pulumi on PATH not older than the SDK, also where npm puts its own wrapper first, and says nothing", () => {
         const mine = fakeCli(path.join(scratch, "opt", "pulumi"), "mine", "3.999.0");
+        // As a release ships it: the dynamic provider host beside the CLI (without it, a warning).
+        fs.writeFileSync(path.join(mine, "pulumi-resource-pulumi-nodejs"), "#!/bin/sh\n", { mode: 0o755 });
         const r = engineSh(env([NPM_BIN, mine]));
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stdout.trim(), mine);
+        assert.equal(r.stderr, "", "a CLI found at once: no progress lines (they would mix with `npm run -s pulumi -- stack output` in a pipe)");
+        const verbose = engineSh({ ...env([NPM_BIN, mine]), PULUMI_ENGINE_VERBOSE: "1" });
+        assert.match(verbose.stderr, /^engine: 1\. pulumi on PATH$/m, "npm run engine shows each step");
+        assert.match(verbose.stderr, new RegExp(`^engine: using ${mine}/pulumi`, "m"));
     });
 
     it("passes over a pulumi older than the SDK for the next one on PATH", () => {
