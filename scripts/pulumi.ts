@@ -1,6 +1,8 @@
 /**
- * `npm run preview|up|refresh|destroy [-- --diff] [--replace <urn>]`: the program on a stack through
- * the Pulumi engine, with a local file state backend, so no account is needed; `npm run pulumi --
+ * `npm run preview|up|refresh|destroy [-- <flags of pulumi preview|up|refresh|destroy>]`: the
+ * program on a stack through the Pulumi engine, with a local file state backend, so no account is
+ * needed; as the CLI, up, refresh and destroy show the plan and ask in a terminal, and need --yes
+ * without one; `npm run pulumi --
  * <args>` runs any other CLI command on the same stack, backend and passphrase. The CLI is the one
  * `scripts/engine.sh` prints (PATH, the npm package's cache, or a build from the Go module proxy);
  * the program runs inline (Automation API), so the CLI needs no language plugin of its own.
@@ -10,7 +12,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import * as readline from "node:readline/promises";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { ignoreMonitorTerminating } from "./monitorTerminating";
 import { recoverInterrupted } from "./recover";
@@ -46,19 +49,98 @@ function environment(): { stackName: string; binDir: string; env: Record<string,
     return { stackName, binDir, env };
 }
 
-/** What `npm run <op> -- …` takes: `--diff`, and `--replace <urn>` (repeatable) for preview and up. */
-function opOptions(op: Op, args: string[]): { diff: boolean; replace: string[] } {
-    try {
-        const { values } = parseArgs({
-            args,
-            options: { diff: { type: "boolean", default: false }, replace: { type: "string", multiple: true, default: [] } },
-        });
-        if (values.replace.length > 0 && op !== "preview" && op !== "up") throw new Error("--replace applies to preview and up");
-        return values;
-    } catch (e) {
-        throw new UserError(`${(e as Error).message.split(". ")[0]} (usage: npm run ${op} -- [--diff] [--replace <urn>]…)`);
-    }
+/**
+ * The flags of `pulumi <op>` the wrapper takes, each with the operations it applies to (as the
+ * CLI's own), passed on through the Automation API. Anything else is refused naming the flag.
+ */
+const FLAGS = {
+    yes: { type: "boolean", short: "y", ops: ["up", "refresh", "destroy"] },
+    "skip-preview": { type: "boolean", short: "f", ops: ["up", "refresh", "destroy"] },
+    diff: { type: "boolean", ops: ["preview", "up", "refresh", "destroy"] },
+    replace: { type: "string", multiple: true, ops: ["preview", "up"] },
+    target: { type: "string", multiple: true, short: "t", ops: ["preview", "up", "refresh", "destroy"] },
+    "target-dependents": { type: "boolean", ops: ["preview", "up", "refresh", "destroy"] },
+    exclude: { type: "string", multiple: true, ops: ["preview", "up", "refresh", "destroy"] },
+    "exclude-dependents": { type: "boolean", ops: ["preview", "up", "refresh", "destroy"] },
+    refresh: { type: "boolean", short: "r", ops: ["preview", "up", "destroy"] },
+    "expect-no-changes": { type: "boolean", ops: ["preview", "up", "refresh"] },
+    parallel: { type: "string", short: "p", ops: ["preview", "up", "refresh", "destroy"] },
+    message: { type: "string", short: "m", ops: ["preview", "up", "refresh", "destroy"] },
+    "continue-on-error": { type: "boolean", ops: ["up", "destroy"] },
+} as const satisfies Record<string, { type: "boolean" | "string"; short?: string; multiple?: boolean; ops: readonly Op[] }>;
+
+/** What `npm run <op> -- <flags>` asked for. */
+export interface OpOptions {
+    yes: boolean;
+    skipPreview: boolean;
+    /** The Automation API's options for the operation. */
+    api: {
+        diff?: boolean;
+        replace?: string[];
+        target?: string[];
+        targetDependents?: boolean;
+        exclude?: string[];
+        excludeDependents?: boolean;
+        refresh?: boolean;
+        expectNoChanges?: boolean;
+        parallel?: number;
+        message?: string;
+        continueOnError?: boolean;
+    };
 }
+
+/** Parses the flags of `npm run <op> -- …`, refusing one the CLI's `<op>` does not take or the wrapper cannot pass on. */
+export function opOptions(op: Op, args: string[]): OpOptions {
+    const options = Object.fromEntries(
+        Object.entries(FLAGS).map(([k, f]) => [
+            k,
+            { type: f.type, ...("short" in f ? { short: f.short } : {}), ...("multiple" in f ? { multiple: true } : {}) },
+        ]),
+    );
+    let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+    try {
+        ({ values } = parseArgs({ args, options: options as NonNullable<ParseArgsConfig["options"]>, strict: true, allowPositionals: false }));
+    } catch (e) {
+        const flag = /'(-[^']+)'/.exec((e as Error).message)?.[1];
+        throw new UserError(
+            flag
+                ? `${flag} is not a flag the wrapper passes on to pulumi ${op} (it takes ${flagList(op)}); for others: npm run pulumi -- ${op} ${flag} …`
+                : `${(e as Error).message.split(". ")[0]} (usage: npm run ${op} -- [${flagList(op)}])`,
+        );
+    }
+    for (const [k, v] of Object.entries(values)) {
+        if (v !== undefined && !(FLAGS[k as keyof typeof FLAGS].ops as readonly Op[]).includes(op))
+            throw new UserError(`--${k} does not apply to ${op} (pulumi ${op} does not take it)`);
+    }
+    const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
+    if (parallel !== undefined && !(Number.isInteger(parallel) && parallel > 0))
+        throw new UserError(`--parallel must be a positive integer, got ${values.parallel}`);
+    const list = (k: string) => ((values[k] as string[] | undefined)?.length ? (values[k] as string[]) : undefined);
+    const api: OpOptions["api"] = {
+        diff: values.diff as boolean | undefined,
+        replace: list("replace"),
+        target: list("target"),
+        targetDependents: values["target-dependents"] as boolean | undefined,
+        exclude: list("exclude"),
+        excludeDependents: values["exclude-dependents"] as boolean | undefined,
+        refresh: values.refresh as boolean | undefined,
+        expectNoChanges: values["expect-no-changes"] as boolean | undefined,
+        parallel,
+        message: values.message as string | undefined,
+        continueOnError: values["continue-on-error"] as boolean | undefined,
+    };
+    return {
+        yes: values.yes === true,
+        skipPreview: values["skip-preview"] === true,
+        api: Object.fromEntries(Object.entries(api).filter(([, v]) => v !== undefined)) as OpOptions["api"],
+    };
+}
+
+const flagList = (op: Op) =>
+    Object.entries(FLAGS)
+        .filter(([, f]) => (f.ops as readonly Op[]).includes(op))
+        .map(([k]) => `--${k}`)
+        .join(", ");
 
 /** The stack (STACK, default dev) with the program inline, on the backend and CLI every command uses. */
 export async function openStack(): Promise<Stack> {
@@ -75,25 +157,58 @@ export async function openStack(): Promise<Stack> {
     );
 }
 
+/** Asks on the terminal, as the CLI does before it changes anything; true for "yes". */
+async function confirm(question: string): Promise<boolean> {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    try {
+        const answer = await rl.question(`${question} [yes/no] `);
+        return /^y(es)?$/i.test(answer.trim());
+    } finally {
+        rl.close();
+    }
+}
+
 async function run(op: Op, args: string[]): Promise<void> {
-    const { diff, replace } = opOptions(op, args);
+    const { yes, skipPreview, api } = opOptions(op, args);
+    // As `pulumi up`: a plan and a question in a terminal; without one, --yes or nothing.
+    if (op !== "preview" && !yes && !process.stdin.isTTY) {
+        throw new UserError(`${op} changes the stack: without a terminal to ask on, add --yes (npm run ${op} -- --yes), as pulumi ${op} needs`);
+    }
     const stack = await openStack();
     const backend = process.env.PULUMI_BACKEND_URL ?? `file://${path.join(root, ".pulumi-state")}`;
     for (const line of recoverInterrupted(backend, "private-registry", stack.name)) console.error(line);
     const common = { onOutput: (s: string) => process.stdout.write(s), color: "auto" as const };
+    if (op === "preview") {
+        await stack.preview({ ...common, ...api });
+        return;
+    }
+    if (!yes) {
+        if (!skipPreview) {
+            if (op === "up") await stack.preview({ ...common, ...api });
+            // The Automation API's preview of a destroy or refresh: the same operation, previewOnly.
+            else if (op === "destroy") await stack.destroy({ ...common, ...api, previewOnly: true });
+            else await stack.refresh({ ...common, ...api, runProgram: false, previewOnly: true });
+        }
+        const question = {
+            up: "Do you want to perform this update?",
+            refresh: "Do you want to perform this refresh?",
+            destroy: "Do you want to perform this destroy?",
+        }[op];
+        if (!(await confirm(question))) {
+            console.error("confirmation declined, not proceeding with the operation");
+            process.exit(1);
+        }
+    }
     switch (op) {
-        case "preview":
-            await stack.preview({ ...common, diff, replace });
-            break;
         case "up":
-            await stack.up({ ...common, diff, replace });
+            await stack.up({ ...common, ...api });
             break;
         case "refresh":
             // The state against what exists; running the program would only add late registrations.
-            await stack.refresh({ ...common, runProgram: false });
+            await stack.refresh({ ...common, ...api, runProgram: false });
             break;
         case "destroy":
-            await stack.destroy(common);
+            await stack.destroy({ ...common, ...api });
             break;
     }
 }
@@ -145,7 +260,7 @@ if (require.main === module) {
             fail(e, "pulumi");
         }
     } else if (!OPS.includes(op as Op)) {
-        console.error(`usage: npm run <${OPS.join("|")}> [-- --diff] [--replace <urn>], or npm run pulumi -- <pulumi arguments>`);
+        console.error(`usage: npm run <${OPS.join("|")}> [-- <flags of pulumi ${OPS.join("|")}>], or npm run pulumi -- <pulumi arguments>`);
         process.exit(2);
     } else {
         run(op as Op, rest).catch((e) => fail(e, op));

@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { SettingsError } from "../settings";
-import { cliArgs } from "../scripts/pulumi";
+import { cliArgs, opOptions } from "../scripts/pulumi";
 import { readStackConfig } from "../scripts/stackFile";
 
 const root = path.resolve(__dirname, "..");
@@ -178,6 +178,35 @@ describe("scripts/pulumi.ts: every command on one CLI, backend, passphrase and s
         const prod = script("pulumi.ts", ["cli", "config", "get", "port"], { ...e, STACK: "prod", PULUMI_CONFIG_PASSPHRASE: "p" });
         assert.equal(prod.calls.at(-1)?.argv, "config get port --stack prod");
         assert.equal(prod.calls.at(-1)?.passphrase, "p");
+    });
+
+    it("npm run up takes pulumi up's flags and passes them on; without a terminal it needs --yes, as pulumi up does", () => {
+        const e = env([NPM_BIN, mine]);
+        const refused = script("pulumi.ts", ["up"], e);
+        assert.equal(refused.status, 1);
+        assertOneLine(refused.stderr, /^up: up changes the stack: without a terminal to ask on, add --yes \(npm run up -- --yes\), as pulumi up needs$/);
+        assert.equal(refused.calls.filter((c) => !c.argv.startsWith("version")).length, 0, "nothing ran");
+        const r = script("pulumi.ts", ["up", "--yes", "--target", "urn:a", "-t", "urn:b", "--message", "rotate", "--parallel", "4", "--refresh", "--diff"], e);
+        const up = r.calls.find((c) => c.argv.startsWith("up "));
+        assert.ok(up, `${JSON.stringify(r.calls)}\n${r.stderr}`);
+        for (const f of ["--yes", "--target urn:a", "--target urn:b", "--message rotate", "--parallel 4", "--refresh", "--diff"])
+            assert.ok(up.argv.includes(f), `${f} in: ${up.argv}`);
+    });
+
+    it("a flag the wrapper does not pass on, or one the operation does not take, is refused naming it", () => {
+        assert.throws(
+            () => opOptions("up", ["--frobnicate"]),
+            /^Error: --frobnicate is not a flag the wrapper passes on to pulumi up \(it takes --yes, --skip-preview, --diff, /,
+        );
+        assert.throws(() => opOptions("preview", ["--yes"]), /--yes does not apply to preview/);
+        assert.throws(() => opOptions("destroy", ["--replace", "urn:x"]), /--replace does not apply to destroy/);
+        assert.throws(() => opOptions("up", ["--parallel", "0"]), /--parallel must be a positive integer, got 0/);
+        assert.deepEqual(opOptions("preview", ["--expect-no-changes", "--diff"]), {
+            yes: false,
+            skipPreview: false,
+            api: { expectNoChanges: true, diff: true },
+        });
+        assert.deepEqual(opOptions("destroy", ["-y", "-f"]), { yes: true, skipPreview: true, api: {} });
     });
 
     it("adds --stack only where the CLI takes it: stack init <name>, version", () => {
