@@ -16,6 +16,8 @@ import * as readline from "node:readline/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { ignoreMonitorTerminating } from "./monitorTerminating";
+import { parseSettings, SettingsError } from "../settings";
+import { rawConfigFrom } from "../settings/reader";
 import { recoverInterrupted } from "./recover";
 
 const root = path.resolve(__dirname, "..");
@@ -157,6 +159,22 @@ export async function openStack(): Promise<Stack> {
     );
 }
 
+/**
+ * The stack's config parsed as the program will parse it, before the engine starts: a bad value
+ * is one error naming its key, printed once, with nothing run (through the engine, the SDK prints
+ * a program's error twice).
+ */
+async function refuseBadConfig(stack: Stack): Promise<void> {
+    const all = await stack.getAllConfig();
+    const raw = rawConfigFrom(Object.entries(all).map(([key, v]) => ({ key, value: v.value, secret: v.secret === true })));
+    try {
+        parseSettings(raw);
+    } catch (e) {
+        if (e instanceof SettingsError) throw new UserError(e.message);
+        throw e;
+    }
+}
+
 /** Asks on the terminal, as the CLI does before it changes anything; true for "yes". */
 async function confirm(question: string): Promise<boolean> {
     const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
@@ -175,6 +193,7 @@ async function run(op: Op, args: string[]): Promise<void> {
         throw new UserError(`${op} changes the stack: without a terminal to ask on, add --yes (npm run ${op} -- --yes), as pulumi ${op} needs`);
     }
     const stack = await openStack();
+    await refuseBadConfig(stack);
     const backend = process.env.PULUMI_BACKEND_URL ?? `file://${path.join(root, ".pulumi-state")}`;
     for (const line of recoverInterrupted(backend, "private-registry", stack.name)) console.error(line);
     const common = { onOutput: (s: string) => process.stdout.write(s), color: "auto" as const };
