@@ -19,6 +19,8 @@ import { ignoreMonitorTerminating } from "./monitorTerminating";
 import { parseSettings, SettingsError } from "../settings";
 import { rawConfigFrom } from "../settings/reader";
 import { recoverInterrupted } from "./recover";
+import { unhealthyLogLines } from "./unhealthyLogs";
+import type { Settings } from "../components/args";
 
 const root = path.resolve(__dirname, "..");
 const OPS = ["preview", "up", "refresh", "destroy"] as const;
@@ -164,11 +166,11 @@ export async function openStack(): Promise<Stack> {
  * is one error naming its key, printed once, with nothing run (through the engine, the SDK prints
  * a program's error twice).
  */
-async function refuseBadConfig(stack: Stack): Promise<void> {
+async function refuseBadConfig(stack: Stack): Promise<Settings> {
     const all = await stack.getAllConfig();
     const raw = rawConfigFrom(Object.entries(all).map(([key, v]) => ({ key, value: v.value, secret: v.secret === true })));
     try {
-        parseSettings(raw);
+        return parseSettings(raw);
     } catch (e) {
         if (e instanceof SettingsError) throw new UserError(e.message);
         throw e;
@@ -193,7 +195,7 @@ async function run(op: Op, args: string[]): Promise<void> {
         throw new UserError(`${op} changes the stack: without a terminal to ask on, add --yes (npm run ${op} -- --yes), as pulumi ${op} needs`);
     }
     const stack = await openStack();
-    await refuseBadConfig(stack);
+    const settings = await refuseBadConfig(stack);
     const backend = process.env.PULUMI_BACKEND_URL ?? `file://${path.join(root, ".pulumi-state")}`;
     for (const line of recoverInterrupted(backend, "private-registry", stack.name)) console.error(line);
     const common = { onOutput: (s: string) => process.stdout.write(s), color: "auto" as const };
@@ -218,17 +220,22 @@ async function run(op: Op, args: string[]): Promise<void> {
             process.exit(1);
         }
     }
-    switch (op) {
-        case "up":
-            await stack.up({ ...common, ...api });
-            break;
-        case "refresh":
-            // The state against what exists; running the program would only add late registrations.
-            await stack.refresh({ ...common, ...api, runProgram: false });
-            break;
-        case "destroy":
-            await stack.destroy({ ...common, ...api });
-            break;
+    try {
+        switch (op) {
+            case "up":
+                await stack.up({ ...common, ...api });
+                break;
+            case "refresh":
+                // The state against what exists; running the program would only add late registrations.
+                await stack.refresh({ ...common, ...api, runProgram: false });
+                break;
+            case "destroy":
+                await stack.destroy({ ...common, ...api });
+                break;
+        }
+    } catch (e) {
+        for (const block of unhealthyLogLines(e instanceof Error ? e.message : String(e), settings)) console.error(block);
+        throw e;
     }
 }
 

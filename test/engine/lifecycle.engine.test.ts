@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { api, pushRandomImage, type RegistryTarget, timed } from "../e2e/support";
+import { unhealthyLogLines } from "../../scripts/unhealthyLogs";
 import { createStack, setStackConfig, StepLog, type TestStack } from "./engine";
 
 let ts: TestStack;
@@ -186,6 +187,15 @@ describe("the registry's lifecycle on the real engine", () => {
             const message = await failingUp(what);
             assert.doesNotMatch(message, /invalid stack configuration/, message);
             assert.match(message, /container failed to be in healthy state/, message);
+            // What npm run up adds after that error: the failed container's own last lines.
+            const [block] = unhealthyLogLines(message, {
+                containerName: CONTAINER,
+                replicas: 1,
+                replicaHosts: [],
+                docker: { host: "unix:///var/run/docker.sock", sshOpts: [] },
+            });
+            assert.match(block, /^last log lines of private-registry on unix:\/\/\/var\/run\/docker\.sock:\n/, block);
+            assert.match(block, /127\.0\.0\.1:9|connection refused/i, `the lines say why: ${block}`);
         }
         await ts.stack.removeConfig("private-registry:image");
         await backOnFilesystem();
