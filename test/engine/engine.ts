@@ -115,7 +115,9 @@ export async function createStack(opts: {
     const name = opts.name ?? opts.from;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pr-stack-${name}-`));
     fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    fs.copyFileSync(path.join(root, `Pulumi.${opts.from}.yaml`), path.join(dir, `Pulumi.${name}.yaml`));
+    // Without the shipped encryptionsalt: the tests' stacks have a passphrase of their own.
+    const stackFile = fs.readFileSync(path.join(root, `Pulumi.${opts.from}.yaml`), "utf8").replace(/^encryptionsalt:.*\n/m, "");
+    fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), stackFile);
     fs.mkdirSync(path.join(dir, "state"));
     // The dynamic provider host (`pulumi-resource-pulumi-nodejs`) resolves @pulumi/pulumi and the
     // providers' libraries from its working directory, the stack's.
