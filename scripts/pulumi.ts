@@ -18,6 +18,7 @@ import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automa
 import { ignoreMonitorTerminating } from "./monitorTerminating";
 import { parseSettings, SettingsError } from "../settings";
 import { rawConfigFrom } from "../settings/reader";
+import { installBuiltPlugins, missingPluginHint } from "./plugins";
 import { recoverInterrupted } from "./recover";
 import { unhealthyLogLines } from "./unhealthyLogs";
 import type { Settings } from "../components/args";
@@ -30,7 +31,13 @@ type Op = (typeof OPS)[number];
 export class UserError extends Error {}
 
 /** The stack, the CLI's directory, and the backend, passphrase and PATH every command gets. */
+let found: { stackName: string; binDir: string; env: Record<string, string> } | undefined;
 function environment(): { stackName: string; binDir: string; env: Record<string, string> } {
+    found ??= findEnvironment();
+    return found;
+}
+
+function findEnvironment(): { stackName: string; binDir: string; env: Record<string, string> } {
     const stackName = process.env.STACK ?? "dev";
     const env: Record<string, string> = {};
     if (!process.env.PULUMI_BACKEND_URL) {
@@ -196,31 +203,32 @@ async function run(op: Op, args: string[]): Promise<void> {
     }
     const stack = await openStack();
     const settings = await refuseBadConfig(stack);
+    for (const line of installBuiltPlugins(path.join(environment().binDir, "pulumi"), { ...process.env, ...environment().env })) console.error(line);
     const backend = process.env.PULUMI_BACKEND_URL ?? `file://${path.join(root, ".pulumi-state")}`;
     for (const line of recoverInterrupted(backend, "private-registry", stack.name)) console.error(line);
     const common = { onOutput: (s: string) => process.stdout.write(s), color: "auto" as const };
-    if (op === "preview") {
-        await stack.preview({ ...common, ...api });
-        return;
-    }
-    if (!yes) {
-        if (!skipPreview) {
-            if (op === "up") await stack.preview({ ...common, ...api });
-            // The Automation API's preview of a destroy or refresh: the same operation, previewOnly.
-            else if (op === "destroy") await stack.destroy({ ...common, ...api, previewOnly: true });
-            else await stack.refresh({ ...common, ...api, runProgram: false, previewOnly: true });
-        }
-        const question = {
-            up: "Do you want to perform this update?",
-            refresh: "Do you want to perform this refresh?",
-            destroy: "Do you want to perform this destroy?",
-        }[op];
-        if (!(await confirm(question))) {
-            console.error("confirmation declined, not proceeding with the operation");
-            process.exit(1);
-        }
-    }
     try {
+        if (op === "preview") {
+            await stack.preview({ ...common, ...api });
+            return;
+        }
+        if (!yes) {
+            if (!skipPreview) {
+                if (op === "up") await stack.preview({ ...common, ...api });
+                // The Automation API's preview of a destroy or refresh: the same operation, previewOnly.
+                else if (op === "destroy") await stack.destroy({ ...common, ...api, previewOnly: true });
+                else await stack.refresh({ ...common, ...api, runProgram: false, previewOnly: true });
+            }
+            const question = {
+                up: "Do you want to perform this update?",
+                refresh: "Do you want to perform this refresh?",
+                destroy: "Do you want to perform this destroy?",
+            }[op];
+            if (!(await confirm(question))) {
+                console.error("confirmation declined, not proceeding with the operation");
+                process.exit(1);
+            }
+        }
         switch (op) {
             case "up":
                 await stack.up({ ...common, ...api });
@@ -234,7 +242,10 @@ async function run(op: Op, args: string[]): Promise<void> {
                 break;
         }
     } catch (e) {
-        for (const block of unhealthyLogLines(e instanceof Error ? e.message : String(e), settings)) console.error(block);
+        const message = e instanceof Error ? e.message : String(e);
+        for (const block of unhealthyLogLines(message, settings)) console.error(block);
+        const hint = missingPluginHint(message);
+        if (hint) console.error(hint);
         throw e;
     }
 }

@@ -12,8 +12,8 @@
  *               `<name>-<version>-<commit>/` layout), stand-ins for the rest.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { findBinary, providersCache } from "../../scripts/plugins";
 import { PLUGINS } from "./providers/plugin";
 
 /** One plugin as the engine tests load it. */
@@ -26,37 +26,6 @@ export interface PluginChoice {
     binary?: string;
     /** The real plugin's source commits, from its provenance.json. */
     sources?: string;
-}
-
-/** The build cache of scripts/providers.sh. */
-export function providersCache(): string {
-    return (
-        process.env.PRIVATE_REGISTRY_PROVIDERS_CACHE ??
-        path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "private-registry", "providers")
-    );
-}
-
-/** A real plugin's binary in `dir`: directly in it, or in the newest `<name>-<version>-*` build under it. */
-function findBinary(dir: string, name: string, version: string): string | undefined {
-    const direct = path.join(dir, `pulumi-resource-${name}`);
-    if (isExecutable(direct)) return direct;
-    if (!fs.existsSync(dir)) return undefined;
-    const builds = fs
-        .readdirSync(dir)
-        .filter((d) => d.startsWith(`${name}-${version}-`))
-        .map((d) => path.join(dir, d, `pulumi-resource-${name}`))
-        .filter(isExecutable)
-        .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
-    return builds[0];
-}
-
-function isExecutable(file: string): boolean {
-    try {
-        fs.accessSync(file, fs.constants.X_OK);
-        return fs.statSync(file).isFile();
-    } catch {
-        return false;
-    }
 }
 
 function sourcesOf(binary: string): string | undefined {
