@@ -18,7 +18,7 @@ describe("removeStaleLocks", () => {
             fs.mkdirSync(dir("dev"), { recursive: true });
             fs.mkdirSync(dir("prod"), { recursive: true });
             // A pid that ran and ended: a child's, after it exits.
-            const gone = spawnSync("true").pid as number;
+            const gone = spawnSync(process.execPath, ["-e", ""]).pid as number;
             const lock = (stack: string, name: string, pid: number, hostname = os.hostname()) =>
                 fs.writeFileSync(path.join(dir(stack), `${name}.json`), JSON.stringify({ pid, username: "root", hostname, timestamp: "2026-12-06T04:02:43Z" }));
             lock("dev", "stale", gone);

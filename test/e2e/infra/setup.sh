@@ -29,7 +29,7 @@ CLIENT_IMAGE=private-registry-test/client-host:bookworm
 HAPROXY_IMAGE=private-registry-test/haproxy:2.6
 REDIS_IMAGE=private-registry-test/redis:7.0
 PACKAGES=(docker.io docker-registry openssh-server openssh-client debootstrap iproute2 openssl curl
-  apache2-utils busybox-static ca-certificates util-linux ceph-mon ceph-osd radosgw ceph-common haproxy redis-server skopeo procps)
+  apache2-utils busybox-static ca-certificates util-linux ceph-mon ceph-osd radosgw ceph-common haproxy redis-server skopeo procps containerd)
 
 step() { printf '   %-52s' "$1"; }
 t() { local s=$SECONDS; "$@"; echo "$((SECONDS - s)) s"; }
