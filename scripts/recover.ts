@@ -23,6 +23,11 @@ interface LockContent {
     timestamp?: string;
 }
 
+/** The folder of a `file://` state backend; undefined for other backends (they handle their own locks). */
+function fileBackendRoot(backendUrl: string): string | undefined {
+    return backendUrl.startsWith("file://") ? decodeURIComponent(new URL(backendUrl).pathname) : undefined;
+}
+
 function alive(pid: number): boolean {
     try {
         process.kill(pid, 0);
@@ -38,8 +43,8 @@ function alive(pid: number): boolean {
  * (`file://…`; other backends are left to their own lock handling). Returns a line per lock removed.
  */
 export function removeStaleLocks(backendUrl: string, project: string, stack: string): string[] {
-    if (!backendUrl.startsWith("file://")) return [];
-    const root = decodeURIComponent(new URL(backendUrl).pathname);
+    const root = fileBackendRoot(backendUrl);
+    if (root === undefined) return [];
     const dir = locksDir(root, project, stack);
     let files: string[];
     try {
@@ -102,8 +107,8 @@ const ORPHANS: Record<string, { inspect: string[]; remove: string[] }> = {
  * Nothing is done while a lock is held: pending operations are then another run's, in progress.
  */
 export function removeOrphans(backendUrl: string, project: string, stack: string): string[] {
-    if (!backendUrl.startsWith("file://")) return [];
-    const root = decodeURIComponent(new URL(backendUrl).pathname);
+    const root = fileBackendRoot(backendUrl);
+    if (root === undefined) return [];
     try {
         if (fs.readdirSync(locksDir(root, project, stack)).some((f) => f.endsWith(".json"))) return [];
     } catch {
