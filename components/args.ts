@@ -4,7 +4,7 @@
  * one way: `settings/` imports the components' types and rules, never the other way round. Pure
  * data: no Pulumi types, so it can be built and checked in plain tests.
  */
-import type { NotificationEndpoint, ProxySection, RedisSection, RegistryMajorVersion, StorageDriver, StorageOptions } from "./render/registryConfigModel";
+import type { NotificationEndpoint, ProxySection, RedisSection, RegistryMajorVersion, StorageDriver, StorageOptions } from "./registryConfig/model";
 import type { Secret } from "./secret";
 
 export { Secret } from "./secret";
@@ -208,7 +208,7 @@ export interface Settings {
     registryVersion: RegistryMajorVersion;
     /** Keep the image on destroy (the Docker provider removes it by default). */
     keepImage: boolean;
-    /** Check the registry as a client at the end of every `up` (components/registryCheck.ts). */
+    /** Check the registry as a client at the end of every `up` (components/registry/registryCheck.ts). */
     verify: boolean;
     containerName: string;
     /** Registry containers; above 1 (or with {@link replicaHosts}) they sit behind {@link loadBalancer}. */

@@ -6,8 +6,8 @@
  */
 import { spawnSync } from "node:child_process";
 import type { Settings } from "../components/args";
-import { dockerCliCommand } from "../components/render/dockerCli";
-import { replicaName } from "../components/registryTopology";
+import { dockerCliCommand } from "../components/containers/dockerCli";
+import { replicaName } from "../components/registry/registryTopology";
 
 /** How many lines of each container. */
 const TAIL = 20;

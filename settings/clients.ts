@@ -1,5 +1,5 @@
 /** The client hosts section: `clients`, `daemonJson` (their shared daemon.json defaults) and `sshPrivateKey`. */
-import { RUNTIMES, type Runtime } from "../components/host/runtimes";
+import { RUNTIMES, type Runtime } from "../components/clients/runtimes";
 import type { ClientSettings, DaemonJsonSettings, UserSettings } from "../components/args";
 import { sshKey } from "./pem";
 import { BAD, NAMESPACE, type Reader, show } from "./reader";

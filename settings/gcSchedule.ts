@@ -2,7 +2,7 @@
 import { GC_SCHEDULE_DEFAULTS } from "../components/defaults";
 import { imageRef } from "./image";
 import type { Reader } from "./reader";
-import type { RegistryMajorVersion } from "../components/render/registryConfigModel";
+import type { RegistryMajorVersion } from "../components/registryConfig/model";
 import type { GcScheduleSettings } from "../components/args";
 
 export const GC_SCHEDULE_KEYS = ["intervalHours", "deleteUntagged", "image"];

@@ -1,7 +1,7 @@
 /** The image section: `image`, `imageArchive`, `registryVersion`, `keepImage` and `containerName`. */
 import * as fs from "node:fs";
-import { registryVersionFromImage } from "../components/render/registryConfig";
-import type { RegistryMajorVersion } from "../components/render/registryConfigModel";
+import { registryVersionFromImage } from "../components/registryConfig";
+import type { RegistryMajorVersion } from "../components/registryConfig/model";
 import { type Reader, show } from "./reader";
 import { DOCKER_NAME } from "./rules";
 import { REGISTRY_DEFAULTS } from "../components/defaults";

@@ -2,7 +2,7 @@
  * The raw-config reader: the raw config and error types, how values are quoted (`show`), typo
  * suggestions for unknown keys, `BAD`, and {@link Reader}, which collects every problem.
  */
-import { headerNameProblem, httpUrlProblem, isDurationSetting, isIntIn, isSingleLine, SINGLE_LINE_RULE, sameHeader } from "../components/render/registryConfig";
+import { headerNameProblem, httpUrlProblem, isDurationSetting, isIntIn, isSingleLine, SINGLE_LINE_RULE, sameHeader } from "../components/registryConfig";
 import { maxBytesOf, MAX_NESTING, nestingDepth, shortKey } from "./limits";
 import { isObj, type Obj, urlHasUserinfo } from "./rules";
 

@@ -1,6 +1,6 @@
 /** The registry section: `registry` (storage options, debug server, headers, notifications, proxy, redis). */
-import type { NotificationEndpoint, ProxySection, RedisSection, StorageOptions } from "../components/render/registryConfigModel";
-import { BLOB_DESCRIPTOR_CACHES, LOG_LEVELS } from "../components/render/registryConfig";
+import type { NotificationEndpoint, ProxySection, RedisSection, StorageOptions } from "../components/registryConfig/model";
+import { BLOB_DESCRIPTOR_CACHES, LOG_LEVELS } from "../components/registryConfig";
 import type { RegistryBehaviourSettings } from "../components/args";
 import { type Reader, show } from "./reader";
 import { Secret } from "../components/secret";

@@ -1,11 +1,11 @@
 /**
  * The registry-config rules that span several values (v2/v3 differences, pairs that go together,
  * unique names). They are written once, in the renderer's validator
- * (`components/render/registryConfig/validate.ts`); here the settings are turned into the model the
+ * (`components/registryConfig/validate.ts`); here the settings are turned into the model the
  * program would render and each problem is reported under the config key it came from.
  */
-import { registryConfigProblems } from "../components/render/registryConfig";
-import { registryConfigDraft, withHttpSecret } from "../components/render/registryModel";
+import { registryConfigProblems } from "../components/registryConfig";
+import { registryConfigDraft, withHttpSecret } from "../components/registry/registryModel";
 import type { Reader } from "./reader";
 import type { Settings } from "../components/args";
 

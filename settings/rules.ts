@@ -1,4 +1,4 @@
-/** Patterns and small helpers shared by the reader and several section parsers. No imports from the other settings files; the registry's own rules (durations, header names, URLs, storage limits) are in components/render/registryConfig/rules.ts. */
+/** Patterns and small helpers shared by the reader and several section parsers. No imports from the other settings files; the registry's own rules (durations, header names, URLs, storage limits) are in components/registryConfig/rules.ts. */
 import * as net from "node:net";
 
 const DNS_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;

@@ -1,7 +1,7 @@
 /**
  * How a client host is reached over SSH: its pinned host key (or the explicit opt-out), the login
  * (private key, its passphrase, the ssh-agent) and an optional bastion. The values become the
- * client host resource's connection (components/host/ssh.ts, with ssh2).
+ * client host resource's connection (components/clients/ssh.ts, with ssh2).
  */
 import * as crypto from "node:crypto";
 import { opensshCipher, sshKey } from "./pem";

@@ -1,12 +1,12 @@
 /** The storage section: `storage` (the driver and its fields, checked per driver). */
 import * as path from "node:path";
-import { ABSOLUTE_PATH_RULE, isAbsolutePath, STORAGE_RULES, SWIFT_AUTH_VERSIONS } from "../components/render/registryConfig";
-import { STORAGE_DRIVERS, type RegistryMajorVersion, type StorageDriver } from "../components/render/registryConfigModel";
+import { ABSOLUTE_PATH_RULE, isAbsolutePath, STORAGE_RULES, SWIFT_AUTH_VERSIONS } from "../components/registryConfig";
+import { STORAGE_DRIVERS, type RegistryMajorVersion, type StorageDriver } from "../components/registryConfig/model";
 import { BAD, type Reader, unknownKey } from "./reader";
 import { Secret } from "../components/secret";
 import { isObj, type Obj } from "./rules";
 
-/** Where the data volume or host path is mounted in the container (components/registry.ts). */
+/** Where the data volume or host path is mounted in the container (components/registry/registry.ts). */
 const CONTAINER_DATA_DIR = "/var/lib/registry";
 
 type Driver = (typeof STORAGE_DRIVERS)[number];

@@ -1,5 +1,5 @@
 /** The TLS section: `tls` (generated CA and certificate choices) and the supplied CA/server certificates and keys. */
-import { V3_TLS_VERSIONS } from "../components/render/registryConfig";
+import { V3_TLS_VERSIONS } from "../components/registryConfig";
 import { Secret, type CaSettings, type CertificateSettings, type TlsSettings } from "../components/args";
 import { chainsTo, readCertificates, tlsKey } from "./pem";
 import { NAMESPACE, type Reader } from "./reader";

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { inspect } from "node:util";
-import { renderRegistryConfig } from "../components/render/registryConfig";
+import { renderRegistryConfig } from "../components/registryConfig";
 import { readStackConfig } from "../scripts/stackFile";
 import { certRequest, locallySignedCert, privateKey, selfSignedCert } from "../scripts/offline/tls";
 import { NAMESPACE, parseSettings, SettingsError, type RawConfig } from "../settings";

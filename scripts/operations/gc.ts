@@ -8,11 +8,11 @@
  */
 import { spawnSync } from "node:child_process";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { CONTAINER_PATHS } from "../../components/render/registryModel";
+import { CONTAINER_PATHS } from "../../components/registry/registryModel";
 import { NAMESPACE, parseSettings } from "../../settings";
 import { rawConfigFrom } from "../../settings/reader";
 import type { DockerHostSettings, Settings } from "../../components/args";
-import { dockerCliCommand } from "../../components/render/dockerCli";
+import { dockerCliCommand } from "../../components/containers/dockerCli";
 
 /** What one run did. */
 export interface GcResult {

@@ -5,27 +5,27 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { isSecret, promiseOf, resetRecords, settle, setupMocks, type MockRun } from "../support/mocks";
 import { FAKE_SSH_KEY } from "../support/settingsFixtures";
-import { registryConfigDraft } from "../../components/render/registryModel";
+import { registryConfigDraft } from "../../components/registry/registryModel";
 
 let run: MockRun;
 let C: {
-    CertificateAuthority: typeof import("../../components/certificateAuthority").CertificateAuthority;
-    RegistryCertificate: typeof import("../../components/registryCertificate").RegistryCertificate;
-    RegistryUsers: typeof import("../../components/registryUsers").RegistryUsers;
-    Registry: typeof import("../../components/registry").Registry;
-    ClientHost: typeof import("../../components/clientHost").ClientHost;
-    bucketProvider: typeof import("../../components/storageBucket").bucketProvider;
+    CertificateAuthority: typeof import("../../components/pki/certificateAuthority").CertificateAuthority;
+    RegistryCertificate: typeof import("../../components/pki/registryCertificate").RegistryCertificate;
+    RegistryUsers: typeof import("../../components/users/registryUsers").RegistryUsers;
+    Registry: typeof import("../../components/registry/registry").Registry;
+    ClientHost: typeof import("../../components/clients/clientHost").ClientHost;
+    bucketProvider: typeof import("../../components/storage/storageBucket").bucketProvider;
 };
 
 before(async () => {
     run = setupMocks({ commandStdout: (n) => (n.endsWith("-daemon-read") ? "" : "ok") });
     C = {
-        ...(await import("../../components/certificateAuthority")),
-        ...(await import("../../components/registryCertificate")),
-        ...(await import("../../components/registryUsers")),
-        ...(await import("../../components/registry")),
-        ...(await import("../../components/clientHost")),
-        ...(await import("../../components/storageBucket")),
+        ...(await import("../../components/pki/certificateAuthority")),
+        ...(await import("../../components/pki/registryCertificate")),
+        ...(await import("../../components/users/registryUsers")),
+        ...(await import("../../components/registry/registry")),
+        ...(await import("../../components/clients/clientHost")),
+        ...(await import("../../components/storage/storageBucket")),
     };
 });
 

@@ -458,7 +458,7 @@ describe("PrivateRegistry on prod-like settings", () => {
         s.imageArchive = archive;
         await deploy(s);
         const load = run.get("command:local:Command", "registry-registry-image-load");
-        // The host's sshOpts travel with it, quoted for the script's ssh wrapper (test/render/dockerCli.test.ts runs it).
+        // The host's sshOpts travel with it, quoted for the script's ssh wrapper (test/components/containers/dockerCli.test.ts runs it).
         assert.deepEqual(load.inputs.environment, {
             DOCKER_HOST: "ssh://deploy@registry-host.example:22",
             PRIVATE_REGISTRY_SSH_ARGS: "'-o' 'StrictHostKeyChecking=accept-new'",

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { deleteBucket, s3Client } from "../../components/objectStore/s3Bucket";
+import { deleteBucket, s3Client } from "../../components/storage/s3Bucket";
 import { type Ceph, cephS3, cephS3Storage, startCeph } from "../e2e/infra/ceph";
 import { hostKeyOf, NETWORK, sshExec, startInfra, stopInfra, type TestHost, type TestInfra } from "../e2e/infra/hosts";
 import { e2eLog as log, timed } from "../e2e/support";

@@ -1,6 +1,6 @@
 /**
  * SSH connections that verify who answers, on the real engine: the client hosts are the program's
- * dynamic provider (components/host/ssh.ts, ssh2), run by the engine's real nodejs dynamic-provider
+ * dynamic provider (components/clients/ssh.ts, ssh2), run by the engine's real nodejs dynamic-provider
  * host. The e2e stack against client-host containers with real sshd, each host's real ed25519 host
  * key read from the container.
  */

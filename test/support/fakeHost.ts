@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Run } from "../../components/host/reconcile";
+import type { Run } from "../../components/clients/reconcile";
 
 const TOOLS = [
     "sh",

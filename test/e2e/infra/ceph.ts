@@ -13,7 +13,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import type { S3Target } from "../../../components/objectStore/s3Bucket";
+import type { S3Target } from "../../../components/storage/s3Bucket";
 
 /** A running gateway: where to reach it, its test credentials, and how to end it. */
 export interface Ceph {
