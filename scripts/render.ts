@@ -3,7 +3,7 @@
  * (`--help` says more).
  *
  * Evaluates the program without touching any host, like `helm template`: every provider is mocked,
- * but keys, certificates, random passwords and bcrypt hashes are real (scripts/offline/), and writes
+ * but keys, certificates, random passwords and bcrypt hashes are real (stand-ins/offline/), and writes
  * what would land: the registry's files, each client host's scripts, every resource and the outputs.
  */
 import * as crypto from "node:crypto";
@@ -16,8 +16,8 @@ import { type ClientWants, desiredItems } from "../components/clients/runtimes";
 import { parseProbe } from "../components/clients/shell";
 import { NAMESPACE, parseSettings } from "../settings";
 import { secretValues } from "../components/secret";
-import { OFFLINE_REALIZERS } from "./offline";
-import { isWrappedSecret as isWrapped, unwrapSecrets as unwrap } from "./offline/rpcSecrets";
+import { OFFLINE_REALIZERS } from "../stand-ins/offline";
+import { isWrappedSecret as isWrapped, unwrapSecrets as unwrap } from "../stand-ins/offline/rpcSecrets";
 import { readStackConfig, type StackConfig, StackFileError } from "./stackFile";
 
 const REDACTED = "<redacted>";
@@ -210,7 +210,7 @@ export async function render(
         false,
     );
     // Installed after setMocks so that it wraps the monitor render uses.
-    const tap: typeof import("./offline/monitorTap") = require("./offline/monitorTap");
+    const tap: typeof import("../stand-ins/offline/monitorTap") = require("../stand-ins/offline/monitorTap");
     tap.installMonitorTap();
     const program: typeof import("../program") = require("../program");
     const outputs = program.main();

@@ -10,7 +10,7 @@ import { before, describe, it } from "node:test";
 import { inspect } from "node:util";
 import { renderRegistryConfig } from "../components/registryConfig";
 import { readStackConfig } from "../scripts/stackFile";
-import { certRequest, locallySignedCert, privateKey, selfSignedCert } from "../scripts/offline/tls";
+import { certRequest, locallySignedCert, privateKey, selfSignedCert } from "../stand-ins/offline/tls";
 import { NAMESPACE, parseSettings, SettingsError, type RawConfig } from "../settings";
 import { hostKeyProblem } from "../settings/ssh";
 import { MAX_BUNDLE_BYTES, MAX_NESTING, MAX_VALUE_BYTES } from "../settings/limits";

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation";
 import { ignoreMonitorTerminating } from "../../scripts/monitorTerminating";
 import { choosePlugins, describePlugins, type PluginChoice } from "./plugins";
-import { tsxCommand } from "./providers/pluginProcess";
+import { tsxCommand } from "../../stand-ins/plugins/pluginProcess";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -60,7 +60,7 @@ export function installPlugins(binDir: string, home: string, plugins: PluginChoi
     /** `pulumi-resource-<name>`: a script that runs a TypeScript entry of providers/ with `args` and the engine's own. */
     const wrapper = (name: string, entry: string, args: string[]) => {
         const file = path.join(wrappers, `pulumi-resource-${name}`);
-        const argv = tsxCommand(path.join(root, "test", "engine", "providers", entry), ...args).map((a) => `"${a}"`);
+        const argv = tsxCommand(path.join(root, "stand-ins", "plugins", entry), ...args).map((a) => `"${a}"`);
         fs.writeFileSync(file, `#!/bin/sh\nexec ${argv.join(" ")} "$@"\n`, { mode: 0o755 });
         return file;
     };

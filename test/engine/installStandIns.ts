@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import { installPlugins } from "./engine";
-import { PLUGINS } from "./providers/plugin";
+import { PLUGINS } from "../../stand-ins/plugins/plugin";
 
 const root = path.resolve(__dirname, "..", "..");
 const binDir = execFileSync("bash", [path.join(root, "scripts", "engine.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();

@@ -14,7 +14,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { findBinary, providersCache } from "../../scripts/plugins";
-import { PLUGINS } from "./providers/plugin";
+import { PLUGINS } from "../../stand-ins/plugins/plugin";
 
 /** One plugin as the engine tests load it. */
 export interface PluginChoice {

@@ -6,8 +6,8 @@
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import bcrypt from "bcryptjs";
-import { containsSecret, unwrapSecrets as unwrap } from "../../scripts/offline/rpcSecrets";
-import { installMonitorTap, resetMonitorTap, tappedRegistrations, type Registration } from "../../scripts/offline/monitorTap";
+import { containsSecret, unwrapSecrets as unwrap } from "../../stand-ins/offline/rpcSecrets";
+import { installMonitorTap, resetMonitorTap, tappedRegistrations, type Registration } from "../../stand-ins/offline/monitorTap";
 
 /** One `newResource` call, with secret wrappers removed from the inputs. */
 export interface Recorded {

@@ -10,8 +10,8 @@
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import { privateKey } from "../../../scripts/offline/tls";
-import { runRemote } from "../../harness/ssh";
+import { privateKey } from "../../../stand-ins/offline/tls";
+import { runRemote } from "../../../stand-ins/realizers/ssh";
 
 export const CLIENT_IMAGE = "private-registry-test/client-host:bookworm";
 export const REGISTRY_IMAGE = "private-registry-test/registry:2.8";

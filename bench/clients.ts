@@ -4,8 +4,8 @@
  * registry is already up and whose hosts are unconfigured; then the time to remove them again.
  * Goal: T(20)/T(1) at most 2 (every host is configured in parallel).
  */
-import { hostKeyOf, isolate, REGISTRY, startInfra, stopInfra } from "../e2e/infra/hosts";
-import { createE2eStack } from "./engine";
+import { hostKeyOf, isolate, REGISTRY, startInfra, stopInfra } from "../test/e2e/infra/hosts";
+import { createE2eStack } from "../test/engine/engine";
 
 const SIZES = [1, 5, 20];
 const GOAL = 2;

@@ -12,13 +12,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { after, describe, it } from "node:test";
-import { startPlugin, tsxCommand } from "./pluginProcess";
+import { startPlugin, tsxCommand } from "../../stand-ins/plugins/pluginProcess";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const provrpc = require("@pulumi/pulumi/proto/provider_grpc_pb");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-const RECORDINGS = path.join(__dirname, "recordings");
+const RECORDINGS = path.join(__dirname, "..", "..", "stand-ins", "plugins", "recordings");
 const service = provrpc.ResourceProviderService as Record<string, any>;
 
 interface Recorded {
@@ -54,7 +54,7 @@ after(() => {
 
 /** The stand-in plugin `name`, started as the engine starts it, and a client to it. */
 async function standIn(name: string): Promise<any> {
-    const [node, ...args] = tsxCommand(path.join(__dirname, "plugin.ts"), name);
+    const [node, ...args] = tsxCommand(path.join(__dirname, "..", "..", "stand-ins", "plugins", "plugin.ts"), name);
     const { child, client } = await startPlugin(node, args);
     children.push(child);
     return client;

@@ -1,15 +1,15 @@
 /**
  * The provider plugins the real engine loads in the tests: `node --import tsx plugin.ts <name>`,
  * installed as `pulumi-resource-<name>` at the version the SDK asks for (test/engine/engine.ts).
- * Each resource does what the provider does on the real host (test/harness/: Docker's Engine API,
+ * Each resource does what the provider does on the real host (stand-ins/realizers/: Docker's Engine API,
  * real SSH and SFTP, real keys and certificates); the engine around them is the real one.
  */
 import * as crypto from "node:crypto";
-import { OFFLINE_REALIZERS } from "../../../scripts/offline";
-import { copyToRemote } from "../../harness/copy";
-import * as docker from "../../harness/docker";
-import { runLocal } from "../../harness/local";
-import { runCommandResource, type Connection } from "../../harness/ssh";
+import { OFFLINE_REALIZERS } from "../offline";
+import { copyToRemote } from "../realizers/copy";
+import * as docker from "../realizers/docker";
+import { runLocal } from "../realizers/local";
+import { runCommandResource, type Connection } from "../realizers/ssh";
 import { PartialCreate, serve, type Context, type ProviderDef, type Props, type ResourceType } from "./server";
 
 const pinged = new Map<string, Promise<void>>();

@@ -19,11 +19,11 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildClient, type ClientResult, type ClientTarget, runClient } from "./benchClient";
-import { makePki, type Pki } from "../support/pki";
-import { type Cpu, cpuMeter } from "./benchCpu";
-import { CONCURRENT, FILE_BYTES, type Figures, MIB, SIDES, type Side, transferReport } from "./benchTransferReport";
-import { createStack, type TestStack } from "./engine";
+import { buildClient, type ClientResult, type ClientTarget, runClient } from "./client";
+import { makePki, type Pki } from "../test/support/pki";
+import { type Cpu, cpuMeter } from "./cpu";
+import { CONCURRENT, FILE_BYTES, type Figures, MIB, SIDES, type Side, transferReport } from "./transferReport";
+import { createStack, type TestStack } from "../test/engine/engine";
 
 /** Every Docker object and stack this section creates: its names only, and its ports only. */
 const OWN = {
@@ -191,7 +191,7 @@ async function startDeployed(bin: string, stack: TestStack, caFile: string): Pro
  * Everything it creates is removed again, on failure and on SIGINT/SIGTERM too.
  */
 export async function benchTransfer(rounds: number, memoryMb?: number): Promise<string> {
-    const { main } = await import("../../program");
+    const { main } = await import("../program");
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-transfer-"));
     let stack: TestStack | undefined;
     let client: { dir: string; bin: string } | undefined;

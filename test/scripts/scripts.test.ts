@@ -14,11 +14,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { SettingsError } from "../settings";
-import { cliArgs, opOptions } from "../scripts/pulumi";
-import { readStackConfig } from "../scripts/stackFile";
+import { SettingsError } from "../../settings";
+import { cliArgs, opOptions } from "../../scripts/pulumi";
+import { readStackConfig } from "../../scripts/stackFile";
 
-const root = path.resolve(__dirname, "..");
+const root = path.resolve(__dirname, "..", "..");
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pr-scripts-"));
 const stackFiles: string[] = [];
 after(() => {
@@ -255,7 +255,7 @@ describe("program.ts: a bad config", () => {
         await pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs }, "private-registry", "t", false);
         const cfg = readStackConfig(path.join(root, "Pulumi.dev.yaml"), { namespace: "private-registry", set: { port: "88a" } });
         pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
-        const { main } = await import("../program");
+        const { main } = await import("../../program");
         assert.throws(main, (e: unknown) => {
             assert.ok(pulumi.RunError.isInstance(e), "a RunError");
             assert.ok(e instanceof SettingsError);

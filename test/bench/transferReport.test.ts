@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type Figures, median, type Side, transferReport } from "./engine/benchTransferReport";
+import { type Figures, median, type Side, transferReport } from "../../bench/transferReport";
 
 /** One side's round: throughput in MiB/s, concurrent-pull time in s, CPU s (registry, proxy, client) and wall s per phase. */
 function figures(push: number, pull: number, concurrent: number, cpu: { pull: number; concurrent: number }): Figures {

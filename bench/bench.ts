@@ -3,10 +3,10 @@
  * - engine: wall time of the engine's operations on this machine: preview, first up, no-change up
  *   and destroy, for the dev stack and for the e2e stack with two client hosts. Ratios are against
  *   the dev stack's preview.
- * - transfer (benchTransfer.ts): push, pull and ten concurrent pulls of a 512 MiB image through the
+ * - transfer (transfer.ts): push, pull and ten concurrent pulls of a 512 MiB image through the
  *   registry as deployed and through the same image run bare; ratios deployed/bare against goals.
- * - clients (benchClients.ts): one up configuring 1, 5 and 20 client hosts, and T(20)/T(1).
- * - storage (benchStorage.ts): push and pull of a 512 MiB image on filesystem storage, on Ceph RGW
+ * - clients (clients.ts): one up configuring 1, 5 and 20 client hosts, and T(20)/T(1).
+ * - storage (storage.ts): push and pull of a 512 MiB image on filesystem storage, on Ceph RGW
  *   over S3, and on two replicas behind the load balancer; ratios to the filesystem.
  * `npm run bench -- engine`, `-- transfer`, `-- clients` or `-- storage` runs one section;
  * `BENCH_ROUNDS` (default 3, at least 2) sets the transfer rounds, `BENCH_MEMORY_MB` the transfer's
@@ -15,11 +15,11 @@
  * `bash test/e2e/infra/setup.sh` first.
  */
 import { execFileSync } from "node:child_process";
-import { hostKeyOf, isolate, REGISTRY, startInfra, stopInfra } from "../e2e/infra/hosts";
-import { benchClients } from "./benchClients";
-import { benchStorage } from "./benchStorage";
-import { benchTransfer } from "./benchTransfer";
-import { createE2eStack, createStack, type TestStack } from "./engine";
+import { hostKeyOf, isolate, REGISTRY, startInfra, stopInfra } from "../test/e2e/infra/hosts";
+import { benchClients } from "./clients";
+import { benchStorage } from "./storage";
+import { benchTransfer } from "./transfer";
+import { createE2eStack, createStack, type TestStack } from "../test/engine/engine";
 
 type Row = { stack: string; op: string; seconds: number };
 
@@ -38,7 +38,7 @@ async function measure(stack: string, ts: TestStack, rows: Row[], afterUp?: () =
 
 async function benchEngine(): Promise<void> {
     const rows: Row[] = [];
-    const { main } = await import("../../program");
+    const { main } = await import("../program");
     const program = () => ({ ...main() });
 
     const devVolume = (() => {

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
-const MODULE = path.resolve(__dirname, "..", "scripts", "monitorTerminating.ts");
+const MODULE = path.resolve(__dirname, "..", "..", "scripts", "monitorTerminating.ts");
 
 /** Runs a test file under node:test; its pass and fail counts. */
 function runTests(body: string): { pass: number; fail: number; out: string } {

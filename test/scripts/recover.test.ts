@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { removeOrphans, removeStaleLocks } from "../scripts/recover";
+import { removeOrphans, removeStaleLocks } from "../../scripts/recover";
 
 describe("removeStaleLocks", () => {
     it("removes only the locks of this stack taken on this machine by a process that is gone", () => {

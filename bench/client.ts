@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-const SOURCE = `// The transfer bench's registry client (test/engine/benchTransfer.ts): the registry HTTP API v2
+const SOURCE = `// The transfer bench's registry client (bench/transfer.ts): the registry HTTP API v2
 // the way Docker's Go client speaks it, so that the client's own cost is Docker's (Go net/http,
 // crypto/tls, sha256), not the bench's. One keep-alive connection per push or pull, to 127.0.0.1
 // only. The Authorization header value, if any, comes on stdin. Prints one JSON line.

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { unhealthyLogLines } from "../scripts/unhealthyLogs";
+import { unhealthyLogLines } from "../../scripts/unhealthyLogs";
 
 describe("unhealthyLogLines", () => {
     it("after a failed health wait: each replica's last lines on its Docker host; after any other error: nothing", () => {

@@ -10,7 +10,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import { Realizer } from "./realizer";
+import { Realizer } from "../../stand-ins/realizers/realizer";
 
 /** What the calling test hands over. */
 export interface FailContext {

@@ -1,8 +1,8 @@
 /**
- * The tables of `npm run bench -- transfer` (benchTransfer.ts runs it): pure, from the rounds'
+ * The tables of `npm run bench -- transfer` (transfer.ts runs it): pure, from the rounds'
  * figures, so the goals' judgement and the bound TLS puts on it are tested without Docker.
  */
-import type { Cpu } from "./benchCpu";
+import type { Cpu } from "./cpu";
 
 export const FILE_BYTES = 512 * 1024 * 1024;
 export const CONCURRENT = 10;
@@ -119,7 +119,7 @@ export function transferReport(results: Record<Side, Figures[]>, setup: RunSetup
             `${CONCURRENT} pulls s ${rounded("concurrentSeconds", 1)}, deployed/bare ${ratios("concurrentSeconds")}.`,
         `Requests: a push makes ${d.pushRequests} (a ping, then per blob HEAD, POST, PATCH, PUT, HEAD; the manifest PUT), a pull ${d.pullRequests} ` +
             "(a ping, manifest HEAD and GET, config and layer GET); on the deployed side every one but the ping carries basic auth.",
-        "The client (Go, benchClient.ts) shares this machine's CPUs with the registry: its TLS decryption weighs on the TLS sides' times too. " +
+        "The client (Go, client.ts) shares this machine's CPUs with the registry: its TLS decryption weighs on the TLS sides' times too. " +
             "Where a step keeps every core busy, its time goes as its CPU: the third table's last column, from bare TLS's CPU against bare's, is then the best any side serving TLS can score; " +
             "where that bound itself misses a goal, TLS alone misses it, whatever the deployment does.",
     ].join("\n");

@@ -1,8 +1,8 @@
 /**
  * Mocks that create the real thing: the fast lane for the provider realizations the stand-in
- * plugins of test/engine/providers/ serve to the real engine. One `Realizer` creates what a program
+ * plugins of stand-ins/plugins/ serve to the real engine. One `Realizer` creates what a program
  * declares, on this machine, the way each provider realizes its resources:
- * - tls, random: real keys, certificates, passwords, bcrypt (scripts/offline/, shared with `render`);
+ * - tls, random: real keys, certificates, passwords, bcrypt (stand-ins/offline/, shared with `render`);
  * - docker: the Engine API of each provider's `unix://` or `ssh://` host (docker.ts);
  * - command: remote.Command over real SSH (ssh.ts), remote.CopyToRemote over SFTP (copy.ts),
  *   local.Command through the interpreter (local.ts).
@@ -14,7 +14,7 @@
  * - `setMocks` hands `newResource` only type, name, inputs, provider and import ID. Resource options
  *   (dependsOn, parent, deleteBeforeReplace, retainOnDelete, protect, ignoreChanges,
  *   replaceOnChanges, additionalSecretOutputs, customTimeouts, hooks) are read from the SDK's
- *   internal `MockMonitor.registerResource` request (scripts/offline/monitorTap.ts, pinned SDK). Honoured:
+ *   internal `MockMonitor.registerResource` request (stand-ins/offline/monitorTap.ts, pinned SDK). Honoured:
  *   retainOnDelete (and `HarnessOptions.retain`), deleteBeforeReplace (containers always, as the
  *   docker bridge sets it), additionalSecretOutputs. NOT honoured: protect (destroy deletes protected resources),
  *   customTimeouts (the harness's own time-boxes apply), aliases, hooks, deletedWith, replaceWith.
@@ -34,9 +34,9 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { installMonitorTap, tappedRegistrations, type Registration } from "../../scripts/offline/monitorTap";
-import { OFFLINE_REALIZERS } from "../../scripts/offline";
-import { containsSecret, unwrapSecrets } from "../../scripts/offline/rpcSecrets";
+import { installMonitorTap, tappedRegistrations, type Registration } from "../offline/monitorTap";
+import { OFFLINE_REALIZERS } from "../offline";
+import { containsSecret, unwrapSecrets } from "../offline/rpcSecrets";
 import { copyToRemote } from "./copy";
 import * as dockerR from "./docker";
 import { globFiles, runLocal } from "./local";

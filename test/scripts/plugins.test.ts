@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { installBuiltPlugins, missingPluginHint, requiredPlugins } from "../scripts/plugins";
+import { installBuiltPlugins, missingPluginHint, requiredPlugins } from "../../scripts/plugins";
 
 describe("provider plugins for the wrapper", () => {
     it("installs each missing plugin that a build of ours has, with the CLI's plugin install --file; leaves installed ones alone", () => {

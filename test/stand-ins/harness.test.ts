@@ -18,12 +18,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import bcrypt from "bcryptjs";
-import { copyToRemote } from "./copy";
-import { dockerApi, sshDialArgs } from "./docker";
+import { copyToRemote } from "../../stand-ins/realizers/copy";
+import { dockerApi, sshDialArgs } from "../../stand-ins/realizers/docker";
 import type { FailContext, FailReport } from "./failCase";
-import { runLocal } from "./local";
-import { Realizer, type HarnessOptions } from "./realizer";
-import { runRemote, type Connection } from "./ssh";
+import { runLocal } from "../../stand-ins/realizers/local";
+import { Realizer, type HarnessOptions } from "../../stand-ins/realizers/realizer";
+import { runRemote, type Connection } from "../../stand-ins/realizers/ssh";
 import { freePort } from "../support/net";
 import { cleanupDocker, importBusybox, PREFIX, startSshd, type Sshd } from "./testEnv";
 

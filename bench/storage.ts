@@ -13,9 +13,9 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type Ceph, cephS3Storage, startCeph } from "../e2e/infra/ceph";
-import { buildClient, type ClientTarget, runClient } from "./benchClient";
-import { createStack, type TestStack } from "./engine";
+import { type Ceph, cephS3Storage, startCeph } from "../test/e2e/infra/ceph";
+import { buildClient, type ClientTarget, runClient } from "./client";
+import { createStack, type TestStack } from "../test/engine/engine";
 
 const NAME = "bench-storage";
 const NETWORK = { name: `${NAME}-net`, subnet: "10.231.79.0/24", gateway: "10.231.79.1" };
@@ -87,7 +87,7 @@ function median(xs: number[]): number {
 
 /** Runs the section and returns its table. Everything it creates is removed again. */
 export async function benchStorage(rounds: number): Promise<string> {
-    const { main } = await import("../../program");
+    const { main } = await import("../program");
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `${NAME}-`));
     let stack: TestStack | undefined;
     let ceph: Ceph | undefined;
