@@ -3,10 +3,10 @@
  * what this returns as stack outputs; tests call it under mocks.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PrivateRegistry } from "./components/privateRegistry";
+import { PrivateRegistry, type PrivateRegistryArgs } from "./components";
 import { SettingsError } from "./settings";
 import { loadSettings } from "./settings/stackConfig";
-import type { Settings } from "./components/args";
+import type { Settings } from "./settings/types";
 
 /**
  * A bad config, as the engine should show it: the message alone, not a stack trace. The SDK prints
@@ -43,11 +43,17 @@ export interface StackOutputs {
     replicaAddresses: pulumi.Output<Record<string, string>>;
 }
 
+/** The component's arguments from the settings: every value as read, secrets still `Secret`s (the component wraps them). */
+function argsOf(settings: Settings): PrivateRegistryArgs {
+    const { warnings: _, ...args } = settings;
+    return args;
+}
+
 /** Reads the config (failing before any resource on a bad value) and declares the registry. */
 export function main(): StackOutputs {
     const settings = settingsFromConfig();
     for (const warning of settings.warnings) pulumi.log.warn(warning);
-    const registry = new PrivateRegistry("registry", settings);
+    const registry = new PrivateRegistry("registry", argsOf(settings));
     return {
         endpoint: registry.endpoint,
         endpoints: registry.endpoints,

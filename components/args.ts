@@ -1,13 +1,22 @@
 /**
- * What `PrivateRegistry` is built from: the typed settings of one stack, which `parseSettings`
- * (`settings/`) parses once from Pulumi config. Here, with the components, because config flows
- * one way: `settings/` imports the components' types and rules, never the other way round. Pure
- * data: no Pulumi types, so it can be built and checked in plain tests.
+ * What `PrivateRegistry` is built from. {@link PrivateRegistryArgs} is the front door: every field
+ * optional, with the default its JSDoc states (`resolveArgs.ts` applies them, from `defaults.ts`),
+ * and `pulumi.Input` where a value can come from another resource (hostnames, IP addresses, a
+ * CA, a certificate, passwords, client hosts). {@link ResolvedArgs} is the same with every
+ * default applied. `settings/` builds these from a stack file; another program builds them in
+ * code. No Pulumi values here, only their types.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import type { NotificationEndpoint, ProxySection, RedisSection, RegistryMajorVersion, StorageDriver, StorageOptions } from "./registryConfig/model";
 import type { Secret } from "./secret";
 
 export { Secret } from "./secret";
+
+/**
+ * A secret value: a {@link Secret} (as the settings parse it from config) or any string input,
+ * such as another resource's output. The component wraps it in `pulumi.secret()`.
+ */
+export type SecretInput = Secret | pulumi.Input<string>;
 
 /** Where the registry container runs. */
 export interface DockerHostSettings {
@@ -17,57 +26,64 @@ export interface DockerHostSettings {
     sshOpts: string[];
 }
 
+/** A CA the program generates (the default). */
+export interface GeneratedCa {
+    mode: "generate";
+    algorithm: "RSA" | "ECDSA";
+    /** 2048 or 4096 (RSA). */
+    rsaBits: 2048 | 4096;
+    /** P256 or P384 (ECDSA); never the provider's P224 default. */
+    ecdsaCurve: "P256" | "P384";
+    commonName: string;
+    organization: string;
+    validityHours: number;
+    /** Which CA this is: raised by one for each rollover. Defaults to 1. */
+    generation: number;
+    /** A rollover in progress: `trust` (clients trust both CAs), then `serve` (the server certificate from the new one). */
+    rollover?: "trust" | "serve";
+}
+
 /** A generated CA (default) or an adopted existing one. */
-export type CaSettings =
-    | {
-          mode: "generate";
-          algorithm: "RSA" | "ECDSA";
-          /** 2048 or 4096 (RSA). */
-          rsaBits: 2048 | 4096;
-          /** P256 or P384 (ECDSA); never the provider's P224 default. */
-          ecdsaCurve: "P256" | "P384";
-          commonName: string;
-          organization: string;
-          validityHours: number;
-          /** Which CA this is: raised by one for each rollover. Defaults to 1. */
-          generation: number;
-          /** A rollover in progress: `trust` (clients trust both CAs), then `serve` (the server certificate from the new one). */
-          rollover?: "trust" | "serve";
-      }
-    | { mode: "existing"; certPem: string; keyPem: Secret };
+export type CaArgs = GeneratedCa | { mode: "existing"; certPem: pulumi.Input<string>; keyPem: SecretInput };
+
+/** A server certificate the CA issues (the default). */
+export interface GeneratedCertificate {
+    mode: "generate";
+    algorithm: "RSA" | "ECDSA";
+    rsaBits: 2048 | 4096;
+    ecdsaCurve: "P256" | "P384";
+    validityHours: number;
+    earlyRenewalHours: number;
+}
 
 /** A certificate issued by the CA (default) or a bring-your-own certificate and key. */
-export type CertificateSettings =
-    | {
-          mode: "generate";
-          algorithm: "RSA" | "ECDSA";
-          rsaBits: 2048 | 4096;
-          ecdsaCurve: "P256" | "P384";
-          validityHours: number;
-          earlyRenewalHours: number;
-      }
+export type CertificateArgs =
+    | GeneratedCertificate
     | {
           mode: "existing";
-          certPem: string;
-          keyPem: Secret;
+          certPem: pulumi.Input<string>;
+          keyPem: SecretInput;
           /** The CA that issued it, distributed to clients. Required when the CA is not adopted. */
-          caPem?: string;
+          caPem?: pulumi.Input<string>;
       };
 
 /** TLS on the registry endpoint. */
-export interface TlsSettings {
+export interface TlsArgs {
     /** Defaults to true. With false the registry serves plain HTTP and clients list it as insecure. */
     enabled: boolean;
+    /** Defaults to `tls1.2`. */
     minimumTls: "tls1.2" | "tls1.3";
-    ca: CaSettings;
-    certificate: CertificateSettings;
+    /** Defaults to a generated RSA 4096 CA. */
+    ca: CaArgs;
+    /** Defaults to an RSA 2048 certificate from the CA, for every hostname and IP address. */
+    certificate: CertificateArgs;
 }
 
 /** One htpasswd user. */
-export interface UserSettings {
+export interface UserArgs {
     name: string;
     /** Supplied password, or undefined to generate one. */
-    password?: Secret;
+    password?: SecretInput;
     /** Length of a generated password. Defaults to 32. */
     passwordLength: number;
     /** Raise it to have a new password generated (the password's keeper). Defaults to 0. */
@@ -101,20 +117,23 @@ export interface DaemonJsonSettings {
 }
 
 /** One client host reached over SSH. */
-export interface ClientSettings {
+export interface ClientArgs {
     /** Short name used in resource names and outputs; unique. */
     name: string;
-    host: string;
+    /** Its address or DNS name (another resource's output, such as a VM's IP, is fine). */
+    host: pulumi.Input<string>;
+    /** Defaults to 22. */
     port: number;
+    /** Defaults to root. */
     user: string;
-    /** The login key (its own or `sshPrivateKey`); absent when only the agent logs in. */
-    privateKey?: Secret;
-    /** Decrypts `privateKey` (the client's own, passphrase-protected). */
-    privateKeyPassword?: Secret;
+    /** The login key; absent when only the agent logs in. */
+    privateKey?: SecretInput;
+    /** Decrypts `privateKey` (passphrase-protected). */
+    privateKeyPassword?: SecretInput;
     /** Log in through ssh-agent: `true` for `$SSH_AUTH_SOCK` of the `pulumi up` process, or the socket's path. */
     sshAgent?: true | string;
     /** The host's public key, `<type> <base64>` (authorized_keys form); absent only with `insecureSkipHostKeyCheck`. */
-    hostKey?: string;
+    hostKey?: pulumi.Input<string>;
     /** Connect without checking host keys (the client's and its bastion's); warned about on every run. */
     insecureSkipHostKeyCheck: boolean;
     /** A bastion reached first; the same login is used on it. */
@@ -128,11 +147,13 @@ export interface ClientSettings {
     runtimes?: ("docker" | "containerd" | "podman" | "k3s" | "buildkit")[];
 }
 
-/** Registry behaviour beyond storage. */
-export interface RegistryBehaviourSettings {
+/**
+ * Registry behaviour beyond storage; the storage options (`deleteEnabled`, `readOnly`…) sit here
+ * beside the rest, as in the stack file's `registry` section.
+ */
+export interface RegistryBehaviourSettings extends StorageOptions {
     logLevel: "error" | "warn" | "info" | "debug";
     realm: string;
-    storageOptions: StorageOptions;
     storageHealthCheck: boolean;
     /** e.g. `:5001` inside the container; published on 127.0.0.1 of the Docker host only. */
     debugPort?: number;
@@ -197,8 +218,8 @@ export interface GcScheduleSettings {
     image: string;
 }
 
-/** Everything one stack deploys. */
-export interface Settings {
+/** {@link PrivateRegistryArgs} with every default applied (`resolveArgs`): what the component builds. */
+export interface ResolvedArgs {
     docker: DockerHostSettings;
     /** Image reference: `registry:3.0.0`, `registry@sha256:…`, or a local tag. */
     image: string;
@@ -222,17 +243,17 @@ export interface Settings {
     /** Garbage collection on a schedule. */
     gcSchedule?: GcScheduleSettings;
     /** DNS names clients use; all go into the certificate's SANs. The first is the endpoint. */
-    hostnames: string[];
+    hostnames: pulumi.Input<string>[];
     /** IP addresses clients use; all go into the SANs. */
-    ipAddresses: string[];
+    ipAddresses: pulumi.Input<string>[];
     /** Port inside and outside the container (one port, so `certs.d/<host:port>` matches). */
     port: number;
     /** Host IP the port is published on. */
     bindAddress: string;
     /** Extra Docker networks to attach the container to (with optional fixed IPv4). */
     networks: { name: string; ipv4Address?: string; aliases: string[] }[];
-    tls: TlsSettings;
-    users: UserSettings[];
+    tls: TlsArgs;
+    users: UserArgs[];
     /** The storage backend; its credentials are secrets. */
     storage: StorageDriver<Secret>;
     data: DataSettings;
@@ -240,7 +261,7 @@ export interface Settings {
     container: ContainerSettings;
     /** Registry behaviour; proxy and redis passwords and webhook headers are secrets. */
     registry: RegistryBehaviourSettings;
-    clients: ClientSettings[];
+    clients: ClientArgs[];
     /** Images copied into the registry at `up`; removing one leaves it in the registry. */
     imports: ImportSettings[];
     /**
@@ -250,6 +271,27 @@ export interface Settings {
     reachFromHere?: string;
     /** Present when storage is s3 or swift. */
     objectStore?: ObjectStoreSettings;
-    /** What the config does that is probably not meant, each `<full key> <what and why>`; the program logs them. */
-    warnings: string[];
+}
+
+/**
+ * The arguments of `PrivateRegistry`, for a stack file's settings or another program alike. Every
+ * field is optional: the defaults give the registry:3.1.2 image on the local Docker engine at
+ * `localhost:5000` (and 127.0.0.1), TLS from a generated CA, one generated user `admin`,
+ * filesystem storage on a kept volume, no client host. Nested sections take the fields to
+ * change; a client host needs its `name` and `host`, a user its `name`.
+ */
+export interface PrivateRegistryArgs
+    extends Readonly<Partial<Omit<ResolvedArgs, "tls" | "users" | "clients" | "container" | "registry" | "loadBalancer" | "redisCache" | "gcSchedule">>> {
+    readonly tls?: Readonly<Partial<TlsArgs>>;
+    /** Defaults to one user, `admin`, with a generated password. */
+    readonly users?: readonly (Pick<UserArgs, "name"> & Readonly<Partial<UserArgs>>)[];
+    readonly clients?: readonly (Pick<ClientArgs, "name" | "host"> & Readonly<Partial<ClientArgs>>)[];
+    readonly container?: Readonly<Partial<ContainerSettings>>;
+    readonly registry?: Readonly<Partial<RegistryBehaviourSettings>>;
+    /** With more than one replica (or any replica host). Defaults to the official HAProxy image, checking every second. */
+    readonly loadBalancer?: Readonly<Partial<LoadBalancerSettings>>;
+    /** A Redis the program runs as the blob-descriptor cache. Fields default to redis:7.4 with 256 MiB. */
+    readonly redisCache?: Readonly<Partial<RedisCacheSettings>>;
+    /** Garbage collection on a schedule. Fields default to weekly, tagged images only, docker:27-cli. */
+    readonly gcSchedule?: Readonly<Partial<GcScheduleSettings>>;
 }

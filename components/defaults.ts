@@ -19,6 +19,7 @@ export const USER_DEFAULTS = { passwordLength: 32 } as const;
  * limit (the Docker provider has no `pids_limit`).
  */
 export const REGISTRY_DEFAULTS = {
+    image: "registry:3.1.2",
     containerName: "private-registry",
     keepImage: true,
     verify: true,
@@ -27,6 +28,37 @@ export const REGISTRY_DEFAULTS = {
     memoryMb: 1024,
     pidsLimit: 1024,
 } as const;
+
+/** Where the registry runs and listens: the local engine, one port inside and out, every address of the host. */
+export const ENDPOINT_DEFAULTS = {
+    dockerHost: "unix:///var/run/docker.sock",
+    port: 5000,
+    bindAddress: "0.0.0.0",
+    /** When neither hostnames nor IP addresses are given (the settings require one of them). */
+    hostnames: ["localhost"],
+    ipAddresses: ["127.0.0.1"],
+} as const;
+
+/** TLS on the endpoint, and the key choice of a generated CA or certificate. */
+export const TLS_DEFAULTS = { enabled: true, minimumTls: "tls1.2", algorithm: "RSA", ecdsaCurve: "P256" } as const;
+
+/** The registry's behaviour (`config.yml` beyond storage). */
+export const BEHAVIOUR_DEFAULTS = {
+    logLevel: "info",
+    deleteEnabled: true,
+    blobDescriptorCache: "inmemory",
+    readOnly: false,
+    redirectDisable: false,
+    storageHealthCheck: true,
+    prometheus: false,
+} as const;
+
+/** The data volume, named after the container, kept on destroy. */
+export const dataVolumeName = (containerName: string) => `${containerName}-data`;
+export const DATA_DEFAULTS = { keepOnDestroy: true } as const;
+
+/** A client host's SSH login. */
+export const CLIENT_DEFAULTS = { port: 22, user: "root" } as const;
 
 /** The load balancer in front of several replicas (`LoadBalancer`). */
 export const LOAD_BALANCER_DEFAULTS = { image: "haproxy:3.0", checkIntervalMs: 1000 } as const;

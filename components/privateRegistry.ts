@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { DockerHostSettings, Secret, Settings, TlsSettings } from "./args";
+import { type DockerHostSettings, type PrivateRegistryArgs, type ResolvedArgs, Secret, type SecretInput, type TlsArgs } from "./args";
 import { CertificateAuthority } from "./pki/certificateAuthority";
 import { ClientHost } from "./clients/clientHost";
 import { ImageImport } from "./imports/imageImport";
@@ -14,21 +14,21 @@ import { RegistryCertificate } from "./pki/registryCertificate";
 import { RegistryUsers } from "./users/registryUsers";
 import { certsDirName, dockerDaemonKeys, hostPort, mirrorOf } from "./clients/runtimes";
 import { shQuote } from "./sh";
-import { registryConfigDraft } from "./registry/registryModel";
+import { registryConfigDraft, registryModelArgs } from "./registry/registryModel";
+import { ArgsError, resolveArgs } from "./resolveArgs";
 
 const TYPE = "private-registry:index:PrivateRegistry";
 
-/**
- * Arguments of {@link PrivateRegistry}: the parsed stack settings. Secret values arrive as
- * `Secret` and are wrapped in `pulumi.secret()` the moment they are read.
- */
-export type PrivateRegistryArgs = Settings;
+export type { PrivateRegistryArgs } from "./args";
 
-const secret = (s: Secret) => pulumi.secret(s.reveal());
+/** A secret argument as a string input: a {@link Secret} revealed, anything else as it is. */
+const reveal = (s: SecretInput): pulumi.Input<string> => (s instanceof Secret ? s.reveal() : s);
+/** A secret argument as a secret output. */
+const secret = (s: SecretInput) => pulumi.secret(reveal(s));
 
-/** Every address clients use to reach the registry, endpoint first. */
-export function registryAddresses(s: Pick<Settings, "hostnames" | "ipAddresses" | "port">): string[] {
-    return [...s.hostnames, ...s.ipAddresses].map((h) => certsDirName(h, s.port));
+/** Every address clients use to reach the registry (`host:port`), endpoint first. */
+export function registryAddresses(s: Pick<ResolvedArgs, "hostnames" | "ipAddresses" | "port">): pulumi.Output<string[]> {
+    return pulumi.all([...s.hostnames, ...s.ipAddresses]).apply((hosts) => hosts.map((h) => certsDirName(h, s.port)));
 }
 
 /** What the PKI step hands the registry and the clients (absent when TLS is off). */
@@ -77,10 +77,17 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     /** Replica host's `dockerHost` → the `address:port` the balancer reaches its replica at (empty without `replicaHosts`). */
     public readonly replicaAddresses: pulumi.Output<Record<string, string>>;
 
-    constructor(name: string, args: PrivateRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, argsIn: PrivateRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE, name, {}, opts);
+        let args: ResolvedArgs;
+        try {
+            args = resolveArgs(argsIn);
+        } catch (e) {
+            if (e instanceof ArgsError) throw new pulumi.ResourceError(e.message, this);
+            throw e;
+        }
         const addresses = registryAddresses(args);
-        const endpoint = addresses[0];
+        const endpoint = addresses.apply((a) => a[0]);
 
         const pki = args.tls.enabled ? this.pki(name, args, args.tls) : undefined;
         const users = new RegistryUsers(
@@ -101,8 +108,8 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         this.imported = this.imports(name, args, { pki, users, registry });
         this.replicaAddresses = pulumi.output(Object.fromEntries(args.replicaHosts.map((h) => [h.docker.host, hostPort(h.address, h.port)])));
 
-        this.endpoint = pulumi.output(endpoint);
-        this.endpoints = pulumi.output(addresses);
+        this.endpoint = endpoint;
+        this.endpoints = addresses;
         this.caCertPem = pki?.caCertPem ?? pulumi.output("");
         this.serverCertPem = pki?.certPem ?? pulumi.output("");
         this.serverKeyPem = pulumi.secret(pki?.keyPem ?? pulumi.output(""));
@@ -111,12 +118,9 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         this.htpasswd = users.htpasswd;
         this.usernames = users.usernames;
         this.passwords = users.passwords;
-        this.loginCommands = pulumi.output(
+        this.loginCommands = endpoint.apply((e) =>
             Object.fromEntries(
-                args.users.map((u) => [
-                    u.name,
-                    `printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shQuote(u.name)} --password-stdin ${shQuote(endpoint)}`,
-                ]),
+                args.users.map((u) => [u.name, `printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shQuote(u.name)} --password-stdin ${shQuote(e)}`]),
             ),
         );
         this.clientStatus = clientStatus;
@@ -142,7 +146,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     }
 
     /** The CA (generated or adopted) and the server certificate (issued by it, or supplied). */
-    private pki(name: string, args: PrivateRegistryArgs, tlsSettings: TlsSettings): Pki {
+    private pki(name: string, args: ResolvedArgs, tlsSettings: TlsArgs): Pki {
         const child = { parent: this };
         const caSettings = tlsSettings.ca;
         const certSettings = tlsSettings.certificate;
@@ -189,9 +193,9 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         } else {
             throw new pulumi.ResourceError("a generated server certificate needs a CA (generated or existing)", this);
         }
-        const suppliedCa = certSettings.mode === "existing" && certSettings.caPem ? certSettings.caPem : "";
+        const suppliedCa = certSettings.mode === "existing" && certSettings.caPem !== undefined ? pulumi.output(certSettings.caPem) : pulumi.output("");
         return {
-            caCertPem: trusted ?? ca?.certPem ?? pulumi.output(suppliedCa),
+            caCertPem: trusted ?? ca?.certPem ?? suppliedCa,
             certPem: cert.certPem,
             keyPem: cert.privateKeyPem,
             minimumTls: tlsSettings.minimumTls,
@@ -201,7 +205,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     /** The registry container on its Docker host, with its config, certificate and htpasswd; and the Docker providers by host. */
     private registry(
         name: string,
-        args: PrivateRegistryArgs,
+        args: ResolvedArgs,
         pki: Pki | undefined,
         users: RegistryUsers,
     ): { registry: Registry; providers: Map<string, docker.Provider> } {
@@ -215,7 +219,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         const registry = new Registry(
             `${name}-registry`,
             {
-                config: registryConfigDraft({ ...args, tls: pki ? { minimumTls: pki.minimumTls } : undefined, htpasswd: true }),
+                config: registryConfigDraft(registryModelArgs(args)),
                 image: args.image,
                 imageArchive: args.imageArchive ? { path: args.imageArchive, docker: args.docker } : undefined,
                 dockerHost: args.docker,
@@ -260,25 +264,26 @@ export class PrivateRegistry extends pulumi.ComponentResource {
      * passes. Resolves to what was checked.
      */
     private check(
-        args: PrivateRegistryArgs,
+        args: ResolvedArgs,
         ctx: { pki: Pki | undefined; users: RegistryUsers; registry: Registry; providers: Map<string, docker.Provider> },
     ): pulumi.Output<string> {
         const { pki, users, registry, providers } = ctx;
         if (!args.verify) return pulumi.output("not checked: verify is false");
         if (pulumi.runtime.isDryRun()) return pulumi.output("not checked in a preview");
         const connect = args.reachFromHere;
-        const servername = args.hostnames[0] ?? args.ipAddresses[0];
-        const targets: CheckTarget[] = args.replicaHosts.map((h) => ({
-            label: `the replica on ${h.docker.host}`,
-            connect: h.address,
-            port: h.port,
-            servername,
-        }));
         if (connect === undefined) {
             pulumi.log.info(`the endpoint is not checked: it listens on ${args.bindAddress} of ${args.docker.host}, which this machine cannot reach`, this);
-        } else {
-            targets.unshift({ label: `the endpoint ${registryAddresses(args)[0]}`, connect, port: args.port, servername });
         }
+        const targets = pulumi.all([args.hostnames[0] ?? args.ipAddresses[0], registryAddresses(args)]).apply(([servername, addresses]) => {
+            const replicas: CheckTarget[] = args.replicaHosts.map((h) => ({
+                label: `the replica on ${h.docker.host}`,
+                connect: h.address,
+                port: h.port,
+                servername,
+            }));
+            const endpoint: CheckTarget[] = connect === undefined ? [] : [{ label: `the endpoint ${addresses[0]}`, connect, port: args.port, servername }];
+            return [...endpoint, ...replicas];
+        });
         const user = args.users[0].name;
         // The logs a failure shows: the balancer's, or the replicas', on their own hosts.
         const here = providers.get(args.docker.host);
@@ -289,8 +294,8 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             ...args.replicaHosts.map((h) => ({ container: args.containerName, provider: providers.get(h.docker.host) })),
         ];
         return pulumi
-            .all([registry.ready, pki?.caCertPem ?? "", users.passwords, pulumi.all(logSources.map((l) => l.container))])
-            .apply(async ([, ca, passwords, containers]) => {
+            .all([registry.ready, pki?.caCertPem ?? "", users.passwords, pulumi.all(logSources.map((l) => l.container)), targets])
+            .apply(async ([, ca, passwords, containers, targets]) => {
                 const problems = await checkTargets(targets, {
                     ca: pki ? ca : undefined,
                     user: { name: user, password: passwords[user] },
@@ -311,7 +316,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     }
 
     /** The S3 bucket, made sure to exist before the registry starts (absent for other storage, or when the stack opts out). */
-    private bucket(name: string, args: PrivateRegistryArgs): StorageBucket | undefined {
+    private bucket(name: string, args: ResolvedArgs): StorageBucket | undefined {
         const s = args.storage;
         if (s.driver !== "s3" || !args.objectStore?.ensureBucket) return undefined;
         return new StorageBucket(
@@ -337,15 +342,17 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     /** Every client host: trust, daemon.json, login. Returns client name → what its steps did. */
     private clients(
         name: string,
-        args: PrivateRegistryArgs,
-        ctx: { addresses: string[]; pki: Pki | undefined; users: RegistryUsers; registry: Registry },
+        args: ResolvedArgs,
+        ctx: { addresses: pulumi.Output<string[]>; pki: Pki | undefined; users: RegistryUsers; registry: Registry },
     ): pulumi.Output<Record<string, string>> {
         const { addresses, pki, users, registry } = ctx;
         if (!pki && args.clients.length > 0) {
-            pulumi.log.warn(
-                `TLS is off: ${addresses.join(", ")} will be added to insecure-registries on every client host; ` +
-                    "traffic and credentials are unencrypted, and Docker refuses basic-auth logins without TLS",
-                this,
+            addresses.apply((a) =>
+                pulumi.log.warn(
+                    `TLS is off: ${a.join(", ")} will be added to insecure-registries on every client host; ` +
+                        "traffic and credentials are unencrypted, and Docker refuses basic-auth logins without TLS",
+                    this,
+                ),
             );
         }
         const status: Record<string, pulumi.Output<string>> = {};
@@ -363,8 +370,8 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                         port: c.port,
                         user: c.user,
                         hostKey: c.hostKey,
-                        privateKey: c.privateKey?.reveal(),
-                        privateKeyPassword: c.privateKeyPassword?.reveal(),
+                        privateKey: c.privateKey === undefined ? undefined : reveal(c.privateKey),
+                        privateKeyPassword: c.privateKeyPassword === undefined ? undefined : reveal(c.privateKeyPassword),
                         // `true`: the agent of the process that runs each step, resolved there.
                         agent: c.sshAgent,
                         proxy: c.proxy,
@@ -389,7 +396,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     /** Every image of `imports`, copied by digest into the running registry as its first user. */
     private imports(
         name: string,
-        args: PrivateRegistryArgs,
+        args: ResolvedArgs,
         ctx: { pki: Pki | undefined; users: RegistryUsers; registry: Registry },
     ): pulumi.Output<Record<string, string>> {
         const { pki, users, registry } = ctx;

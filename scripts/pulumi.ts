@@ -21,7 +21,7 @@ import { rawConfigFrom } from "../settings/reader";
 import { installBuiltPlugins, missingPluginHint } from "./plugins";
 import { recoverInterrupted } from "./recover";
 import { unhealthyLogLines } from "./unhealthyLogs";
-import type { Settings } from "../components/args";
+import type { Settings } from "../settings/types";
 
 const root = path.resolve(__dirname, "..");
 const OPS = ["preview", "up", "refresh", "destroy"] as const;

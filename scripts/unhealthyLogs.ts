@@ -5,7 +5,7 @@
  * the failed container stays on its Docker host until the next `up` replaces it.
  */
 import { spawnSync } from "node:child_process";
-import type { Settings } from "../components/args";
+import type { Settings } from "../settings/types";
 import { dockerCliCommand } from "../components/containers/dockerCli";
 import { replicaName } from "../components/registry/registryTopology";
 

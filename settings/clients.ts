@@ -1,10 +1,12 @@
 /** The client hosts section: `clients`, `daemonJson` (their shared daemon.json defaults) and `sshPrivateKey`. */
 import { RUNTIMES, type Runtime } from "../components/clients/runtimes";
-import type { ClientSettings, DaemonJsonSettings, UserSettings } from "../components/args";
+import type { DaemonJsonSettings } from "../components/args";
+import type { ClientSettings, UserSettings } from "./types";
 import { sshKey } from "./pem";
 import { BAD, NAMESPACE, type Reader, show } from "./reader";
 import { canonicalHost, urlHasUserinfo } from "./rules";
 import { parseAddress, parseSshAccess } from "./ssh";
+import { CLIENT_DEFAULTS } from "../components/defaults";
 
 export const DAEMON_JSON_KEYS = ["registryMirrors", "maxConcurrentDownloads", "maxConcurrentUploads", "liveRestore", "logOpts", "debug"];
 export const CLIENT_KEYS = [
@@ -102,8 +104,8 @@ export function parseClients(r: Reader, users: UserSettings[], tlsEnabled: boole
                 if (other !== undefined) r.fail(`${key}.host`, `is the same host and port as ${other} (${at}), got ${show(host)}`);
                 endpoints.set(at, key);
             }
-            const ssh = parseSshAccess(r, key, i, o, defaultKey, `${name ?? key} (${host}:${port ?? 22})`);
-            const sudo = o.sudo === undefined ? user !== "root" : r.bool(`${key}.sudo`, o.sudo);
+            const ssh = parseSshAccess(r, key, i, o, defaultKey, `${name ?? key} (${host}:${port ?? CLIENT_DEFAULTS.port})`);
+            const sudo = o.sudo === undefined ? user !== CLIENT_DEFAULTS.user : r.bool(`${key}.sudo`, o.sudo);
             let loginAs: string | undefined;
             const login = o.login;
             if (login === undefined || login === true || login === "true") loginAs = users[0]?.name;
@@ -138,7 +140,17 @@ export function parseClients(r: Reader, users: UserSettings[], tlsEnabled: boole
             }
             const daemonJson = { ...defaults, ...(o.daemonJson === undefined ? {} : parseDaemonJson(r, `${key}.daemonJson`, o.daemonJson)) };
             if (name === undefined || host === undefined || ssh === undefined || user === undefined) return undefined;
-            return { name, host, port: port ?? 22, user, ...ssh, sudo: sudo ?? false, loginAs, daemonJson, ...(runtimes ? { runtimes } : {}) };
+            return {
+                name,
+                host,
+                port: port ?? CLIENT_DEFAULTS.port,
+                user,
+                ...ssh,
+                sudo: sudo ?? false,
+                loginAs,
+                daemonJson,
+                ...(runtimes ? { runtimes } : {}),
+            };
         }) ?? []
     );
 }

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { DataSettings } from "../components/args";
 import { type Reader, show } from "./reader";
 import { DOCKER_NAME } from "./rules";
-import { REGISTRY_DEFAULTS } from "../components/defaults";
+import { DATA_DEFAULTS, REGISTRY_DEFAULTS, dataVolumeName } from "../components/defaults";
 
 export const DATA_KEYS = ["volumeName", "keepOnDestroy", "hostPath", "shared"];
 
@@ -60,7 +60,7 @@ function hostPathProblem(p: string): string | undefined {
 }
 
 export function parseData(r: Reader, containerName: string | undefined, driver: string | undefined): DataSettings {
-    const dflt: DataSettings = { kind: "volume", volumeName: `${containerName ?? REGISTRY_DEFAULTS.containerName}-data`, keepOnDestroy: true };
+    const dflt: DataSettings = { kind: "volume", volumeName: dataVolumeName(containerName ?? REGISTRY_DEFAULTS.containerName), ...DATA_DEFAULTS };
     if (!r.has("data")) return dflt;
     const what = "an object {volumeName?, keepOnDestroy?} or {hostPath, shared?}";
     const o = r.section("data", DATA_KEYS, what);

@@ -1,15 +1,12 @@
 /** The Docker host section: `dockerHost` and `dockerSshOpts`. */
 import * as net from "node:net";
-import type { Settings } from "../components/args";
+import type { Settings } from "./types";
 import { BAD, type Reader, show } from "./reader";
 import { hostProblem } from "./rules";
+import { SSH_HOST, sshHostOf } from "../components/hosts";
 
-const SSH_HOST = /^ssh:\/\/(?:[^@/\s:]+@)?(\[[0-9a-fA-F:.]+\]|[^:/@\s[\]]+)(?::([^/]*))?$/;
-
-/** The host of an `ssh://` Docker host (an IPv6 address without its brackets), or undefined. */
-export function sshHostOf(dockerHost: string): string | undefined {
-    return SSH_HOST.exec(dockerHost)?.[1].replace(/^\[(.*)\]$/, "$1");
-}
+export { sshHostOf };
+import { ENDPOINT_DEFAULTS } from "../components/defaults";
 
 /** Why `host` is not a Docker host the program reaches (`unix:///…` or `ssh://[user@]host[:port]`), or undefined. */
 export function dockerHostProblem(host: string): string | undefined {
@@ -37,7 +34,7 @@ export function parseSshOpts(r: Reader, key: string, v: unknown, host: string | 
 }
 
 export function parseDockerHost(r: Reader): Settings["docker"] {
-    let host = r.has("dockerHost") ? r.str("dockerHost", r.text("dockerHost")) : "unix:///var/run/docker.sock";
+    let host = r.has("dockerHost") ? r.str("dockerHost", r.text("dockerHost")) : ENDPOINT_DEFAULTS.dockerHost;
     const problem = host === undefined ? undefined : dockerHostProblem(host);
     if (problem !== undefined) {
         r.fail("dockerHost", problem);

@@ -1,8 +1,9 @@
 /** The endpoint section: `hostnames`, `ipAddresses`, `port`, `bindAddress` and `networks`. */
 import * as net from "node:net";
-import type { Settings } from "../components/args";
+import type { Settings } from "./types";
 import { BAD, type Reader, show } from "./reader";
 import { canonicalHost, ipProblem, ipVersion, isDnsName, ZONE_ID_PROBLEM } from "./rules";
+import { ENDPOINT_DEFAULTS } from "../components/defaults";
 
 const NETWORK_KEYS = ["name", "ipv4Address", "aliases"];
 
@@ -39,8 +40,8 @@ export function parseEndpoint(r: Reader) {
     // ::1 and 0:0:0:0:0:0:0:1 are the same address.
     dup("ipAddresses", ipAddresses, canonicalHost);
 
-    const port = r.has("port") ? r.int("port", r.text("port"), 1, 65535) : 5000;
-    const bindAddress = r.has("bindAddress") ? r.str("bindAddress", r.text("bindAddress")) : "0.0.0.0";
+    const port = r.has("port") ? r.int("port", r.text("port"), 1, 65535) : ENDPOINT_DEFAULTS.port;
+    const bindAddress = r.has("bindAddress") ? r.str("bindAddress", r.text("bindAddress")) : ENDPOINT_DEFAULTS.bindAddress;
     const bindProblem = bindAddress === undefined ? undefined : ipProblem(bindAddress, "must be an IP address of the Docker host (0.0.0.0 for all)");
     if (bindProblem !== undefined) r.fail("bindAddress", `${bindProblem}, got ${show(bindAddress)}`);
 

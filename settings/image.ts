@@ -55,7 +55,7 @@ export function localFile(r: Reader, key: string, v: unknown, what: string): str
 }
 
 export function parseImage(r: Reader) {
-    const image = r.has("image") ? r.str("image", r.text("image")) : "registry:3.1.2";
+    const image = r.has("image") ? r.str("image", r.text("image")) : REGISTRY_DEFAULTS.image;
     if (image !== undefined && !IMAGE_REF.test(image)) {
         r.fail(
             "image",

@@ -1,9 +1,9 @@
 /** The image import section: `imports` (images copied into the registry at `up`, for air-gapped sites). */
-import type { ImportSettings, Settings } from "../components/args";
-import { sshHostOf } from "./docker";
+import type { ImportSettings } from "../components/args";
+import type { Settings } from "./types";
 import { localFile, REPOSITORY_REF, repositoryOf } from "./image";
 import { BAD, type Reader, show } from "./reader";
-import { isLoopback } from "./rules";
+import { importConnectHost } from "../components/hosts";
 
 export const IMPORT_KEYS = ["archive", "image", "to"];
 const SHAPE = "{archive | image, to?}";
@@ -53,17 +53,6 @@ export function parseImports(r: Reader): ImportSettings[] {
             return { source, repository: to.repository, tag };
         }) ?? []
     );
-}
-
-/**
- * Where the machine running `up` reaches the registry to copy images into it: its published
- * address on the Docker host (loopback for this machine's own engine when it listens everywhere).
- */
-export function importConnectHost(s: Pick<Settings, "docker" | "bindAddress">): string | undefined {
-    const wildcard = s.bindAddress === "0.0.0.0" || s.bindAddress === "::";
-    if (s.docker.host.startsWith("unix://")) return wildcard ? (s.bindAddress === "::" ? "::1" : "127.0.0.1") : s.bindAddress;
-    if (!wildcard) return isLoopback(s.bindAddress) ? undefined : s.bindAddress;
-    return sshHostOf(s.docker.host);
 }
 
 /** The checks between `imports` and the rest of the stack. */

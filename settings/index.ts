@@ -13,7 +13,7 @@
  * config keys.
  */
 import { REGISTRY_DEFAULTS } from "../components/defaults";
-import type { Settings } from "../components/args";
+import type { Settings } from "./types";
 import { parseClients } from "./clients";
 import { parseContainer } from "./container";
 import { parseData } from "./data";
@@ -21,12 +21,14 @@ import { parseDockerHost } from "./docker";
 import { parseEndpoint } from "./endpoint";
 import { parseImage } from "./image";
 import { parseGcSchedule } from "./gcSchedule";
-import { checkImports, importConnectHost, parseImports } from "./imports";
+import { checkImports, parseImports } from "./imports";
+import { importConnectHost } from "../components/hosts";
 import { checkReplicas, parseRedisCache, parseReplicaHosts, parseReplicas } from "./replicas";
 import { parseObjectStore } from "./objectStore";
 import { type RawConfig, Reader, SettingsError, unknownKey } from "./reader";
 import { parseRegistry } from "./registry";
 import { checkRegistryConfig } from "./registryChecks";
+import { registryModelArgs } from "../components/registry/registryModel";
 import { isLoopback } from "./rules";
 import { parseStorage } from "./storage";
 import { parseTls } from "./tls";
@@ -110,7 +112,8 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
     checkReplicas(r, { replicas, replicaHosts, registry, redisCache, gcSchedule, docker, data, port, driver: storage?.driver });
     if (bindAddress !== undefined) checkImports(r, { docker, bindAddress, proxy: registry.proxy !== undefined, imports });
     if (registryVersion !== undefined && port !== undefined && storage !== undefined) {
-        checkRegistryConfig(r, { registryVersion, port, storage, registry, tls });
+        const name = containerName ?? REGISTRY_DEFAULTS.containerName;
+        checkRegistryConfig(r, registryModelArgs({ registryVersion, port, storage, registry, containerName: name, replicas, replicaHosts, redisCache, tls }));
     }
     const endpoint = hostnames[0] ?? ipAddresses[0];
     if (clients.length > 0 && endpoint !== undefined && isLoopback(endpoint)) {

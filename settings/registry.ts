@@ -5,7 +5,7 @@ import type { RegistryBehaviourSettings } from "../components/args";
 import { type Reader, show } from "./reader";
 import { Secret } from "../components/secret";
 import { hostProblem } from "./rules";
-import { REGISTRY_DEFAULTS } from "../components/defaults";
+import { BEHAVIOUR_DEFAULTS, REGISTRY_DEFAULTS } from "../components/defaults";
 
 export const REGISTRY_KEYS = [
     "logLevel",
@@ -35,10 +35,10 @@ export function parseRegistry(r: Reader): RegistryBehaviourSettings {
     const secretBits: string[] = [];
 
     const storageOptions: StorageOptions = {
-        deleteEnabled: opt("deleteEnabled", (k, x) => r.bool(k, x), true),
-        blobDescriptorCache: opt("blobDescriptorCache", (k, x) => r.oneOf(k, x, BLOB_DESCRIPTOR_CACHES), "inmemory"),
-        readOnly: opt("readOnly", (k, x) => r.bool(k, x), false),
-        redirectDisable: opt("redirectDisable", (k, x) => r.bool(k, x), false),
+        deleteEnabled: opt("deleteEnabled", (k, x) => r.bool(k, x), BEHAVIOUR_DEFAULTS.deleteEnabled),
+        blobDescriptorCache: opt("blobDescriptorCache", (k, x) => r.oneOf(k, x, BLOB_DESCRIPTOR_CACHES), BEHAVIOUR_DEFAULTS.blobDescriptorCache),
+        readOnly: opt("readOnly", (k, x) => r.bool(k, x), BEHAVIOUR_DEFAULTS.readOnly),
+        redirectDisable: opt("redirectDisable", (k, x) => r.bool(k, x), BEHAVIOUR_DEFAULTS.redirectDisable),
     };
     if (v.uploadPurging !== undefined) {
         const u = r.obj("registry.uploadPurging", v.uploadPurging, UPLOAD_PURGING_KEYS, "an object {enabled, age?, interval?, dryRun?}");
@@ -51,7 +51,7 @@ export function parseRegistry(r: Reader): RegistryBehaviourSettings {
     }
 
     const debugPort = v.debugPort === undefined ? undefined : r.int("registry.debugPort", v.debugPort, 1, 65535);
-    const prometheus = opt("prometheus", (k, x) => r.bool(k, x), false);
+    const prometheus = opt("prometheus", (k, x) => r.bool(k, x), BEHAVIOUR_DEFAULTS.prometheus);
     if (prometheus && v.debugPort === undefined) r.fail("registry.prometheus", "needs registry.debugPort (metrics are served on the debug server only)");
 
     const headers = v.headers === undefined ? {} : (r.headers("registry.headers", v.headers) ?? {});
@@ -145,10 +145,10 @@ export function parseRegistry(r: Reader): RegistryBehaviourSettings {
         REGISTRY_DEFAULTS.realm,
     );
     return {
-        logLevel: opt("logLevel", (k, x) => r.oneOf(k, x, LOG_LEVELS), "info"),
+        logLevel: opt("logLevel", (k, x) => r.oneOf(k, x, LOG_LEVELS), BEHAVIOUR_DEFAULTS.logLevel),
         realm,
-        storageOptions,
-        storageHealthCheck: opt("storageHealthCheck", (k, x) => r.bool(k, x), true),
+        ...storageOptions,
+        storageHealthCheck: opt("storageHealthCheck", (k, x) => r.bool(k, x), BEHAVIOUR_DEFAULTS.storageHealthCheck),
         debugPort,
         prometheus,
         headers,

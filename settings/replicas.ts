@@ -2,12 +2,13 @@
  * The replica section: `replicas`, `replicaHosts`, `loadBalancer` and `redisCache` (several
  * registry containers behind one endpoint, on one Docker host or one each on several, one cache).
  */
-import { LOAD_BALANCER_DEFAULTS, REDIS_CACHE_DEFAULTS } from "../components/defaults";
+import { ENDPOINT_DEFAULTS, LOAD_BALANCER_DEFAULTS, REDIS_CACHE_DEFAULTS } from "../components/defaults";
 import { dockerHostProblem, parseSshOpts, sshHostOf } from "./docker";
 import { imageRef } from "./image";
 import { BAD, type Reader, show } from "./reader";
 import { canonicalHost, hostProblem, ipProblem, isLoopback } from "./rules";
-import type { LoadBalancerSettings, RedisCacheSettings, ReplicaHostSettings, Settings } from "../components/args";
+import type { LoadBalancerSettings, RedisCacheSettings, ReplicaHostSettings } from "../components/args";
+import type { Settings } from "./types";
 
 export const LOAD_BALANCER_KEYS = ["image", "checkIntervalMs"];
 export const REDIS_CACHE_KEYS = ["image", "memoryMb"];
@@ -45,7 +46,7 @@ export function parseReplicaHosts(r: Reader, port: number | undefined): ReplicaH
                 );
             }
             const replicaPort = o.port === undefined ? port : r.int(`${key}.port`, o.port, 1, 65535);
-            const bindAddress = o.bindAddress === undefined ? "0.0.0.0" : r.str(`${key}.bindAddress`, o.bindAddress);
+            const bindAddress = o.bindAddress === undefined ? ENDPOINT_DEFAULTS.bindAddress : r.str(`${key}.bindAddress`, o.bindAddress);
             const bindProblem = bindAddress === undefined ? undefined : ipProblem(bindAddress);
             if (bindProblem) return r.fail(`${key}.bindAddress`, `${bindProblem}, got ${show(bindAddress)}`);
             if (replicaPort === undefined || bindAddress === undefined) return undefined;
@@ -131,7 +132,7 @@ export function checkReplicas(
             }
         }
     }
-    if (s.replicas > 1 && s.registry.storageOptions.blobDescriptorCache !== "redis" && s.redisCache === undefined) {
+    if (s.replicas > 1 && s.registry.blobDescriptorCache !== "redis" && s.redisCache === undefined) {
         r.warn(
             "replicas",
             `runs ${s.replicas} registries with a blob-descriptor cache each in memory: a blob deleted through one is still described by the others until they restart. Set redisCache (a Redis the program runs), or registry.redis (yours) with registry.blobDescriptorCache: redis, to share one cache`,

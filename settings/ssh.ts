@@ -7,7 +7,9 @@ import * as crypto from "node:crypto";
 import { opensshCipher, sshKey } from "./pem";
 import { NAMESPACE, type Reader, show } from "./reader";
 import { hostProblem, type Obj } from "./rules";
-import { Secret, type ClientSettings } from "../components/args";
+import { Secret } from "../components/args";
+import type { ClientSettings } from "./types";
+import { CLIENT_DEFAULTS } from "../components/defaults";
 
 /** The fields of `clients[].proxy`. */
 export const PROXY_KEYS = ["host", "port", "user", "hostKey"];
@@ -25,7 +27,7 @@ export function parseAddress(r: Reader, key: string, o: Obj, why: string): { hos
     const badHost = host === undefined ? undefined : hostProblem(host);
     if (badHost !== undefined) r.fail(`${key}.host`, `${badHost}, got ${show(host)}`);
     const port = o.port === undefined ? 22 : r.int(`${key}.port`, o.port, 1, 65535);
-    const user = o.user === undefined ? "root" : r.str(`${key}.user`, o.user);
+    const user = o.user === undefined ? CLIENT_DEFAULTS.user : r.str(`${key}.user`, o.user);
     if (user !== undefined && !UNIX_USER.test(user)) r.fail(`${key}.user`, `must be a login name (letters, digits, _ . -; at most 32), got ${show(user)}`);
     return { host, port, user, valid: host !== undefined && badHost === undefined };
 }

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseSettings, type RawConfig } from ".";
 import { rawConfigFrom } from "./reader";
 import { foreignKeyWarnings } from "./namespaces";
-import type { Settings } from "../components/args";
+import type { Settings } from "./types";
 
 // The SDK knows which keys were set with --secret but exports that only internally. We need it to
 // refuse secrets given as plain config, which would be stored unencrypted in the stack file.

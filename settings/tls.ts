@@ -1,21 +1,22 @@
 /** The TLS section: `tls` (generated CA and certificate choices) and the supplied CA/server certificates and keys. */
 import { V3_TLS_VERSIONS } from "../components/registryConfig";
-import { Secret, type CaSettings, type CertificateSettings, type TlsSettings } from "../components/args";
+import { Secret } from "../components/args";
+import type { CaSettings, CertificateSettings, TlsSettings } from "./types";
 import { chainsTo, readCertificates, tlsKey } from "./pem";
 import { NAMESPACE, type Reader } from "./reader";
 import type { Obj } from "./rules";
-import { CA_DEFAULTS, CERTIFICATE_DEFAULTS } from "../components/defaults";
+import { CA_DEFAULTS, CERTIFICATE_DEFAULTS, TLS_DEFAULTS } from "../components/defaults";
 
 export const TLS_KEYS = ["enabled", "minimumTls", "ca", "certificate"];
 export const CA_KEYS = ["algorithm", "rsaBits", "ecdsaCurve", "commonName", "organization", "validityHours", "generation", "rollover"];
 export const CERT_KEYS = ["algorithm", "rsaBits", "ecdsaCurve", "validityHours", "earlyRenewalHours"];
 
 export function parseKeyChoice(r: Reader, key: string, o: Obj, defaultBits: 2048 | 4096) {
-    const algorithm = o.algorithm === undefined ? "RSA" : r.oneOf(`${key}.algorithm`, o.algorithm, ["RSA", "ECDSA"] as const);
+    const algorithm = o.algorithm === undefined ? TLS_DEFAULTS.algorithm : r.oneOf(`${key}.algorithm`, o.algorithm, ["RSA", "ECDSA"] as const);
     const rsaBits = o.rsaBits === undefined ? defaultBits : r.oneOf(`${key}.rsaBits`, o.rsaBits, [2048, 4096] as const);
     const ecdsaCurve =
         o.ecdsaCurve === undefined
-            ? "P256"
+            ? TLS_DEFAULTS.ecdsaCurve
             : r.oneOf(
                   `${key}.ecdsaCurve`,
                   o.ecdsaCurve,
@@ -24,7 +25,7 @@ export function parseKeyChoice(r: Reader, key: string, o: Obj, defaultBits: 2048
               );
     if (algorithm === "RSA" && o.ecdsaCurve !== undefined) r.fail(`${key}.ecdsaCurve`, "applies only to algorithm ECDSA");
     if (algorithm === "ECDSA" && o.rsaBits !== undefined) r.fail(`${key}.rsaBits`, "applies only to algorithm RSA");
-    return { algorithm: algorithm ?? "RSA", rsaBits: rsaBits ?? defaultBits, ecdsaCurve: ecdsaCurve ?? "P256" } as const;
+    return { algorithm: algorithm ?? TLS_DEFAULTS.algorithm, rsaBits: rsaBits ?? defaultBits, ecdsaCurve: ecdsaCurve ?? TLS_DEFAULTS.ecdsaCurve } as const;
 }
 
 /**
@@ -48,11 +49,11 @@ function parseRollover(r: Reader, caRaw: Obj): { generation: number; rollover?: 
 
 export function parseTls(r: Reader, hostnames: string[], ipAddresses: string[], now: Date): TlsSettings {
     const o = r.section("tls", TLS_KEYS, "an object {enabled?, minimumTls?, ca?, certificate?}") ?? {};
-    const enabled = o.enabled === undefined ? true : (r.bool("tls.enabled", o.enabled) ?? true);
+    const enabled = o.enabled === undefined ? TLS_DEFAULTS.enabled : (r.bool("tls.enabled", o.enabled) ?? TLS_DEFAULTS.enabled);
     const minimumTls =
         o.minimumTls === undefined
-            ? "tls1.2"
-            : (r.oneOf("tls.minimumTls", o.minimumTls, V3_TLS_VERSIONS, " (v3 refuses anything older at start-up)") ?? "tls1.2");
+            ? TLS_DEFAULTS.minimumTls
+            : (r.oneOf("tls.minimumTls", o.minimumTls, V3_TLS_VERSIONS, " (v3 refuses anything older at start-up)") ?? TLS_DEFAULTS.minimumTls);
     const caRaw = o.ca === undefined ? {} : (r.obj("tls.ca", o.ca, CA_KEYS) ?? {});
     const certRaw = o.certificate === undefined ? {} : (r.obj("tls.certificate", o.certificate, CERT_KEYS) ?? {});
 

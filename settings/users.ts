@@ -1,5 +1,6 @@
 /** The users section: `users` (htpasswd logins). */
-import { Secret, type UserSettings } from "../components/args";
+import { Secret } from "../components/args";
+import type { UserSettings } from "./types";
 import { BAD, type Reader, show } from "./reader";
 import { USER_DEFAULTS } from "../components/defaults";
 

@@ -16,7 +16,8 @@ import { hostKeyProblem } from "../settings/ssh";
 import { MAX_BUNDLE_BYTES, MAX_NESTING, MAX_VALUE_BYTES } from "../settings/limits";
 import { foreignKeyWarnings } from "../settings/namespaces";
 import { revealSecrets } from "../components/secret";
-import { Secret, type Settings } from "../components/args";
+import { Secret } from "../components/args";
+import type { Settings } from "../settings/types";
 
 const root = path.join(__dirname, "..");
 const validDir = path.join(__dirname, "fixtures", "valid-configs");
@@ -114,7 +115,10 @@ const DEFAULTS: Settings = {
     registry: {
         logLevel: "info",
         realm: "private-registry",
-        storageOptions: { deleteEnabled: true, blobDescriptorCache: "inmemory", readOnly: false, redirectDisable: false },
+        deleteEnabled: true,
+        blobDescriptorCache: "inmemory",
+        readOnly: false,
+        redirectDisable: false,
         storageHealthCheck: true,
         debugPort: undefined,
         prometheus: false,
@@ -189,7 +193,7 @@ describe("example stacks", () => {
             ],
         );
         assert.deepStrictEqual(s.registry.headers, { "Strict-Transport-Security": ["max-age=31536000"] });
-        assert.deepStrictEqual(s.registry.storageOptions.uploadPurging, { enabled: true, age: "168h", interval: "24h", dryRun: false });
+        assert.deepStrictEqual(s.registry.uploadPurging, { enabled: true, age: "168h", interval: "24h", dryRun: false });
         assert.equal(s.registry.debugPort, 5001);
         assert.equal(s.registry.prometheus, true);
         assert.deepStrictEqual(
@@ -244,7 +248,7 @@ describe("example stacks", () => {
             container: "registry",
             authVersion: 1,
         });
-        assert.equal(s.registry.storageOptions.blobDescriptorCache, "redis");
+        assert.equal(s.registry.blobDescriptorCache, "redis");
         assert.deepStrictEqual(revealSecrets(s.registry.redis), {
             addrs: ["redis.lab.example:6379"],
             db: 2,
@@ -583,13 +587,16 @@ describe("registry behaviour", () => {
         const r = s.registry;
         assert.equal(r.logLevel, "debug");
         assert.equal(r.realm, "Lab Registry");
-        assert.deepStrictEqual(r.storageOptions, {
-            deleteEnabled: false,
-            blobDescriptorCache: "redis",
-            readOnly: true,
-            redirectDisable: true,
-            uploadPurging: { enabled: false },
-        });
+        assert.deepStrictEqual(
+            {
+                deleteEnabled: r.deleteEnabled,
+                blobDescriptorCache: r.blobDescriptorCache,
+                readOnly: r.readOnly,
+                redirectDisable: r.redirectDisable,
+                uploadPurging: r.uploadPurging,
+            },
+            { deleteEnabled: false, blobDescriptorCache: "redis", readOnly: true, redirectDisable: true, uploadPurging: { enabled: false } },
+        );
         assert.equal(r.storageHealthCheck, false);
         assert.equal(r.debugPort, 5002);
         assert.equal(r.prometheus, true);
@@ -617,7 +624,7 @@ describe("registry behaviour", () => {
 
     it("durations in Go syntax", () => {
         for (const d of ["168h", "1h30m", "1.5s", "300ms", "10us", "10µs", "0"]) {
-            assert.equal(ok({ registry: { uploadPurging: { enabled: true, age: d } } }).registry.storageOptions.uploadPurging?.age, d);
+            assert.equal(ok({ registry: { uploadPurging: { enabled: true, age: d } } }).registry.uploadPurging?.age, d);
         }
     });
 });

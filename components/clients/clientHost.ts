@@ -12,18 +12,23 @@ export interface ClientHostArgs {
      * or a second registry is another owner, so neither undoes the other's changes.
      */
     owner: pulumi.Input<string>;
-    /** SSH: the host with its pinned key, the login (secrets), an optional bastion, sudo. */
-    connection: SshConnection;
+    /** SSH: the host with its pinned key, the login (secrets), an optional bastion, sudo; the host, its key and the login may come from other resources. */
+    connection: Omit<SshConnection, "host" | "hostKey" | "privateKey" | "privateKeyPassword"> & {
+        host: pulumi.Input<string>;
+        hostKey?: pulumi.Input<string>;
+        privateKey?: pulumi.Input<string>;
+        privateKeyPassword?: pulumi.Input<string>;
+    };
     /** Runtimes to configure; unset: those found on the host. */
     runtimes?: Runtime[];
     /** `host:port` folder names, one per address clients use (the first is the login endpoint). */
-    addresses: string[];
+    addresses: pulumi.Input<string[]>;
     /** The CA to trust, PEM; omit when the registry serves plain HTTP. */
     caCertPem?: pulumi.Input<string>;
     /** daemon.json keys in Docker's spelling. */
     daemonJson: Record<string, unknown>;
     /** Registries to list under `insecure-registries` (only when TLS is off). */
-    insecureRegistries: string[];
+    insecureRegistries: pulumi.Input<string[]>;
     /** Credentials stored for the first address (Docker's config.json, k3s registries.yaml). */
     login?: { username: string; password: pulumi.Input<string> };
     /** The upstream the registry caches (pull-through): clients use it as a mirror of that upstream. */
@@ -120,7 +125,7 @@ export class ClientHost extends pulumi.ComponentResource {
         };
         const host = new HostConfiguration(
             `${name}-config`,
-            { owner: args.owner, where: `${name} (${c.host})`, connection, wants },
+            { owner: args.owner, where: pulumi.interpolate`${name} (${c.host})`, connection, wants },
             // The login and the host's files can hold credentials: never plain in the state.
             { parent: this, dependsOn: opts?.dependsOn, additionalSecretOutputs: ["connection", "wants"] },
         );

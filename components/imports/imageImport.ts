@@ -11,7 +11,11 @@ export interface ImageImportArgs {
     /** The repository and tag it gets. */
     to: Destination;
     /** How this machine reaches the registry; the password is made secret. */
-    target: Omit<RegistryTarget, "password" | "caCertPem"> & { password: pulumi.Input<string>; caCertPem?: pulumi.Input<string> };
+    target: Omit<RegistryTarget, "password" | "caCertPem" | "servername"> & {
+        password: pulumi.Input<string>;
+        caCertPem?: pulumi.Input<string>;
+        servername?: pulumi.Input<string>;
+    };
     /** The registry container's ID: a new container (new storage, perhaps) gets the copy checked again. */
     registryId: pulumi.Input<string>;
 }

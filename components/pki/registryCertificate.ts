@@ -8,9 +8,9 @@ const TYPE = "private-registry:pki:RegistryCertificate";
 /** Arguments of {@link RegistryCertificate}. */
 export interface RegistryCertificateArgs {
     /** DNS names clients use to reach the registry. Together with `ipAddresses`, at least one. */
-    dnsNames: string[];
+    dnsNames: pulumi.Input<string>[];
     /** IP addresses clients use. */
-    ipAddresses: string[];
+    ipAddresses: pulumi.Input<string>[];
     /** The issuing CA (certificate and secret key), for a generated certificate. */
     ca?: { certPem: pulumi.Input<string>; privateKeyPem: pulumi.Input<string> };
     /** Key algorithm of a generated certificate. Defaults to RSA. */

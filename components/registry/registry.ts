@@ -9,7 +9,7 @@ import { dockerCliEnv, renderRetireBalancer } from "../containers/dockerCli";
 import { GC_FILES } from "../gc/gcScript";
 import { FILES_DIR, renderImageLoad, type RunAs } from "../files/installScript";
 import { CONTAINER_PATHS, type RegistryConfigDraft, redisCacheName, withHttpSecret } from "./registryModel";
-import { REGISTRY_DEFAULTS } from "../defaults";
+import { ENDPOINT_DEFAULTS, REGISTRY_DEFAULTS } from "../defaults";
 import { GcScheduler } from "../gc/gcScheduler";
 import { LoadBalancer } from "../balancer/loadBalancer";
 import { RedisCache } from "../storage/redisCache";
@@ -146,7 +146,7 @@ export class Registry extends pulumi.ComponentResource {
         super(TYPE, name, {}, opts);
         const child = { parent: this };
         const config = args.config;
-        const port = listenPort(config.http.addr) ?? 5000;
+        const port = listenPort(config.http.addr) ?? ENDPOINT_DEFAULTS.port;
         const [problem] = registryConfigProblems(withHttpSecret(config, "-"));
         if (problem) throw new pulumi.ResourceError(`config.${problem.field} ${problem.message}`, this);
         const debugPort = listenPort(config.http.debugAddr);
@@ -317,7 +317,7 @@ export class Registry extends pulumi.ComponentResource {
                     keepImage: args.keepImage ?? REGISTRY_DEFAULTS.keepImage,
                     containerName: `${args.containerName}-lb`,
                     port,
-                    bindAddress: args.bindAddress ?? "0.0.0.0",
+                    bindAddress: args.bindAddress ?? ENDPOINT_DEFAULTS.bindAddress,
                     replicaNetwork: network?.name,
                     networks: args.networks ?? [],
                     ...(remote.length === 0

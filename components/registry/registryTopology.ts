@@ -4,6 +4,7 @@
  * own, a private network for a published debug server, or the removal of a balancer left from
  * several replicas are needed. Pure: no Pulumi import; `Registry` builds the resources it names.
  */
+import { ENDPOINT_DEFAULTS } from "../defaults";
 
 /** A published port, as the docker provider takes it. */
 export interface PortPlan {
@@ -102,7 +103,7 @@ export function planTopology(t: TopologyInput): Topology {
                           resourceName: i === 0 ? `${t.name}-container` : `${t.name}-container-${i + 1}`,
                           containerName: replicaName(t.containerName, i),
                           // One replica publishes its ports itself; several are reached on a network of their own.
-                          ports: replicas === 1 ? [{ internal: t.port, external: t.port, ip: t.bindAddress ?? "0.0.0.0" }, ...debug] : [],
+                          ports: replicas === 1 ? [{ internal: t.port, external: t.port, ip: t.bindAddress ?? ENDPOINT_DEFAULTS.bindAddress }, ...debug] : [],
                           // Behind the balancer a replica is on the replicas' network only; alone, it keeps the endpoint's networks too.
                           networks: [...(replicas > 1 ? [] : own), ...(replicaNetwork ? ["replicas" as const] : [])],
                       })),

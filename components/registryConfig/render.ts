@@ -9,6 +9,7 @@
  * Sources: distribution v2.8 `docs/configuration.md` and `configuration/configuration.go`;
  * v3 `docs/content/about/configuration.md` and the go-redis `UniversalOptions` fields inlined under `redis`.
  */
+import { BEHAVIOUR_DEFAULTS } from "../defaults";
 import { Document, parse, Scalar, visit } from "yaml";
 import type { RegistryConfigModel, RegistryMajorVersion, StorageDriver } from "./model";
 import { s3UsesPathStyle } from "./rules";
@@ -156,7 +157,7 @@ function toPlainTree(model: RegistryConfigModel): { [key: string]: Plain } {
     const storage: Draft = {
         ...storageDriverSection(v, model.storage),
         ...compact({
-            delete: { enabled: so.deleteEnabled ?? true },
+            delete: { enabled: so.deleteEnabled ?? BEHAVIOUR_DEFAULTS.deleteEnabled },
             redirect: { disable: so.redirectDisable },
             cache: { blobdescriptor: so.blobDescriptorCache },
             maintenance: {

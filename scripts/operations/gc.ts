@@ -11,7 +11,8 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { CONTAINER_PATHS } from "../../components/registry/registryModel";
 import { NAMESPACE, parseSettings } from "../../settings";
 import { rawConfigFrom } from "../../settings/reader";
-import type { DockerHostSettings, Settings } from "../../components/args";
+import type { DockerHostSettings } from "../../components/args";
+import type { Settings } from "../../settings/types";
 import { dockerCliCommand } from "../../components/containers/dockerCli";
 
 /** What one run did. */
@@ -94,8 +95,7 @@ export async function garbageCollect(stack: Stack, opts: GcOptions = {}): Promis
             "--delete-untagged is refused on distribution 2: its garbage-collect deletes the platform images of a multi-arch index as untagged (distribution#3178); use a 3.x image",
         );
     }
-    if (settings.registry.storageOptions.readOnly)
-        throw new Error("the registry is read-only in the stack already (registry.readOnly): nothing would be put back read-write");
+    if (settings.registry.readOnly) throw new Error("the registry is read-only in the stack already (registry.readOnly): nothing would be put back read-write");
     const key = `${NAMESPACE}:registry.readOnly`;
     const hadRegistry = config[`${NAMESPACE}:registry`] !== undefined;
     const restore = async () => {

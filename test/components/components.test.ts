@@ -133,10 +133,12 @@ function draft(o: { port: number; debugPort?: number; prometheus?: boolean }) {
         port: o.port,
         storage: { driver: "inmemory" },
         htpasswd: false,
+        containerName: "private-registry",
+        replicas: 1,
+        replicaHosts: [],
         registry: {
             logLevel: "info",
             realm: "private-registry",
-            storageOptions: {},
             storageHealthCheck: true,
             debugPort: o.debugPort,
             prometheus: o.prometheus ?? false,

@@ -1,6 +1,7 @@
 /** Hand-built `Settings` for component tests, independent of the config parser. */
-import { Secret, type Settings } from "../../components/args";
-import { importConnectHost } from "../../settings/imports";
+import { Secret } from "../../components/args";
+import type { Settings } from "../../settings/types";
+import { importConnectHost } from "../../components/hosts";
 
 /** A well-formed ed25519 host key (32 zero bytes; the layer-2 mocks never dial). */
 export const FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA fake";
@@ -54,7 +55,7 @@ export function devSettings(overrides: Partial<Settings> = {}): Settings {
         registry: {
             logLevel: "info",
             realm: "private-registry",
-            storageOptions: { deleteEnabled: true },
+            deleteEnabled: true,
             storageHealthCheck: true,
             prometheus: false,
             headers: {},

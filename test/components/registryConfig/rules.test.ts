@@ -81,7 +81,7 @@ const REFUSED = [
 function settingsAccept(d: string): boolean {
     try {
         const s = parseSettings({ values: { registry: JSON.stringify({ uploadPurging: { enabled: true, age: d } }) }, secretKeys: new Set() });
-        assert.equal(s.registry.storageOptions.uploadPurging?.age, d);
+        assert.equal(s.registry.uploadPurging?.age, d);
         return true;
     } catch (e) {
         if (!(e instanceof SettingsError)) throw e;
