@@ -1,7 +1,8 @@
 /**
  * The direction config flows, checked on the imports: stack file → `settings/` → component Args →
- * resources. `components/` never imports `settings/` (nor `scripts/` or `test/`): the types and
- * rules both need live in `components/` (`args.ts`, `secret.ts`, the config model and its rules).
+ * resources. `components/` never imports `settings/` (nor `scripts/`, `test/`, `stand-ins/` or
+ * `bench/`): the types and rules both need live in `components/` (`args.ts`, `secret.ts`, the
+ * config model and its rules). Features are folders of their own under `components/`.
  * And the README's architecture section kept true: every file it names exists, every component
  * class is in it, and every `docs/*.md` a code comment cites exists.
  */
@@ -25,18 +26,61 @@ function specifiers(file: string): string[] {
     return [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^import\s+)["']([^"']+)["']/gm)].map((m) => m[1]);
 }
 
+/** Every `file → target` where a file under `dir` imports a folder of the project matching `forbidden`. */
+function importsInto(dir: string, forbidden: RegExp): string[] {
+    return tsFiles(path.join(root, dir)).flatMap((f) =>
+        specifiers(f)
+            .filter((s) => s.startsWith("."))
+            .map((s) => path.relative(root, path.resolve(path.dirname(f), s)))
+            .filter((target) => forbidden.test(target))
+            .map((target) => `${path.relative(root, f)} → ${target}`),
+    );
+}
+
+/** The feature folders of components/. */
+const features = () =>
+    fs
+        .readdirSync(path.join(root, "components"), { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+
 describe("architecture", () => {
-    it("components/ imports nothing from settings/, scripts/ or test/", () => {
-        const files = tsFiles(path.join(root, "components"));
-        assert.ok(files.length > 20, `found ${files.length} component files`);
-        const wrong = files.flatMap((f) =>
-            specifiers(f)
-                .filter((s) => s.startsWith("."))
-                .map((s) => path.relative(root, path.resolve(path.dirname(f), s)))
-                .filter((target) => /^(settings|scripts|test)(\/|$)/.test(target))
-                .map((target) => `${path.relative(root, f)} → ${target}`),
+    it("components/ imports nothing from settings/, scripts/, test/, stand-ins/ or bench/", () => {
+        assert.ok(tsFiles(path.join(root, "components")).length > 20);
+        assert.deepEqual(importsInto("components", /^(settings|scripts|test|stand-ins|bench)(\/|$)/), []);
+    });
+
+    it("settings/ and the program import neither the user commands, the tests nor the stand-ins", () => {
+        assert.deepEqual(importsInto("settings", /^(scripts|test|stand-ins|bench)(\/|$)/), []);
+        assert.deepEqual(
+            ["program.ts", "index.ts"].flatMap((f) =>
+                specifiers(path.join(root, f))
+                    .filter((s) => /^\.\/(scripts|test|stand-ins|bench)\//.test(s))
+                    .map((s) => `${f} → ${s}`),
+            ),
+            [],
         );
-        assert.deepEqual(wrong, []);
+    });
+
+    it("features are folders: each has an index.ts, and no two share a file's base name", () => {
+        const folders = features();
+        assert.ok(folders.length >= 10, folders.join(", "));
+        assert.deepEqual(
+            folders.filter((d) => !fs.existsSync(path.join(root, "components", d, "index.ts"))),
+            [],
+        );
+        const seen = new Map<string, string>();
+        const twice: string[] = [];
+        for (const d of folders) {
+            for (const f of tsFiles(path.join(root, "components", d))) {
+                const base = path.basename(f);
+                if (base === "index.ts") continue;
+                const other = seen.get(base);
+                if (other !== undefined && other !== d) twice.push(`${base}: ${other}/ and ${d}/`);
+                seen.set(base, d);
+            }
+        }
+        assert.deepEqual(twice, []);
     });
 });
 
@@ -54,6 +98,13 @@ describe("the README's architecture section", () => {
             n.includes("/") ? [n, `components/${n}`].some((p) => fs.existsSync(path.join(root, p))) : code.some((f) => path.basename(f) === n);
         assert.deepEqual(
             named.filter((n) => !exists(n)),
+            [],
+        );
+    });
+
+    it("names every feature folder of components/", () => {
+        assert.deepEqual(
+            features().filter((d) => !section.includes(`${d}/`)),
             [],
         );
     });

@@ -754,3 +754,36 @@ describe("PrivateRegistry PKI choices", () => {
         );
     });
 });
+
+describe("PrivateRegistry from another program (the front door)", () => {
+    it("takes its hostnames, a client host, its key and a user's password from other resources' outputs", async () => {
+        resetRecords(run);
+        // What another program would pass: outputs of its own resources (a VM's address and key, a DNS record).
+        const r = new PrivateRegistry("registry", {
+            hostnames: [pulumi.output("registry.lab")],
+            ipAddresses: [],
+            verify: false,
+            users: [{ name: "ci", password: pulumi.output("from-a-vault-resource-0123456789") }],
+            clients: [{ name: "vm", host: pulumi.output("10.9.9.9"), hostKey: pulumi.output(FAKE_HOST_KEY), privateKey: pulumi.output(FAKE_SSH_KEY) }],
+        });
+        const [endpoint, login, passwords] = await promiseOf(pulumi.all([r.endpoint, r.loginCommands, r.passwords]));
+        await settle();
+        assert.equal(endpoint, "registry.lab:5000");
+        assert.match(login.ci, /--password-stdin 'registry\.lab:5000'$/);
+        assert.equal(passwords.ci, "from-a-vault-resource-0123456789");
+        assert.ok(await isSecret(r.passwords));
+        assert.deepEqual(run.get(T.csr, "registry-cert-csr").inputs.dnsNames, ["registry.lab"]);
+        const host = run.get(T.host, "registry-client-vm-config");
+        assert.equal(host.inputs.connection.host, "10.9.9.9");
+        assert.equal(host.inputs.connection.privateKey, FAKE_SSH_KEY);
+        assert.equal(host.inputs.where, "registry-client-vm (10.9.9.9)");
+        assert.match(host.inputs.owner, /\/vm@10\.9\.9\.9:22$/);
+        assert.deepEqual(host.inputs.wants.addresses, ["registry.lab:5000"]);
+        assert.deepEqual(host.inputs.wants.login, { username: "ci", password: "from-a-vault-resource-0123456789" });
+        assert.ok(host.secretInputs.includes("connection"));
+    });
+
+    it("fails the component, naming the argument, on one it cannot resolve", () => {
+        assert.throws(() => new PrivateRegistry("bad", { users: [] }), /users: at least one user/);
+    });
+});
