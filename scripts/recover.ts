@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { dockerCliCommand } from "../components/containers/dockerCli";
+import { dockerCliCommand } from "../components/containers";
 
 /** What the CLI writes into a lock file (pkg/backend/diy). */
 interface LockContent {

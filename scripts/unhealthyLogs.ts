@@ -6,8 +6,8 @@
  */
 import { spawnSync } from "node:child_process";
 import type { Settings } from "../settings/types";
-import { dockerCliCommand } from "../components/containers/dockerCli";
-import { replicaName } from "../components/registry/registryTopology";
+import { dockerCliCommand } from "../components/containers";
+import { replicaName } from "../components/registry";
 
 /** How many lines of each container. */
 const TAIL = 20;

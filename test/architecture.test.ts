@@ -62,6 +62,10 @@ describe("architecture", () => {
         );
     });
 
+    it("the user commands reach a feature through its index.ts, not its inner files", () => {
+        assert.deepEqual(importsInto("scripts", /^components\/[^/]+\/(?!index$)[^/]+$/), []);
+    });
+
     it("features are folders: each has an index.ts, and no two share a file's base name", () => {
         const folders = features();
         assert.ok(folders.length >= 10, folders.join(", "));

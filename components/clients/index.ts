@@ -4,5 +4,6 @@
  * probe → plan → commit (`reconcile.ts`), the SSH session (`ssh.ts`).
  */
 export { ClientHost, type ClientHostArgs } from "./clientHost";
-export { RUNTIMES, type Runtime } from "./runtimes";
+export { type ClientWants, desiredItems, RUNTIMES, type Runtime } from "./runtimes";
+export { parseProbe } from "./shell";
 export type { SshConnection } from "./ssh";

@@ -6,4 +6,4 @@
 export { Registry, type RegistryArgs } from "./registry";
 export { type CheckTarget, checkTargets, probe } from "./registryCheck";
 export { CONTAINER_PATHS, type RegistryConfigDraft, registryConfigDraft, registryModelArgs, sourceOf, traceRegistryConfig } from "./registryModel";
-export { planTopology, type Topology } from "./registryTopology";
+export { planTopology, replicaName, type Topology } from "./registryTopology";

@@ -8,12 +8,12 @@
  */
 import { spawnSync } from "node:child_process";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { CONTAINER_PATHS } from "../../components/registry/registryModel";
+import { CONTAINER_PATHS } from "../../components/registry";
 import { NAMESPACE, parseSettings } from "../../settings";
 import { rawConfigFrom } from "../../settings/reader";
 import type { DockerHostSettings } from "../../components/args";
 import type { Settings } from "../../settings/types";
-import { dockerCliCommand } from "../../components/containers/dockerCli";
+import { dockerCliCommand } from "../../components/containers";
 
 /** What one run did. */
 export interface GcResult {
