@@ -13,7 +13,7 @@ import { StorageBucket } from "./storageBucket";
 import { RegistryCertificate } from "./registryCertificate";
 import { RegistryUsers } from "./registryUsers";
 import { certsDirName, dockerDaemonKeys, hostPort, mirrorOf } from "./host/runtimes";
-import { shQuote } from "./render/sh";
+import { passwordVariable, shQuote } from "./render/sh";
 import { registryConfigDraft } from "./render/registryModel";
 
 const TYPE = "private-registry:index:PrivateRegistry";
@@ -66,7 +66,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     public readonly usernames: pulumi.Output<string[]>;
     /** Username → password. Secret. */
     public readonly passwords: pulumi.Output<Record<string, string>>;
-    /** A `docker login` command per user (reads the password from `$REGISTRY_PASSWORD`). */
+    /** A `docker login` command per user, reading the password from the user's own variable ({@link passwordVariable}). */
     public readonly loginCommands: pulumi.Output<Record<string, string>>;
     /** Client name → what each step did on that host. */
     public readonly clientStatus: pulumi.Output<Record<string, string>>;
@@ -115,7 +115,8 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             Object.fromEntries(
                 args.users.map((u) => [
                     u.name,
-                    `printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shQuote(u.name)} --password-stdin ${shQuote(endpoint)}`,
+                    // `:?`: an unset variable stops the shell naming it, instead of an empty password reaching docker.
+                    `printf '%s' "\${${passwordVariable(u.name)}:?}" | docker login --username ${shQuote(u.name)} --password-stdin ${shQuote(endpoint)}`,
                 ]),
             ),
         );
