@@ -248,6 +248,54 @@ describe("scripts/pulumi.ts: every command on one CLI, backend, passphrase and s
         assert.deepEqual(cliArgs(["stack", "export", "-s", "prod"], "dev"), ["stack", "export", "-s", "prod"]);
     });
 
+    it("npm run destroy names a data volume the engine kept (deleted [retain]) and the command that removes it, on its Docker host", () => {
+        const destroy = (volume: { name: string; retainOnDelete: boolean }, dockerHost: string) => {
+            const bin = tmp("destroy-bin");
+            const provider = "urn:pulumi:dev::private-registry::pulumi:providers:docker::registry-docker";
+            const before = {
+                version: 3,
+                deployment: {
+                    resources: [
+                        { urn: provider, type: "pulumi:providers:docker", id: "p1", inputs: { host: dockerHost } },
+                        {
+                            urn: "urn:pulumi:dev::private-registry::docker:index/volume:Volume::registry-registry-data",
+                            type: "docker:index/volume:Volume",
+                            provider: `${provider}::p1`,
+                            retainOnDelete: volume.retainOnDelete,
+                            outputs: { name: volume.name },
+                        },
+                        {
+                            urn: "urn:pulumi:dev::private-registry::docker:index/volume:Volume::registry-files-volume",
+                            type: "docker:index/volume:Volume",
+                            outputs: { name: "files" },
+                        },
+                    ],
+                },
+            };
+            const destroyed = path.join(bin, "destroyed");
+            fakeCli(bin, "fake", "3.999.0", [
+                'case "$1 $2" in',
+                `  "destroy "*) touch ${destroyed} ;;`,
+                `  "stack export") if [ -e ${destroyed} ]; then echo '{"version":3,"deployment":{"resources":[]}}'; else echo '${JSON.stringify(before)}'; fi ;;`,
+                `  "stack history") echo '[]' ;;`,
+                "esac",
+            ]);
+            const r = script("pulumi.ts", ["destroy", "--yes"], env([bin]));
+            assert.equal(r.status, 0, r.stderr);
+            assert.ok(fs.existsSync(destroyed), "the destroy ran");
+            return errorLines(r.stderr)
+                .split("\n")
+                .filter((l) => l.startsWith("destroy:"));
+        };
+        assert.deepEqual(destroy({ name: "private-registry-data", retainOnDelete: true }, "unix:///var/run/docker.sock"), [
+            "destroy: the data volume private-registry-data is kept, with the images in it (data.keepOnDestroy); to remove it: docker volume rm private-registry-data",
+        ]);
+        assert.deepEqual(destroy({ name: "reg data", retainOnDelete: true }, "ssh://deploy@registry-01"), [
+            "destroy: the data volume reg data is kept, with the images in it (data.keepOnDestroy); to remove it: DOCKER_HOST=ssh://deploy@registry-01 docker volume rm 'reg data'",
+        ]);
+        assert.deepEqual(destroy({ name: "private-registry-data", retainOnDelete: false }, "unix:///var/run/docker.sock"), [], "nothing kept, nothing said");
+    });
+
     it("a stack other than dev without a passphrase ends with one line, no stack trace", () => {
         const r = script("pulumi.ts", ["cli", "stack", "output"], env([mine], { STACK: "prod" }));
         assert.equal(r.status, 1);

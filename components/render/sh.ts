@@ -13,3 +13,8 @@ export function shQuote(value: string): string {
 export function passwordVariable(user: string): string {
     return `REGISTRY_PASSWORD_${user.replace(/[^A-Za-z0-9]/g, "_").toUpperCase()}`;
 }
+
+/** A value as a shell word for a person to read: as it is when nothing in it is special to sh, else {@link shQuote}d. */
+export function shWord(value: string): string {
+    return /^[\w@%+=:,./-]+$/.test(value) ? value : shQuote(value);
+}
