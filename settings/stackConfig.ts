@@ -23,8 +23,8 @@ export const READ_ONLY_ENV = "PRIVATE_REGISTRY_READ_ONLY";
  * `raw` with `registry.readOnly` true, the rest of `registry` as it is. A `registry` value that is
  * not a JSON object is left for the parser to report.
  */
-export function withReadOnlyRegistry(raw: RawConfig): RawConfig {
-    let registry: unknown = {};
+function withReadOnlyRegistry(raw: RawConfig): RawConfig {
+    let registry: unknown;
     try {
         registry = raw.values.registry === undefined ? {} : JSON.parse(raw.values.registry);
     } catch {
