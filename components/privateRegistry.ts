@@ -13,7 +13,7 @@ import { StorageBucket } from "./storage/storageBucket";
 import { RegistryCertificate } from "./pki/registryCertificate";
 import { RegistryUsers } from "./users/registryUsers";
 import { certsDirName, dockerDaemonKeys, hostPort, mirrorOf } from "./clients/runtimes";
-import { shQuote } from "./sh";
+import { passwordVariable, shQuote } from "./sh";
 import { registryConfigDraft, registryModelArgs } from "./registry/registryModel";
 import { ArgsError, resolveArgs } from "./resolveArgs";
 
@@ -66,7 +66,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
     public readonly usernames: pulumi.Output<string[]>;
     /** Username → password. Secret. */
     public readonly passwords: pulumi.Output<Record<string, string>>;
-    /** A `docker login` command per user (reads the password from `$REGISTRY_PASSWORD`). */
+    /** A `docker login` command per user, reading the password from the user's own variable ({@link passwordVariable}). */
     public readonly loginCommands: pulumi.Output<Record<string, string>>;
     /** Client name → what each step did on that host. */
     public readonly clientStatus: pulumi.Output<Record<string, string>>;
@@ -120,7 +120,11 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         this.passwords = users.passwords;
         this.loginCommands = endpoint.apply((e) =>
             Object.fromEntries(
-                args.users.map((u) => [u.name, `printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shQuote(u.name)} --password-stdin ${shQuote(e)}`]),
+                args.users.map((u) => [
+                    u.name,
+                    // `:?`: an unset variable stops the shell naming it, instead of an empty password reaching docker.
+                    `printf '%s' "\${${passwordVariable(u.name)}:?}" | docker login --username ${shQuote(u.name)} --password-stdin ${shQuote(e)}`,
+                ]),
             ),
         );
         this.clientStatus = clientStatus;

@@ -18,6 +18,7 @@ import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automa
 import { ignoreMonitorTerminating } from "./monitorTerminating";
 import { parseSettings, SettingsError } from "../settings";
 import { rawConfigFrom } from "../settings/reader";
+import { keptVolumeLines, retainedVolumes } from "./keptVolumes";
 import { installBuiltPlugins, missingPluginHint } from "./plugins";
 import { recoverInterrupted } from "./recover";
 import { unhealthyLogLines } from "./unhealthyLogs";
@@ -237,9 +238,17 @@ async function run(op: Op, args: string[]): Promise<void> {
                 // The state against what exists; running the program would only add late registrations.
                 await stack.refresh({ ...common, ...api, runProgram: false });
                 break;
-            case "destroy":
-                await stack.destroy({ ...common, ...api });
+            case "destroy": {
+                const retained = retainedVolumes((await stack.exportStack()).deployment);
+                try {
+                    await stack.destroy({ ...common, ...api });
+                } finally {
+                    // Also after a failed destroy: a volume it let go is out of the state, and no later destroy would name it.
+                    const after = retained.length === 0 ? undefined : await stack.exportStack().catch(() => undefined);
+                    if (after) for (const line of keptVolumeLines(retained, after.deployment)) console.error(line);
+                }
                 break;
+            }
         }
     } catch (e) {
         const message = e instanceof Error ? e.message : String(e);

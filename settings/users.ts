@@ -3,6 +3,7 @@ import { Secret } from "../components/args";
 import type { UserSettings } from "./types";
 import { BAD, type Reader, show } from "./reader";
 import { USER_DEFAULTS } from "../components/defaults";
+import { passwordVariable } from "../components/sh";
 
 export const USER_KEYS = ["name", "password", "passwordLength", "rotate"];
 
@@ -28,6 +29,14 @@ export function parseUsers(r: Reader): UserSettings[] {
                 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
                 else if (/[\s\u0000-\u001f\u007f]/.test(name)) r.fail(`${key}.name`, `must not contain whitespace or control characters, got ${show(name)}`);
                 else if (seen.has(name)) r.fail(`${key}.name`, `repeats user ${show(name)}`);
+                else {
+                    const other = [...seen].find((n) => passwordVariable(n) === passwordVariable(name));
+                    if (other !== undefined)
+                        r.warn(
+                            `${key}.name`,
+                            `reads its password in loginCommands from ${passwordVariable(name)}, as user ${show(other)} does: set it to the right one before each`,
+                        );
+                }
                 seen.add(name);
             }
             let password: Secret | undefined;

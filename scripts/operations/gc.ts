@@ -4,13 +4,16 @@
  * `registry garbage-collect` runs in a one-shot container of the same image on the same config and
  * data, then an `up` with the stack's own setting puts the registry back read-write (a new
  * container: the in-memory blob-descriptor cache, which would still list deleted blobs, is gone).
- * The stack file is put back as it was, whatever fails.
+ * The read-only setting reaches the program through {@link READ_ONLY_ENV} in this process, never
+ * through the stack file: a run killed anywhere leaves `Pulumi.<stack>.yaml` as it was, and the
+ * next `up` puts the registry back read-write.
  */
 import { spawnSync } from "node:child_process";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { CONTAINER_PATHS } from "../../components/registry";
-import { NAMESPACE, parseSettings } from "../../settings";
+import { parseSettings } from "../../settings";
 import { rawConfigFrom } from "../../settings/reader";
+import { READ_ONLY_ENV } from "../../settings/stackConfig";
 import type { DockerHostSettings } from "../../components/args";
 import type { Settings } from "../../settings/types";
 import { dockerCliCommand } from "../../components/containers";
@@ -81,6 +84,22 @@ function usedKiB(s: Settings): number | undefined {
 }
 
 /**
+ * An `up`, read-only or with the stack's own setting: the program reads {@link READ_ONLY_ENV} from
+ * this process (inline) or from the CLI, which inherits it. The variable is as it was afterwards.
+ */
+async function upReadOnly(stack: Stack, readOnly: boolean): Promise<void> {
+    const before = process.env[READ_ONLY_ENV];
+    if (readOnly) process.env[READ_ONLY_ENV] = "true";
+    else delete process.env[READ_ONLY_ENV];
+    try {
+        await stack.up({ color: "never", message: readOnly ? "npm run gc: read-only maintenance" : "npm run gc: read-write again" });
+    } finally {
+        if (before === undefined) delete process.env[READ_ONLY_ENV];
+        else process.env[READ_ONLY_ENV] = before;
+    }
+}
+
+/**
  * Runs a garbage collection on the stack's registry (see the module comment). Refuses
  * `deleteUntagged` on distribution 2, which deletes the images of a multi-arch index there.
  */
@@ -96,18 +115,11 @@ export async function garbageCollect(stack: Stack, opts: GcOptions = {}): Promis
         );
     }
     if (settings.registry.readOnly) throw new Error("the registry is read-only in the stack already (registry.readOnly): nothing would be put back read-write");
-    const key = `${NAMESPACE}:registry.readOnly`;
-    const hadRegistry = config[`${NAMESPACE}:registry`] !== undefined;
-    const restore = async () => {
-        if (hadRegistry) await stack.removeConfig(key, true);
-        else await stack.removeConfig(`${NAMESPACE}:registry`);
-    };
     const beforeKiB = usedKiB(settings);
     let report: string[] = [];
     try {
         log("gc: read-only maintenance mode (up with registry.readOnly: true)");
-        await stack.setConfig(key, { value: "true" }, true);
-        await stack.up({ color: "never" });
+        await upReadOnly(stack, true);
         await opts.whileReadOnly?.();
         log(`gc: garbage-collect${deleteUntagged ? " --delete-untagged" : ""}`);
         // The object store as the registry reaches it: the endpoint's network on the registry's host; a replica host's default bridge.
@@ -132,8 +144,7 @@ export async function garbageCollect(stack: Stack, opts: GcOptions = {}): Promis
         report = out.trim().split("\n").slice(-5);
     } finally {
         log("gc: read-write again (up with the stack's own setting; a new container drops the blob-descriptor cache)");
-        await restore();
-        await stack.up({ color: "never" });
+        await upReadOnly(stack, false);
     }
     const afterKiB = usedKiB(settings);
     return { at: new Date(t0).toISOString(), deleteUntagged, beforeKiB, afterKiB, report, seconds: (Date.now() - t0) / 1000 };

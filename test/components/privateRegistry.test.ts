@@ -141,15 +141,35 @@ describe("PrivateRegistry on the dev settings", () => {
         assert.equal(await promiseOf(r.configYaml), files["/etc/private-registry/config.yml"].content);
     });
 
+    /** What `docker` gets from a login command run in sh: its arguments, then its stdin. */
+    const runLogin = (cmd: string, env: Record<string, string>, cwd = os.tmpdir()) =>
+        execFileSync("sh", ["-c", `docker() { printf '<%s>' "$@"; printf ' stdin=%s' "$(cat)"; }; cd ${cwd} && { ${cmd}; } 2>&1`], {
+            env: { ...process.env, ...env },
+        }).toString();
+
     it("quotes the endpoint in loginCommands: an IPv6 literal's brackets would be a glob to the shell", async () => {
         const r = await deploy(devSettings({ hostnames: [], ipAddresses: ["fd00::5"] }));
         const cmd = (await promiseOf(r.loginCommands)).admin;
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "login-"));
         fs.writeFileSync(path.join(dir, "f:5000"), "");
-        const out = execFileSync("sh", ["-c", `docker() { printf '<%s>' "$@"; }; cd ${dir} && ${cmd}`], {
-            env: { ...process.env, REGISTRY_PASSWORD: "pw" },
-        }).toString();
-        assert.equal(out, "<login><--username><admin><--password-stdin><[fd00::5]:5000>");
+        assert.equal(runLogin(cmd, { REGISTRY_PASSWORD_ADMIN: "pw" }, dir), "<login><--username><admin><--password-stdin><[fd00::5]:5000> stdin=pw");
+    });
+
+    it("gives each user's login command a variable of its own: REGISTRY_PASSWORD_<NAME>, uppercased, other characters _", async () => {
+        const r = await deploy(
+            devSettings({
+                users: [
+                    { name: "admin", passwordLength: 32, rotate: 0 },
+                    { name: "ci-bot.eu", passwordLength: 32, rotate: 0 },
+                ],
+            }),
+        );
+        const cmds = await promiseOf(r.loginCommands);
+        const env = { REGISTRY_PASSWORD_ADMIN: "admin-pw", REGISTRY_PASSWORD_CI_BOT_EU: "bot-pw" };
+        assert.equal(runLogin(cmds.admin, env), "<login><--username><admin><--password-stdin><localhost:5000> stdin=admin-pw");
+        assert.equal(runLogin(cmds["ci-bot.eu"], env), "<login><--username><ci-bot.eu><--password-stdin><localhost:5000> stdin=bot-pw");
+        assert.doesNotMatch(JSON.stringify(cmds), /pw-|-pw/, "no password in a command");
+        assert.match(runLogin(cmds["ci-bot.eu"], {}), /REGISTRY_PASSWORD_CI_BOT_EU/, "an unset variable is named");
     });
 
     it("uses an explicit Docker provider, keeps the data volume on destroy, and the image locally", async () => {

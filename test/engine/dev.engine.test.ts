@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { api, pushRandomImage, timed, type RegistryTarget } from "../e2e/support";
 import { createStack, StepLog, type TestStack } from "./engine";
@@ -86,7 +88,19 @@ describe("the dev stack on the real engine", () => {
         const old = await pushRandomImage(target, auth, "gc/app", "1", 6_000_000);
         const current = await pushRandomImage(target, auth, "gc/app", "1", 100_000);
         const { garbageCollect } = await import("../../scripts/operations/gc");
-        const r = await timed("gc --delete-untagged", () => garbageCollect(ts.stack, { deleteUntagged: true }));
+        const stackFile = path.join(ts.dir, "Pulumi.dev.yaml");
+        const text = fs.readFileSync(stackFile, "utf8");
+        let uploadWhileReadOnly: number | undefined;
+        const r = await timed("gc --delete-untagged", () =>
+            garbageCollect(ts.stack, {
+                deleteUntagged: true,
+                whileReadOnly: async () => {
+                    uploadWhileReadOnly = (await api(target, "POST", "/v2/gc/app/blobs/uploads/", auth)).status;
+                },
+            }),
+        );
+        assert.equal(uploadWhileReadOnly, 405, "read-only during the collection: the override reached the inline program");
+        assert.equal(fs.readFileSync(stackFile, "utf8"), text, "the stack file is as it was, byte for byte");
         const freed = (r.beforeKiB ?? 0) - (r.afterKiB ?? 0);
         console.log(`  [e2e] gc freed ${freed} KiB (${r.beforeKiB} → ${r.afterKiB}): ${r.report.join(" | ")}`);
         assert.ok(freed >= 5500, `the untagged 6 MB image is collected, ${freed} KiB freed`);

@@ -1,7 +1,8 @@
 /**
  * The operator's scripts, run as child processes the way `npm run` runs them: `scripts/engine.sh`
  * (which CLI), `scripts/pulumi.ts` (which CLI, backend, passphrase and stack every command gets),
- * `scripts/render.ts` (its errors, key paths and file modes), and a bad config through the program.
+ * `scripts/render.ts` (its errors, key paths and file modes), `scripts/gc.ts` (which never edits the
+ * stack file, even killed), and a bad config through the program.
  * Fake CLIs are shell scripts that log how they were called; the one real-engine test runs only
  * when a Pulumi CLI not older than the SDK is already on this machine (it never downloads or
  * builds one). Every state backend and PULUMI_HOME is a temporary folder.
@@ -38,8 +39,11 @@ let n = 0;
 /** A fresh folder under the scratch folder. */
 const tmp = (name: string) => fs.mkdtempSync(path.join(scratch, `${name}-${++n}-`));
 
-/** A fake `pulumi` that logs `name|args|backend|passphrase` and answers `version` with `version`. */
-function fakeCli(dir: string, name: string, version: string): string {
+/**
+ * A fake `pulumi` that logs `name|args|backend|passphrase` (`name` may expand a variable) and
+ * answers `version` with `version`; `more` are shell lines it runs before it exits 0.
+ */
+function fakeCli(dir: string, name: string, version: string, more: string[] = []): string {
     fs.mkdirSync(dir, { recursive: true });
     const script = [
         "#!/bin/sh",
@@ -47,6 +51,7 @@ function fakeCli(dir: string, name: string, version: string): string {
         `[ "$1" = version ] && echo v${version}`,
         // The stack's config, as \`pulumi config --json\` prints it (PR_FAKE_CONFIG, or none).
         `[ "$1" = config ] && [ "$2" = --show-secrets ] && printf '%s\\n' "\${PR_FAKE_CONFIG:-{\\}}"`,
+        ...more,
         "exit 0",
         "",
     ].join("\n");
@@ -90,7 +95,7 @@ function run(cmd: string, args: string[], childEnv: NodeJS.ProcessEnv) {
             const [name, argv, backend, passphrase] = l.split("|");
             return { name, argv, backend, passphrase };
         });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls };
+    return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, calls };
 }
 const engineSh = (childEnv: NodeJS.ProcessEnv) => run("bash", [path.join(root, "scripts", "engine.sh")], childEnv);
 const script = (name: string, args: string[], childEnv: NodeJS.ProcessEnv) =>
@@ -243,10 +248,132 @@ describe("scripts/pulumi.ts: every command on one CLI, backend, passphrase and s
         assert.deepEqual(cliArgs(["stack", "export", "-s", "prod"], "dev"), ["stack", "export", "-s", "prod"]);
     });
 
+    it("npm run destroy names a data volume the engine kept (deleted [retain]) and the command that removes it, on its Docker host", () => {
+        const destroy = (volume: { name: string; retainOnDelete: boolean }, dockerHost: string) => {
+            const bin = tmp("destroy-bin");
+            const provider = "urn:pulumi:dev::private-registry::pulumi:providers:docker::registry-docker";
+            const before = {
+                version: 3,
+                deployment: {
+                    resources: [
+                        { urn: provider, type: "pulumi:providers:docker", id: "p1", inputs: { host: dockerHost } },
+                        {
+                            urn: "urn:pulumi:dev::private-registry::docker:index/volume:Volume::registry-registry-data",
+                            type: "docker:index/volume:Volume",
+                            provider: `${provider}::p1`,
+                            retainOnDelete: volume.retainOnDelete,
+                            outputs: { name: volume.name },
+                        },
+                        {
+                            urn: "urn:pulumi:dev::private-registry::docker:index/volume:Volume::registry-files-volume",
+                            type: "docker:index/volume:Volume",
+                            outputs: { name: "files" },
+                        },
+                    ],
+                },
+            };
+            const destroyed = path.join(bin, "destroyed");
+            fakeCli(bin, "fake", "3.999.0", [
+                'case "$1 $2" in',
+                `  "destroy "*) touch ${destroyed} ;;`,
+                `  "stack export") if [ -e ${destroyed} ]; then echo '{"version":3,"deployment":{"resources":[]}}'; else echo '${JSON.stringify(before)}'; fi ;;`,
+                `  "stack history") echo '[]' ;;`,
+                "esac",
+            ]);
+            const r = script("pulumi.ts", ["destroy", "--yes"], env([bin]));
+            assert.equal(r.status, 0, r.stderr);
+            assert.ok(fs.existsSync(destroyed), "the destroy ran");
+            return errorLines(r.stderr)
+                .split("\n")
+                .filter((l) => l.startsWith("destroy:"));
+        };
+        assert.deepEqual(destroy({ name: "private-registry-data", retainOnDelete: true }, "unix:///var/run/docker.sock"), [
+            "destroy: the data volume private-registry-data is kept, with the images in it (data.keepOnDestroy); to remove it: docker volume rm private-registry-data",
+        ]);
+        assert.deepEqual(destroy({ name: "reg data", retainOnDelete: true }, "ssh://deploy@registry-01"), [
+            "destroy: the data volume reg data is kept, with the images in it (data.keepOnDestroy); to remove it: DOCKER_HOST=ssh://deploy@registry-01 docker volume rm 'reg data'",
+        ]);
+        assert.deepEqual(destroy({ name: "private-registry-data", retainOnDelete: false }, "unix:///var/run/docker.sock"), [], "nothing kept, nothing said");
+    });
+
     it("a stack other than dev without a passphrase ends with one line, no stack trace", () => {
         const r = script("pulumi.ts", ["cli", "stack", "output"], env([mine], { STACK: "prod" }));
         assert.equal(r.status, 1);
         assertOneLine(r.stderr, /set PULUMI_CONFIG_PASSPHRASE .* for stack 'prod'/);
+    });
+});
+
+describe("scripts/gc.ts: maintenance never edits the stack file", () => {
+    /**
+     * `npm run gc` on a stack of its own, against a fake CLI that, as the real one, writes the stack
+     * file on `config set|rm`, and a fake `docker`; with `kill`, the fake kills gc at its first `up`.
+     */
+    function gc(opts: { kill?: boolean } = {}) {
+        const stack = `gc-test-${process.pid}`;
+        const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
+        const text = "config:\n  private-registry:registry:\n    logLevel: info\n";
+        fs.writeFileSync(stackFile, text);
+        const bin = tmp("gc-bin");
+        const killed = path.join(bin, "killed");
+        // The name says whether the override reached the CLI's environment (and so the program's).
+        fakeCli(bin, `fake\${PRIVATE_REGISTRY_READ_ONLY:+-read-only}`, "3.999.0", [
+            'case "$1 $2" in',
+            `  "config set"|"config rm"|"config set-all"|"config rm-all") printf '# %s\\n' "$*" >> ${stackFile} ;;`,
+            `  "up "*) ${opts.kill ? `[ -e ${killed} ] || { touch ${killed}; kill -9 $PPID; sleep 5; }` : ":"} ;;`,
+            `  "stack output") echo '{}' ;;`,
+            `  "stack history") echo '[]' ;;`,
+            "esac",
+        ]);
+        fs.writeFileSync(path.join(bin, "docker"), "#!/bin/sh\nprintf '100\\t/var/lib/registry\\n'\n", { mode: 0o755 });
+        try {
+            const config = { "private-registry:registry": { value: '{"logLevel":"info"}', secret: false } };
+            const r = script("gc.ts", [], env([bin], { STACK: stack, PULUMI_CONFIG_PASSPHRASE: "gc-test", PR_FAKE_CONFIG: JSON.stringify(config) }));
+            return { ...r, unchanged: fs.readFileSync(stackFile, "utf8") === text, ups: r.calls.filter((c) => c.argv.startsWith("up ")) };
+        } finally {
+            fs.rmSync(stackFile, { force: true });
+            fs.rmSync(path.join(root, ".pulumi-state", `gc-${stack}.json`), { force: true });
+        }
+    }
+
+    it("runs its read-only up with the override in the environment the program reads, and its stack file stays byte for byte", () => {
+        const r = gc();
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(
+            r.calls.filter((c) => /^config (set|rm)/.test(c.argv)),
+            [],
+            "no CLI command that writes the stack file",
+        );
+        assert.ok(r.unchanged, "Pulumi.<stack>.yaml is as it was");
+        assert.deepEqual(
+            r.ups.map((c) => c.name),
+            ["fake-read-only", "fake"],
+            "read-only, then the stack's own setting",
+        );
+        assert.match(r.stdout, /gc: done in \d+ s/);
+    });
+
+    it("killed mid-run (at its read-only up), leaves the stack file as it was", () => {
+        const r = gc({ kill: true });
+        assert.equal(r.signal ?? r.status, "SIGKILL");
+        assert.equal(r.ups.length, 1, "killed at the first up");
+        assert.ok(r.unchanged, "Pulumi.<stack>.yaml is as it was");
+    });
+
+    it("the settings layer reads PRIVATE_REGISTRY_READ_ONLY=true as registry.readOnly, keeps the rest of registry, and says so", async () => {
+        await pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs }, "private-registry", "t", false);
+        const cfg = readStackConfig(path.join(root, "Pulumi.dev.yaml"), { namespace: "private-registry", set: { "registry.logLevel": "warn" } });
+        pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
+        const { loadSettings, READ_ONLY_ENV } = await import("../../settings/stackConfig");
+        assert.equal(loadSettings().registry.readOnly, false);
+        process.env[READ_ONLY_ENV] = "true";
+        try {
+            const s = loadSettings();
+            assert.equal(s.registry.readOnly, true);
+            assert.equal(s.registry.logLevel, "warn");
+            assert.match(s.warnings.join("\n"), /registry\.readOnly is true for this run \(PRIVATE_REGISTRY_READ_ONLY=true/);
+        } finally {
+            delete process.env[READ_ONLY_ENV];
+        }
     });
 });
 

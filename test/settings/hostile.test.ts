@@ -433,6 +433,14 @@ describe("hostile input", () => {
     });
 
     describe("warnings", () => {
+        it("two users whose login commands read one variable (REGISTRY_PASSWORD_CI_BOT)", () => {
+            const warned = ok({ users: [{ name: "ci-bot" }, { name: "admin" }, { name: "CI.bot" }] }).warnings;
+            assert.deepStrictEqual(warned, [
+                'private-registry:users[2].name reads its password in loginCommands from REGISTRY_PASSWORD_CI_BOT, as user "ci-bot" does: set it to the right one before each',
+            ]);
+            assert.deepStrictEqual(ok({ users: [{ name: "ci-bot" }, { name: "ci-bot2" }] }).warnings, []);
+        });
+
         it("an S3 regionEndpoint without accessKey/secretKey", () => {
             const s3 = { driver: "s3", region: "r", bucket: "b" };
             const warned = ok({ storage: { ...s3, regionEndpoint: "http://rgw.example:7480" } }).warnings;
