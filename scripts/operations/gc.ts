@@ -18,6 +18,9 @@ import type { DockerHostSettings } from "../../components/args";
 import type { Settings } from "../../settings/types";
 import { dockerCliCommand } from "../../components/containers";
 
+/** garbage-collect's error on storage that has no repository yet (distribution's PathNotFoundError). */
+const NEVER_PUSHED = /Path not found: \/docker\/registry\/v2\/repositories/;
+
 /** What one run did. */
 export interface GcResult {
     /** When it ran (ISO 8601). */
@@ -129,19 +132,25 @@ export async function garbageCollect(stack: Stack, opts: GcOptions = {}): Promis
                 : settings.networks[0] && settings.replicaHosts.length === 0
                   ? ["--network", settings.networks[0].name]
                   : [];
-        const out = docker(settings, [
-            "run",
-            "--rm",
-            ...network,
-            "--user",
-            `${settings.container.runAs.uid}:${settings.container.runAs.gid}`,
-            ...mounts(settings),
-            settings.image,
-            "garbage-collect",
-            ...(deleteUntagged ? ["--delete-untagged"] : []),
-            CONTAINER_PATHS.config,
-        ]);
-        report = out.trim().split("\n").slice(-5);
+        try {
+            const out = docker(settings, [
+                "run",
+                "--rm",
+                ...network,
+                "--user",
+                `${settings.container.runAs.uid}:${settings.container.runAs.gid}`,
+                ...mounts(settings),
+                settings.image,
+                "garbage-collect",
+                ...(deleteUntagged ? ["--delete-untagged"] : []),
+                CONTAINER_PATHS.config,
+            ]);
+            report = out.trim().split("\n").slice(-5);
+        } catch (e) {
+            // A registry nothing was ever pushed to has no repositories folder, and garbage-collect stops on it.
+            if (!NEVER_PUSHED.test((e as Error).message)) throw e;
+            report = ["nothing to collect: no image was ever pushed to this registry"];
+        }
     } finally {
         log("gc: read-write again (up with the stack's own setting; a new container drops the blob-descriptor cache)");
         await upReadOnly(stack, false);

@@ -308,7 +308,7 @@ describe("scripts/gc.ts: maintenance never edits the stack file", () => {
      * `npm run gc` on a stack of its own, against a fake CLI that, as the real one, writes the stack
      * file on `config set|rm`, and a fake `docker`; with `kill`, the fake kills gc at its first `up`.
      */
-    function gc(opts: { kill?: boolean } = {}) {
+    function gc(opts: { kill?: boolean; neverPushed?: boolean } = {}) {
         const stack = `gc-test-${process.pid}`;
         const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
         const text = "config:\n  private-registry:registry:\n    logLevel: info\n";
@@ -324,7 +324,10 @@ describe("scripts/gc.ts: maintenance never edits the stack file", () => {
             `  "stack history") echo '[]' ;;`,
             "esac",
         ]);
-        fs.writeFileSync(path.join(bin, "docker"), "#!/bin/sh\nprintf '100\\t/var/lib/registry\\n'\n", { mode: 0o755 });
+        // garbage-collect on storage nothing was pushed to: the registry's own error and exit status.
+        const neverPushed =
+            'case "$*" in *garbage-collect*) echo "failed to garbage collect: Path not found: /docker/registry/v2/repositories" >&2; exit 1;; esac\n';
+        fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\n${opts.neverPushed ? neverPushed : ""}printf '100\\t/var/lib/registry\\n'\n`, { mode: 0o755 });
         try {
             const config = { "private-registry:registry": { value: '{"logLevel":"info"}', secret: false } };
             const r = script("gc.ts", [], env([bin], { STACK: stack, PULUMI_CONFIG_PASSPHRASE: "gc-test", PR_FAKE_CONFIG: JSON.stringify(config) }));
@@ -350,6 +353,16 @@ describe("scripts/gc.ts: maintenance never edits the stack file", () => {
             "read-only, then the stack's own setting",
         );
         assert.match(r.stdout, /gc: done in \d+ s/);
+    });
+
+    it("on a registry nothing was ever pushed to: nothing to collect, read-write again, exit 0", () => {
+        const r = gc({ neverPushed: true });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /nothing to collect: no image was ever pushed to this registry/);
+        assert.deepEqual(
+            r.ups.map((c) => c.name),
+            ["fake-read-only", "fake"],
+        );
     });
 
     it("killed mid-run (at its read-only up), leaves the stack file as it was", () => {
