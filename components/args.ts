@@ -220,19 +220,21 @@ export interface GcScheduleSettings {
 
 /** {@link PrivateRegistryArgs} with every default applied (`resolveArgs`): what the component builds. */
 export interface ResolvedArgs {
+    /** Where the registry runs. Defaults to the local engine, `unix:///var/run/docker.sock`. */
     docker: DockerHostSettings;
-    /** Image reference: `registry:3.0.0`, `registry@sha256:…`, or a local tag. */
+    /** Image reference: `registry:3.0.0`, `registry@sha256:…`, or a local tag. Defaults to `registry:3.1.2`. */
     image: string;
     /** A `docker save` archive holding `image`, loaded onto the Docker host when the image is missing there (air-gapped sites). */
     imageArchive?: string;
-    /** From config, else from the image tag. */
+    /** The distribution major version. Defaults to the one the image tag names. */
     registryVersion: RegistryMajorVersion;
     /** Keep the image on destroy (the Docker provider removes it by default). */
     keepImage: boolean;
     /** Check the registry as a client at the end of every `up` (components/registry/registryCheck.ts). */
     verify: boolean;
+    /** The registry container's name, and the prefix of its volumes. Defaults to `private-registry`. */
     containerName: string;
-    /** Registry containers; above 1 (or with {@link replicaHosts}) they sit behind {@link loadBalancer}. */
+    /** Registry containers (defaults to 1); above 1 (or with {@link replicaHosts}) they sit behind {@link loadBalancer}. */
     replicas: number;
     /** One replica on each of these Docker hosts, the balancer on {@link docker}; empty: every replica on {@link docker}. */
     replicaHosts: ReplicaHostSettings[];
@@ -242,31 +244,36 @@ export interface ResolvedArgs {
     redisCache?: RedisCacheSettings;
     /** Garbage collection on a schedule. */
     gcSchedule?: GcScheduleSettings;
-    /** DNS names clients use; all go into the certificate's SANs. The first is the endpoint. */
+    /** DNS names clients use; all go into the certificate's SANs. The first is the endpoint. Defaults to `localhost` when no IP address is given either. */
     hostnames: pulumi.Input<string>[];
-    /** IP addresses clients use; all go into the SANs. */
+    /** IP addresses clients use; all go into the SANs. Defaults to `127.0.0.1` when no hostname is given either. */
     ipAddresses: pulumi.Input<string>[];
-    /** Port inside and outside the container (one port, so `certs.d/<host:port>` matches). */
+    /** Port inside and outside the container (one port, so `certs.d/<host:port>` matches). Defaults to 5000. */
     port: number;
-    /** Host IP the port is published on. */
+    /** Host IP the port is published on. Defaults to `0.0.0.0`. */
     bindAddress: string;
     /** Extra Docker networks to attach the container to (with optional fixed IPv4). */
     networks: { name: string; ipv4Address?: string; aliases: string[] }[];
+    /** TLS on the endpoint: by default on, from a generated CA. */
     tls: TlsArgs;
+    /** The htpasswd users. Defaults to one, `admin`, with a generated password. */
     users: UserArgs[];
-    /** The storage backend; its credentials are secrets. */
+    /** The storage backend; its credentials are secrets. Defaults to `filesystem`. */
     storage: StorageDriver<Secret>;
+    /** Where filesystem data lives. Defaults to the volume `<containerName>-data`, kept on destroy. */
     data: DataSettings;
     /** The container's user and limits. */
     container: ContainerSettings;
     /** Registry behaviour; proxy and redis passwords and webhook headers are secrets. */
     registry: RegistryBehaviourSettings;
+    /** Client hosts configured over SSH to trust the registry and log in. Defaults to none. */
     clients: ClientArgs[];
     /** Images copied into the registry at `up`; removing one leaves it in the registry. */
     imports: ImportSettings[];
     /**
      * Where the machine running `up` reaches the registry's published port (to copy `imports` in,
      * and for the end-of-up check): absent when it cannot (a loopback bind on a remote Docker host).
+     * Defaults to the published address as seen from here (loopback for this machine's engine).
      */
     reachFromHere?: string;
     /** Present when storage is s3 or swift. */
