@@ -64,6 +64,19 @@ found() {
       warn "  warning: no $dyn beside $1/pulumi: client hosts (a dynamic provider) will fail; put that file (in node_modules/@pulumi/pulumi) there"
     fi
   fi
+  # Bare `pulumi up` runs the program through the nodejs language host, which a release ships beside
+  # the CLI; a CLI built here gets the one `npm run providers` built for its version, if any.
+  local lang=pulumi-language-nodejs built
+  if [ ! -e "$1/$lang" ] && [ "$1" = "$cache/bin" ]; then
+    built=$(find "$providers" -maxdepth 2 -path "$providers/language-nodejs-$cli_version-*/$lang" -type f -perm -u+x -printf '%T@ %p\n' 2>/dev/null |
+      sort -rn | head -n 1 | cut -d' ' -f2-)
+    if [ -n "$built" ]; then
+      install -m 0755 "$built" "$1/$lang"
+      say "  added $lang beside it (from $(dirname "$built"))"
+    else
+      say "  no $lang beside it: bare \`pulumi up\` cannot run the program, npm run up can; \`npm run providers -- <a pulumi/pulumi copy>\` builds it (docs/engine.md)"
+    fi
+  fi
   say "using $1/pulumi ($(elapsed))"
   echo "$1"
   exit 0
@@ -77,11 +90,17 @@ give_up() {
   for t in "${tried[@]}"; do say "  - $t"; done
   say "What to do, any one of:"
   say "  - install the Pulumi CLI (https://www.pulumi.com/docs/install/) and put the folder holding \`pulumi\` on PATH;"
-  say "    with no internet here, copy a \`pulumi\` >= v$sdk_version from another machine into ${PULUMI_HOME:-$HOME/.pulumi}/versions/<version>/bin/"
+  say "    with no internet here, copy a \`pulumi\` >= v$sdk_version from another machine into $PULUMI_HOME/versions/<version>/bin/"
   say "  - build one from the Go module proxy: install Go >= 1.25, then \`npm run engine\` (about 10 minutes once, then cached)"
   exit 1
 }
 
+# One PULUMI_HOME for every step and for the npm package's download: the CLI's (PULUMI_HOME, else
+# ~/.pulumi of the user's passwd entry, which the CLI reads instead of $HOME; scripts/plugins.ts
+# resolves it the same way).
+passwd_home=$(getent passwd "$(id -u)" | cut -d: -f6 || true)
+export PULUMI_HOME="${PULUMI_HOME:-${passwd_home:-$HOME}/.pulumi}"
+providers="${PRIVATE_REGISTRY_PROVIDERS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/private-registry/providers}"
 mode="${PULUMI_ENGINE:-auto}"
 key="v${cli_version}-$( (cat "$root/engine/go.mod" "$root/engine/go.sum"; go env GOOS GOARCH 2>/dev/null || true) | sha256sum | cut -c1-12)"
 cache="${PULUMI_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/private-registry/engine}/$key"
@@ -97,11 +116,11 @@ if [ "$mode" != build ]; then
     fits "$p" && found "$(dirname "$p")"
   done < <(type -ap pulumi || true)
   [ "$n" -gt 0 ] || note "no \`pulumi\` on PATH (the npm package's wrapper aside)"
-  say "2. the npm package's cache (${PULUMI_HOME:-$HOME/.pulumi}/versions)"
-  for d in "${PULUMI_HOME:-$HOME/.pulumi}"/versions/*/bin; do
+  say "2. the npm package's cache ($PULUMI_HOME/versions)"
+  for d in "$PULUMI_HOME"/versions/*/bin; do
     [ -x "$d/pulumi" ] && fits "$d/pulumi" && found "$d"
   done
-  [ -x "$d/pulumi" ] || note "no CLI in ${PULUMI_HOME:-$HOME/.pulumi}/versions/<version>/bin"
+  [ -x "$d/pulumi" ] || note "no CLI in $PULUMI_HOME/versions/<version>/bin"
 fi
 
 say "3. a CLI built here before: $cache"
@@ -114,9 +133,9 @@ fi
 if [ "$mode" != build ] && [ -z "${PULUMI_ENGINE_NO_DOWNLOAD:-}" ]; then
   npm_version=$(node -p 'require(process.argv[1]).version' "$root/node_modules/pulumi/package.json" 2>/dev/null || true)
   go_live
-  say "4. the npm package's download of v${npm_version:-?} (from get.pulumi.com into ${PULUMI_HOME:-$HOME/.pulumi}/versions)"
+  say "4. the npm package's download of v${npm_version:-?} (from get.pulumi.com into $PULUMI_HOME/versions)"
   if [ -n "$npm_version" ] && out=$(cd "$root" && timeout 120 npx --no-install pulumi version 2>&1); then
-    d="${PULUMI_HOME:-$HOME/.pulumi}/versions/$npm_version/bin"
+    d="$PULUMI_HOME/versions/$npm_version/bin"
     [ -x "$d/pulumi" ] && fits "$d/pulumi" && found "$d"
   else
     why=$(printf '%s' "${out:-no npm pulumi package in node_modules (npm ci)}" | tail -n 3 | tr '\n' ' ')

@@ -51,8 +51,20 @@ export function findBinary(dir: string, name: string, version: string): string |
         .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
 }
 
-/** The engine's PULUMI_HOME, as the CLI resolves it. */
-const pulumiHome = (env: NodeJS.ProcessEnv) => env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
+/**
+ * The engine's PULUMI_HOME, as the CLI resolves it: PULUMI_HOME when set and not empty, else
+ * `.pulumi` in the home folder of the user's passwd entry, which the CLI reads instead of $HOME
+ * (Go's os/user). Everything here (the wrapper, the plugin installer, `npm run setup`,
+ * scripts/engine.sh) uses this one, so that a bare `pulumi` finds what they installed.
+ */
+export function pulumiHome(env: NodeJS.ProcessEnv = process.env): string {
+    return env.PULUMI_HOME || path.join(os.userInfo().homedir || os.homedir(), ".pulumi");
+}
+
+/** Whether the resource plugin `name` at `version` is installed in the engine's PULUMI_HOME. */
+export function isInstalled(env: NodeJS.ProcessEnv, name: string, version: string): boolean {
+    return fs.existsSync(path.join(pulumiHome(env), "plugins", `resource-${name}-v${version}`, `pulumi-resource-${name}`));
+}
 
 /**
  * Installs each required plugin missing from PULUMI_HOME that a build of ours has, with `cli`'s
@@ -61,7 +73,7 @@ const pulumiHome = (env: NodeJS.ProcessEnv) => env.PULUMI_HOME ?? path.join(os.h
 export function installBuiltPlugins(cli: string, env: NodeJS.ProcessEnv): string[] {
     const lines: string[] = [];
     for (const { name, version } of requiredPlugins()) {
-        if (fs.existsSync(path.join(pulumiHome(env), "plugins", `resource-${name}-v${version}`, `pulumi-resource-${name}`))) continue;
+        if (isInstalled(env, name, version)) continue;
         const binary = findBinary(providersCache(), name, version);
         if (!binary) continue;
         const r = spawnSync(cli, ["plugin", "install", "resource", name, version, "--file", binary], { env, encoding: "utf8" });

@@ -19,7 +19,7 @@ import { ignoreMonitorTerminating } from "./monitorTerminating";
 import { parseSettings, SettingsError } from "../settings";
 import { rawConfigFrom } from "../settings/reader";
 import { keptVolumeLines, retainedVolumes } from "./keptVolumes";
-import { installBuiltPlugins, missingPluginHint } from "./plugins";
+import { installBuiltPlugins, missingPluginHint, pulumiHome } from "./plugins";
 import { recoverInterrupted } from "./recover";
 import { unhealthyLogLines } from "./unhealthyLogs";
 import type { Settings } from "../settings/types";
@@ -27,6 +27,12 @@ import type { Settings } from "../settings/types";
 const root = path.resolve(__dirname, "..");
 const OPS = ["preview", "up", "refresh", "destroy"] as const;
 type Op = (typeof OPS)[number];
+
+/** The state backend when PULUMI_BACKEND_URL is unset: the folder Pulumi.yaml's `backend.url` names for a bare `pulumi` here. */
+export const DEFAULT_BACKEND = `file://${path.join(root, ".pulumi-state")}`;
+
+/** The dev stack's passphrase: its state holds only a generated local password. Any other stack needs the user's own. */
+export const DEV_PASSPHRASE = "private-registry-dev";
 
 /** A problem the user fixes (a missing passphrase, no CLI): one line, no stack trace. */
 export class UserError extends Error {}
@@ -40,18 +46,22 @@ function environment(): { stackName: string; binDir: string; env: Record<string,
 
 function findEnvironment(): { stackName: string; binDir: string; env: Record<string, string> } {
     const stackName = process.env.STACK ?? "dev";
-    const env: Record<string, string> = {};
+    const env: Record<string, string> = { PULUMI_HOME: pulumiHome() };
     if (!process.env.PULUMI_BACKEND_URL) {
-        fs.mkdirSync(path.join(root, ".pulumi-state"), { recursive: true });
-        env.PULUMI_BACKEND_URL = `file://${path.join(root, ".pulumi-state")}`;
+        fs.mkdirSync(new URL(DEFAULT_BACKEND).pathname, { recursive: true });
+        env.PULUMI_BACKEND_URL = DEFAULT_BACKEND;
     }
     if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
         if (stackName !== "dev") throw new UserError(`set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) for stack '${stackName}'`);
-        env.PULUMI_CONFIG_PASSPHRASE = "private-registry-dev";
+        env.PULUMI_CONFIG_PASSPHRASE = DEV_PASSPHRASE;
     }
     let binDir: string;
     try {
-        binDir = execFileSync("bash", [path.join(root, "scripts", "engine.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+        binDir = execFileSync("bash", [path.join(root, "scripts", "engine.sh")], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+            env: { ...process.env, PULUMI_HOME: env.PULUMI_HOME },
+        }).trim();
     } catch {
         throw new UserError("no Pulumi CLI to run: the engine: lines above say what was tried and what to do");
     }
@@ -205,7 +215,7 @@ async function run(op: Op, args: string[]): Promise<void> {
     const stack = await openStack();
     const settings = await refuseBadConfig(stack);
     for (const line of installBuiltPlugins(path.join(environment().binDir, "pulumi"), { ...process.env, ...environment().env })) console.error(line);
-    const backend = process.env.PULUMI_BACKEND_URL ?? `file://${path.join(root, ".pulumi-state")}`;
+    const backend = process.env.PULUMI_BACKEND_URL ?? DEFAULT_BACKEND;
     for (const line of recoverInterrupted(backend, "private-registry", stack.name)) console.error(line);
     const common = { onOutput: (s: string) => process.stdout.write(s), color: "auto" as const };
     try {

@@ -19,8 +19,18 @@ echo "   $((SECONDS - t1)) s"
 
 echo "== the Pulumi engine (scripts/engine.sh: the CLI at engine/go.mod's version, cached)"
 t1=$SECONDS
-PULUMI_ENGINE=build bash scripts/engine.sh >/dev/null
+bin=$(PULUMI_ENGINE=build bash scripts/engine.sh)
 echo "   $((SECONDS - t1)) s"
+# The dev and e2e engine tests run the project folder through the language host when it is beside
+# the CLI (as a bare `pulumi up` does), inline otherwise; PRIVATE_REGISTRY_PROGRAM=inline forces inline.
+if [ "${PRIVATE_REGISTRY_PROGRAM:-}" = inline ]; then
+  program="program: inline (PRIVATE_REGISTRY_PROGRAM=inline)"
+elif [ -x "$bin/pulumi-language-nodejs" ]; then
+  program="program: language host ($bin/pulumi-language-nodejs) for the dev and e2e stacks"
+else
+  program="program: inline (no pulumi-language-nodejs beside $bin: npm run providers -- <a pulumi/pulumi copy> builds it)"
+fi
+echo "   $program"
 
 echo "== provider plugins (test/engine/plugins.ts: real where built by \`npm run providers\`, else the stand-ins)"
 providers=$(node --import tsx test/engine/plugins.ts --verbose)
@@ -44,5 +54,6 @@ fail=$(grep -E '^# fail ' build/tests.tap | tail -n1 | awk '{print $3}')
 skip=$(grep -E '^# skipped ' build/tests.tap | tail -n1 | awk '{print $3}')
 echo "== ${#files[@]} test files in $((SECONDS - t0)) s"
 echo "$providers" | head -n 1
+echo "$program"
 echo "${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
 exit "$status"

@@ -1,7 +1,9 @@
 /**
  * The default stack (Pulumi.dev.yaml) on the real engine and this machine's Docker engine, with
  * the distribution 3.x test image as `registry:3.1.2` (test/e2e/infra/setup.sh builds it from the
- * Go module proxy): preview, up, the registry answering over TLS, a no-change up, destroy.
+ * Go module proxy): preview, up, the registry answering over TLS, a no-change up, destroy. The
+ * program runs as a user's bare `pulumi up` runs it (the project folder through the language host)
+ * wherever the language host is beside the CLI, inline elsewhere; the output says which.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -26,8 +28,7 @@ before(async () => {
             return false;
         }
     })();
-    const { main } = await import("../../program");
-    ts = await timed("engine and stack", () => createStack({ from: "dev", name: "dev", program: () => ({ ...main() }) }));
+    ts = await timed("engine and stack", () => createStack({ from: "dev", name: "dev", viaLanguageHost: true }));
 });
 
 after(async () => {

@@ -1,6 +1,7 @@
 /**
  * End to end on the real Pulumi engine: the CLI built here, the Automation API, a file backend,
- * the stand-in provider plugins (providers/), real Docker engines and real SSH hosts. The e2e stack
+ * the provider plugins plugins.ts chooses, real Docker engines and real SSH hosts; the project
+ * folder through the language host where it is beside the CLI, inline elsewhere. The e2e stack
  * (Pulumi.e2e.yaml) on a test network with client-host containers (test/e2e/infra), then a real
  * Docker client uses the result the way an operator would, trusting only what the program installed.
  */
@@ -89,7 +90,7 @@ before(async () => {
     assert.equal(pre.code, 0, pre.stderr);
     etcBefore.a = await hostPicture(hostA);
     etcBefore.b = await hostPicture(hostB);
-    ts = await timed("engine and stack", () => createE2eStack({ sshPrivateKeyPem: infra.sshKey.privateKeyPem, log }));
+    ts = await timed("engine and stack", () => createE2eStack({ sshPrivateKeyPem: infra.sshKey.privateKeyPem, log, viaLanguageHost: true }));
     // Pulumi.e2e.yaml lists host-a and host-b; their keys exist only now.
     await ts.stack.setConfig("private-registry:clients[0].hostKey", { value: hostKeys[hostA.ip] }, true);
     await ts.stack.setConfig("private-registry:clients[1].hostKey", { value: hostKeys[hostB.ip] }, true);

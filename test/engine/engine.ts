@@ -1,10 +1,13 @@
 /**
  * The real Pulumi engine for the tests: the CLI from `scripts/engine.sh` (found or built from the
- * Go module proxy), driven through the Automation API with the program inline (the SDK serves it
- * to the engine itself, so no `pulumi-language-nodejs` is needed), a file backend and a passphrase
- * in a temporary directory, update checks and plugin downloads off. The provider plugins are the
- * real ones where they have been built, the stand-ins in providers/ elsewhere (plugins.ts chooses),
- * installed with `pulumi plugin install --file`; each process says which (docs/engine.md).
+ * Go module proxy), driven through the Automation API, a file backend and a passphrase in a
+ * temporary directory, update checks and plugin downloads off. The project's own program runs as a
+ * bare `pulumi up` runs it, a copy of the project folder through the nodejs language host, wherever
+ * scripts/engine.sh put one beside the CLI; elsewhere, and for a test's own program, inline (the SDK
+ * serves it to the engine from this process, so no language host is needed). The provider plugins
+ * are the real ones where they have been built, the stand-ins in providers/ elsewhere (plugins.ts
+ * chooses), installed with `pulumi plugin install --file`; each process says which, and each stack
+ * how its program runs (docs/engine.md).
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -26,6 +29,25 @@ export interface Engine {
     version: string;
     /** Which plugin of each provider is installed: real or stand-in. */
     plugins: PluginChoice[];
+    /** The nodejs language host beside the CLI, which runs the project's program, or undefined: inline. */
+    languageHost?: string;
+}
+
+/**
+ * The language host the project's program runs through: the one beside the CLI, unless
+ * PRIVATE_REGISTRY_PROGRAM is `inline`; with `language-host`, its absence is an error.
+ */
+export function chooseLanguageHost(binDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const mode = env.PRIVATE_REGISTRY_PROGRAM ?? "";
+    if (!["", "inline", "language-host"].includes(mode)) throw new Error(`PRIVATE_REGISTRY_PROGRAM=${mode}: use inline or language-host`);
+    const host = path.join(binDir, "pulumi-language-nodejs");
+    if (mode === "inline") return undefined;
+    if (fs.existsSync(host)) return host;
+    if (mode === "language-host")
+        throw new Error(
+            `PRIVATE_REGISTRY_PROGRAM=language-host, but ${binDir} has no pulumi-language-nodejs: npm run providers -- <a pulumi/pulumi copy> builds it, scripts/engine.sh puts it there (docs/engine.md)`,
+        );
+    return undefined;
 }
 
 let engine: Promise<Engine> | undefined;
@@ -41,11 +63,12 @@ export function getEngine(log: (m: string) => void = () => undefined): Promise<E
         const home = fs.mkdtempSync(path.join(os.tmpdir(), "pr-pulumi-home-"));
         const version = execFileSync(path.join(binDir, "pulumi"), ["version"], { encoding: "utf8" }).trim();
         const plugins = choosePlugins();
+        const languageHost = chooseLanguageHost(binDir);
         installPlugins(binDir, home, plugins);
         log(`engine: pulumi ${version} from ${binDir}, PULUMI_HOME ${home}`);
         // Always said, whatever the caller logs: a result means nothing without it.
         console.log(`  [engine] ${describePlugins(plugins)}`);
-        return { binDir, home, version, plugins };
+        return { binDir, home, version, plugins, languageHost };
     })();
     return engine;
 }
@@ -97,44 +120,90 @@ export interface TestStack {
     /** The state file of the file backend. */
     stateFile: string;
     engine: Engine;
+    /** How the engine runs the program: through the language host, as a bare `pulumi up` does, or inline. */
+    programMode: "language host" | "inline";
+}
+
+/** What the project folder holds besides its program: left out of a stack's copy of it. */
+const NOT_PROGRAM = new Set(["node_modules", ".git", ".pulumi-state", ".render", "bin", "build", "test", "docs", ".ci"]);
+
+/**
+ * Copies the project folder's program (Pulumi.yaml, package.json, tsconfig.json, the sources, no
+ * stack file) into `dir`, so that the language host runs it there and the CLI writes nothing into
+ * the checkout.
+ */
+export function copyProject(dir: string): void {
+    for (const entry of fs.readdirSync(root)) {
+        if (NOT_PROGRAM.has(entry) || /^Pulumi\..+\.yaml$/.test(entry)) continue;
+        fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
+    }
 }
 
 /**
  * Creates the stack `name` from `Pulumi.<from>.yaml` (copied, so the repository's files are never
- * written), with `config` set on top, running `program` inline.
+ * written), with `config` set on top. Without `program`, the project's own program: with
+ * `viaLanguageHost`, the project folder (copied) through the language host where there is one, as a
+ * bare `pulumi up` runs it; otherwise `main()` inline. A `program` (a test's own) runs inline.
  */
 export async function createStack(opts: {
     from: string;
     name?: string;
     config?: ConfigMap;
-    program: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+    program?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+    viaLanguageHost?: boolean;
     log?: (m: string) => void;
 }): Promise<TestStack> {
     ignoreMonitorTerminating();
     const eng = await getEngine(opts.log);
     const name = opts.name ?? opts.from;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pr-stack-${name}-`));
-    fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    const viaHost = !opts.program && opts.viaLanguageHost === true && eng.languageHost !== undefined;
+    if (viaHost) copyProject(dir);
+    else fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     // Without the shipped encryptionsalt: the tests' stacks have a passphrase of their own.
     const stackFile = fs.readFileSync(path.join(root, `Pulumi.${opts.from}.yaml`), "utf8").replace(/^encryptionsalt:.*\n/m, "");
     fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), stackFile);
     fs.mkdirSync(path.join(dir, "state"));
-    // The dynamic provider host (`pulumi-resource-pulumi-nodejs`) resolves @pulumi/pulumi and the
-    // providers' libraries from its working directory, the stack's.
+    // The language host and the dynamic provider host (`pulumi-resource-pulumi-nodejs`) resolve
+    // @pulumi/pulumi and the providers' libraries from the stack's folder.
     fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(eng.binDir), skipVersionCheck: true });
-    const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName: name, projectName: "private-registry", program: async () => opts.program() },
-        {
-            workDir: dir,
-            pulumiHome: eng.home,
-            pulumiCommand,
-            secretsProvider: "passphrase",
-            envVars: { ...engineEnv(eng.home), PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}` },
-        },
-    );
+    const workspace = {
+        pulumiHome: eng.home,
+        pulumiCommand,
+        secretsProvider: "passphrase",
+        envVars: { ...engineEnv(eng.home), PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}` },
+    };
+    let stack: Stack;
+    if (viaHost) {
+        stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, workspace);
+    } else {
+        const program = opts.program ?? (await projectProgram());
+        stack = await LocalWorkspace.createOrSelectStack(
+            { stackName: name, projectName: "private-registry", program: async () => program() },
+            { ...workspace, workDir: dir },
+        );
+    }
+    const programMode = viaHost ? "language host" : "inline";
+    const why = viaHost
+        ? eng.languageHost
+        : opts.program
+          ? "the test's own program"
+          : !opts.viaLanguageHost
+            ? "as this test runs it"
+            : process.env.PRIVATE_REGISTRY_PROGRAM === "inline"
+              ? "PRIVATE_REGISTRY_PROGRAM=inline"
+              : `no pulumi-language-nodejs beside ${eng.binDir}`;
+    // Always said, as the plugins are: what ran the program is part of every result.
+    console.log(`  [engine] stack ${name}: program ${programMode} (${why})`);
     if (opts.config) await stack.setAllConfig(opts.config);
-    return { stack, dir, stateFile: path.join(dir, "state", ".pulumi", "stacks", "private-registry", `${name}.json`), engine: eng };
+    return { stack, dir, stateFile: path.join(dir, "state", ".pulumi", "stacks", "private-registry", `${name}.json`), engine: eng, programMode };
+}
+
+/** The project's program (`main()` of program.ts), to run inline. */
+async function projectProgram(): Promise<() => Record<string, unknown>> {
+    const { main } = await import("../../program");
+    return () => ({ ...main() });
 }
 
 /** Sets `private-registry:<key>` on `stack`: a string as it is, anything else as JSON. */
@@ -179,15 +248,21 @@ export async function ageCertificate(stack: Stack, name: string, end: Date): Pro
 
 /**
  * The e2e stack (Pulumi.e2e.yaml) with the program, for client hosts reached with `sshPrivateKeyPem`
- * (set as the secret `sshPrivateKey`), plus `config`.
+ * (set as the secret `sshPrivateKey`), plus `config`. `viaLanguageHost` runs the project folder
+ * through the language host where there is one (see {@link createStack}); otherwise inline.
  */
-export async function createE2eStack(opts: { name?: string; sshPrivateKeyPem: string; config?: ConfigMap; log?: (m: string) => void }): Promise<TestStack> {
-    const { main } = await import("../../program");
+export async function createE2eStack(opts: {
+    name?: string;
+    sshPrivateKeyPem: string;
+    config?: ConfigMap;
+    log?: (m: string) => void;
+    viaLanguageHost?: boolean;
+}): Promise<TestStack> {
     return createStack({
         from: "e2e",
         name: opts.name,
         config: { "private-registry:sshPrivateKey": { value: opts.sshPrivateKeyPem, secret: true }, ...opts.config },
-        program: () => ({ ...main() }),
+        viaLanguageHost: opts.viaLanguageHost,
         log: opts.log,
     });
 }

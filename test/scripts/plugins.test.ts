@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { installBuiltPlugins, missingPluginHint, requiredPlugins } from "../../scripts/plugins";
+import { installBuiltPlugins, missingPluginHint, pulumiHome, requiredPlugins } from "../../scripts/plugins";
 
 describe("provider plugins for the wrapper", () => {
     it("installs each missing plugin that a build of ours has, with the CLI's plugin install --file; leaves installed ones alone", () => {
@@ -63,5 +63,12 @@ describe("provider plugins for the wrapper", () => {
             /no tls plugin v5\.6\.1/,
         );
         assert.equal(missingPluginHint("update failed"), undefined);
+    });
+
+    it("PULUMI_HOME is the CLI's: PULUMI_HOME when set and not empty, else ~/.pulumi of the passwd entry whatever $HOME says", () => {
+        const own = path.join(os.userInfo().homedir, ".pulumi");
+        assert.equal(pulumiHome({ PULUMI_HOME: "/srv/pulumi", HOME: "/elsewhere" }), "/srv/pulumi");
+        assert.equal(pulumiHome({ PULUMI_HOME: "", HOME: "/elsewhere" }), own);
+        assert.equal(pulumiHome({ HOME: "/elsewhere" }), own);
     });
 });

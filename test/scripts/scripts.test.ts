@@ -16,7 +16,8 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { SettingsError } from "../../settings";
-import { cliArgs, opOptions } from "../../scripts/pulumi";
+import { pulumiHome } from "../../scripts/plugins";
+import { cliArgs, DEFAULT_BACKEND, opOptions } from "../../scripts/pulumi";
 import { readStackConfig } from "../../scripts/stackFile";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -30,6 +31,8 @@ after(() => {
 const versionOf = (pkg: string) => JSON.parse(fs.readFileSync(path.join(root, "node_modules", pkg, "package.json"), "utf8")).version as string;
 const SDK = versionOf("@pulumi/pulumi");
 const NPM_CLI = versionOf("pulumi");
+/** The CLI version engine/go.mod builds. */
+const CLI_VERSION = /github\.com\/pulumi\/pulumi\/pkg\/v3 v([\d.]+)/.exec(fs.readFileSync(path.join(root, "engine", "go.mod"), "utf8"))?.[1] ?? "";
 /** What `npm run` puts first on PATH: among others the npm `pulumi` package's wrapper, which downloads. */
 const NPM_BIN = path.join(root, "node_modules", ".bin");
 const SYSTEM_PATH = [path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter);
@@ -40,14 +43,14 @@ let n = 0;
 const tmp = (name: string) => fs.mkdtempSync(path.join(scratch, `${name}-${++n}-`));
 
 /**
- * A fake `pulumi` that logs `name|args|backend|passphrase` (`name` may expand a variable) and
- * answers `version` with `version`; `more` are shell lines it runs before it exits 0.
+ * A fake `pulumi` that logs `name|args|backend|passphrase|PULUMI_HOME` (`name` may expand a
+ * variable) and answers `version` with `version`; `more` are shell lines it runs before it exits 0.
  */
 function fakeCli(dir: string, name: string, version: string, more: string[] = []): string {
     fs.mkdirSync(dir, { recursive: true });
     const script = [
         "#!/bin/sh",
-        `printf '%s|%s|%s|%s\\n' ${name} "$*" "\${PULUMI_BACKEND_URL-}" "\${PULUMI_CONFIG_PASSPHRASE-}" >> ${LOG}`,
+        `printf '%s|%s|%s|%s|%s\\n' ${name} "$*" "\${PULUMI_BACKEND_URL-}" "\${PULUMI_CONFIG_PASSPHRASE-}" "\${PULUMI_HOME-}" >> ${LOG}`,
         `[ "$1" = version ] && echo v${version}`,
         // The stack's config, as \`pulumi config --json\` prints it (PR_FAKE_CONFIG, or none).
         `[ "$1" = config ] && [ "$2" = --show-secrets ] && printf '%s\\n' "\${PR_FAKE_CONFIG:-{\\}}"`,
@@ -60,7 +63,7 @@ function fakeCli(dir: string, name: string, version: string, more: string[] = []
 }
 
 /** A PULUMI_HOME whose npm-package cache holds a fake, so the npm wrapper never downloads. */
-function pulumiHome(): string {
+function fakePulumiHome(): string {
     const home = tmp("home");
     fakeCli(path.join(home, "versions", NPM_CLI, "bin"), "npm-cache", NPM_CLI);
     return home;
@@ -74,7 +77,7 @@ function env(pathDirs: string[], extra: Record<string, string> = {}): NodeJS.Pro
     return {
         ...e,
         PATH: [...pathDirs, SYSTEM_PATH].join(path.delimiter),
-        PULUMI_HOME: pulumiHome(),
+        PULUMI_HOME: fakePulumiHome(),
         PULUMI_BACKEND_URL: `file://${state}`,
         PULUMI_ENGINE_CACHE: tmp("engine-cache"),
         PULUMI_ENGINE_NO_DOWNLOAD: "1",
@@ -92,8 +95,8 @@ function run(cmd: string, args: string[], childEnv: NodeJS.ProcessEnv) {
         .split("\n")
         .filter(Boolean)
         .map((l) => {
-            const [name, argv, backend, passphrase] = l.split("|");
-            return { name, argv, backend, passphrase };
+            const [name, argv, backend, passphrase, home] = l.split("|");
+            return { name, argv, backend, passphrase, home };
         });
     return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, calls };
 }
@@ -152,6 +155,82 @@ describe("scripts/engine.sh: which Pulumi CLI", () => {
         assert.match(r.stderr, /put the folder holding `pulumi` on PATH/);
         assert.match(r.stderr, /`npm run engine`/);
     });
+
+    it("puts the language host npm run providers built for the CLI's version beside a CLI it built; says so when there is none", () => {
+        // A `go` that fails: engine.sh builds nothing, and names its cache folder at step 3.
+        const noGo = tmp("no-go");
+        fs.writeFileSync(path.join(noGo, "go"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+        const providers = tmp("providers");
+        const e = env([noGo], { PULUMI_ENGINE: "build", PULUMI_ENGINE_VERBOSE: "1", PRIVATE_REGISTRY_PROVIDERS_CACHE: providers });
+        const cache = /^engine: 3\. a CLI built here before: (\S+)$/m.exec(engineSh(e).stderr)?.[1] ?? "";
+        assert.ok(cache.startsWith(e.PULUMI_ENGINE_CACHE ?? "-"), cache);
+        const bin = fakeCli(path.join(cache, "bin"), "built", CLI_VERSION);
+        const none = engineSh(e);
+        assert.equal(none.stdout.trim(), bin, none.stderr);
+        assert.match(none.stderr, /no pulumi-language-nodejs beside it: bare `pulumi up` cannot run the program, npm run up can/);
+        assert.equal(fs.existsSync(path.join(bin, "pulumi-language-nodejs")), false);
+
+        const build = path.join(providers, `language-nodejs-${CLI_VERSION}-dc7edd58bc13`);
+        fs.mkdirSync(build);
+        fs.writeFileSync(path.join(build, "pulumi-language-nodejs"), "#!/bin/sh\necho language host\n", { mode: 0o755 });
+        // Another version's build is not taken.
+        fs.mkdirSync(path.join(providers, "language-nodejs-3.1.0-abc"));
+        fs.writeFileSync(path.join(providers, "language-nodejs-3.1.0-abc", "pulumi-language-nodejs"), "#!/bin/sh\necho old\n", { mode: 0o755 });
+        const r = engineSh(e);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim(), bin);
+        assert.match(r.stderr, new RegExp(`added pulumi-language-nodejs beside it \\(from ${build}\\)`));
+        assert.equal(fs.readFileSync(path.join(bin, "pulumi-language-nodejs"), "utf8"), "#!/bin/sh\necho language host\n");
+        assert.equal(fs.statSync(path.join(bin, "pulumi-language-nodejs")).mode & 0o777, 0o755);
+    });
+
+    it("looks for the npm package's CLIs in the CLI's PULUMI_HOME: PULUMI_HOME, else ~/.pulumi of the passwd entry, not of $HOME", () => {
+        const e: NodeJS.ProcessEnv = { ...env([]), HOME: tmp("elsewhere"), PULUMI_ENGINE_VERBOSE: "1" };
+        delete e.PULUMI_HOME;
+        const r = engineSh(e);
+        assert.match(r.stderr, new RegExp(`^engine: 2\\. the npm package's cache \\(${path.join(os.userInfo().homedir, ".pulumi")}/versions\\)$`, "m"));
+    });
+});
+
+describe("scripts/setup.ts (npm run setup): what a bare pulumi up needs", () => {
+    /** A CLI as a release ships it: the language host and the dynamic provider host beside it. */
+    function release(languageHost: boolean): string {
+        const dir = fakeCli(path.join(tmp("release"), "bin"), "release", "3.999.0");
+        const beside = ["pulumi-resource-pulumi-nodejs", ...(languageHost ? ["pulumi-language-nodejs"] : [])];
+        for (const f of beside) fs.writeFileSync(path.join(dir, f), "#!/bin/sh\n", { mode: 0o755 });
+        return dir;
+    }
+    const setupEnv = (dir: string, extra: Record<string, string> = {}) => env([NPM_BIN, dir], { PRIVATE_REGISTRY_PROVIDERS_CACHE: tmp("no-builds"), ...extra });
+
+    it("prints the line that puts the CLI on PATH; selects the dev stack with its passphrase, on the same backend and PULUMI_HOME", () => {
+        const dir = release(true);
+        const e = setupEnv(dir);
+        const r = script("setup.ts", [], e);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, `export PATH="${dir}:$PATH"\n`);
+        assert.match(r.stderr, new RegExp(`^setup: language host: ${dir}/pulumi-language-nodejs \\(bare pulumi up runs the program through it\\)$`, "m"));
+        assert.match(r.stderr, /^setup: plugin docker v[\d.]+: not installed and not built here/m);
+        assert.deepEqual(
+            r.calls.filter((c) => !c.argv.startsWith("version")),
+            [{ name: "release", argv: "stack select --create dev", backend: e.PULUMI_BACKEND_URL, passphrase: "private-registry-dev", home: e.PULUMI_HOME }],
+        );
+    });
+
+    it("without a language host beside the CLI: says a bare pulumi up cannot run the program, and what can", () => {
+        const r = script("setup.ts", [], setupEnv(release(false)));
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stderr, /^setup: language host: none beside the CLI, so a bare pulumi up cannot run the program here: npm run up does/m);
+    });
+
+    it("another stack without a passphrase is not created; setup says what to set", () => {
+        const r = script("setup.ts", [], setupEnv(release(true), { STACK: "prod" }));
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stderr, /^setup: stack prod: not selected; set PULUMI_CONFIG_PASSPHRASE/m);
+        assert.deepEqual(
+            r.calls.filter((c) => c.argv.startsWith("stack")),
+            [],
+        );
+    });
 });
 
 describe("scripts/pulumi.ts: every command on one CLI, backend, passphrase and stack", () => {
@@ -181,10 +260,19 @@ describe("scripts/pulumi.ts: every command on one CLI, backend, passphrase and s
             argv: "stack output passwords --show-secrets --stack dev",
             backend: e.PULUMI_BACKEND_URL,
             passphrase: "private-registry-dev",
+            home: e.PULUMI_HOME,
         });
         const prod = script("pulumi.ts", ["cli", "config", "get", "port"], { ...e, STACK: "prod", PULUMI_CONFIG_PASSPHRASE: "p" });
         assert.equal(prod.calls.at(-1)?.argv, "config get port --stack prod");
         assert.equal(prod.calls.at(-1)?.passphrase, "p");
+    });
+
+    it("every command gets the CLI's own PULUMI_HOME when none is set (~/.pulumi of the passwd entry, not of $HOME)", () => {
+        const e: NodeJS.ProcessEnv = { ...env([NPM_BIN, mine]), HOME: tmp("elsewhere") };
+        delete e.PULUMI_HOME;
+        const r = script("pulumi.ts", ["cli", "stack", "ls"], e);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.calls.at(-1)?.home, path.join(os.userInfo().homedir, ".pulumi"));
     });
 
     it("npm run up takes pulumi up's flags and passes them on; without a terminal it needs --yes, as pulumi up does", () => {
@@ -518,7 +606,7 @@ describe("scripts/render.ts", () => {
 
 /** A Pulumi CLI not older than the SDK already on this machine (PATH, the npm cache, engine.sh's build cache). */
 function realCli(): string | undefined {
-    const home = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
+    const home = pulumiHome();
     const cache = process.env.PULUMI_ENGINE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "private-registry", "engine");
     const under = (dir: string, rel: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).map((d) => path.join(dir, d, rel)) : []);
     const candidates = [
@@ -543,6 +631,18 @@ function realCliSkip(): string | false {
 }
 
 describe("the real Pulumi CLI through npm run pulumi and npm run preview", { skip: realCliSkip() }, () => {
+    it("a bare pulumi in the project folder keeps its stacks where npm run pulumi does: Pulumi.yaml's backend is .pulumi-state/ there", () => {
+        // A copy of the project file: the CLI resolves the relative URL against the folder it runs in.
+        const project = tmp("project");
+        fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+        const e = env([realCli() as string], { PULUMI_CONFIG_PASSPHRASE: "scripts-test" });
+        delete e.PULUMI_BACKEND_URL;
+        const r = spawnSync("pulumi", ["stack", "init", "bare"], { cwd: project, env: e, encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        const wrapperState = path.relative(root, new URL(DEFAULT_BACKEND).pathname);
+        assert.ok(fs.existsSync(path.join(project, wrapperState, ".pulumi", "stacks", "private-registry", "bare.json")), fs.readdirSync(project).join(" "));
+    });
+
     it("stack init, config set --secret, config get reach one state with one passphrase; a bad config is its message only, once, before the engine", () => {
         const stack = `scripts-test-${process.pid}`;
         stackFiles.push(path.join(root, `Pulumi.${stack}.yaml`));
