@@ -289,8 +289,27 @@ export function cliArgs(args: string[], stackName: string): string[] {
     return [...args, "--stack", stackName];
 }
 
+/** The commands that run the program, which the CLI runs through its nodejs language host. */
+const RUNS_PROGRAM = new Set(["up", "update", "preview", "pre", "refresh", "destroy", "down", "watch"]);
+
+/** Why `npm run pulumi -- <args>` cannot run (a command that runs the program, and no language host beside the CLI or on PATH), or undefined. */
+export function languageHostProblem(args: string[], binDir: string, pathVar = process.env.PATH ?? ""): string | undefined {
+    const command = args.find((a) => !a.startsWith("-"));
+    if (command === undefined || !RUNS_PROGRAM.has(command)) return undefined;
+    const dirs = [binDir, ...pathVar.split(path.delimiter).filter(Boolean)];
+    if (dirs.some((d) => fs.existsSync(path.join(d, "pulumi-language-nodejs")))) return undefined;
+    const op = command === "update" ? "up" : command === "pre" ? "preview" : command === "down" ? "destroy" : command;
+    return (
+        `pulumi ${command} runs the program through the nodejs language host, and there is none beside ${path.join(binDir, "pulumi")} or on PATH. ` +
+        `Run it inline instead: npm run ${OPS.includes(op as Op) ? op : "up"} -- ${args.filter((a) => a !== command).join(" ")}`.trimEnd() +
+        " (or build the language host: npm run providers -- <a git copy of pulumi/pulumi>, then npm run setup; docs/engine.md)"
+    );
+}
+
 function cli(args: string[]): never {
     const { stackName, binDir, env } = environment();
+    const problem = languageHostProblem(args, binDir);
+    if (problem) throw new UserError(problem);
     const r = spawnSync(path.join(binDir, "pulumi"), cliArgs(args, stackName), { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
     if (r.error) throw new UserError(`${path.join(binDir, "pulumi")}: ${r.error.message}`);
     process.exit(r.status ?? 1);

@@ -17,7 +17,7 @@ import { after, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { SettingsError } from "../../settings";
 import { pulumiHome } from "../../scripts/plugins";
-import { cliArgs, DEFAULT_BACKEND, opOptions } from "../../scripts/pulumi";
+import { cliArgs, DEFAULT_BACKEND, languageHostProblem, opOptions } from "../../scripts/pulumi";
 import { readStackConfig } from "../../scripts/stackFile";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -672,5 +672,21 @@ describe("the real Pulumi CLI through npm run pulumi and npm run preview", { ski
         assert.equal((r.stderr.match(/private-registry:port must be an integer 1-65535, got "88a"/g) ?? []).length, 1, r.stderr);
         assert.doesNotMatch(r.stdout, /Previewing/);
         assert.doesNotMatch(r.stdout + r.stderr, /Unhandled exception|^\s+at /m);
+    });
+});
+
+describe("npm run pulumi -- up without a language host", () => {
+    it("refuses a command that runs the program, naming the wrapper's command with the same flags; other commands and a present host pass", () => {
+        const bin = tmp("no-host");
+        const problem = languageHostProblem(["up", "--yes", "--skip-preview"], bin, "");
+        assert.match(problem ?? "", /no(ne)? .*pulumi-language-nodejs|nodejs language host, and there is none/);
+        assert.match(problem ?? "", /npm run up -- --yes --skip-preview/);
+        assert.match(languageHostProblem(["pre", "--diff"], bin, "") ?? "", /npm run preview -- --diff/);
+        assert.equal(languageHostProblem(["stack", "output", "passwords"], bin, ""), undefined);
+        fs.writeFileSync(path.join(bin, "pulumi-language-nodejs"), "", { mode: 0o755 });
+        assert.equal(languageHostProblem(["up", "--yes"], bin, ""), undefined);
+        const onPath = tmp("host-on-path");
+        fs.writeFileSync(path.join(onPath, "pulumi-language-nodejs"), "", { mode: 0o755 });
+        assert.equal(languageHostProblem(["destroy"], tmp("no-host-2"), onPath), undefined);
     });
 });
