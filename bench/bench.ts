@@ -7,14 +7,17 @@
  *   output says which, and which plugins), for the dev stack and for the e2e stack with two client
  *   hosts. Ratios are against the dev stack's preview; the goal for a no-change `up --yes` is
  *   ENGINE_GOAL_S, checked here only.
- * - transfer (transfer.ts): push, pull and ten concurrent pulls of a 512 MiB image through the
- *   registry as deployed and through the same image run bare; ratios deployed/bare against goals.
+ * - transfer (transfer.ts): push, pull and ten concurrent pulls of a 512 MiB image, and pulls of
+ *   every image pushed so far, through the registry as deployed and through the same image run
+ *   bare, plain and with TLS; ratios deployed/bare against goals, and each round's deployed/bare TLS.
  * - clients (clients.ts): one up configuring 1, 5 and 20 client hosts, and T(20)/T(1).
  * - storage (storage.ts): push and pull of a 512 MiB image on filesystem storage, on Ceph RGW
  *   over S3, and on two replicas behind the load balancer; ratios to the filesystem.
  * `npm run bench -- engine`, `-- transfer`, `-- clients` or `-- storage` runs one section;
- * `BENCH_ROUNDS` (default 3, at least 2) sets the transfer rounds, `BENCH_MEMORY_MB` the transfer's
- * deployed memory limit (default: the program's), `BENCH_STORAGE_ROUNDS` (default 1) the storage
+ * `BENCH_ROUNDS` (default 3, at least 2) sets the transfer rounds (more when needed for the last
+ * round's working set to exceed the registry's memory), `BENCH_REPEATS` (default 2) how many times
+ * each of its steps runs per side (the fastest kept), `BENCH_MEMORY_MB` and `BENCH_MEMORY_LIMIT_MB`
+ * the transfer's deployed `container.memoryMb` and `memoryLimitMb` (default: the program's), `BENCH_STORAGE_ROUNDS` (default 1) the storage
  * rounds. Needs what `npm test` sets up (dockerd, the test images): run
  * `bash test/e2e/infra/setup.sh` first.
  */
@@ -124,7 +127,9 @@ async function bench(): Promise<void> {
     if (run("engine")) await benchEngine();
     if (run("transfer")) {
         if (run("engine")) console.log("");
-        console.log(await benchTransfer(rounds, Number(process.env.BENCH_MEMORY_MB) || undefined));
+        const mb = (name: string) => Number(process.env[name]) || undefined;
+        const memory = { memoryMb: mb("BENCH_MEMORY_MB"), memoryLimitMb: mb("BENCH_MEMORY_LIMIT_MB") };
+        console.log(await benchTransfer(rounds, Math.max(1, Number(process.env.BENCH_REPEATS ?? 2) || 2), memory));
     }
     if (run("clients")) {
         console.log("");

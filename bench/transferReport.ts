@@ -8,16 +8,20 @@ export const FILE_BYTES = 512 * 1024 * 1024;
 export const CONCURRENT = 10;
 /** deployed/bare: throughput at least, concurrent-pull time at most. */
 export const GOALS = { push: 0.9, pull: 0.9, concurrent: 1.15 };
+/** Every step of every round, deployed against bare TLS: at least this fraction of its speed (issue 22). */
+export const TLS_GOAL = 0.95;
 export const MIB = 1024 * 1024;
 
 export type Side = "bare" | "bareTls" | "deployed";
 export const SIDES: Side[] = ["bare", "bareTls", "deployed"];
 const SIDE_NAMES: Record<Side, string> = { bare: "bare", bareTls: "bare TLS", deployed: "deployed" };
-type Figure = "pushMiBs" | "pullMiBs" | "concurrentSeconds" | "requestMs";
+type Figure = "pushMiBs" | "pullMiBs" | "concurrentSeconds" | "workingSetMiBs" | "requestMs";
 type Phase = "push" | "pull" | "concurrent";
 
 /** One side's figures in one round. */
 export interface Figures extends Record<Figure, number> {
+    /** MiB the working-set step read: every image the side has had pushed so far, each pulled once. */
+    workingSetMiB: number;
     pushRequests: number;
     pullRequests: number;
     cpu: Record<Phase, Cpu>;
@@ -28,12 +32,16 @@ export interface Figures extends Record<Figure, number> {
 /** What the header says of the run. */
 export interface RunSetup {
     rounds: number;
+    /** How many times each step ran on each side in a round (its fastest kept). */
+    repeats: number;
     image: string;
     stack: string;
     /** The deployed side's bcrypt prefix, such as `$2b$04`. */
     bcrypt: string;
-    /** The deployed container's memory limit. */
+    /** The deployed registry's own memory (its `GOMEMLIMIT`), MiB. */
     memoryMb: number;
+    /** The deployed container's hard memory limit, MiB. */
+    memoryLimitMb: number;
     ports: Record<Side, number>;
     cores: number;
 }
@@ -42,6 +50,57 @@ export function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);
     const m = Math.floor(s.length / 2);
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The steps judged against bare TLS, each as a speed: throughput, or the inverse of a time. */
+const TLS_STEPS: { name: string; figure: Figure; time?: true }[] = [
+    { name: "push", figure: "pushMiBs" },
+    { name: "pull", figure: "pullMiBs" },
+    { name: `${CONCURRENT} concurrent pulls`, figure: "concurrentSeconds", time: true },
+    { name: "working set", figure: "workingSetMiBs" },
+];
+
+/** One step of one round: the deployed side's speed as a fraction of bare TLS's. */
+export interface TlsRatio {
+    round: number;
+    step: string;
+    ratio: number;
+}
+
+/** Whether every step of every round met {@link TLS_GOAL} against bare TLS; the ratios, round by round. */
+export function tlsVerdict(results: Record<Side, Figures[]>): { met: boolean; ratios: TlsRatio[]; missed: TlsRatio[] } {
+    const ratios = results.deployed.flatMap((d, i) =>
+        TLS_STEPS.map(({ name, figure, time }) => {
+            const t = results.bareTls[i][figure];
+            return { round: i + 1, step: name, ratio: time ? t / d[figure] : d[figure] / t };
+        }),
+    );
+    const missed = ratios.filter((r) => !(r.ratio >= TLS_GOAL));
+    return { met: missed.length === 0, ratios, missed };
+}
+
+/** The verdict's table and line: per round, what it read and each step against bare TLS. */
+function tlsSection(results: Record<Side, Figures[]>, setup: RunSetup): string[] {
+    const { met, ratios, missed } = tlsVerdict(results);
+    const lowest = ratios.reduce((a, b) => (b.ratio < a.ratio ? b : a));
+    const largest = Math.max(...results.deployed.map((f) => f.workingSetMiB));
+    const at = (r: TlsRatio) => `${r.step} in round ${r.round} ${r.ratio.toFixed(2)}`;
+    return [
+        `| round | working set (MiB) | ${TLS_STEPS.map((s) => s.name).join(" | ")} |`,
+        `|---:|---:|${TLS_STEPS.map(() => "---:").join("|")}|`,
+        ...results.deployed.map(
+            (f, i) =>
+                `| ${i + 1} | ${f.workingSetMiB.toFixed(0)} | ${ratios
+                    .filter((r) => r.round === i + 1)
+                    .map((r) => r.ratio.toFixed(2))
+                    .join(" | ")} |`,
+        ),
+        "",
+        `Deployed against bare TLS, each step of each round as a fraction of bare TLS's speed (the table above), goal ≥ ${TLS_GOAL.toFixed(2)}: ` +
+            (met ? `**met** (lowest: ${at(lowest)})` : `**MISSED** (${missed.map(at).join(", ")})`) +
+            `; the largest working set, ${largest.toFixed(0)} MiB, is ${largest > setup.memoryMb ? "larger" : "**not larger**"} than the registry's memory (${setup.memoryMb} MiB) ` +
+            `and ${largest > setup.memoryLimitMb ? "larger" : "smaller"} than its hard limit (${setup.memoryLimitMb} MiB).`,
+    ];
 }
 
 /** The tables, medians and the rounds' paired ratios, against the goals. */
@@ -89,18 +148,23 @@ export function transferReport(results: Record<Side, Figures[]>, setup: RunSetup
     const rounded = (k: Figure, digits: number) => SIDES.map((side) => `${SIDE_NAMES[side]} ${list(side, k, digits)}`).join(", ");
     const d = results.deployed[0];
     return [
-        `Transfer: one ${(FILE_BYTES / MIB).toFixed(0)} MiB layer, ${setup.rounds} rounds, each step on every side back to back (order alternating); ` +
+        `Transfer: one ${(FILE_BYTES / MIB).toFixed(0)} MiB layer, ${setup.rounds} rounds, each step on every side back to back (order alternating), ` +
+            `${setup.repeats} time${setup.repeats === 1 ? "" : "s"} a round, each side's fastest kept; ` +
             "figures are medians, ratios the median of the rounds' paired ratios. " +
             `bare = docker run ${setup.image}, HTTP, no auth (127.0.0.1:${setup.ports.bare}); ` +
             `bare TLS = the same with TLS from a throw-away certificate, no auth (localhost:${setup.ports.bareTls}); ` +
-            `deployed = stack ${setup.stack}, TLS + htpasswd ${setup.bcrypt}, memory limit ${setup.memoryMb} MiB (localhost:${setup.ports.deployed}).`,
+            `deployed = stack ${setup.stack}, TLS + htpasswd ${setup.bcrypt}, GOMEMLIMIT ${setup.memoryMb} MiB under a hard limit of ${setup.memoryLimitMb} MiB (localhost:${setup.ports.deployed}). ` +
+            "The working set step pulls every image pushed to the side so far, one after another.",
         "",
         "| figure | bare | bare TLS | deployed | deployed/bare | goal | | deployed/bare TLS |",
         "|---|---:|---:|---:|---:|---:|---|---:|",
         row("push (MiB/s)", "pushMiBs", 0, { min: GOALS.push }),
         row("pull (MiB/s)", "pullMiBs", 0, { min: GOALS.pull }),
         row(`${CONCURRENT} concurrent pulls (s)`, "concurrentSeconds", 1, { max: GOALS.concurrent }),
+        row("working set (MiB/s)", "workingSetMiBs", 0),
         row("one API request (ms)", "requestMs", 1),
+        "",
+        ...tlsSection(results, setup),
         "",
         `| CPU s (median) | ${SIDES.flatMap((side) => ["registry", "docker-proxy", "client (Go)"].map((who) => `${SIDE_NAMES[side]} ${who}`)).join(" | ")} |`,
         `|---|${SIDES.flatMap(() => ["---:", "---:", "---:"]).join("|")}|`,
@@ -116,7 +180,8 @@ export function transferReport(results: Record<Side, Figures[]>, setup: RunSetup
         "",
         `Rounds: push MiB/s ${rounded("pushMiBs", 0)}, deployed/bare ${ratios("pushMiBs")}; ` +
             `pull MiB/s ${rounded("pullMiBs", 0)}, deployed/bare ${ratios("pullMiBs")}; ` +
-            `${CONCURRENT} pulls s ${rounded("concurrentSeconds", 1)}, deployed/bare ${ratios("concurrentSeconds")}.`,
+            `${CONCURRENT} pulls s ${rounded("concurrentSeconds", 1)}, deployed/bare ${ratios("concurrentSeconds")}; ` +
+            `working set MiB/s ${rounded("workingSetMiBs", 0)}.`,
         `Requests: a push makes ${d.pushRequests} (a ping, then per blob HEAD, POST, PATCH, PUT, HEAD; the manifest PUT), a pull ${d.pullRequests} ` +
             "(a ping, manifest HEAD and GET, config and layer GET); on the deployed side every one but the ping carries basic auth.",
         "The client (Go, client.ts) shares this machine's CPUs with the registry: its TLS decryption weighs on the TLS sides' times too. " +

@@ -94,8 +94,13 @@ export interface UserArgs {
 export interface ContainerSettings {
     /** The uid and gid it runs as: a dedicated pair, never root. */
     runAs: { uid: number; gid: number };
-    /** Memory limit in MiB. */
+    /** The registry's own memory in MiB: the Go runtime's soft limit (`GOMEMLIMIT`). Defaults to 1024. */
     memoryMb: number;
+    /**
+     * The container's hard memory limit in MiB, at least `memoryMb`: a backstop, which also bounds
+     * the page cache of the blobs it serves. Defaults to four times `memoryMb`.
+     */
+    memoryLimitMb: number;
     /** Most processes and threads (an nproc ulimit for `runAs`). */
     pidsLimit: number;
 }

@@ -16,7 +16,8 @@ export const USER_DEFAULTS = { passwordLength: 32 } as const;
 /**
  * The registry container (`Registry`) and its config. It runs as a dedicated uid/gid that owns
  * nothing else on the host, which is also what makes the nproc ulimit a per-container process
- * limit (the Docker provider has no `pids_limit`).
+ * limit (the Docker provider has no `pids_limit`). `memoryMb` is the registry's own memory (the Go
+ * runtime's soft limit); the container's hard limit is {@link defaultMemoryLimitMb} unless given.
  */
 export const REGISTRY_DEFAULTS = {
     image: "registry:3.1.2",
@@ -28,6 +29,14 @@ export const REGISTRY_DEFAULTS = {
     memoryMb: 1024,
     pidsLimit: 1024,
 } as const;
+
+/**
+ * The container's hard memory limit when none is given: four times the registry's own memory. The
+ * kernel charges the page cache of the blobs the registry writes and reads to the container, so the
+ * hard limit is also the most of them kept cached; four times leaves three for hot blobs while
+ * still stopping a heap that has outgrown its soft limit fourfold.
+ */
+export const defaultMemoryLimitMb = (memoryMb: number) => memoryMb * 4;
 
 /** Where the registry runs and listens: the local engine, one port inside and out, every address of the host. */
 export const ENDPOINT_DEFAULTS = {

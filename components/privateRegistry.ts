@@ -239,6 +239,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                 waitFor: bucket ? [bucket.ready] : [],
                 runAs: args.container.runAs,
                 memoryMb: args.container.memoryMb,
+                memoryLimitMb: args.container.memoryLimitMb,
                 pidsLimit: args.container.pidsLimit,
                 replicas: args.replicas,
                 replicaHosts: args.replicaHosts.map((h) => ({

@@ -12,6 +12,7 @@ import {
     CLIENT_DEFAULTS,
     DATA_DEFAULTS,
     dataVolumeName,
+    defaultMemoryLimitMb,
     ENDPOINT_DEFAULTS,
     GC_SCHEDULE_DEFAULTS,
     LOAD_BALANCER_DEFAULTS,
@@ -72,6 +73,15 @@ function resolveClients(clients: PrivateRegistryArgs["clients"], users: UserArgs
     });
 }
 
+/**
+ * What is wrong with a hard memory limit below the registry's own memory (`container.memoryLimitMb`
+ * against `container.memoryMb`), if anything: the kernel would kill the registry before the Go
+ * runtime's soft limit made it collect.
+ */
+export function memoryLimitProblem(memoryMb: number, memoryLimitMb: number): string | undefined {
+    return memoryLimitMb < memoryMb ? `must be at least container.memoryMb (${memoryMb}), got ${memoryLimitMb}` : undefined;
+}
+
 /** The arguments with every default applied. Throws an {@link ArgsError} naming the argument when one cannot be resolved. */
 export function resolveArgs(a: PrivateRegistryArgs): ResolvedArgs {
     const image = a.image ?? REGISTRY_DEFAULTS.image;
@@ -89,6 +99,10 @@ export function resolveArgs(a: PrivateRegistryArgs): ResolvedArgs {
     const objectStore =
         storage.driver === "s3" || storage.driver === "swift" ? { ensureBucket: storage.driver === "s3", deleteBucketOnDestroy: false } : undefined;
     const reachFromHere = a.reachFromHere ?? importConnectHost({ docker, bindAddress });
+    const memoryMb = a.container?.memoryMb ?? REGISTRY_DEFAULTS.memoryMb;
+    const memoryLimitMb = a.container?.memoryLimitMb ?? defaultMemoryLimitMb(memoryMb);
+    const memoryProblem = memoryLimitProblem(memoryMb, memoryLimitMb);
+    if (memoryProblem) throw new ArgsError(`container.memoryLimitMb ${memoryProblem}`);
     return {
         ...a,
         docker,
@@ -113,7 +127,8 @@ export function resolveArgs(a: PrivateRegistryArgs): ResolvedArgs {
         data: a.data ?? { kind: "volume", volumeName: dataVolumeName(containerName), ...DATA_DEFAULTS },
         container: {
             runAs: a.container?.runAs ?? { ...REGISTRY_DEFAULTS.runAs },
-            memoryMb: a.container?.memoryMb ?? REGISTRY_DEFAULTS.memoryMb,
+            memoryMb,
+            memoryLimitMb,
             pidsLimit: a.container?.pidsLimit ?? REGISTRY_DEFAULTS.pidsLimit,
         },
         registry: { ...BEHAVIOUR_DEFAULTS, realm: REGISTRY_DEFAULTS.realm, headers: {}, notifications: [], ...a.registry },

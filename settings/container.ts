@@ -1,19 +1,21 @@
 /** The container section: `container` (the registry's user and its resource limits). */
-import { REGISTRY_DEFAULTS } from "../components/defaults";
+import { defaultMemoryLimitMb, REGISTRY_DEFAULTS } from "../components/defaults";
+import { memoryLimitProblem } from "../components/resolveArgs";
 import { type Reader, show } from "./reader";
 import type { ContainerSettings } from "../components/args";
 
-export const CONTAINER_KEYS = ["user", "memoryMb", "pidsLimit"];
+export const CONTAINER_KEYS = ["user", "memoryMb", "memoryLimitMb", "pidsLimit"];
 
 const DEFAULTS: ContainerSettings = {
     runAs: { ...REGISTRY_DEFAULTS.runAs },
     memoryMb: REGISTRY_DEFAULTS.memoryMb,
+    memoryLimitMb: defaultMemoryLimitMb(REGISTRY_DEFAULTS.memoryMb),
     pidsLimit: REGISTRY_DEFAULTS.pidsLimit,
 };
 
 export function parseContainer(r: Reader): ContainerSettings {
     if (!r.has("container")) return DEFAULTS;
-    const what = "an object {user?, memoryMb?, pidsLimit?}";
+    const what = "an object {user?, memoryMb?, memoryLimitMb?, pidsLimit?}";
     const o = r.section("container", CONTAINER_KEYS, what);
     if (!o) return DEFAULTS;
     let runAs = DEFAULTS.runAs;
@@ -28,7 +30,14 @@ export function parseContainer(r: Reader): ContainerSettings {
     }
     // Below 64 MiB the registry cannot hold a few concurrent uploads' buffers.
     const memoryMb = o.memoryMb === undefined ? DEFAULTS.memoryMb : (r.int("container.memoryMb", o.memoryMb, 64, 1_048_576) ?? DEFAULTS.memoryMb);
+    let memoryLimitMb = defaultMemoryLimitMb(memoryMb);
+    if (o.memoryLimitMb !== undefined) {
+        const given = r.int("container.memoryLimitMb", o.memoryLimitMb, 64, 4_194_304);
+        const problem = given === undefined ? undefined : memoryLimitProblem(memoryMb, given);
+        if (problem) r.fail("container.memoryLimitMb", problem);
+        else if (given !== undefined) memoryLimitMb = given;
+    }
     // The Go runtime alone starts a dozen threads, and nproc counts threads.
     const pidsLimit = o.pidsLimit === undefined ? DEFAULTS.pidsLimit : (r.int("container.pidsLimit", o.pidsLimit, 64, 1_048_576) ?? DEFAULTS.pidsLimit);
-    return { runAs, memoryMb, pidsLimit };
+    return { runAs, memoryMb, memoryLimitMb, pidsLimit };
 }

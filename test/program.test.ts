@@ -49,8 +49,8 @@ describe("the program on each stack file", () => {
         assert.equal(run.get("docker:index/volume:Volume", "registry-registry-data").inputs.name, "private-registry-data");
         assert.equal(run.engine("docker:index/volume:Volume", "registry-registry-data").retainOnDelete, true);
         // The real docker provider reads memory+swap back and cannot change a healthcheck in place.
-        assert.equal(c.inputs.memory, 1024);
-        assert.equal(c.inputs.memorySwap, 1024);
+        assert.equal(c.inputs.memory, 4096);
+        assert.equal(c.inputs.memorySwap, 4096);
         assert.deepEqual(run.engine("docker:index/container:Container", "registry-registry-container").replaceOnChanges, ["healthcheck"]);
         assert.equal(run.ofType("command:remote:Command").length, 0);
     });

@@ -9,7 +9,7 @@ import { dockerCliEnv, renderRetireBalancer } from "../containers/dockerCli";
 import { GC_FILES } from "../gc/gcScript";
 import { FILES_DIR, renderImageLoad, type RunAs } from "../files/installScript";
 import { CONTAINER_PATHS, type RegistryConfigDraft, redisCacheName, withHttpSecret } from "./registryModel";
-import { ENDPOINT_DEFAULTS, REGISTRY_DEFAULTS } from "../defaults";
+import { defaultMemoryLimitMb, ENDPOINT_DEFAULTS, REGISTRY_DEFAULTS } from "../defaults";
 import { GcScheduler } from "../gc/gcScheduler";
 import { LoadBalancer } from "../balancer/loadBalancer";
 import { RedisCache } from "../storage/redisCache";
@@ -74,8 +74,10 @@ export interface RegistryArgs {
     waitTimeout?: number;
     /** The uid and gid the registry runs as (a dedicated pair). Defaults to 10000:10000. */
     runAs?: RunAs;
-    /** Memory limit in MiB. Defaults to 1024. */
+    /** The registry's own memory in MiB: the Go runtime's soft limit (`GOMEMLIMIT`). Defaults to 1024. */
     memoryMb?: number;
+    /** The container's hard memory limit in MiB, the page cache charged to it included. Defaults to four times `memoryMb`. */
+    memoryLimitMb?: number;
     /** Most processes and threads (an nproc ulimit for `runAs`). Defaults to 1024. */
     pidsLimit?: number;
     /** Registry containers; above 1 they share the files, storage and http.secret behind a load balancer. Defaults to 1. */
@@ -356,6 +358,8 @@ export class Registry extends pulumi.ComponentResource {
     ): { image: docker.RemoteImage; files: RegistryFiles; volume?: docker.Volume; containers: docker.Container[] } {
         const { fsData, runAs, pidsLimit, port, debugPort } = t;
         const config = args.config;
+        const memoryMb = args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb;
+        const memoryLimitMb = args.memoryLimitMb ?? defaultMemoryLimitMb(memoryMb);
         const containers: docker.Container[] = [];
         // A custom resource takes its provider, a component the providers its children inherit.
         const custom: pulumi.CustomResourceOptions = { parent: this, ...(p.provider ? { provider: p.provider } : {}) };
@@ -419,16 +423,19 @@ export class Registry extends pulumi.ComponentResource {
                     user: `${runAs.uid}:${runAs.gid}`,
                     readOnly: true,
                     tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
-                    ...memoryLimit(args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb),
+                    ...memoryLimit(memoryLimitMb),
                     ulimits: [{ name: "nproc", soft: pidsLimit, hard: pidsLimit }],
                     // The files the registry reads only at start: a change replaces the container.
                     labels: [{ label: "private-registry.files-digest", value: files.restartDigest }],
                     ports: replica.ports,
                     volumes,
                     networksAdvanced: replica.networks.length === 0 && privateNetwork ? [{ name: privateNetwork.name }] : replica.networks,
-                    // The official image has OpenTelemetry on by default (v3) and would try to export
-                    // traces to localhost:4318.
+                    // The kernel charges the page cache of the blobs served to the container's hard
+                    // limit: the registry's own memory is bounded by the Go runtime's soft limit
+                    // instead, under a hard limit with room for the cache. The official image has
+                    // OpenTelemetry on by default (v3) and would try to export traces to localhost:4318.
                     envs: [
+                        `GOMEMLIMIT=${memoryMb}MiB`,
                         ...(config.version === 3 ? ["OTEL_TRACES_EXPORTER=none"] : []),
                         ...(args.storageCaPem !== undefined ? [`SSL_CERT_DIR=${CONTAINER_PATHS.storageCaDir}`] : []),
                     ],

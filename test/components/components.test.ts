@@ -174,7 +174,8 @@ describe("Registry", () => {
         assert.equal(c.user, "10000:10000");
         assert.equal(c.readOnly, true);
         assert.deepEqual(Object.keys(c.tmpfs), ["/tmp"]);
-        assert.equal(c.memory, 1024);
+        assert.equal(c.envs[0], "GOMEMLIMIT=1024MiB", "the registry's own memory, by default");
+        assert.deepEqual([c.memory, c.memorySwap], [4096, 4096], "the hard limit, four times it by default");
         assert.deepEqual(c.ulimits, [{ name: "nproc", soft: 1024, hard: 1024 }]);
         assert.deepEqual(c.command, ["serve", "/etc/private-registry/config.yml"]);
         assert.equal(c.uploads, undefined, "nothing is uploaded into a read-only root");

@@ -114,7 +114,7 @@ describe("PrivateRegistry on the dev settings", () => {
         assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
         assert.equal(c.inputs.wait, true);
         assert.ok(c.inputs.healthcheck.tests.join(" ").includes("/debug/health"));
-        assert.deepEqual(c.inputs.envs, ["OTEL_TRACES_EXPORTER=none"]);
+        assert.deepEqual(c.inputs.envs, ["GOMEMLIMIT=1024MiB", "OTEL_TRACES_EXPORTER=none"]);
 
         const files = installed();
         assert.deepEqual(Object.keys(files).sort(), [
@@ -742,14 +742,15 @@ describe("PrivateRegistry PKI choices", () => {
         const c = run.get(T.container, "registry-registry-container");
         assert.deepEqual(c.inputs.command, ["serve", "/etc/private-registry/config.yml"]);
         assert.equal(parseYaml(installed()["/etc/private-registry/config.yml"].content).version, 0.1);
-        assert.deepEqual(c.inputs.envs, []);
+        assert.deepEqual(c.inputs.envs, ["GOMEMLIMIT=1024MiB"]);
     });
 
     it("runs the container as the configured user with the configured limits, and hands its files to that user", async () => {
-        await deploy(devSettings({ container: { runAs: { uid: 20000, gid: 20001 }, memoryMb: 512, pidsLimit: 256 } }));
+        await deploy(devSettings({ container: { runAs: { uid: 20000, gid: 20001 }, memoryMb: 512, memoryLimitMb: 3000, pidsLimit: 256 } }));
         const c = run.get(T.container, "registry-registry-container").inputs;
         assert.equal(c.user, "20000:20001");
-        assert.equal(c.memory, 512);
+        assert.equal(c.envs[0], "GOMEMLIMIT=512MiB");
+        assert.deepEqual([c.memory, c.memorySwap], [3000, 3000]);
         assert.deepEqual(c.ulimits, [{ name: "nproc", soft: 256, hard: 256 }]);
         const script = run.get(T.container, "registry-registry-files-installer").inputs.entrypoints[2];
         assert.match(script, /chown 20000:20001 '\/etc\/private-registry\/config\.yml\.tmp'/);
@@ -803,7 +804,21 @@ describe("PrivateRegistry from another program (the front door)", () => {
         assert.ok(host.secretInputs.includes("connection"));
     });
 
+    it("bounds the registry's own memory by GOMEMLIMIT, under a hard limit of four times it with no swap beyond", async () => {
+        resetRecords(run);
+        const r = new PrivateRegistry("registry", { verify: false, container: { memoryMb: 300 } });
+        await promiseOf(r.endpoint);
+        await settle();
+        const c = run.get(T.container, "registry-registry-container").inputs;
+        assert.equal(c.envs.filter((e: string) => e.startsWith("GOMEMLIMIT=")).join(), "GOMEMLIMIT=300MiB");
+        assert.deepEqual([c.memory, c.memorySwap], [1200, 1200]);
+    });
+
     it("fails the component, naming the argument, on one it cannot resolve", () => {
         assert.throws(() => new PrivateRegistry("bad", { users: [] }), /users: at least one user/);
+        assert.throws(
+            () => new PrivateRegistry("bad", { container: { memoryMb: 2048, memoryLimitMb: 1024 } }),
+            /container\.memoryLimitMb must be at least container\.memoryMb \(2048\), got 1024/,
+        );
     });
 });

@@ -1,6 +1,6 @@
 /**
  * What the real docker provider's lifecycle does to the dev stack, and the program's answers (issue
- * 19): a memory limit raised and lowered by large factors in place with nothing left to update; a
+ * 19): a hard memory limit raised and lowered by large factors in place with nothing left to update; a
  * registry whose storage is unreachable (named, with the container's last log lines), or that never
  * becomes healthy, fails the `up` that made it and every `up` after it, until the config is put
  * right. Runs on the real plugins where built, the stand-ins elsewhere (plugins.ts).
@@ -62,11 +62,11 @@ after(async () => {
 });
 
 describe("the registry's lifecycle on the real engine", () => {
-    it("container.memoryMb raised 4x then lowered 8x: each an in-place update, memory+swap equal to it, nothing left to update", async () => {
+    it("container.memoryLimitMb raised 4x then lowered 8x: each an in-place update, memory+swap equal to it, nothing left to update", async () => {
         const started = docker("inspect", "-f", "{{.State.StartedAt}}", CONTAINER);
-        for (const mb of [4096, 512]) {
-            await setConfig("container", { memoryMb: mb });
-            const steps = await timed(`up with memoryMb ${mb}`, () => up());
+        for (const mb of [16384, 2048]) {
+            await setConfig("container", { memoryLimitMb: mb });
+            const steps = await timed(`up with memoryLimitMb ${mb}`, () => up());
             assert.deepEqual(steps.changes(), [REGISTRY_CONTAINER]);
             assert.equal(docker("inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}", CONTAINER), `${mb * 1048576} ${mb * 1048576}`);
             await ts.stack.preview({ expectNoChanges: true, color: "never" });

@@ -73,13 +73,23 @@ describe("storage, per driver", () => {
     });
 
     it("the container's user and limits, each overridable", () => {
-        assert.deepStrictEqual(ok({ container: { user: "20000:20001", memoryMb: 512, pidsLimit: 256 } }).container, {
+        assert.deepStrictEqual(ok({ container: { user: "20000:20001", memoryMb: 512, memoryLimitMb: 1024, pidsLimit: 256 } }).container, {
             runAs: { uid: 20000, gid: 20001 },
             memoryMb: 512,
+            memoryLimitMb: 1024,
             pidsLimit: 256,
         });
-        assert.deepStrictEqual(ok({ container: { memoryMb: 2048 } }).container, { ...DEFAULTS.container, memoryMb: 2048 });
         assert.deepStrictEqual(ok({ container: {} }).container, DEFAULTS.container);
+    });
+
+    it("the registry's own memory is a soft limit; the hard limit defaults to four times it, never below it", () => {
+        assert.deepStrictEqual(ok({}).container, { runAs: { uid: 10000, gid: 10000 }, memoryMb: 1024, memoryLimitMb: 4096, pidsLimit: 1024 });
+        assert.deepStrictEqual(ok({ container: { memoryMb: 2048 } }).container, { ...DEFAULTS.container, memoryMb: 2048, memoryLimitMb: 8192 });
+        assert.equal(ok({ container: { memoryMb: 512, memoryLimitMb: 512 } }).container.memoryLimitMb, 512, "equal is allowed");
+        assert.deepEqual(problems({ container: { memoryMb: 2048, memoryLimitMb: 1024 } }), [
+            "private-registry:container.memoryLimitMb must be at least container.memoryMb (2048), got 1024",
+        ]);
+        assert.match(problems({ container: { memoryLimitMb: 32 } })[0], /^private-registry:container\.memoryLimitMb must be an integer 64-4194304/);
     });
 });
 

@@ -97,7 +97,7 @@ export const DEFAULTS: Settings = {
     users: [{ name: "admin", password: undefined, passwordLength: 32, rotate: 0 }],
     storage: { driver: "filesystem" },
     data: { kind: "volume", volumeName: "private-registry-data", keepOnDestroy: true },
-    container: { runAs: { uid: 10000, gid: 10000 }, memoryMb: 1024, pidsLimit: 1024 },
+    container: { runAs: { uid: 10000, gid: 10000 }, memoryMb: 1024, memoryLimitMb: 4096, pidsLimit: 1024 },
     registry: {
         logLevel: "info",
         realm: "private-registry",

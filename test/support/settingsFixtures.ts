@@ -51,7 +51,7 @@ export function devSettings(overrides: Partial<Settings> = {}): Settings {
         users: [{ name: "admin", passwordLength: 32, rotate: 0 }],
         storage: { driver: "filesystem" },
         data: { kind: "volume", volumeName: "private-registry-data", keepOnDestroy: true },
-        container: { runAs: { uid: 10000, gid: 10000 }, memoryMb: 1024, pidsLimit: 1024 },
+        container: { runAs: { uid: 10000, gid: 10000 }, memoryMb: 1024, memoryLimitMb: 4096, pidsLimit: 1024 },
         registry: {
             logLevel: "info",
             realm: "private-registry",
