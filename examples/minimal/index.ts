@@ -21,5 +21,5 @@ export const endpoint = registry.endpoint;
 export const caCertPem = registry.caCertPem;
 /** The generated password of `ci` (secret). */
 export const password = registry.passwords.apply((p) => p.ci);
-/** `docker login` for `ci`, the password read from $REGISTRY_PASSWORD. */
+/** `docker login` for `ci`, the password read from $REGISTRY_PASSWORD_CI. */
 export const loginCommand = registry.loginCommands.apply((c) => c.ci);
