@@ -140,11 +140,14 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
         await assert.rejects(api({ ...target, ca: other }, "GET", "/v2/"), /self[- ]signed|unable to verify|certificate/i);
     });
 
-    it("the container: non-root, read-only root, memory and process limits, its files 0600 and its own; the debug server unreachable from the network", async () => {
+    it("the container: non-root, read-only root, memory (GOMEMLIMIT, a hard limit 4 × it) and process limits, its files 0600 and its own; the debug server unreachable from the network", async () => {
         const info = JSON.parse(execFileSync("docker", ["inspect", REGISTRY.container]).toString())[0];
         assert.equal(info.Config.User, "10000:10000");
         assert.equal(info.HostConfig.ReadonlyRootfs, true);
-        assert.equal(info.HostConfig.Memory, 1024 * 1048576);
+        // The registry's own memory is Go's soft limit; the hard limit (4 × it by default) leaves room for the page cache of served blobs.
+        assert.ok((info.Config.Env as string[]).includes("GOMEMLIMIT=1024MiB"), info.Config.Env.join(" "));
+        assert.equal(info.HostConfig.Memory, 4096 * 1048576);
+        assert.equal(info.HostConfig.MemorySwap, 4096 * 1048576);
         assert.deepEqual(info.HostConfig.Ulimits, [{ Name: "nproc", Soft: 1024, Hard: 1024 }]);
         assert.deepEqual(info.HostConfig.CapDrop, ["ALL"]);
         const top = execFileSync("docker", ["top", REGISTRY.container, "-o", "pid,uid,comm"]).toString();
