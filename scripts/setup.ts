@@ -71,10 +71,15 @@ export function setup(env: NodeJS.ProcessEnv = process.env): SetupResult {
 
 if (require.main === module) {
     try {
-        const { binDir, report } = setup();
+        const { binDir, languageHost, report } = setup();
         for (const line of report) console.error(`setup: ${line}`);
-        console.error("setup: then, in this folder (the dev stack's passphrase; set your own for other stacks):");
-        console.error(`setup:   export PULUMI_CONFIG_PASSPHRASE=${DEV_PASSPHRASE}; pulumi up`);
+        if (languageHost) {
+            console.error("setup: then, in this folder (the dev stack's passphrase; set your own for other stacks):");
+            console.error(`setup:   export PULUMI_CONFIG_PASSPHRASE=${DEV_PASSPHRASE}; pulumi up`);
+        } else {
+            console.error("setup: then, in this folder (no language host: the wrapper runs the program inline, the dev passphrase set for you):");
+            console.error("setup:   npm run up");
+        }
         console.log(`export PATH="${binDir}:$PATH"`);
     } catch (e) {
         fail(e, "setup");

@@ -210,6 +210,7 @@ describe("scripts/setup.ts (npm run setup): what a bare pulumi up needs", () => 
         assert.equal(r.stdout, `export PATH="${dir}:$PATH"\n`);
         assert.match(r.stderr, new RegExp(`^setup: language host: ${dir}/pulumi-language-nodejs \\(bare pulumi up runs the program through it\\)$`, "m"));
         assert.match(r.stderr, /^setup: plugin docker v[\d.]+: not installed and not built here/m);
+        assert.match(r.stderr, /^setup: {3}export PULUMI_CONFIG_PASSPHRASE=private-registry-dev; pulumi up$/m);
         assert.deepEqual(
             r.calls.filter((c) => !c.argv.startsWith("version")),
             [{ name: "release", argv: "stack select --create dev", backend: e.PULUMI_BACKEND_URL, passphrase: "private-registry-dev", home: e.PULUMI_HOME }],
@@ -220,6 +221,8 @@ describe("scripts/setup.ts (npm run setup): what a bare pulumi up needs", () => 
         const r = script("setup.ts", [], setupEnv(release(false)));
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stderr, /^setup: language host: none beside the CLI, so a bare pulumi up cannot run the program here: npm run up does/m);
+        assert.match(r.stderr, /^setup: {3}npm run up$/m, "the next command is the wrapper's");
+        assert.doesNotMatch(r.stderr, /pulumi up$/m);
     });
 
     it("another stack without a passphrase is not created; setup says what to set", () => {
