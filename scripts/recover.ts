@@ -15,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { dockerCliCommand } from "../components/containers";
+import { dockerHostOf, type StateResource } from "./stateResources";
 
 /** What the CLI writes into a lock file (pkg/backend/diy). */
 interface LockContent {
@@ -71,15 +72,6 @@ export function removeStaleLocks(backendUrl: string, project: string, stack: str
 /** The stack's lock files in the file backend at `root`. */
 const locksDir = (root: string, project: string, stack: string) => path.join(root, ".pulumi", "locks", "organization", project, stack);
 
-/** A checkpoint's resource, as far as recovery reads it. */
-interface StateResource {
-    urn: string;
-    id?: string;
-    type: string;
-    inputs?: Record<string, unknown>;
-    provider?: string;
-}
-
 /** The stack's latest checkpoint in the file backend at `root` (plain or gzipped), or undefined. */
 function latest(
     root: string,
@@ -123,13 +115,7 @@ export function removeOrphans(backendUrl: string, project: string, stack: string
     for (const { resource } of pending) {
         const name = resource.inputs?.name;
         if (typeof name !== "string") continue;
-        const sep = resource.provider?.lastIndexOf("::") ?? -1;
-        const provider = resource.provider
-            ? resources.find((r) => r.urn === resource.provider?.slice(0, sep) && r.id === resource.provider?.slice(sep + 2))
-            : undefined;
-        const host = typeof provider?.inputs?.host === "string" ? provider.inputs.host : "unix:///var/run/docker.sock";
-        const opts = provider?.inputs?.sshOpts;
-        const sshOpts: string[] = Array.isArray(opts) ? opts.map(String) : typeof opts === "string" ? (JSON.parse(opts) as string[]) : [];
+        const { host, sshOpts } = dockerHostOf(resource, resources);
         const docker = (args: string[]) => {
             const c = dockerCliCommand(host, sshOpts, args);
             return spawnSync(c.file, c.args, { env: { ...process.env, ...c.env }, encoding: "utf8" });
