@@ -6,7 +6,7 @@
  * under the key the model recorded for that part.
  */
 import { registryConfigProblems } from "../components/registryConfig";
-import { type RegistryModelArgs, sourceOf, traceRegistryConfig, withHttpSecret } from "../components/registry/registryModel";
+import { isAtOrBelow, type RegistryModelArgs, sourceOf, traceRegistryConfig, withHttpSecret } from "../components/registry/registryModel";
 import type { Reader } from "./reader";
 
 /**
@@ -19,7 +19,7 @@ export function checkRegistryConfig(r: Reader, args: RegistryModelArgs): void {
     for (const { field, message } of registryConfigProblems(withHttpSecret(draft, "-"))) {
         const key = sourceOf(sources, field);
         const full = r.fullKey(key);
-        if (reported.some((k) => k === full || full.startsWith(`${k}.`) || full.startsWith(`${k}[`))) continue;
+        if (reported.some((k) => isAtOrBelow(full, k))) continue;
         r.fail(key, message);
         reported.push(full);
     }

@@ -148,10 +148,13 @@ export function registryConfigDraft(s: RegistryModelArgs): RegistryConfigDraft {
     return traceRegistryConfig(s).draft;
 }
 
+/** True when `path` is `prefix` or lies below it (`proxy.ttl` and `notifications.endpoints[0]` below `proxy`, `notifications.endpoints`). */
+export const isAtOrBelow = (path: string, prefix: string): boolean => path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+
 /** The argument a model field came from: its longest recorded prefix, the rest of the path kept (`proxy.ttl` → `registry.proxy.ttl`). */
 export function sourceOf(sources: Record<string, string>, field: string): string {
     const prefix = Object.keys(sources)
-        .filter((p) => field === p || field.startsWith(`${p}.`) || field.startsWith(`${p}[`))
+        .filter((p) => isAtOrBelow(field, p))
         .sort((a, b) => b.length - a.length)[0];
     return prefix === undefined ? field : sources[prefix] + field.slice(prefix.length);
 }
