@@ -66,6 +66,12 @@ export const BEHAVIOUR_DEFAULTS = {
 export const dataVolumeName = (containerName: string) => `${containerName}-data`;
 export const DATA_DEFAULTS = { keepOnDestroy: true } as const;
 
+/**
+ * Around object storage: the program makes sure an S3 bucket exists (the Swift driver creates its
+ * container itself), and destroy keeps it.
+ */
+export const objectStoreDefaults = (driver: string | undefined) => ({ ensureBucket: driver === "s3", deleteBucketOnDestroy: false });
+
 /** A client host's SSH login. */
 export const CLIENT_DEFAULTS = { port: 22, user: "root" } as const;
 

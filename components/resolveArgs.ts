@@ -11,6 +11,7 @@ import {
     CERTIFICATE_DEFAULTS,
     CLIENT_DEFAULTS,
     DATA_DEFAULTS,
+    objectStoreDefaults,
     dataVolumeName,
     defaultMemoryLimitMb,
     ENDPOINT_DEFAULTS,
@@ -23,6 +24,7 @@ import {
 } from "./defaults";
 import { importConnectHost } from "./hosts";
 import { registryVersionFromImage } from "./registryConfig";
+import { isBalanced, replicaCount } from "./registry/registryTopology";
 
 /** A problem with the arguments, naming the argument. */
 export class ArgsError extends Error {}
@@ -94,10 +96,9 @@ export function resolveArgs(a: PrivateRegistryArgs): ResolvedArgs {
     const tls = resolveTls(a.tls);
     const users = resolveUsers(a.users);
     const replicaHosts = a.replicaHosts ?? [];
-    const replicas = replicaHosts.length > 0 ? replicaHosts.length : (a.replicas ?? 1);
+    const replicas = replicaCount(a.replicas, replicaHosts.length);
     const storage = a.storage ?? { driver: "filesystem" };
-    const objectStore =
-        storage.driver === "s3" || storage.driver === "swift" ? { ensureBucket: storage.driver === "s3", deleteBucketOnDestroy: false } : undefined;
+    const objectStore = storage.driver === "s3" || storage.driver === "swift" ? objectStoreDefaults(storage.driver) : undefined;
     const reachFromHere = a.reachFromHere ?? importConnectHost({ docker, bindAddress });
     const memoryMb = a.container?.memoryMb ?? REGISTRY_DEFAULTS.memoryMb;
     const memoryLimitMb = a.container?.memoryLimitMb ?? defaultMemoryLimitMb(memoryMb);
@@ -113,7 +114,7 @@ export function resolveArgs(a: PrivateRegistryArgs): ResolvedArgs {
         containerName,
         replicas,
         replicaHosts,
-        loadBalancer: replicas > 1 || replicaHosts.length > 0 ? { ...LOAD_BALANCER_DEFAULTS, ...a.loadBalancer } : undefined,
+        loadBalancer: isBalanced(replicas, replicaHosts.length) ? { ...LOAD_BALANCER_DEFAULTS, ...a.loadBalancer } : undefined,
         redisCache: a.redisCache && { ...REDIS_CACHE_DEFAULTS, ...a.redisCache },
         gcSchedule: a.gcSchedule && { ...GC_SCHEDULE_DEFAULTS, ...a.gcSchedule },
         hostnames: a.hostnames ?? (named ? [] : [...ENDPOINT_DEFAULTS.hostnames]),

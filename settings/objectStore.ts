@@ -5,6 +5,7 @@
 import { readCertificates } from "./pem";
 import type { Reader } from "./reader";
 import type { ObjectStoreSettings } from "../components/args";
+import { objectStoreDefaults } from "../components/defaults";
 
 export const OBJECT_STORE_KEYS = ["caCertificate", "ensureBucket", "deleteBucketOnDestroy"];
 const SHAPE = "an object {caCertificate?, ensureBucket?, deleteBucketOnDestroy?}";
@@ -12,12 +13,7 @@ const SHAPE = "an object {caCertificate?, ensureBucket?, deleteBucketOnDestroy?}
 /** Reads `objectStore` for the storage driver in use (undefined when the driver is not an object store). */
 export function parseObjectStore(r: Reader, driver: string | undefined, now: Date): ObjectStoreSettings | undefined {
     const objectStore = driver === "s3" || driver === "swift";
-    if (!r.has("objectStore"))
-        return driver === "s3"
-            ? { ensureBucket: true, deleteBucketOnDestroy: false }
-            : objectStore
-              ? { ensureBucket: false, deleteBucketOnDestroy: false }
-              : undefined;
+    if (!r.has("objectStore")) return objectStore ? objectStoreDefaults(driver) : undefined;
     const o = r.section("objectStore", OBJECT_STORE_KEYS, SHAPE);
     if (!o) return undefined;
     if (driver !== undefined && !objectStore) {
@@ -30,8 +26,9 @@ export function parseObjectStore(r: Reader, driver: string | undefined, now: Dat
         if (text !== undefined && readCertificates(r, "objectStore.caCertificate", text, now)) caCertPem = text.trim().concat("\n");
     }
     const bool = (k: string, dflt: boolean) => (o[k] === undefined ? dflt : (r.bool(`objectStore.${k}`, o[k]) ?? dflt));
-    const ensureBucket = bool("ensureBucket", driver === "s3");
-    const deleteBucketOnDestroy = bool("deleteBucketOnDestroy", false);
+    const dflt = objectStoreDefaults(driver);
+    const ensureBucket = bool("ensureBucket", dflt.ensureBucket);
+    const deleteBucketOnDestroy = bool("deleteBucketOnDestroy", dflt.deleteBucketOnDestroy);
     // The Swift driver creates its container itself; the bucket is an S3 thing.
     for (const k of ["ensureBucket", "deleteBucketOnDestroy"]) {
         if (driver === "swift" && o[k] === true)

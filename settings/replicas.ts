@@ -9,6 +9,7 @@ import { BAD, type Reader, show } from "./reader";
 import { canonicalHost, hostProblem, ipProblem, isLoopback } from "./rules";
 import type { LoadBalancerSettings, RedisCacheSettings, ReplicaHostSettings } from "../components/args";
 import type { Settings } from "./types";
+import { isBalanced } from "../components/registry/registryTopology";
 
 export const LOAD_BALANCER_KEYS = ["image", "checkIntervalMs"];
 export const REDIS_CACHE_KEYS = ["image", "memoryMb"];
@@ -64,7 +65,7 @@ export function parseReplicas(r: Reader, replicaHosts: ReplicaHostSettings[]): {
         }
         replicas = replicaHosts.length;
     }
-    const balanced = replicas > 1 || replicaHosts.length > 0;
+    const balanced = isBalanced(replicas, replicaHosts.length);
     let loadBalancer: LoadBalancerSettings | undefined = balanced ? { ...LOAD_BALANCER_DEFAULTS } : undefined;
     if (r.has("loadBalancer")) {
         const what = "an object {image?, checkIntervalMs?}";

@@ -7,6 +7,7 @@
 import { revealSecrets, type Secret } from "../secret";
 import type { ResolvedArgs } from "../args";
 import type { RegistryConfigModel, StorageOptions } from "../registryConfig/model";
+import { isBalanced } from "./registryTopology";
 
 /** Where the container finds what the program uploads into it, and its data. */
 export const CONTAINER_PATHS = {
@@ -106,7 +107,7 @@ export function traceRegistryConfig(s: RegistryModelArgs): TracedDraft {
                 `${r.debugPort === undefined && !balancerChecksDebug ? "127.0.0.1" : ""}:${debugPortFor(s.port, r.debugPort)}`,
             ),
             // A replica stopped by up or by an operator finishes the requests it has; the balancer sends it no new ones.
-            drainTimeout: s.replicas > 1 || onOtherHosts ? "10s" : undefined,
+            drainTimeout: isBalanced(s.replicas, s.replicaHosts.length) ? "10s" : undefined,
             prometheusPath: r.prometheus ? from("http.prometheusPath", "registry.prometheus", "/metrics") : undefined,
         },
         auth: s.htpasswd ? { htpasswd: { realm: from("auth.htpasswd.realm", "registry.realm", r.realm), path: CONTAINER_PATHS.htpasswd } } : undefined,

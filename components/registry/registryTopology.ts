@@ -74,12 +74,18 @@ export interface Topology {
 /** The container name of replica `i` (0-based): the first keeps the configured name, so a stack of one stays as it was. */
 export const replicaName = (containerName: string, i: number): string => (i === 0 ? containerName : `${containerName}-${i + 1}`);
 
+/** How many replicas run: one per replica host when there are any, else `replicas` (defaults to 1). */
+export const replicaCount = (replicas: number | undefined, replicaHosts: number): number => (replicaHosts > 0 ? replicaHosts : (replicas ?? 1));
+
+/** Whether the replicas sit behind a load balancer: more than one, or any on other Docker hosts. */
+export const isBalanced = (replicas: number, replicaHosts: number): boolean => replicas > 1 || replicaHosts > 0;
+
 /** Decides the topology; a combination that cannot work is an Error naming why. */
 export function planTopology(t: TopologyInput): Topology {
     const remote = t.replicaHosts;
     if (remote.length > 0 && t.data === "volume") throw new Error("replicas on several Docker hosts cannot share a named volume: give a shared data.hostPath");
-    const replicas = remote.length > 0 ? remote.length : (t.replicas ?? 1);
-    const balanced = replicas > 1 || remote.length > 0;
+    const replicas = replicaCount(t.replicas, remote.length);
+    const balanced = isBalanced(replicas, remote.length);
     if (balanced && !t.loadBalancer) throw new Error("several replicas need a load balancer");
     if (remote.length > 0 && (t.redisCache || t.gcSchedule))
         throw new Error("redisCache and gcSchedule run on the balancer's host: not with replicas on other hosts");
