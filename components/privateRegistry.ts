@@ -103,7 +103,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
             { parent: this },
         );
         const { registry, providers } = this.registry(name, args, pki, users);
-        const checked = this.check(args, { pki, users, registry, providers });
+        const checked = this.check(args, { addresses, pki, users, registry, providers });
         const clientStatus = this.clients(name, args, { addresses, pki, users, registry });
         this.imported = this.imports(name, args, { pki, users, registry });
         this.replicaAddresses = pulumi.output(Object.fromEntries(args.replicaHosts.map((h) => [h.docker.host, hostPort(h.address, h.port)])));
@@ -270,7 +270,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
      */
     private check(
         args: ResolvedArgs,
-        ctx: { pki: Pki | undefined; users: RegistryUsers; registry: Registry; providers: Map<string, docker.Provider> },
+        ctx: { addresses: pulumi.Output<string[]>; pki: Pki | undefined; users: RegistryUsers; registry: Registry; providers: Map<string, docker.Provider> },
     ): pulumi.Output<string> {
         const { pki, users, registry, providers } = ctx;
         if (!args.verify) return pulumi.output("not checked: verify is false");
@@ -279,7 +279,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         if (connect === undefined) {
             pulumi.log.info(`the endpoint is not checked: it listens on ${args.bindAddress} of ${args.docker.host}, which this machine cannot reach`, this);
         }
-        const targets = pulumi.all([args.hostnames[0] ?? args.ipAddresses[0], registryAddresses(args)]).apply(([servername, addresses]) => {
+        const targets = pulumi.all([args.hostnames[0] ?? args.ipAddresses[0], ctx.addresses]).apply(([servername, addresses]) => {
             const replicas: CheckTarget[] = args.replicaHosts.map((h) => ({
                 label: `the replica on ${h.docker.host}`,
                 connect: h.address,
