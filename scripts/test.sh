@@ -52,8 +52,13 @@ node --import tsx --test --test-concurrency=1 \
 pass=$(grep -E '^# pass ' build/tests.tap | tail -n1 | awk '{print $3}')
 fail=$(grep -E '^# fail ' build/tests.tap | tail -n1 | awk '{print $3}')
 skip=$(grep -E '^# skipped ' build/tests.tap | tail -n1 | awk '{print $3}')
+cancelled=$(grep -E '^# cancelled ' build/tests.tap | tail -n1 | awk '{print $3}')
 echo "== ${#files[@]} test files in $((SECONDS - t0)) s"
 echo "$providers" | head -n 1
 echo "$program"
-echo "${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
+# Tests cancelled because their suite's hook failed are not failures in the runner's count: say them.
+echo "${pass:-0} passed, ${fail:-0} failed, ${cancelled:-0} cancelled, ${skip:-0} skipped"
+if [ "$status" -ne 0 ]; then
+  echo "FAILED (the test runner exited $status; a failed before/after hook shows as cancelled tests above)"
+fi
 exit "$status"

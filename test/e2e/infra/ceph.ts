@@ -56,6 +56,8 @@ const SECRET_KEY = "pr-test-secret-key-0000000000000000000001";
 const SWIFT_USER = "demo:swift";
 const SWIFT_KEY = "pr-test-swift-key-000000000000000000000001";
 const CLI_TIMEOUT_S = 20;
+const MON_UP_TIMEOUT_MS = 60_000;
+const START_ATTEMPTS = 3;
 const OSD_UP_TIMEOUT_MS = 30_000;
 const RGW_UP_TIMEOUT_MS = 60_000;
 /** Ports: mon, radosgw, then the OSD's pinned messenger range. */
@@ -83,12 +85,12 @@ async function freeRange(count: number): Promise<number> {
 }
 
 /** Runs a Ceph CLI under `timeout`: without a mgr some commands would hang forever. */
-function cli(cmd: string, args: string[]): Promise<string> {
+function cli(cmd: string, args: string[], timeoutS = CLI_TIMEOUT_S): Promise<string> {
     return new Promise((resolve, reject) => {
         execFile(
             "timeout",
-            ["-k", "5", String(CLI_TIMEOUT_S), cmd, ...args],
-            { encoding: "utf8", timeout: (CLI_TIMEOUT_S + 10) * 1000 },
+            ["-k", "5", String(timeoutS), cmd, ...args],
+            { encoding: "utf8", timeout: (timeoutS + 10) * 1000 },
             (err, stdout, stderr) => {
                 if (err) reject(new Error(`${cmd} ${args.join(" ")}: ${err.message}\n${stderr}`));
                 else resolve(stdout);
@@ -121,12 +123,16 @@ async function attempt(log: (line: string) => void, alsoListenOn?: string, memst
     const tail = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8").split("\n").slice(-15).join("\n") : "");
     const logs = () => ["mon.a", "osd.0", "client.rgw.a"].map((n) => `--- ${n}\n${tail(path.join(dir, "log", `${n}.log`))}`).join("\n");
     const stop = async () => {
-        // radosgw first, then the OSD, then the mon; memstore keeps nothing.
+        // radosgw first, then the OSD, then the mon; memstore keeps nothing. SIGTERM first: a daemon
+        // writes its log lines out on the way down, which a failed start's message then shows.
         for (const { proc } of [...daemons].reverse()) {
             if (proc.exitCode !== null || proc.signalCode !== null) continue;
             const exited = new Promise((r) => proc.once("exit", r));
-            proc.kill("SIGKILL");
-            await Promise.race([exited, sleep(5000)]);
+            proc.kill("SIGTERM");
+            if ((await Promise.race([exited.then(() => true), sleep(3000).then(() => false)])) === false) {
+                proc.kill("SIGKILL");
+                await Promise.race([exited, sleep(5000)]);
+            }
         }
         fs.rmSync(dir, { recursive: true, force: true });
     };
@@ -183,7 +189,19 @@ async function attempt(log: (line: string) => void, alsoListenOn?: string, memst
         const monmap = path.join(dir, "monmap");
         await cli("monmaptool", ["-c", conf, "--create", "--add", "a", monAddr, "--fsid", fsid, monmap]);
         await cli("ceph-mon", ["-c", conf, "--mkfs", "-i", "a", "--monmap", monmap]);
-        daemon("mon.a", "ceph-mon", ["-i", "a"]);
+        const mon = daemon("mon.a", "ceph-mon", ["-i", "a"]);
+        // The monitor answers once it has formed its quorum of one; on a loaded machine (Docker hosts
+        // still loading images) that has taken longer than one CLI timeout.
+        const monDeadline = Date.now() + MON_UP_TIMEOUT_MS;
+        for (;;) {
+            const answered = await ceph("mon", "stat").then(
+                () => true,
+                () => false,
+            );
+            if (answered) break;
+            if (mon.exitCode !== null || Date.now() > monDeadline) throw new Error(`the monitor did not answer (exit ${mon.exitCode})`);
+            await sleep(250);
+        }
 
         const osdUuid = randomUUID();
         const id = (await ceph("osd", "create", osdUuid)).trim();
@@ -242,16 +260,18 @@ async function attempt(log: (line: string) => void, alsoListenOn?: string, memst
 
 /**
  * Starts a fresh cluster and gateway, with an S3 user (fixed test keys) and a Swift subuser. A
- * failed start (e.g. the OSD's rare `wrong fsid` race) is torn down and retried once with a fresh
- * fsid; the retry is logged.
+ * failed start (e.g. the OSD's rare `wrong fsid` race) is torn down and retried with a fresh fsid
+ * and ports, up to {@link START_ATTEMPTS} in all; each retry is logged.
  */
 export async function startCeph(opts: CephOptions = {}): Promise<Ceph> {
     const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    try {
-        return await attempt(log, opts.alsoListenOn, opts.memstoreBytes);
-    } catch (e) {
-        log(`ceph: start failed, retrying once with a fresh fsid: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
-        return await attempt(log, opts.alsoListenOn, opts.memstoreBytes);
+    for (let n = 1; ; n++) {
+        try {
+            return await attempt(log, opts.alsoListenOn, opts.memstoreBytes);
+        } catch (e) {
+            if (n >= START_ATTEMPTS) throw e;
+            log(`ceph: start ${n} of ${START_ATTEMPTS} failed, retrying with a fresh fsid: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+        }
     }
 }
 
