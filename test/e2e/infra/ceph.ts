@@ -85,12 +85,12 @@ async function freeRange(count: number): Promise<number> {
 }
 
 /** Runs a Ceph CLI under `timeout`: without a mgr some commands would hang forever. */
-function cli(cmd: string, args: string[], timeoutS = CLI_TIMEOUT_S): Promise<string> {
+function cli(cmd: string, args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
         execFile(
             "timeout",
-            ["-k", "5", String(timeoutS), cmd, ...args],
-            { encoding: "utf8", timeout: (timeoutS + 10) * 1000 },
+            ["-k", "5", String(CLI_TIMEOUT_S), cmd, ...args],
+            { encoding: "utf8", timeout: (CLI_TIMEOUT_S + 10) * 1000 },
             (err, stdout, stderr) => {
                 if (err) reject(new Error(`${cmd} ${args.join(" ")}: ${err.message}\n${stderr}`));
                 else resolve(stdout);
