@@ -103,7 +103,7 @@ describe("bench transfer report", () => {
         const report = transferReport(fine, setup);
         assert.match(
             report,
-            /goal ≥ 0\.95: \*\*met\*\* \(lowest: push in round 2 0\.95\); the largest working set, 1536 MiB, is larger than the registry's memory \(1024 MiB\) and smaller than its hard limit \(4096 MiB\)/,
+            /goal ≥ 0\.95: \*\*met\*\* \(lowest: push in round 2 0\.950\); the largest working set, 1536 MiB, is larger than the registry's memory \(1024 MiB\) and smaller than its hard limit \(4096 MiB\)/,
         );
         assert.deepEqual(rowOf(report, "2").slice(1, 7), ["2", "1536", "0.95", "1.00", "0.95", "1.00"]);
 
@@ -116,7 +116,7 @@ describe("bench transfer report", () => {
         assert.equal(tlsVerdict(slow).met, false);
         assert.match(
             transferReport(slow, setup),
-            /goal ≥ 0\.95: \*\*MISSED\*\* \(pull in round 1 0\.75, working set in round 2 0\.94\); the largest working set, 512 MiB, is \*\*not larger\*\* than the registry's memory/,
+            /goal ≥ 0\.95: \*\*MISSED\*\* \(pull in round 1 0\.750, working set in round 2 0\.940\); the largest working set, 512 MiB, is \*\*not larger\*\* than the registry's memory/,
         );
     });
 });
