@@ -138,17 +138,17 @@ test("distribution v3 (built from Go modules) runs the rendered dev stack: TLS, 
     const name = `pr-registry3-test-${process.pid}`;
     const filesVolume = `${name}-files`;
     const dataVolume = `${name}-data`;
+    const installerName = `${name}-installer`;
+    // Both containers before the volumes: a volume still mounted by the installer is not removed
+    // (the volumes of every run had been left behind so).
     const cleanup = () => {
-        spawnSync("docker", ["rm", "-f", "-v", name], { stdio: "ignore" });
+        spawnSync("docker", ["rm", "-f", "-v", name, installerName], { stdio: "ignore" });
         spawnSync("docker", ["volume", "rm", "-f", filesVolume, dataVolume], { stdio: "ignore" });
     };
     cleanup();
     t.after(cleanup);
     const volumeFor = (v: ContainerInputs["volumes"][number]) => (v.containerPath === "/var/lib/registry" ? dataVolume : filesVolume);
     // Created, then the uploads copied in, then started and waited for: what the provider does.
-    const installerName = `${name}-installer`;
-    spawnSync("docker", ["rm", "-f", installerName], { stdio: "ignore" });
-    t.after(() => spawnSync("docker", ["rm", "-f", installerName], { stdio: "ignore" }));
     docker(
         "create",
         "--name",
