@@ -83,7 +83,7 @@ after(async () => {
     if (ts) await ts.stack.destroy({ color: "never" }).catch((e) => console.error(`destroy: ${(e as Error).message}`));
     receiver?.close();
     try {
-        execFileSync("docker", ["rm", "-f", UPSTREAM.container], { stdio: "ignore" });
+        execFileSync("docker", ["rm", "-f", "-v", UPSTREAM.container], { stdio: "ignore" });
     } catch {
         // absent
     }

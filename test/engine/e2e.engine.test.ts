@@ -500,7 +500,7 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
 
     it("refresh after the container was removed by hand: the next up recreates it", async () => {
         await timed("refresh", async () => {
-            execFileSync("docker", ["rm", "-f", REGISTRY.container]);
+            execFileSync("docker", ["rm", "-f", "-v", REGISTRY.container]);
             // The state alone: with the program, the engine would close on its late registrations.
             const r = await ts.stack.refresh({ color: "never", runProgram: false });
             assert.equal(r.summary.resourceChanges?.delete, 1, JSON.stringify(r.summary.resourceChanges));

@@ -281,7 +281,7 @@ before(async () => {
 after(() => {
     for (const n of ["pr-e2e-walk", "pr-e2e-walk-2", "pr-e2e-walk-lb", "pr-e2e-walk-installer"]) {
         try {
-            docker("rm", "-f", n);
+            docker("rm", "-f", "-v", n);
         } catch {
             // absent
         }
