@@ -31,6 +31,11 @@ export function registryAddresses(s: Pick<ResolvedArgs, "hostnames" | "ipAddress
     return pulumi.all([...s.hostnames, ...s.ipAddresses]).apply((hosts) => hosts.map((h) => certsDirName(h, s.port)));
 }
 
+/** The name clients reach the registry by, and the server certificate is checked against: the first hostname, else the first address. */
+function endpointHost(s: Pick<ResolvedArgs, "hostnames" | "ipAddresses">): pulumi.Input<string> {
+    return s.hostnames[0] ?? s.ipAddresses[0];
+}
+
 /** What the PKI step hands the registry and the clients (absent when TLS is off). */
 interface Pki {
     /** The CA clients trust, PEM ("" when a supplied certificate comes without its CA); both CAs during a rollover. */
@@ -279,7 +284,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
         if (connect === undefined) {
             pulumi.log.info(`the endpoint is not checked: it listens on ${args.bindAddress} of ${args.docker.host}, which this machine cannot reach`, this);
         }
-        const targets = pulumi.all([args.hostnames[0] ?? args.ipAddresses[0], ctx.addresses]).apply(([servername, addresses]) => {
+        const targets = pulumi.all([endpointHost(args), ctx.addresses]).apply(([servername, addresses]) => {
             const replicas: CheckTarget[] = args.replicaHosts.map((h) => ({
                 label: `the replica on ${h.docker.host}`,
                 connect: h.address,
@@ -423,7 +428,7 @@ export class PrivateRegistry extends pulumi.ComponentResource {
                         host,
                         port: args.port,
                         tls: pki !== undefined,
-                        servername: pki ? (args.hostnames[0] ?? args.ipAddresses[0]) : undefined,
+                        servername: pki ? endpointHost(args) : undefined,
                         // A supplied certificate without its CA: the system's trust store.
                         caCertPem: pki?.caCertPem.apply((ca) => ca || undefined) as pulumi.Output<string> | undefined,
                         username: user,
