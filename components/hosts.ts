@@ -9,6 +9,14 @@ import type { DockerHostSettings } from "./args";
 /** Node's `net.isIP` accepts an IPv6 zone id (`fe80::1%eth0`); no certificate SAN, URL or `certs.d` folder can hold one. */
 export const hasZoneId = (s: string): boolean => s.includes("%") && net.isIPv6(s);
 
+/**
+ * The host clients reach the registry by, and the server certificate is checked against: the first
+ * hostname, else the first address (undefined when there is neither, which resolved arguments never are).
+ */
+export function endpointHost<T>(s: { hostnames: readonly T[]; ipAddresses: readonly T[] }): T {
+    return s.hostnames[0] ?? s.ipAddresses[0];
+}
+
 /** What an address with a zone id is told. */
 export const ZONE_ID_PROBLEM = "has an IPv6 zone id (%…), which is not valid in certificates or URLs: give the address without it";
 

@@ -16,6 +16,7 @@ import { certsDirName, dockerDaemonKeys, hostPort, mirrorOf } from "./clients/ru
 import { passwordVariable, shQuote } from "./sh";
 import { registryConfigDraft, registryModelArgs } from "./registry/registryModel";
 import { ArgsError, resolveArgs } from "./resolveArgs";
+import { endpointHost } from "./hosts";
 
 const TYPE = "private-registry:index:PrivateRegistry";
 
@@ -29,11 +30,6 @@ const secret = (s: SecretInput) => pulumi.secret(reveal(s));
 /** Every address clients use to reach the registry (`host:port`), endpoint first. */
 export function registryAddresses(s: Pick<ResolvedArgs, "hostnames" | "ipAddresses" | "port">): pulumi.Output<string[]> {
     return pulumi.all([...s.hostnames, ...s.ipAddresses]).apply((hosts) => hosts.map((h) => certsDirName(h, s.port)));
-}
-
-/** The name clients reach the registry by, and the server certificate is checked against: the first hostname, else the first address. */
-function endpointHost(s: Pick<ResolvedArgs, "hostnames" | "ipAddresses">): pulumi.Input<string> {
-    return s.hostnames[0] ?? s.ipAddresses[0];
 }
 
 /** What the PKI step hands the registry and the clients (absent when TLS is off). */

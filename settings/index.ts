@@ -22,7 +22,7 @@ import { parseEndpoint } from "./endpoint";
 import { parseImage } from "./image";
 import { parseGcSchedule } from "./gcSchedule";
 import { checkImports, parseImports } from "./imports";
-import { importConnectHost } from "../components/hosts";
+import { endpointHost, importConnectHost } from "../components/hosts";
 import { checkReplicas, parseRedisCache, parseReplicaHosts, parseReplicas } from "./replicas";
 import { parseObjectStore } from "./objectStore";
 import { type RawConfig, Reader, SettingsError, unknownKey } from "./reader";
@@ -115,7 +115,7 @@ export function parseSettings(raw: RawConfig, opts: ParseOptions = {}): Settings
         const name = containerName ?? REGISTRY_DEFAULTS.containerName;
         checkRegistryConfig(r, registryModelArgs({ registryVersion, port, storage, registry, containerName: name, replicas, replicaHosts, redisCache, tls }));
     }
-    const endpoint = hostnames[0] ?? ipAddresses[0];
+    const endpoint = endpointHost({ hostnames, ipAddresses });
     if (clients.length > 0 && endpoint !== undefined && isLoopback(endpoint)) {
         r.warn(
             hostnames.length > 0 ? "hostnames" : "ipAddresses",
