@@ -4,7 +4,7 @@
  * agent, and an optional bastion with its own pinned key. Every script runs as `sh -s` (through
  * `sudo -n` when asked) with the script on stdin.
  */
-import { Client, type ConnectConfig } from "ssh2";
+import type { Client, ConnectConfig } from "ssh2";
 import type { Run } from "./reconcile";
 import { hostPort } from "./runtimes";
 
@@ -70,7 +70,9 @@ function config(t: SshTarget, login: SshLogin, timeout: number, onMismatch: (got
 
 function connect(c: ConnectConfig, t: SshTarget, mismatch: () => string | undefined): Promise<Client> {
     return new Promise((resolve, reject) => {
-        const client = new Client();
+        // ssh2 loaded on first use: only the client hosts' provider connects, and every run of the
+        // program imports this module.
+        const client: Client = new (require("ssh2") as typeof import("ssh2")).Client();
         client.once("ready", () => resolve(client));
         client.once("error", (e) => {
             const m = mismatch();

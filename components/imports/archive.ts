@@ -7,7 +7,6 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { extract } from "tar-stream";
 
 /** Media types this module reads or writes. */
 export const MEDIA_TYPES = {
@@ -75,7 +74,9 @@ const normalise = (name: string) => path.posix.normalize(name.replace(/^\.\//, "
 export async function indexArchive(file: string): Promise<ArchiveIndex> {
     const files: ArchiveIndex = {};
     const links: [string, string][] = [];
-    const ex = extract();
+    // tar-stream loaded on first use: only the imports' provider reads archives, and every run of
+    // the program imports this module.
+    const ex = (require("tar-stream") as typeof import("tar-stream")).extract();
     const input = fs.createReadStream(file);
     input.on("error", (e) => ex.destroy(e));
     input.pipe(ex as unknown as NodeJS.WritableStream);

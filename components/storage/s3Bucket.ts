@@ -4,15 +4,13 @@
  * a serialized copy of this module inside the bucket's dynamic provider.
  */
 import * as https from "node:https";
-import {
-    CreateBucketCommand,
-    DeleteBucketCommand,
-    DeleteObjectsCommand,
-    HeadBucketCommand,
-    ListObjectVersionsCommand,
-    ListObjectsV2Command,
-    S3Client,
-} from "@aws-sdk/client-s3";
+import type * as S3 from "@aws-sdk/client-s3";
+
+/**
+ * The AWS SDK, loaded on first use: every run of the program imports this module (twice per
+ * `pulumi up`), and only the bucket's provider talks to S3 (the SDK's load is about 40 ms).
+ */
+const sdk = (): typeof S3 => require("@aws-sdk/client-s3");
 
 /** Where the bucket is and how to reach it (the registry's own S3 settings). */
 export interface S3Target {
@@ -31,9 +29,9 @@ export interface S3Target {
 }
 
 /** An S3 client for the target's endpoint, credentials and CA, with the checksums RGW takes. */
-export function s3Client(t: Omit<S3Target, "bucket">): S3Client {
+export function s3Client(t: Omit<S3Target, "bucket">): S3.S3Client {
     const tls = t.caCertPem !== undefined || t.skipVerify === true;
-    return new S3Client({
+    return new (sdk().S3Client)({
         region: t.region,
         endpoint: t.endpoint,
         forcePathStyle: t.forcePathStyle,
@@ -64,6 +62,7 @@ function fail(t: S3Target, doing: string, e: unknown): Error {
 
 /** Creates the bucket unless it exists. Returns whether it was created. */
 export async function ensureBucket(t: S3Target): Promise<{ created: boolean }> {
+    const { CreateBucketCommand, HeadBucketCommand } = sdk();
     const s3 = s3Client(t);
     try {
         try {
@@ -98,6 +97,7 @@ export function registryPrefix(rootDirectory?: string): string {
  * `opts.bucketToo`, the bucket if nothing else is left in it. A missing bucket is fine.
  */
 export async function deleteBucket(t: S3Target, opts: { prefix: string; bucketToo: boolean }): Promise<{ objects: number; bucketDeleted: boolean }> {
+    const { DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, ListObjectsV2Command } = sdk();
     const s3 = s3Client(t);
     let objects = 0;
     const Prefix = opts.prefix === "" ? undefined : opts.prefix;
