@@ -61,6 +61,9 @@ export function getEngine(log: (m: string) => void = () => undefined): Promise<E
             env: { ...process.env, PULUMI_ENGINE: process.env.PULUMI_ENGINE ?? "build" },
         }).trim();
         const home = fs.mkdtempSync(path.join(os.tmpdir(), "pr-pulumi-home-"));
+        // Each holds a copy of every plugin (about 250 MB): left behind, a few hundred test files had
+        // filled the disk (50 GB of them under /tmp here).
+        process.once("exit", () => fs.rmSync(home, { recursive: true, force: true }));
         const version = execFileSync(path.join(binDir, "pulumi"), ["version"], { encoding: "utf8" }).trim();
         const plugins = choosePlugins();
         const languageHost = chooseLanguageHost(binDir);
@@ -99,6 +102,8 @@ export function installPlugins(binDir: string, home: string, plugins: PluginChoi
             stdio: ["ignore", "ignore", "pipe"],
         });
     }
+    // The install copied each wrapper into the home.
+    fs.rmSync(wrappers, { recursive: true, force: true });
 }
 
 /** The environment every engine command gets: no update check, no plugin download, this PULUMI_HOME. */
