@@ -72,6 +72,9 @@ export const DATA_DEFAULTS = { keepOnDestroy: true } as const;
  */
 export const objectStoreDefaults = (driver: string | undefined) => ({ ensureBucket: driver === "s3", deleteBucketOnDestroy: false });
 
+/** The storage drivers `objectStore` (the bucket around the registry's storage) applies to: s3 and swift. */
+export const usesObjectStore = (driver: string | undefined): boolean => driver === "s3" || driver === "swift";
+
 /** A client host's SSH login. */
 export const CLIENT_DEFAULTS = { port: 22, user: "root" } as const;
 

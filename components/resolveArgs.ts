@@ -12,6 +12,7 @@ import {
     CLIENT_DEFAULTS,
     DATA_DEFAULTS,
     objectStoreDefaults,
+    usesObjectStore,
     dataVolumeName,
     defaultMemoryLimitMb,
     ENDPOINT_DEFAULTS,
@@ -98,7 +99,7 @@ export function resolveArgs(a: PrivateRegistryArgs): ResolvedArgs {
     const replicaHosts = a.replicaHosts ?? [];
     const replicas = replicaCount(a.replicas, replicaHosts.length);
     const storage = a.storage ?? { driver: "filesystem" };
-    const objectStore = storage.driver === "s3" || storage.driver === "swift" ? objectStoreDefaults(storage.driver) : undefined;
+    const objectStore = usesObjectStore(storage.driver) ? objectStoreDefaults(storage.driver) : undefined;
     const reachFromHere = a.reachFromHere ?? importConnectHost({ docker, bindAddress });
     const memoryMb = a.container?.memoryMb ?? REGISTRY_DEFAULTS.memoryMb;
     const memoryLimitMb = a.container?.memoryLimitMb ?? defaultMemoryLimitMb(memoryMb);

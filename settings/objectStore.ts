@@ -5,14 +5,14 @@
 import { readCertificates } from "./pem";
 import type { Reader } from "./reader";
 import type { ObjectStoreSettings } from "../components/args";
-import { objectStoreDefaults } from "../components/defaults";
+import { objectStoreDefaults, usesObjectStore } from "../components/defaults";
 
 export const OBJECT_STORE_KEYS = ["caCertificate", "ensureBucket", "deleteBucketOnDestroy"];
 const SHAPE = "an object {caCertificate?, ensureBucket?, deleteBucketOnDestroy?}";
 
 /** Reads `objectStore` for the storage driver in use (undefined when the driver is not an object store). */
 export function parseObjectStore(r: Reader, driver: string | undefined, now: Date): ObjectStoreSettings | undefined {
-    const objectStore = driver === "s3" || driver === "swift";
+    const objectStore = usesObjectStore(driver);
     if (!r.has("objectStore")) return objectStore ? objectStoreDefaults(driver) : undefined;
     const o = r.section("objectStore", OBJECT_STORE_KEYS, SHAPE);
     if (!o) return undefined;
