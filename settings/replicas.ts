@@ -9,7 +9,7 @@ import { BAD, type Reader, show } from "./reader";
 import { canonicalHost, hostProblem, ipProblem, isLoopback } from "./rules";
 import type { LoadBalancerSettings, RedisCacheSettings, ReplicaHostSettings } from "../components/args";
 import type { Settings } from "./types";
-import { isBalanced } from "../components/registry/registryTopology";
+import { isBalanced, replicaCount } from "../components/registry/registryTopology";
 
 export const LOAD_BALANCER_KEYS = ["image", "checkIntervalMs"];
 export const REDIS_CACHE_KEYS = ["image", "memoryMb"];
@@ -58,13 +58,11 @@ export function parseReplicaHosts(r: Reader, port: number | undefined): ReplicaH
 }
 
 export function parseReplicas(r: Reader, replicaHosts: ReplicaHostSettings[]): { replicas: number; loadBalancer?: LoadBalancerSettings } {
-    let replicas = r.has("replicas") ? (r.int("replicas", r.text("replicas"), 1, MAX_REPLICAS) ?? 1) : 1;
-    if (replicaHosts.length > 0) {
-        if (r.has("replicas") && replicas !== replicaHosts.length) {
-            r.fail("replicas", `is ${replicas}, but replicaHosts lists ${replicaHosts.length} hosts (one replica each): leave replicas out`);
-        }
-        replicas = replicaHosts.length;
+    const asked = r.has("replicas") ? (r.int("replicas", r.text("replicas"), 1, MAX_REPLICAS) ?? 1) : undefined;
+    if (replicaHosts.length > 0 && asked !== undefined && asked !== replicaHosts.length) {
+        r.fail("replicas", `is ${asked}, but replicaHosts lists ${replicaHosts.length} hosts (one replica each): leave replicas out`);
     }
+    const replicas = replicaCount(asked, replicaHosts.length);
     const balanced = isBalanced(replicas, replicaHosts.length);
     let loadBalancer: LoadBalancerSettings | undefined = balanced ? { ...LOAD_BALANCER_DEFAULTS } : undefined;
     if (r.has("loadBalancer")) {
