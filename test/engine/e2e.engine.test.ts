@@ -461,7 +461,7 @@ describe("end to end on the real engine: e2e stack, real client hosts, a real Do
             // A different image (not only another tag: the container follows the image ID).
             const made = execFileSync("docker", ["create", "private-registry-test/registry:2.8"]).toString().trim();
             execFileSync("docker", ["commit", "--change", "LABEL e2e=new-tag", made, "private-registry-test/registry:2.8-e2e"], { stdio: "ignore" });
-            execFileSync("docker", ["rm", made], { stdio: "ignore" });
+            execFileSync("docker", ["rm", "-v", made], { stdio: "ignore" });
             try {
                 await setConfig("image", "private-registry-test/registry:2.8-e2e");
                 await setConfig("keepImage", "false");
