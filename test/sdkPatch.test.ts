@@ -1,6 +1,8 @@
 /**
  * patches/@pulumi+pulumi+3.248.0.patch (applied by `npm ci`'s postinstall, patch-package): what a
- * run of the program does not use loads on first use, and still works when used.
+ * run of the program does not use loads on first use, and still works when used. (The run
+ * command's own part, no inspector session before the program, is proved by every engine test
+ * that runs the project through the language host, the dynamic providers' serialization included.)
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -45,5 +47,14 @@ pulumi.runtime.serializeFunction(() => n * 21).then(async (s) => {
         assert.equal(r.serialized, true, "a closure serialized, with its captured variable's code");
         assert.equal(r.codePaths, true, "code paths computed for a package");
         assert.deepEqual({ typescript: r.typescript, arborist: r.arborist, automation: r.automation }, { typescript: true, arborist: true, automation: true });
+    });
+
+    it("the closure serializer's inspector session starts on first use and still maps a function to its file, for a module loaded before it", () => {
+        const r = inFreshNode(`const yaml = require("yaml");
+const before = Object.keys(require.cache).some((k) => k.endsWith("runtime/closure/v8Hooks.js"));
+require("@pulumi/pulumi/runtime/closure/v8").getFunctionLocationAsync(yaml.parse).then((at) => console.log(JSON.stringify({ before, ...at })));`);
+        assert.equal(r.before, false, "no session before the first use");
+        assert.match(String(r.file), /node_modules\/yaml\/dist\/public-api\.js$/, "yaml's scripts, compiled before the debugger was enabled, are known to it");
+        assert.ok(Number(r.line) > 0);
     });
 });
