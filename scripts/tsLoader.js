@@ -35,14 +35,13 @@ function base() {
     return keyBase;
 }
 
-/** @type {typeof import("typescript") | undefined} */
-let compiler;
-/** @type {import("typescript").CompilerOptions | undefined} */
-let options;
+/** The compiler and the options it compiles with, once the program has type-checked. */
+/** @type {{ ts: typeof import("typescript"), options: import("typescript").CompilerOptions } | undefined} */
+let checked;
 
 /** The compiler and tsconfig.json's options; the first call type-checks the program, and throws on an error. */
 function typescript() {
-    if (compiler && options) return { ts: compiler, options };
+    if (checked) return checked;
     const ts = /** @type {typeof import("typescript")} */ (require(require.resolve("typescript", { paths: [ROOT] })));
     const host = { getCanonicalFileName: (/** @type {string} */ f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => "\n" };
     /** @type {import("typescript").Diagnostic[]} */
@@ -66,9 +65,8 @@ function typescript() {
         error.stack = `Error: ${error.message}`;
         throw error;
     }
-    compiler = ts;
-    options = { ...parsed.options, module: ts.ModuleKind.CommonJS, sourceMap: true, inlineSourceMap: false, inlineSources: false, noEmit: false };
-    return { ts, options };
+    checked = { ts, options: { ...parsed.options, module: ts.ModuleKind.CommonJS, sourceMap: true, inlineSourceMap: false, inlineSources: false, noEmit: false } };
+    return checked;
 }
 
 /** Writes `text` to `file` aside, then renames: a run beside this one reads a whole entry or none. */
