@@ -16,8 +16,8 @@
  *   over S3, and on two replicas behind the load balancer; ratios to the filesystem.
  * `npm run bench -- engine`, `-- transfer`, `-- clients` or `-- storage` runs one section;
  * `BENCH_ROUNDS` (default 3, at least 2) sets the transfer rounds (more when needed for the last
- * round's working set to exceed the registry's memory), `BENCH_REPEATS` (default 2) how many times
- * each of its steps runs per side (the fastest kept), `BENCH_MEMORY_MB` and `BENCH_MEMORY_LIMIT_MB`
+ * round's working set to exceed the registry's memory), `BENCH_REPEATS` (default 3) how many times
+ * each of its steps runs per side (the fastest kept for the tables, every pair for the verdict), `BENCH_MEMORY_MB` and `BENCH_MEMORY_LIMIT_MB`
  * the transfer's deployed `container.memoryMb` and `memoryLimitMb` (default: the program's), `BENCH_STORAGE_ROUNDS` (default 1) the storage
  * rounds. Needs what `npm test` sets up (dockerd, the test images): run
  * `bash test/e2e/infra/setup.sh` first.
@@ -142,7 +142,7 @@ async function bench(): Promise<void> {
         if (run("engine")) console.log("");
         const mb = (name: string) => Number(process.env[name]) || undefined;
         const memory = { memoryMb: mb("BENCH_MEMORY_MB"), memoryLimitMb: mb("BENCH_MEMORY_LIMIT_MB") };
-        console.log(await benchTransfer(rounds, Math.max(1, Number(process.env.BENCH_REPEATS ?? 2) || 2), memory));
+        console.log(await benchTransfer(rounds, Math.max(1, Number(process.env.BENCH_REPEATS ?? 3) || 3), memory));
     }
     if (run("clients")) {
         console.log("");

@@ -72,43 +72,84 @@ async function pullEach(bin: string, target: Target, images: Pushed[]): Promise<
 }
 
 /**
+ * How many pairs of samples, deployed and bare TLS back to back, each step takes per round at least
+ * (`BENCH_REPEATS` where that is more). Two identical bare TLS registries, pulled alternately here,
+ * differed by 6–9 % (standard deviation) from one pair to the next, whether through the published
+ * port or the containers' own addresses: the verdict needs many pairs, most where they are cheap.
+ */
+const PAIRS = { push: 5, pull: 15, concurrent: 5, workingSet: 5 };
+
+/**
+ * Writes back every dirty page before a sample, so that no sample pays for the one before it: a
+ * push leaves up to 512 MiB to write back, on the disk and on the flusher's CPU, which the two
+ * cores here share with whatever runs next.
+ */
+function settle(): void {
+    execFileSync("sync");
+}
+
+/**
  * One round. Each step runs on every side back to back (their order alternating), `repeats` times,
- * and each side keeps its fastest: load from elsewhere on the machine only ever slows a step down,
- * and falls on the sides alike, while a cost of the deployment (a read from disk) slows every
- * repetition. `pushed` holds each side's kept image of the earlier rounds, and gets this round's:
- * the working-set step pulls them all, so round r reads r images.
+ * each sample from a settled machine ({@link settle}). Each side keeps its fastest for the tables
+ * against bare, and every sample for the verdict against bare TLS, which pairs the samples taken
+ * back to back (transferReport.ts, `tlsVerdict`). `pushed` holds each side's kept image of the
+ * earlier rounds, and gets this round's: the working-set step pulls them all, so round r reads r
+ * images.
  */
 async function round(bin: string, r: number, repeats: number, targets: Record<Side, Target>, pushed: Record<Side, Pushed[]>): Promise<Record<Side, Figures>> {
-    const fastest = async <T>(f: (t: Target, i: number) => Promise<T>, speed: (x: T) => number): Promise<Record<Side, T>> => {
+    type Sample = [ClientResult, ...unknown[]];
+    /**
+     * Each side's fastest sample of the step, and all of them in run order: `repeats` on every
+     * side, then more on the judged two alone until they have the step's {@link PAIRS}.
+     */
+    const fastest = async <T extends Sample>(
+        step: keyof typeof PAIRS,
+        f: (t: Target, i: number) => Promise<T>,
+        speed: (x: T) => number,
+    ): Promise<Record<Side, T> & { all: Record<Side, T[]> }> => {
+        const show = ([x]: T) => (step === "concurrent" ? `${x.seconds.toFixed(2)} s` : `${(x.bytes / MIB / x.seconds).toFixed(0)} MiB/s`);
         const out: Partial<Record<Side, T>> = {};
-        for (let i = 0; i < repeats; i++) {
-            for (const side of (r + i) % 2 ? [...SIDES] : [...SIDES].reverse()) {
+        const all: Record<Side, T[]> = { bare: [], bareTls: [], deployed: [] };
+        const shown: string[] = [];
+        for (let i = 0; i < Math.max(repeats, PAIRS[step]); i++) {
+            const sides = i < repeats ? SIDES : SIDES.filter((s) => s !== "bare");
+            // Bare TLS in the middle either way: the judged pair, it and deployed, always back to back.
+            for (const side of (r + i) % 2 ? [...sides] : [...sides].reverse()) {
+                settle();
                 const x = await f(targets[side], i);
+                all[side].push(x);
+                shown.push(`${side} ${show(x)}`);
                 const kept = out[side];
                 if (kept === undefined || speed(x) > speed(kept)) out[side] = x;
             }
         }
-        return out as Record<Side, T>;
+        log(`round ${r} ${step}, every sample in run order: ${shown.join(", ")}`);
+        return { ...(out as Record<Side, T>), all };
     };
     const once = async <T>(f: (t: Target) => Promise<T>): Promise<Record<Side, T>> => {
         const out: Partial<Record<Side, T>> = {};
         for (const side of SIDES) out[side] = await f(targets[side]);
         return out as Record<Side, T>;
     };
-    const throughput = ([x]: [ClientResult, ...unknown[]]) => x.bytes / x.seconds;
-    const pushes = await fastest(async (t, i) => {
-        const tag = `round-${r}-${i + 1}`;
-        const [result, cpu] = await metered(bin, t, "push", { tag, size: String(FILE_BYTES) });
-        return [result, cpu, tag] as [ClientResult, Cpu, string];
-    }, throughput);
+    const throughput = ([x]: Sample) => x.bytes / x.seconds;
+    const pushes = await fastest(
+        "push",
+        async (t, i) => {
+            const tag = `round-${r}-${i + 1}`;
+            const [result, cpu] = await metered(bin, t, "push", { tag, size: String(FILE_BYTES) });
+            return [result, cpu, tag] as [ClientResult, Cpu, string];
+        },
+        throughput,
+    );
     const image = (t: Target): Pushed => ({ tag: pushes[t.side][2], manifest: String(pushes[t.side][0].manifest) });
-    const pulls = await fastest((t) => metered(bin, t, "pull", { ...image(t), n: "1" }), throughput);
+    const pulls = await fastest("pull", (t) => metered(bin, t, "pull", { ...image(t), n: "1" }), throughput);
     const concurrent = await fastest(
+        "concurrent",
         (t) => metered(bin, t, "pull", { ...image(t), n: String(CONCURRENT) }),
         ([x]) => 1 / x.seconds,
     );
     for (const side of SIDES) pushed[side].push(image(targets[side]));
-    const workingSet = await fastest((t) => pullEach(bin, t, pushed[t.side]), throughput);
+    const workingSet = await fastest("workingSet", (t) => pullEach(bin, t, pushed[t.side]), throughput);
     const latency = await once((t) => runClient(bin, "latency", t));
     const figures = (side: Side): Figures => {
         const mib = (x: ClientResult) => x.bytes / MIB / x.seconds;
@@ -123,6 +164,12 @@ async function round(bin: string, r: number, repeats: number, targets: Record<Si
             pullRequests: pulls[side][0].requests,
             cpu: { push: pushes[side][1], pull: pulls[side][1], concurrent: concurrent[side][1] },
             wall: { push: pushes[side][0].seconds, pull: pulls[side][0].seconds, concurrent: concurrent[side][0].seconds },
+            samples: {
+                pushMiBs: pushes.all[side].map(([x]) => mib(x)),
+                pullMiBs: pulls.all[side].map(([x]) => mib(x)),
+                concurrentSeconds: concurrent.all[side].map(([x]) => x.seconds),
+                workingSetMiBs: workingSet.all[side].map(([x]) => mib(x)),
+            },
         };
         log(
             `round ${r} ${side}: push ${f.pushMiBs.toFixed(0)} MiB/s, pull ${f.pullMiBs.toFixed(0)} MiB/s, ` +

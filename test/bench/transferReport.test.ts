@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type Figures, median, type Side, tlsVerdict, transferReport } from "../../bench/transferReport";
+import { type Figures, median, type Side, tlsVerdict, transferReport, trimmedMean } from "../../bench/transferReport";
 
 /** One side's round: throughput in MiB/s, concurrent-pull time in s, CPU s (registry, proxy, client) and wall s per phase. */
 function figures(push: number, pull: number, concurrent: number, cpu: { pull: number; concurrent: number }, workingSet = pull): Figures {
@@ -16,6 +16,7 @@ function figures(push: number, pull: number, concurrent: number, cpu: { pull: nu
         pullRequests: 5,
         cpu: { push: split(1), pull: split(cpu.pull), concurrent: split(cpu.concurrent) },
         wall: { push: 4, pull: cpu.pull / 2, concurrent: concurrent },
+        samples: { pushMiBs: [push], pullMiBs: [pull], concurrentSeconds: [concurrent], workingSetMiBs: [workingSet] },
     };
 }
 
@@ -40,6 +41,13 @@ describe("bench transfer report", () => {
     it("median of odd and even counts", () => {
         assert.equal(median([3, 1, 2]), 2);
         assert.equal(median([4, 1, 3, 2]), 2.5);
+    });
+
+    it("trimmed mean: without the lowest and highest of three or more", () => {
+        assert.equal(trimmedMean([1, 5, 2, 3, 100]), 10 / 3);
+        assert.equal(trimmedMean([0.5, 1, 1.5]), 1);
+        assert.equal(trimmedMean([2, 4]), 3);
+        assert.equal(trimmedMean([7]), 7);
     });
 
     it("judges deployed/bare against the goals, per row, from the rounds' paired ratios", () => {
@@ -105,7 +113,7 @@ describe("bench transfer report", () => {
             report,
             /goal ≥ 0\.95: \*\*met\*\* \(lowest: push in round 2 0\.950\); the largest working set, 1536 MiB, is larger than the registry's memory \(1024 MiB\) and smaller than its hard limit \(4096 MiB\)/,
         );
-        assert.deepEqual(rowOf(report, "2").slice(1, 7), ["2", "1536", "0.95", "1.00", "0.95", "1.00"]);
+        assert.deepEqual(rowOf(report, "2").slice(1, 7), ["2", "1536", "0.95 (1 pair)", "1.00 (1 pair)", "0.95 (1 pair)", "1.00 (1 pair)"]);
 
         // One slow pull round (page cache read back from disk) and one working set: the run misses, naming both.
         const slow: Record<Side, Figures[]> = {
@@ -117,6 +125,38 @@ describe("bench transfer report", () => {
         assert.match(
             transferReport(slow, setup),
             /goal ≥ 0\.95: \*\*MISSED\*\* \(pull in round 1 0\.750, working set in round 2 0\.940\); the largest working set, 512 MiB, is \*\*not larger\*\* than the registry's memory/,
+        );
+    });
+
+    it("pairs the samples taken back to back: a machine that slows down between them does not count against a side", () => {
+        const tls = { pull: 3, concurrent: 15 };
+        const withSamples = (f: Figures, samples: Partial<Figures["samples"]>): Figures => ({ ...f, samples: { ...f.samples, ...samples } });
+        // Run order bare TLS 320, deployed 180 | deployed 175, bare TLS 172 | bare TLS 168, deployed 170:
+        // the machine's pushes halved between the first pair's two samples. Fastest against fastest
+        // says 180/320 = 0.56; the pairs say 0.56, 1.02, 1.01: without the lowest and highest, 1.012.
+        const bareTls = [withSamples(figures(320, 400, 8, tls), { pushMiBs: [320, 172, 168], concurrentSeconds: [8, 8.2, 7.9] })];
+        const deployed = [withSamples(figures(180, 400, 8, tls), { pushMiBs: [180, 175, 170], concurrentSeconds: [8.1, 9, 8] })];
+        const bare = [figures(400, 500, 6, tls)];
+        const v = tlsVerdict({ bare, bareTls, deployed });
+        const push = v.ratios.find((r) => r.step === "push");
+        assert.deepEqual(
+            push?.pairs.map((x) => x.toFixed(2)),
+            ["0.56", "1.02", "1.01"],
+        );
+        assert.equal(push?.ratio.toFixed(3), "1.012");
+        // A time: bare TLS's over deployed's, 8/8.1, 8.2/9, 7.9/8 → the middle one, 0.988.
+        assert.equal(v.ratios.find((r) => r.step === "10 concurrent pulls")?.ratio.toFixed(3), "0.988");
+        assert.equal(v.met, true);
+        const report = transferReport({ bare, bareTls, deployed }, { ...setup, rounds: 1, repeats: 3 });
+        assert.deepEqual(rowOf(report, "1").slice(3, 5), ["1.01 (3 pairs, 0.56–1.02)", "1.00 (1 pair)"]);
+
+        // Not the best pair: two of three pairs low miss.
+        const low = [withSamples(figures(180, 400, 8, tls), { pushMiBs: [300, 160, 150] })];
+        const missed = tlsVerdict({ bare, bareTls, deployed: low });
+        assert.equal(missed.met, false);
+        assert.deepEqual(
+            missed.missed.map((r) => [r.step, r.ratio.toFixed(3)]),
+            [["push", "0.930"]],
         );
     });
 });
