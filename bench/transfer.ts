@@ -98,6 +98,7 @@ function settle(): void {
  */
 async function round(bin: string, r: number, repeats: number, targets: Record<Side, Target>, pushed: Record<Side, Pushed[]>): Promise<Record<Side, Figures>> {
     type Sample = [ClientResult, ...unknown[]];
+    const mib = (x: ClientResult) => x.bytes / MIB / x.seconds;
     /**
      * Each side's fastest sample of the step, and all of them in run order: `repeats` on every
      * side, then more on the judged two alone until they have the step's {@link PAIRS}.
@@ -107,8 +108,7 @@ async function round(bin: string, r: number, repeats: number, targets: Record<Si
         f: (t: Target, i: number) => Promise<T>,
         speed: (x: T) => number,
     ): Promise<Record<Side, T> & { all: Record<Side, T[]> }> => {
-        const show = ([x]: T) => (step === "concurrent" ? `${x.seconds.toFixed(2)} s` : `${(x.bytes / MIB / x.seconds).toFixed(0)} MiB/s`);
-        const out: Partial<Record<Side, T>> = {};
+        const show = ([x]: T) => (step === "concurrent" ? `${x.seconds.toFixed(2)} s` : `${mib(x).toFixed(0)} MiB/s`);
         const all: Record<Side, T[]> = { bare: [], bareTls: [], deployed: [] };
         const shown: string[] = [];
         for (let i = 0; i < Math.max(repeats, PAIRS[step]); i++) {
@@ -119,12 +119,11 @@ async function round(bin: string, r: number, repeats: number, targets: Record<Si
                 const x = await f(targets[side], i);
                 all[side].push(x);
                 shown.push(`${side} ${show(x)}`);
-                const kept = out[side];
-                if (kept === undefined || speed(x) > speed(kept)) out[side] = x;
             }
         }
         log(`round ${r} ${step}, every sample in run order: ${shown.join(", ")}`);
-        return { ...(out as Record<Side, T>), all };
+        const best = (xs: T[]) => xs.reduce((a, b) => (speed(b) > speed(a) ? b : a));
+        return { bare: best(all.bare), bareTls: best(all.bareTls), deployed: best(all.deployed), all };
     };
     const once = async <T>(f: (t: Target) => Promise<T>): Promise<Record<Side, T>> => {
         const out: Partial<Record<Side, T>> = {};
@@ -152,7 +151,6 @@ async function round(bin: string, r: number, repeats: number, targets: Record<Si
     const workingSet = await fastest("workingSet", (t) => pullEach(bin, t, pushed[t.side]), throughput);
     const latency = await once((t) => runClient(bin, "latency", t));
     const figures = (side: Side): Figures => {
-        const mib = (x: ClientResult) => x.bytes / MIB / x.seconds;
         const f = {
             pushMiBs: mib(pushes[side][0]),
             pullMiBs: mib(pulls[side][0]),

@@ -17,6 +17,8 @@ export const SIDES: Side[] = ["bare", "bareTls", "deployed"];
 const SIDE_NAMES: Record<Side, string> = { bare: "bare", bareTls: "bare TLS", deployed: "deployed" };
 type Figure = "pushMiBs" | "pullMiBs" | "concurrentSeconds" | "workingSetMiBs" | "requestMs";
 type Phase = "push" | "pull" | "concurrent";
+/** The figures judged against bare TLS. */
+type Judged = Exclude<Figure, "requestMs">;
 
 /** One side's figures in one round. */
 export interface Figures extends Record<Figure, number> {
@@ -31,7 +33,7 @@ export interface Figures extends Record<Figure, number> {
      * Every sample of each judged step, in the figure's unit, one per repetition in run order: the
      * deployed side's i-th ran right before or right after bare TLS's i-th.
      */
-    samples: Record<Exclude<Figure, "requestMs">, number[]>;
+    samples: Record<Judged, number[]>;
 }
 
 /** What the header says of the run. */
@@ -65,7 +67,7 @@ export function trimmedMean(xs: number[]): number {
 }
 
 /** The steps judged against bare TLS, each as a speed: throughput, or the inverse of a time. */
-const TLS_STEPS: { name: string; figure: Exclude<Figure, "requestMs">; time?: true }[] = [
+const TLS_STEPS: { name: string; figure: Judged; time?: true }[] = [
     { name: "push", figure: "pushMiBs" },
     { name: "pull", figure: "pullMiBs" },
     { name: `${CONCURRENT} concurrent pulls`, figure: "concurrentSeconds", time: true },
@@ -88,7 +90,7 @@ export interface TlsRatio {
  * back. Each side's fastest did not compare like with like: this machine slows down during a run
  * (every side's pushes fell from ~300 to ~150 MiB/s after about 7.5 GiB written, for the rest of
  * the run), and fastest against fastest set a deployed push after that moment against a bare TLS
- * one before it. The pair that straddles it is the lowest, and dropped.
+ * one before it. The pair that straddles it is the lowest or the highest, and dropped.
  */
 export function tlsVerdict(results: Record<Side, Figures[]>): { met: boolean; ratios: TlsRatio[]; missed: TlsRatio[] } {
     const ratios = results.deployed.flatMap((d, i) =>
