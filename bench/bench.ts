@@ -18,8 +18,9 @@
  * `BENCH_ROUNDS` (default 3, at least 2) sets the transfer rounds (more when needed for the last
  * round's working set to exceed the registry's memory), `BENCH_REPEATS` (default 3) how many times
  * each of its steps runs per side (the fastest kept for the tables, every pair for the verdict), `BENCH_MEMORY_MB` and `BENCH_MEMORY_LIMIT_MB`
- * the transfer's deployed `container.memoryMb` and `memoryLimitMb` (default: the program's), `BENCH_STORAGE_ROUNDS` (default 1) the storage
- * rounds. Needs what `npm test` sets up (dockerd, the test images): run
+ * the transfer's deployed `container.memoryMb` and `memoryLimitMb` (default: the program's),
+ * `BENCH_TWIN=1` runs the transfer's A/A control (a second bare TLS registry in the deployed side's
+ * place), `BENCH_STORAGE_ROUNDS` (default 1) the storage rounds. Needs what `npm test` sets up (dockerd, the test images): run
  * `bash test/e2e/infra/setup.sh` first.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -142,7 +143,10 @@ async function bench(): Promise<void> {
         if (run("engine")) console.log("");
         const mb = (name: string) => Number(process.env[name]) || undefined;
         const memory = { memoryMb: mb("BENCH_MEMORY_MB"), memoryLimitMb: mb("BENCH_MEMORY_LIMIT_MB") };
-        console.log(await benchTransfer(rounds, Math.max(1, Number(process.env.BENCH_REPEATS ?? 3) || 3), memory));
+        const twin = process.env.BENCH_TWIN === "1";
+        if (twin && Object.values(memory).some((v) => v !== undefined))
+            throw new Error("BENCH_TWIN=1 runs no deployed registry: BENCH_MEMORY_MB and BENCH_MEMORY_LIMIT_MB do not apply");
+        console.log(await benchTransfer(rounds, Math.max(1, Number(process.env.BENCH_REPEATS ?? 3) || 3), memory, twin));
     }
     if (run("clients")) {
         console.log("");

@@ -24,6 +24,7 @@ import { makePki, type Pki } from "../test/support/pki";
 import { type Cpu, cpuMeter } from "./cpu";
 import { CONCURRENT, FILE_BYTES, type Figures, MIB, SIDES, type Side, transferReport } from "./transferReport";
 import { createStack, type TestStack } from "../test/engine/engine";
+import { REGISTRY_DEFAULTS } from "../components/defaults";
 
 /** Every Docker object and stack this section creates: its names only, and its ports only. */
 const OWN = {
@@ -78,6 +79,12 @@ async function pullEach(bin: string, target: Target, images: Pushed[]): Promise<
  * port or the containers' own addresses: the verdict needs many pairs, most where they are cheap.
  */
 const PAIRS = { push: 5, pull: 15, concurrent: 5, workingSet: 5 };
+/**
+ * The working set's pairs in a round whose working set is larger than the registry's memory: the
+ * verdict judges the working set on those rounds alone (transferReport.ts, `tlsVerdict`), so they
+ * need as many pairs as the other steps have over the whole run.
+ */
+const WORKING_SET_JUDGED_PAIRS = 15;
 
 /**
  * Writes back every dirty page before a sample, so that no sample pays for the one before it: a
@@ -94,24 +101,33 @@ function settle(): void {
  * against bare, and every sample for the verdict against bare TLS, which pairs the samples taken
  * back to back (transferReport.ts, `tlsVerdict`). `pushed` holds each side's kept image of the
  * earlier rounds, and gets this round's: the working-set step pulls them all, so round r reads r
- * images.
+ * images; `memoryMb`, the deployed registry's memory, decides whether this round's working set is
+ * one the verdict judges.
  */
-async function round(bin: string, r: number, repeats: number, targets: Record<Side, Target>, pushed: Record<Side, Pushed[]>): Promise<Record<Side, Figures>> {
+async function round(
+    bin: string,
+    r: number,
+    repeats: number,
+    targets: Record<Side, Target>,
+    pushed: Record<Side, Pushed[]>,
+    memoryMb: number,
+): Promise<Record<Side, Figures>> {
     type Sample = [ClientResult, ...unknown[]];
     const mib = (x: ClientResult) => x.bytes / MIB / x.seconds;
     /**
      * Each side's fastest sample of the step, and all of them in run order: `repeats` on every
-     * side, then more on the judged two alone until they have the step's {@link PAIRS}.
+     * side, then more on the judged two alone until they have `pairs`.
      */
     const fastest = async <T extends Sample>(
         step: keyof typeof PAIRS,
         f: (t: Target, i: number) => Promise<T>,
         speed: (x: T) => number,
+        pairs = PAIRS[step],
     ): Promise<Record<Side, T> & { all: Record<Side, T[]> }> => {
         const show = ([x]: T) => (step === "concurrent" ? `${x.seconds.toFixed(2)} s` : `${mib(x).toFixed(0)} MiB/s`);
         const all: Record<Side, T[]> = { bare: [], bareTls: [], deployed: [] };
         const shown: string[] = [];
-        for (let i = 0; i < Math.max(repeats, PAIRS[step]); i++) {
+        for (let i = 0; i < Math.max(repeats, pairs); i++) {
             const sides = i < repeats ? SIDES : SIDES.filter((s) => s !== "bare");
             // Bare TLS in the middle either way: the judged pair, it and deployed, always back to back.
             for (const side of (r + i) % 2 ? [...sides] : [...sides].reverse()) {
@@ -148,7 +164,8 @@ async function round(bin: string, r: number, repeats: number, targets: Record<Si
         ([x]) => 1 / x.seconds,
     );
     for (const side of SIDES) pushed[side].push(image(targets[side]));
-    const workingSet = await fastest("workingSet", (t) => pullEach(bin, t, pushed[t.side]), throughput);
+    const judged = pushed.deployed.length * FILE_BYTES > memoryMb * MIB;
+    const workingSet = await fastest("workingSet", (t) => pullEach(bin, t, pushed[t.side]), throughput, judged ? WORKING_SET_JUDGED_PAIRS : PAIRS.workingSet);
     const latency = await once((t) => runClient(bin, "latency", t));
     const figures = (side: Side): Figures => {
         const f = {
@@ -218,11 +235,10 @@ async function waitReady(bin: string, target: Target): Promise<void> {
 }
 
 /**
- * The bare registry: the same image, its own default config, a fresh volume, on 127.0.0.1 only;
+ * A bare registry: the same image, its own default config, a fresh volume, on 127.0.0.1 only;
  * HTTP, or with `pki` TLS from a throw-away certificate (the registry's environment overrides).
  */
-async function startBare(bin: string, pki?: Pki): Promise<Target> {
-    const own = pki ? OWN.bareTls : OWN.bare;
+async function startBare(bin: string, side: Side, own: (typeof OWN)[Side], pki?: Pki): Promise<Target> {
     docker("volume", "create", own.volume);
     const tls = pki
         ? [
@@ -236,7 +252,7 @@ async function startBare(bin: string, pki?: Pki): Promise<Target> {
         : [];
     docker("run", "-d", "--name", own.container, "-p", `127.0.0.1:${own.port}:5000`, "-v", `${own.volume}:/var/lib/registry`, ...tls, IMAGE);
     const target: Target = {
-        side: pki ? "bareTls" : "bare",
+        side,
         port: own.port,
         ...(pki ? { tls: { servername: "localhost", caFile: path.join(path.dirname(pki.certPath), "ca.crt") } } : {}),
         meter: cpuMeter(own.container, own.port),
@@ -282,11 +298,18 @@ async function startDeployed(bin: string, stack: TestStack, caFile: string): Pro
 /**
  * Runs the section, `rounds` rounds (more if needed for the last round's working set to exceed the
  * registry's memory), and returns its tables; `memory` overrides the deployed registry's
- * `container.memoryMb` and `container.memoryLimitMb` (absent: the program's defaults). Everything
- * it creates is removed again, on failure and on SIGINT/SIGTERM too.
+ * `container.memoryMb` and `container.memoryLimitMb` (absent: the program's defaults). With `twin`,
+ * the A/A control: a second bare TLS registry stands in the deployed side's place (its name and
+ * port), with the rounds and pairs of a run with the program's defaults, so the verdict shows what
+ * it makes of two identical registries. Everything it creates is removed again, on failure and on
+ * SIGINT/SIGTERM too.
  */
-export async function benchTransfer(rounds: number, repeats: number, memory: { memoryMb?: number; memoryLimitMb?: number } = {}): Promise<string> {
-    const { main } = await import("../program");
+export async function benchTransfer(
+    rounds: number,
+    repeats: number,
+    memory: { memoryMb?: number; memoryLimitMb?: number } = {},
+    twin = false,
+): Promise<string> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-transfer-"));
     let stack: TestStack | undefined;
     let client: { dir: string; bin: string } | undefined;
@@ -305,35 +328,22 @@ export async function benchTransfer(rounds: number, repeats: number, memory: { m
     try {
         client = buildClient();
         const bin = client.bin;
-        stack = await createStack({
-            from: "dev",
-            name: OWN.stack,
-            config: {
-                "private-registry:image": { value: IMAGE },
-                "private-registry:containerName": { value: OWN.deployed.container },
-                "private-registry:port": { value: String(OWN.deployed.port) },
-                "private-registry:bindAddress": { value: "127.0.0.1" },
-                "private-registry:hostnames": { value: JSON.stringify(["localhost"]) },
-                "private-registry:ipAddresses": { value: JSON.stringify(["127.0.0.1"]) },
-                "private-registry:data": { value: JSON.stringify({ volumeName: OWN.deployed.volume, keepOnDestroy: false }) },
-                "private-registry:users": { value: JSON.stringify([{ name: "bench" }]) },
-                ...(Object.values(memory).some((v) => v !== undefined) ? { "private-registry:container": { value: JSON.stringify(memory) } } : {}),
-            },
-            program: () => ({ ...main() }),
-        });
-        log(`up ${OWN.stack} (${OWN.deployed.container} on localhost:${OWN.deployed.port}), docker run ${OWN.bare.container} on 127.0.0.1:${OWN.bare.port}`);
-        const deployed = await startDeployed(bin, stack, path.join(tmp, "ca.crt"));
-        const bare = await startBare(bin);
         const pkiDir = path.join(tmp, "bare-tls");
         fs.mkdirSync(pkiDir);
-        const bareTls = await startBare(bin, makePki(pkiDir));
+        const pki = makePki(pkiDir);
+        if (twin) log(`BENCH_TWIN: the deployed side is ${OWN.deployed.container}, a twin of ${OWN.bareTls.container}, on localhost:${OWN.deployed.port}`);
+        if (!twin) stack = await createBenchStack(memory);
+        const deployed = stack ? await startDeployed(bin, stack, path.join(tmp, "ca.crt")) : await startTwin(bin, pki);
+        log(`docker run ${OWN.bare.container} on 127.0.0.1:${OWN.bare.port} and ${OWN.bareTls.container} on localhost:${OWN.bareTls.port}`);
+        const bare = await startBare(bin, "bare", OWN.bare);
+        const bareTls = await startBare(bin, "bareTls", OWN.bareTls, pki);
         const results: Record<Side, Figures[]> = { bare: [], bareTls: [], deployed: [] };
         const pushed: Record<Side, Pushed[]> = { bare: [], bareTls: [], deployed: [] };
         const needed = Math.floor((deployed.memoryMb * MIB) / FILE_BYTES) + 1;
         if (needed > rounds) log(`${needed} rounds, not ${rounds}: the last round's working set must exceed the registry's memory (${deployed.memoryMb} MiB)`);
         rounds = Math.max(rounds, needed);
         for (let r = 1; r <= rounds; r++) {
-            const figures = await round(bin, r, repeats, { bare, bareTls, deployed }, pushed);
+            const figures = await round(bin, r, repeats, { bare, bareTls, deployed }, pushed, deployed.memoryMb);
             for (const side of SIDES) results[side].push(figures[side]);
         }
         const ports = { bare: OWN.bare.port, bareTls: OWN.bareTls.port, deployed: OWN.deployed.port };
@@ -347,6 +357,7 @@ export async function benchTransfer(rounds: number, repeats: number, memory: { m
             memoryLimitMb: deployed.memoryLimitMb,
             ports,
             cores: os.availableParallelism(),
+            twin,
         });
     } finally {
         process.removeListener("SIGINT", onSignal);
@@ -355,4 +366,33 @@ export async function benchTransfer(rounds: number, repeats: number, memory: { m
         removeOwn();
         removeDirs();
     }
+}
+
+/** The bench's stack from the dev stack's file: its own names, port and user; `memory` as given. */
+async function createBenchStack(memory: { memoryMb?: number; memoryLimitMb?: number }): Promise<TestStack> {
+    const { main } = await import("../program");
+    const stack = await createStack({
+        from: "dev",
+        name: OWN.stack,
+        config: {
+            "private-registry:image": { value: IMAGE },
+            "private-registry:containerName": { value: OWN.deployed.container },
+            "private-registry:port": { value: String(OWN.deployed.port) },
+            "private-registry:bindAddress": { value: "127.0.0.1" },
+            "private-registry:hostnames": { value: JSON.stringify(["localhost"]) },
+            "private-registry:ipAddresses": { value: JSON.stringify(["127.0.0.1"]) },
+            "private-registry:data": { value: JSON.stringify({ volumeName: OWN.deployed.volume, keepOnDestroy: false }) },
+            "private-registry:users": { value: JSON.stringify([{ name: "bench" }]) },
+            ...(Object.values(memory).some((v) => v !== undefined) ? { "private-registry:container": { value: JSON.stringify(memory) } } : {}),
+        },
+        program: () => ({ ...main() }),
+    });
+    log(`up ${OWN.stack} (${OWN.deployed.container} on localhost:${OWN.deployed.port})`);
+    return stack;
+}
+
+/** The A/A control's deployed side: a second bare TLS registry, with the program's default memory for the rounds. */
+async function startTwin(bin: string, pki: Pki): Promise<Target & { bcrypt: string; memoryMb: number; memoryLimitMb: number }> {
+    const target = await startBare(bin, "deployed", OWN.deployed, pki);
+    return { ...target, bcrypt: "none", memoryMb: REGISTRY_DEFAULTS.memoryMb, memoryLimitMb: Number.NaN };
 }

@@ -87,7 +87,7 @@ describe("bench transfer report", () => {
         assert.ok(lines[0].includes("TLS + htpasswd $2b$04, GOMEMLIMIT 1024 MiB under a hard limit of 4096 MiB (localhost:3)"));
     });
 
-    it("judges every step of every round against bare TLS, as a fraction of its speed, and names each miss", () => {
+    it("judges each step on its pairs of the whole run against bare TLS, as a fraction of its speed, and names each miss", () => {
         const tls = { pull: 3, concurrent: 15 };
         const bareTls = [figures(100, 400, 8, tls, 400), figures(100, 400, 8, tls, 400)];
         const bare = [figures(120, 500, 6, tls), figures(120, 500, 6, tls)];
@@ -97,7 +97,7 @@ describe("bench transfer report", () => {
             // round 2: push 0.95 (met, just), concurrent 8/8.4 = 0.952 (met, just)
             deployed: [figures(100, 400, 8, tls, 420), { ...figures(95, 400, 8.4, tls, 400), workingSetMiB: 1536 }],
         };
-        const v = tlsVerdict(fine);
+        const v = tlsVerdict(fine, setup.memoryMb);
         assert.equal(v.met, true);
         assert.deepEqual(
             v.ratios.filter((r) => r.round === 2).map((r) => [r.step, r.ratio.toFixed(3)]),
@@ -108,12 +108,29 @@ describe("bench transfer report", () => {
                 ["working set", "1.000"],
             ],
         );
+        // Judged on both rounds' pairs: push (1 + 0.95) / 2, concurrent (1 + 0.952) / 2; the working set
+        // on round 2 alone, the one larger than the registry's memory.
+        assert.deepEqual(
+            v.judged.map((j) => [j.step, j.ratio.toFixed(3), j.rounds.join()]),
+            [
+                ["push", "0.975", "1,2"],
+                ["pull", "1.000", "1,2"],
+                ["10 concurrent pulls", "0.976", "1,2"],
+                ["working set", "1.000", "2"],
+            ],
+        );
         const report = transferReport(fine, setup);
         assert.match(
             report,
-            /goal ≥ 0\.95: \*\*met\*\* \(lowest: push in round 2 0\.950\); the largest working set, 1536 MiB, is larger than the registry's memory \(1024 MiB\) and smaller than its hard limit \(4096 MiB\)/,
+            /goal ≥ 0\.95: \*\*met\*\* \(lowest: push 0\.975\); the largest working set, 1536 MiB, is larger than the registry's memory \(1024 MiB\) and smaller than its hard limit \(4096 MiB\)/,
         );
         assert.deepEqual(rowOf(report, "2").slice(1, 7), ["2", "1536", "0.95 (1 pair)", "1.00 (1 pair)", "0.95 (1 pair)", "1.00 (1 pair)"]);
+        assert.deepEqual(rowOf(report, "**judged**").slice(3, 7), [
+            "**0.97** (2 pairs, 0.95–1.00)",
+            "**1.00** (2 pairs, 1.00–1.00)",
+            "**0.98** (2 pairs, 0.95–1.00)",
+            "**1.00** (1 pair; round 2)",
+        ]);
 
         // One slow pull round (page cache read back from disk) and one working set: the run misses, naming both.
         const slow: Record<Side, Figures[]> = {
@@ -121,11 +138,42 @@ describe("bench transfer report", () => {
             bareTls,
             deployed: [figures(100, 300, 8, tls, 400), figures(100, 400, 8, tls, 376)],
         };
-        assert.equal(tlsVerdict(slow).met, false);
+        assert.equal(tlsVerdict(slow, setup.memoryMb).met, false);
+        // No round's working set is larger than the registry's memory: the last round's is judged.
         assert.match(
             transferReport(slow, setup),
-            /goal ≥ 0\.95: \*\*MISSED\*\* \(pull in round 1 0\.750, working set in round 2 0\.940\); the largest working set, 512 MiB, is \*\*not larger\*\* than the registry's memory/,
+            /goal ≥ 0\.95: \*\*MISSED\*\* \(pull 0\.875, working set 0\.940\); the largest working set, 512 MiB, is \*\*not larger\*\* than the registry's memory/,
         );
+    });
+
+    it("judges the working set on the rounds larger than the registry's memory only: a slow small one does not count, a slow large one does", () => {
+        const tls = { pull: 3, concurrent: 15 };
+        const bareTls = [figures(100, 400, 8, tls, 400), figures(100, 400, 8, tls, 400), figures(100, 400, 8, tls, 400)];
+        const bare = [...bareTls];
+        const sized = (f: Figures, mib: number): Figures => ({ ...f, workingSetMiB: mib });
+        const run = (ws: [number, number, number]) =>
+            tlsVerdict({ bare, bareTls, deployed: ws.map((w, i) => sized(figures(100, 400, 8, tls, w), 512 * (i + 1))) }, 1024);
+        const small = run([300, 400, 400]);
+        assert.equal(small.met, true, "round 1 (512 MiB) at 0.75 is shown, not judged");
+        assert.equal(small.ratios.find((r) => r.step === "working set" && r.round === 1)?.ratio, 0.75);
+        assert.deepEqual(small.judged.find((j) => j.step === "working set")?.rounds, [3]);
+        const large = run([400, 400, 376]);
+        assert.deepEqual(
+            large.missed.map((j) => [j.step, j.ratio.toFixed(3)]),
+            [["working set", "0.940"]],
+        );
+    });
+
+    it("says when the deployed side is the A/A control's twin of bare TLS", () => {
+        const tls = { pull: 3, concurrent: 15 };
+        const one = [figures(100, 400, 8, tls)];
+        const report = transferReport(
+            { bare: one, bareTls: one, deployed: one },
+            { ...setup, rounds: 1, twin: true, bcrypt: "none", memoryLimitMb: Number.NaN },
+        );
+        assert.match(report.split("\n")[0], /deployed = \*\*a twin of bare TLS\*\* \(BENCH_TWIN=1, the A\/A control/);
+        assert.doesNotMatch(report, /htpasswd|hard limit|basic auth/);
+        assert.match(report, /no side uses auth/);
     });
 
     it("pairs the samples taken back to back: a machine that slows down between them does not count against a side", () => {
@@ -137,7 +185,7 @@ describe("bench transfer report", () => {
         const bareTls = [withSamples(figures(320, 400, 8, tls), { pushMiBs: [320, 172, 168], concurrentSeconds: [8, 8.2, 7.9] })];
         const deployed = [withSamples(figures(180, 400, 8, tls), { pushMiBs: [180, 175, 170], concurrentSeconds: [8.1, 9, 8] })];
         const bare = [figures(400, 500, 6, tls)];
-        const v = tlsVerdict({ bare, bareTls, deployed });
+        const v = tlsVerdict({ bare, bareTls, deployed }, setup.memoryMb);
         const push = v.ratios.find((r) => r.step === "push");
         assert.deepEqual(
             push?.pairs.map((x) => x.toFixed(2)),
@@ -152,7 +200,7 @@ describe("bench transfer report", () => {
 
         // Not the best pair: two of three pairs low miss.
         const low = [withSamples(figures(180, 400, 8, tls), { pushMiBs: [300, 160, 150] })];
-        const missed = tlsVerdict({ bare, bareTls, deployed: low });
+        const missed = tlsVerdict({ bare, bareTls, deployed: low }, setup.memoryMb);
         assert.equal(missed.met, false);
         assert.deepEqual(
             missed.missed.map((r) => [r.step, r.ratio.toFixed(3)]),
