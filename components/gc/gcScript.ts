@@ -10,7 +10,8 @@
  * their in-memory blob-descriptor caches). A run cut off is finished at the scheduler's next start:
  * the saved config is put back first. `docker kill --signal USR1 <scheduler>` runs one now.
  */
-import { shQuote } from "../sh";
+import { CONTAINER_TMP } from "../registry/registryModel";
+import { shQuote, shWord } from "../sh";
 
 /** Where the scheduler mounts the files volume, and the names of the two configs and the saved one on it. */
 export const GC_FILES = { mount: "/files", config: "config.yml", readOnly: "config.readonly.yml", saved: "config.yml.saved" } as const;
@@ -30,25 +31,41 @@ export interface GcSchedulerModel {
     /** A network for the one-shot container (an object store's); `none` for filesystem storage. */
     network: string;
     runAs: { uid: number; gid: number };
-    /** The one-shot container's limits: the registry's own memory (MiB) and process count. */
-    memoryMb: number;
+    /** The one-shot container's limits, the registry container's: its hard memory limit (MiB) and process count. */
+    memoryLimitMb: number;
     pidsLimit: number;
+    /** The registry process's environment (`registryProcessEnv`: its own memory, the object store's CA…). */
+    env: string[];
     intervalSeconds: number;
     deleteUntagged: boolean;
     /** Where the files volume is mounted in the scheduler. Defaults to {@link GC_FILES}.mount. */
     filesDir?: string;
 }
 
-/** The registry container's hardening, for the one-shot `garbage-collect` container. */
-function hardening(m: GcSchedulerModel): string {
+/**
+ * The `docker run` flags of a one-shot `garbage-collect` container, `npm run gc`'s and the
+ * scheduler's alike: the registry container's user, hardening, limits and environment, so that the
+ * collection runs as the registry does (the object store's CA included).
+ */
+export function garbageCollectRunFlags(m: Pick<GcSchedulerModel, "runAs" | "memoryLimitMb" | "pidsLimit" | "env">): string[] {
     return [
+        "--user",
+        `${m.runAs.uid}:${m.runAs.gid}`,
         "--read-only",
-        "--tmpfs /tmp:rw,noexec,nosuid,nodev,size=64m",
-        "--cap-drop ALL",
-        "--security-opt no-new-privileges:true",
-        `--pids-limit ${m.pidsLimit}`,
-        `--memory ${m.memoryMb}m --memory-swap ${m.memoryMb}m`,
-    ].join(" ");
+        "--tmpfs",
+        `${CONTAINER_TMP.path}:${CONTAINER_TMP.options}`,
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges:true",
+        "--pids-limit",
+        String(m.pidsLimit),
+        "--memory",
+        `${m.memoryLimitMb}m`,
+        "--memory-swap",
+        `${m.memoryLimitMb}m`,
+        ...m.env.flatMap((e) => ["-e", e]),
+    ];
 }
 
 /** The scheduler's script (for `sh -c`). */
@@ -72,7 +89,7 @@ export function gcSchedulerScript(m: GcSchedulerModel): string {
         `  cp -p ${f(GC_FILES.config)} ${f(GC_FILES.saved)} && cp -p ${f(GC_FILES.readOnly)} ${f(`${GC_FILES.config}.tmp`)} && mv -f ${f(`${GC_FILES.config}.tmp`)} ${f(GC_FILES.config)} || return 1`,
         "  if restart_all; then",
         `    log "garbage-collect${m.deleteUntagged ? " --delete-untagged" : ""}"`,
-        `    docker run --rm --network ${shQuote(m.network)} --user ${m.runAs.uid}:${m.runAs.gid} ${hardening(m)} ${mounts.join(" ")} ${shQuote(m.image)} garbage-collect${m.deleteUntagged ? " --delete-untagged" : ""} ${shQuote(m.configPath)} 2>&1 | tail -n 3`,
+        `    docker run --rm --network ${shQuote(m.network)} ${garbageCollectRunFlags(m).map(shWord).join(" ")} ${mounts.join(" ")} ${shQuote(m.image)} garbage-collect${m.deleteUntagged ? " --delete-untagged" : ""} ${shQuote(m.configPath)} 2>&1 | tail -n 3`,
         "  fi",
         "  put_back",
         '  log "read-write"',

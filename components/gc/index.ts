@@ -1,3 +1,3 @@
 /** Garbage collection on a schedule: `GcScheduler` and the script it runs (`gcScript.ts`, pure). */
 export { GcScheduler, type GcSchedulerArgs } from "./gcScheduler";
-export { type GcSchedulerModel, gcSchedulerScript } from "./gcScript";
+export { type GcSchedulerModel, garbageCollectRunFlags, gcSchedulerScript } from "./gcScript";

@@ -5,5 +5,13 @@
  */
 export { Registry, type RegistryArgs } from "./registry";
 export { type CheckTarget, checkTargets, probe } from "./registryCheck";
-export { CONTAINER_PATHS, type RegistryConfigDraft, registryConfigDraft, registryModelArgs, sourceOf, traceRegistryConfig } from "./registryModel";
+export {
+    CONTAINER_PATHS,
+    type RegistryConfigDraft,
+    registryConfigDraft,
+    registryModelArgs,
+    registryProcessEnv,
+    sourceOf,
+    traceRegistryConfig,
+} from "./registryModel";
 export { planTopology, replicaName, type Topology } from "./registryTopology";

@@ -8,7 +8,7 @@ import type { DockerHostSettings } from "../args";
 import { dockerCliEnv, renderRetireBalancer } from "../containers/dockerCli";
 import { GC_FILES } from "../gc/gcScript";
 import { FILES_DIR, renderImageLoad, type RunAs } from "../files/installScript";
-import { CONTAINER_PATHS, type RegistryConfigDraft, redisCacheName, withHttpSecret } from "./registryModel";
+import { CONTAINER_PATHS, CONTAINER_TMP, type RegistryConfigDraft, redisCacheName, registryProcessEnv, withHttpSecret } from "./registryModel";
 import { defaultMemoryLimitMb, ENDPOINT_DEFAULTS, REGISTRY_DEFAULTS } from "../defaults";
 import { GcScheduler } from "../gc/gcScheduler";
 import { LoadBalancer } from "../balancer/loadBalancer";
@@ -113,6 +113,10 @@ interface ReplicaTemplate {
     liveReload: RegistryFileContent[];
     runAs: RunAs;
     pidsLimit: number;
+    /** The container's hard memory limit, MiB. */
+    memoryLimitMb: number;
+    /** The registry process's environment ({@link registryProcessEnv}). */
+    env: string[];
     /** The data mount of filesystem storage. */
     fsData?: RegistryArgs["data"];
     port: number;
@@ -261,7 +265,10 @@ export class Registry extends pulumi.ComponentResource {
                       child,
                   )
                 : undefined;
+        const memoryMb = args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb;
         const template: ReplicaTemplate = {
+            memoryLimitMb: args.memoryLimitMb ?? defaultMemoryLimitMb(memoryMb),
+            env: registryProcessEnv({ memoryMb, version: args.config.version, storageCa: args.storageCaPem !== undefined }),
             restartOnChange,
             liveReload,
             runAs,
@@ -300,7 +307,8 @@ export class Registry extends pulumi.ComponentResource {
                               : undefined,
                         network: config.storage.driver === "filesystem" ? "none" : (network?.name ?? args.networks?.[0]?.name ?? "bridge"),
                         runAs,
-                        memoryMb: args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb,
+                        memoryLimitMb: template.memoryLimitMb,
+                        env: template.env,
                         pidsLimit,
                         intervalSeconds: g.intervalHours * 3600,
                         deleteUntagged: g.deleteUntagged,
@@ -356,10 +364,7 @@ export class Registry extends pulumi.ComponentResource {
         t: ReplicaTemplate,
         after: docker.Container[],
     ): { image: docker.RemoteImage; files: RegistryFiles; volume?: docker.Volume; containers: docker.Container[] } {
-        const { fsData, runAs, pidsLimit, port, debugPort } = t;
-        const config = args.config;
-        const memoryMb = args.memoryMb ?? REGISTRY_DEFAULTS.memoryMb;
-        const memoryLimitMb = args.memoryLimitMb ?? defaultMemoryLimitMb(memoryMb);
+        const { fsData, runAs, pidsLimit, port, debugPort, memoryLimitMb, env } = t;
         const containers: docker.Container[] = [];
         // A custom resource takes its provider, a component the providers its children inherit.
         const custom: pulumi.CustomResourceOptions = { parent: this, ...(p.provider ? { provider: p.provider } : {}) };
@@ -422,7 +427,7 @@ export class Registry extends pulumi.ComponentResource {
                     command: ["serve", CONTAINER_PATHS.config],
                     user: `${runAs.uid}:${runAs.gid}`,
                     readOnly: true,
-                    tmpfs: { "/tmp": "rw,noexec,nosuid,nodev,size=64m" },
+                    tmpfs: { [CONTAINER_TMP.path]: CONTAINER_TMP.options },
                     ...memoryLimit(memoryLimitMb),
                     ulimits: [{ name: "nproc", soft: pidsLimit, hard: pidsLimit }],
                     // The files the registry reads only at start: a change replaces the container.
@@ -430,15 +435,7 @@ export class Registry extends pulumi.ComponentResource {
                     ports: replica.ports,
                     volumes,
                     networksAdvanced: replica.networks.length === 0 && privateNetwork ? [{ name: privateNetwork.name }] : replica.networks,
-                    // The kernel charges the page cache of the blobs served to the container's hard
-                    // limit: the registry's own memory is bounded by the Go runtime's soft limit
-                    // instead, under a hard limit with room for the cache. The official image has
-                    // OpenTelemetry on by default (v3) and would try to export traces to localhost:4318.
-                    envs: [
-                        `GOMEMLIMIT=${memoryMb}MiB`,
-                        ...(config.version === 3 ? ["OTEL_TRACES_EXPORTER=none"] : []),
-                        ...(args.storageCaPem !== undefined ? [`SSL_CERT_DIR=${CONTAINER_PATHS.storageCaDir}`] : []),
-                    ],
+                    envs: env,
                     capabilities: { drops: ["ALL"] },
                     // A non-root process gets no ambient capabilities from cap-add, so a port below
                     // 1024 is opened up in the container's own network namespace instead.

@@ -21,6 +21,25 @@ export const CONTAINER_PATHS = {
     data: "/var/lib/registry",
 } as const;
 
+/** The registry container's only writable path besides its data: a small `/tmp` (its root filesystem is read-only). */
+export const CONTAINER_TMP = { path: "/tmp", options: "rw,noexec,nosuid,nodev,size=64m" } as const;
+
+/**
+ * The registry process's environment wherever the program runs its image: the registry itself and
+ * the one-shot `garbage-collect` containers (`npm run gc`, `gcSchedule`). Its own memory bounded by
+ * the Go runtime's soft limit, under the container's hard limit with room for the page cache of the
+ * blobs (the kernel charges that cache to the container); distribution 3's OpenTelemetry, on by
+ * default in the official image, off (it would export traces to localhost:4318); the object store's
+ * CA where one is given.
+ */
+export function registryProcessEnv(o: { memoryMb: number; version: 2 | 3; storageCa: boolean }): string[] {
+    return [
+        `GOMEMLIMIT=${o.memoryMb}MiB`,
+        ...(o.version === 3 ? ["OTEL_TRACES_EXPORTER=none"] : []),
+        ...(o.storageCa ? [`SSL_CERT_DIR=${CONTAINER_PATHS.storageCaDir}`] : []),
+    ];
+}
+
 /** The config model without `http.secret`, its credentials still {@link Secret}s. */
 export type RegistryConfigDraft = Omit<RegistryConfigModel<Secret>, "http"> & { http: Omit<RegistryConfigModel["http"], "secret"> };
 

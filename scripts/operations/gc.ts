@@ -10,7 +10,8 @@
  */
 import { spawnSync } from "node:child_process";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { CONTAINER_PATHS } from "../../components/registry";
+import { garbageCollectRunFlags } from "../../components/gc";
+import { CONTAINER_PATHS, registryProcessEnv } from "../../components/registry";
 import { parseSettings } from "../../settings";
 import { rawConfigFrom } from "../../settings/reader";
 import { READ_ONLY_ENV } from "../../settings/stackConfig";
@@ -137,8 +138,14 @@ export async function garbageCollect(stack: Stack, opts: GcOptions = {}): Promis
                 "run",
                 "--rm",
                 ...network,
-                "--user",
-                `${settings.container.runAs.uid}:${settings.container.runAs.gid}`,
+                ...garbageCollectRunFlags({
+                    ...settings.container,
+                    env: registryProcessEnv({
+                        memoryMb: settings.container.memoryMb,
+                        version: settings.registryVersion,
+                        storageCa: settings.objectStore?.caCertPem !== undefined,
+                    }),
+                }),
                 ...mounts(settings),
                 settings.image,
                 "garbage-collect",

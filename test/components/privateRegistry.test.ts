@@ -451,6 +451,10 @@ describe("PrivateRegistry on prod-like settings", () => {
         assert.match(script, /^REPLICAS='private-registry'$/m);
         assert.match(script, /sleep 86400/);
         assert.match(script, /-v 'private-registry-data:\/var\/lib\/registry'/);
+        // garbage-collect runs as the registry does: its environment (own memory, OpenTelemetry off) and hard limit.
+        const registry = run.get(T.container, "registry-registry-container").inputs;
+        assert.ok(script.includes((registry.envs as string[]).map((e) => `-e ${e}`).join(" ")), script);
+        assert.ok(script.includes(`--memory ${registry.memory}m --memory-swap ${registry.memorySwap}m`), script);
         const uploads = run.get(T.container, "registry-registry-files-installer").inputs.uploads as { file: string; content: string }[];
         const readOnly = uploads.find((u) => u.file.endsWith("config.readonly.yml"));
         assert.ok(readOnly, uploads.map((u) => u.file).join(" "));

@@ -36,7 +36,8 @@ function setup(name: string) {
         data: { source: "reg-data", target: "/var/lib/registry" },
         network: "none",
         runAs: { uid: 10000, gid: 10000 },
-        memoryMb: 1024,
+        memoryLimitMb: 4096,
+        env: ["GOMEMLIMIT=1024MiB", "OTEL_TRACES_EXPORTER=none", "SSL_CERT_DIR=/etc/private-registry/storage-ca"],
         pidsLimit: 1024,
         intervalSeconds: 3600,
         deleteUntagged: false,
@@ -74,7 +75,7 @@ describe("the scheduled garbage collection's script", () => {
         assert.deepEqual(t.calls(), [
             "restart -t 10 reg",
             "restart -t 10 reg-2",
-            "run --rm --network none --user 10000:10000 --read-only --tmpfs /tmp:rw,noexec,nosuid,nodev,size=64m --cap-drop ALL --security-opt no-new-privileges:true --pids-limit 1024 --memory 1024m --memory-swap 1024m -v reg-files:/etc/private-registry:ro -v reg-data:/var/lib/registry sha256:abc garbage-collect /etc/private-registry/config.yml [config: read-only]",
+            "run --rm --network none --user 10000:10000 --read-only --tmpfs /tmp:rw,noexec,nosuid,nodev,size=64m --cap-drop ALL --security-opt no-new-privileges:true --pids-limit 1024 --memory 4096m --memory-swap 4096m -e GOMEMLIMIT=1024MiB -e OTEL_TRACES_EXPORTER=none -e SSL_CERT_DIR=/etc/private-registry/storage-ca -v reg-files:/etc/private-registry:ro -v reg-data:/var/lib/registry sha256:abc garbage-collect /etc/private-registry/config.yml [config: read-only]",
             "restart -t 10 reg",
             "restart -t 10 reg-2",
         ]);
