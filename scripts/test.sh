@@ -43,6 +43,10 @@ if [ -n "${TEST_FILES:-}" ]; then
 else
   mapfile -t files < <(find test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 fi
+# Every test's scratch files (stack folders, fake hosts' logs, archives) go under one directory,
+# removed after the run, or kept for inspection when a test failed: a passing run leaves nothing.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/pr-test-XXXXXX")
+export TMPDIR="$scratch"
 status=0
 node --import tsx --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
@@ -58,7 +62,12 @@ echo "$providers" | head -n 1
 echo "$program"
 # Tests cancelled because their suite's hook failed are not failures in the runner's count: say them.
 echo "${pass:-0} passed, ${fail:-0} failed, ${cancelled:-0} cancelled, ${skip:-0} skipped"
+left=$(find "$scratch" -mindepth 1 -maxdepth 1 | wc -l)
 if [ "$status" -ne 0 ]; then
   echo "FAILED (the test runner exited $status; a failed before/after hook shows as cancelled tests above)"
+  echo "scratch kept for inspection: $scratch ($left entries)"
+else
+  rm -rf "$scratch"
+  echo "scratch: the tests left $left entries in $scratch, removed"
 fi
 exit "$status"
