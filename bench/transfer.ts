@@ -22,7 +22,7 @@ import * as path from "node:path";
 import { buildClient, type ClientResult, type ClientTarget, runClient } from "./client";
 import { makePki, type Pki } from "../test/support/pki";
 import { type Cpu, cpuMeter } from "./cpu";
-import { CONCURRENT, FILE_BYTES, type Figures, MIB, SIDES, type Side, transferReport } from "./transferReport";
+import { beyondMemory, CONCURRENT, FILE_BYTES, type Figures, MIB, SIDES, type Side, transferReport } from "./transferReport";
 import { createStack, type TestStack } from "../test/engine/engine";
 import { REGISTRY_DEFAULTS } from "../components/defaults";
 
@@ -164,8 +164,12 @@ async function round(
         ([x]) => 1 / x.seconds,
     );
     for (const side of SIDES) pushed[side].push(image(targets[side]));
-    const judged = pushed.deployed.length * FILE_BYTES > memoryMb * MIB;
-    const workingSet = await fastest("workingSet", (t) => pullEach(bin, t, pushed[t.side]), throughput, judged ? WORKING_SET_JUDGED_PAIRS : PAIRS.workingSet);
+    const workingSet = await fastest(
+        "workingSet",
+        (t) => pullEach(bin, t, pushed[t.side]),
+        throughput,
+        beyondMemory(pushed.deployed.length, memoryMb) ? WORKING_SET_JUDGED_PAIRS : PAIRS.workingSet,
+    );
     const latency = await once((t) => runClient(bin, "latency", t));
     const figures = (side: Side): Figures => {
         const f = {

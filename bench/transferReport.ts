@@ -55,6 +55,14 @@ export interface RunSetup {
     twin?: boolean;
 }
 
+/**
+ * Whether a working set of `images` pushed images (one {@link FILE_BYTES} layer each; round r reads
+ * r) is larger than the registry's own memory: the rounds the verdict judges the working set on.
+ */
+export function beyondMemory(images: number, memoryMb: number): boolean {
+    return images * FILE_BYTES > memoryMb * MIB;
+}
+
 export function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);
     const m = Math.floor(s.length / 2);
@@ -121,7 +129,7 @@ export function tlsVerdict(
         }),
     );
     const all = results.deployed.map((_, i) => i + 1);
-    const beyond = all.filter((r) => results.deployed[r - 1].workingSetMiB > memoryMb);
+    const beyond = all.filter((r) => beyondMemory(r, memoryMb));
     const judged = TLS_STEPS.map(({ name, figure }) => {
         const rounds = figure !== "workingSetMiBs" ? all : beyond.length > 0 ? beyond : all.slice(-1);
         const pairs = ratios.filter((r) => r.step === name && rounds.includes(r.round)).flatMap((r) => r.pairs);

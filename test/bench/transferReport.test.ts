@@ -109,7 +109,7 @@ describe("bench transfer report", () => {
             ],
         );
         // Judged on both rounds' pairs: push (1 + 0.95) / 2, concurrent (1 + 0.952) / 2; the working set
-        // on round 2 alone, the one larger than the registry's memory.
+        // on round 2 alone: no round's 512 MiB images are more than the registry's memory, so the last.
         assert.deepEqual(
             v.judged.map((j) => [j.step, j.ratio.toFixed(3), j.rounds.join()]),
             [
@@ -152,7 +152,8 @@ describe("bench transfer report", () => {
         const bare = [...bareTls];
         const sized = (f: Figures, mib: number): Figures => ({ ...f, workingSetMiB: mib });
         const run = (ws: [number, number, number]) =>
-            tlsVerdict({ bare, bareTls, deployed: ws.map((w, i) => sized(figures(100, 400, 8, tls, w), 512 * (i + 1))) }, 1024);
+            // Each image's config and manifest add a little to what a round reads: round 2's 1024 MiB of layers is not more than 1024 MiB.
+            tlsVerdict({ bare, bareTls, deployed: ws.map((w, i) => sized(figures(100, 400, 8, tls, w), 512.02 * (i + 1))) }, 1024);
         const small = run([300, 400, 400]);
         assert.equal(small.met, true, "round 1 (512 MiB) at 0.75 is shown, not judged");
         assert.equal(small.ratios.find((r) => r.step === "working set" && r.round === 1)?.ratio, 0.75);
