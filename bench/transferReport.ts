@@ -8,7 +8,7 @@ export const FILE_BYTES = 512 * 1024 * 1024;
 export const CONCURRENT = 10;
 /** deployed/bare: throughput at least, concurrent-pull time at most. */
 export const GOALS = { push: 0.9, pull: 0.9, concurrent: 1.15 };
-/** Every step of every round, deployed against bare TLS: at least this fraction of its speed (issue 22). */
+/** Every step of a run (`tlsVerdict`), deployed against bare TLS: at least this fraction of its speed (issue 22). */
 export const TLS_GOAL = 0.95;
 export const MIB = 1024 * 1024;
 
