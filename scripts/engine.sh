@@ -68,8 +68,9 @@ found() {
   # the CLI; a CLI built here gets the one `npm run providers` built for its version, if any.
   local lang=pulumi-language-nodejs built
   if [ ! -e "$1/$lang" ] && [ "$1" = "$cache/bin" ]; then
+    # No providers cache at all (a fresh machine) is no build: find fails there, and pipefail with it.
     built=$(find "$providers" -maxdepth 2 -path "$providers/language-nodejs-$cli_version-*/$lang" -type f -perm -u+x -printf '%T@ %p\n' 2>/dev/null |
-      sort -rn | head -n 1 | cut -d' ' -f2-)
+      sort -rn | head -n 1 | cut -d' ' -f2- || true)
     if [ -n "$built" ]; then
       install -m 0755 "$built" "$1/$lang"
       say "  added $lang beside it (from $(dirname "$built"))"

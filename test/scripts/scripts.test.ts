@@ -165,6 +165,11 @@ describe("scripts/engine.sh: which Pulumi CLI", () => {
         const cache = /^engine: 3\. a CLI built here before: (\S+)$/m.exec(engineSh(e).stderr)?.[1] ?? "";
         assert.ok(cache.startsWith(e.PULUMI_ENGINE_CACHE ?? "-"), cache);
         const bin = fakeCli(path.join(cache, "bin"), "built", CLI_VERSION);
+        // A fresh machine: no providers cache folder at all (npm run providers never ran).
+        const fresh = engineSh({ ...e, PRIVATE_REGISTRY_PROVIDERS_CACHE: path.join(providers, "never-made") });
+        assert.equal(fresh.status, 0, fresh.stderr);
+        assert.equal(fresh.stdout.trim(), bin, fresh.stderr);
+        assert.match(fresh.stderr, /no pulumi-language-nodejs beside it/);
         const none = engineSh(e);
         assert.equal(none.stdout.trim(), bin, none.stderr);
         assert.match(none.stderr, /no pulumi-language-nodejs beside it: bare `pulumi up` cannot run the program, npm run up can/);
