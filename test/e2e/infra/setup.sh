@@ -255,6 +255,9 @@ echo "   setup of the test infrastructure"
 step "Debian packages";            t install_packages
 step "dockerd";                    t start_dockerd
 step "image $REGISTRY_IMAGE";      t build_registry_image
+# The binary on its own too: the real-binary tests run it on the host, and the image can be there
+# without it (a cache removed, another XDG_CACHE_HOME or user than the one that built the image).
+step "distribution $REGISTRY3_VERSION binary";  t build_registry3_binary
 step "image $REGISTRY3_IMAGE";    t build_registry3_image
 step "image $HAPROXY_IMAGE";      t build_haproxy_image
 step "image $REDIS_IMAGE";        t build_redis_image
