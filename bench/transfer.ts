@@ -22,7 +22,7 @@ import * as path from "node:path";
 import { buildClient, type ClientResult, type ClientTarget, runClient } from "./client";
 import { makePki, type Pki } from "../test/support/pki";
 import { type Cpu, cpuMeter } from "./cpu";
-import { beyondMemory, CONCURRENT, FILE_BYTES, type Figures, MIB, SIDES, type Side, transferReport } from "./transferReport";
+import { beyondMemory, CONCURRENT, FILE_BYTES, type Figures, firstRoundBeyondMemory, MIB, SIDES, type Side, transferReport } from "./transferReport";
 import { createStack, type TestStack } from "../test/engine/engine";
 import { REGISTRY_DEFAULTS } from "../components/defaults";
 
@@ -336,14 +336,14 @@ export async function benchTransfer(
         fs.mkdirSync(pkiDir);
         const pki = makePki(pkiDir);
         if (twin) log(`BENCH_TWIN: the deployed side is ${OWN.deployed.container}, a twin of ${OWN.bareTls.container}, on localhost:${OWN.deployed.port}`);
-        if (!twin) stack = await createBenchStack(memory);
+        else stack = await createBenchStack(memory);
         const deployed = stack ? await startDeployed(bin, stack, path.join(tmp, "ca.crt")) : await startTwin(bin, pki);
         log(`docker run ${OWN.bare.container} on 127.0.0.1:${OWN.bare.port} and ${OWN.bareTls.container} on localhost:${OWN.bareTls.port}`);
         const bare = await startBare(bin, "bare", OWN.bare);
         const bareTls = await startBare(bin, "bareTls", OWN.bareTls, pki);
         const results: Record<Side, Figures[]> = { bare: [], bareTls: [], deployed: [] };
         const pushed: Record<Side, Pushed[]> = { bare: [], bareTls: [], deployed: [] };
-        const needed = Math.floor((deployed.memoryMb * MIB) / FILE_BYTES) + 1;
+        const needed = firstRoundBeyondMemory(deployed.memoryMb);
         if (needed > rounds) log(`${needed} rounds, not ${rounds}: the last round's working set must exceed the registry's memory (${deployed.memoryMb} MiB)`);
         rounds = Math.max(rounds, needed);
         for (let r = 1; r <= rounds; r++) {

@@ -56,11 +56,16 @@ export interface RunSetup {
 }
 
 /**
- * Whether a working set of `images` pushed images (one {@link FILE_BYTES} layer each; round r reads
- * r) is larger than the registry's own memory: the rounds the verdict judges the working set on.
+ * The first round whose working set is larger than the registry's own memory: round r reads r
+ * pushed images of one {@link FILE_BYTES} layer each. From it on, the verdict judges the working set.
  */
+export function firstRoundBeyondMemory(memoryMb: number): number {
+    return Math.floor((memoryMb * MIB) / FILE_BYTES) + 1;
+}
+
+/** Whether a working set of `images` pushed images is larger than the registry's own memory ({@link firstRoundBeyondMemory}). */
 export function beyondMemory(images: number, memoryMb: number): boolean {
-    return images * FILE_BYTES > memoryMb * MIB;
+    return images >= firstRoundBeyondMemory(memoryMb);
 }
 
 export function median(xs: number[]): number {
